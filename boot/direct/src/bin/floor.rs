@@ -1,0 +1,26 @@
+//! The benchmark floor: the same entry stub and image layout as the kernel, but it
+//! only prints the ready marker on COM1 and stops. `cargo xtask bench boot` compares
+//! the kernel's time to ready against this image's under identical QEMU flags.
+#![no_std]
+#![no_main]
+
+// The protocol constants are for the kernel's `kmain64`; the floor ignores them.
+#[path = "../stub.rs"]
+#[allow(dead_code)]
+mod stub;
+
+use ingot_platform::io_ports::IoPorts;
+
+#[unsafe(no_mangle)]
+extern "sysv64" fn kmain64(_protocol: u32, _info_address: u32, _loader_magic: u32) -> ! {
+    if let Some(ports) = IoPorts::take() {
+        let mut serial = ingot_uart16550::Uart16550::new(ports, ingot_uart16550::COM1);
+        serial.write_bytes(b"ingot: ready\n");
+    }
+    ingot_arch::cpu::halt_forever()
+}
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    ingot_arch::cpu::halt_forever()
+}

@@ -1,0 +1,41 @@
+//! The Ingot kernel image for direct boot (PVH and Multiboot1).
+//!
+//! This crate is the bottom of the kernel: the entry stub ([`stub`]), the fixed-address
+//! API table, and `kmain64`, which turns the loader's structures into a
+//! [`ingot_bootinfo::BootInfo`] and hands over to `ingot_kernel::start`. It belongs to
+//! the unsafe tier only because exported symbols and fixed sections need
+//! `#[unsafe(no_mangle)]` and `#[unsafe(link_section)]`.
+#![no_std]
+#![no_main]
+
+mod stub;
+
+use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
+use ingot_kernel::api;
+
+/// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
+#[used]
+#[unsafe(link_section = ".ingot.api")]
+static API_TABLE: ApiTable = ApiTable {
+    magic: API_MAGIC,
+    version: API_VERSION,
+    size: API_TABLE_BYTES,
+    console_write: api::console_write,
+    console_read: api::console_read,
+    memory_info: api::memory_info,
+};
+
+/// Called by the stub in long mode on the boot stack.
+#[unsafe(no_mangle)]
+extern "sysv64" fn kmain64(protocol: u32, info_address: u32, loader_magic: u32) -> ! {
+    let memory = ingot_platform::physical::IdentityMemory;
+    let info = match protocol {
+        stub::PROTOCOL_PVH => ingot_bootinfo::parse_pvh(&memory, u64::from(info_address)),
+        stub::PROTOCOL_MULTIBOOT => {
+            ingot_bootinfo::parse_multiboot(&memory, loader_magic, u64::from(info_address))
+        }
+        _ => Err(ingot_bootinfo::ParseError::BadMagic),
+    };
+    let api_table = core::ptr::addr_of!(API_TABLE) as u64;
+    ingot_kernel::start(info, api_table)
+}

@@ -1,0 +1,148 @@
+//! The 32-bit entry stub shared by the kernel and the floor image.
+//!
+//! Both direct-boot protocols enter in 32-bit protected mode with paging off: PVH at
+//! `pvh_entry` with EBX = `hvm_start_info`, Multiboot1 at `multiboot_entry` with
+//! EAX = 0x2BADB002 and EBX = the Multiboot information. The stub identity-maps the
+//! first 4 GiB with 2 MiB pages (enough for the loader's structures, the kernel and
+//! the low MMIO), enters long mode and calls
+//! `kmain64(protocol, info_address, loader_magic)`; the kernel then builds its real
+//! page tables. The header at 1 MiB holds the image signature, the slot of
+//! BareMetal's call table (0x100010) and the Multiboot header; Ingot's API table
+//! follows at 0x100080 (see the linker script).
+
+/// `kmain64`'s first argument for a PVH boot.
+pub const PROTOCOL_PVH: u32 = 1;
+/// `kmain64`'s first argument for a Multiboot boot.
+pub const PROTOCOL_MULTIBOOT: u32 = 2;
+
+core::arch::global_asm!(
+    r#"
+.section .ingot.header, "aw"
+.global ingot_header
+ingot_header:
+    .ascii "INGOT\0\0\0"
+    .quad 0
+baremetal_table:
+    .fill 8, 8, 0
+    .balign 16
+multiboot_header:
+    .long 0x1BADB002
+    .long 0x00010002
+    .long -(0x1BADB002 + 0x00010002)
+    .long multiboot_header
+    .long __image_start
+    .long __data_end
+    .long __image_end
+    .long multiboot_entry
+
+.section .note.Xen, "a", @note
+    .balign 4
+    .long 4
+    .long 4
+    .long 18
+    .asciz "Xen"
+    .balign 4
+    .long pvh_entry
+    .balign 4
+
+.section .text.boot, "ax"
+.code32
+.global pvh_entry
+pvh_entry:
+    cli
+    mov ebp, 1
+    xor esi, esi
+    jmp boot32_common
+.global multiboot_entry
+multiboot_entry:
+    cli
+    mov ebp, 2
+    mov esi, eax
+boot32_common:
+    mov esp, offset boot_stack_top
+    mov edi, offset boot_pml4
+    xor eax, eax
+    mov ecx, 6 * 1024
+    rep stosd
+    mov eax, offset boot_pdpt
+    or eax, 3
+    mov [boot_pml4], eax
+    mov eax, offset boot_pd
+    or eax, 3
+    mov edi, offset boot_pdpt
+    mov ecx, 4
+boot32_fill_pdpt:
+    mov [edi], eax
+    add eax, 4096
+    add edi, 8
+    loop boot32_fill_pdpt
+    mov edi, offset boot_pd
+    mov eax, 0x83
+    xor ecx, ecx
+boot32_fill_pd:
+    mov [edi + ecx * 8], eax
+    add eax, 0x200000
+    inc ecx
+    cmp ecx, 2048
+    jne boot32_fill_pd
+    mov eax, cr4
+    or eax, 0x20
+    mov cr4, eax
+    mov eax, offset boot_pml4
+    mov cr3, eax
+    mov ecx, 0xC0000080
+    rdmsr
+    or eax, 0x100
+    wrmsr
+    mov eax, cr0
+    or eax, 0x80000001
+    mov cr0, eax
+    lgdt [boot_gdt_pointer]
+    mov eax, 0x08
+    push eax
+    mov eax, offset boot64_entry
+    push eax
+    retf
+.code64
+boot64_entry:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor eax, eax
+    mov fs, ax
+    mov gs, ax
+    mov esp, offset boot_stack_top
+    mov edi, ebp
+    mov edx, esi
+    mov esi, ebx
+    call kmain64
+boot64_halt:
+    cli
+    hlt
+    jmp boot64_halt
+
+.section .rodata
+    .balign 16
+boot_gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF
+    .quad 0x00CF92000000FFFF
+boot_gdt_pointer:
+    .word boot_gdt_pointer - boot_gdt - 1
+    .long boot_gdt
+
+.section .bss
+    .balign 4096
+boot_pml4:
+    .skip 4096
+boot_pdpt:
+    .skip 4096
+boot_pd:
+    .skip 4096 * 4
+boot_stack:
+    .skip 64 * 1024
+boot_stack_top:
+.section .text
+"#
+);

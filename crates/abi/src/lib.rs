@@ -1,0 +1,127 @@
+//! The binary contract between the Ingot kernel and the programs it runs.
+//!
+//! Programs call the kernel through a table of C-ABI function pointers at the fixed
+//! address [`API_TABLE_ADDRESS`]; the same address is also passed to the program's
+//! entry point in RDI. The table starts with a magic number and a version so a
+//! program can check what it is talking to. Both the kernel and the SDK depend on this
+//! crate, so they cannot disagree about the layout. `docs/api.md` documents every call.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+/// Physical (and identity-mapped) address of the kernel image header.
+pub const KERNEL_HEADER_ADDRESS: u64 = 0x10_0000;
+/// Where BareMetal's seven-call table lives; reserved for the compatibility table.
+pub const BAREMETAL_TABLE_ADDRESS: u64 = 0x10_0010;
+/// Where Ingot's native [`ApiTable`] lives.
+pub const API_TABLE_ADDRESS: u64 = 0x10_0080;
+/// Virtual address where programs are loaded and their memory window begins.
+pub const PROGRAM_BASE: u64 = 0xFFFF_8000_0000_0000;
+
+/// `ApiTable::magic`: the bytes `INGOTAPI`.
+pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
+/// Major version: bumped when a call changes or disappears.
+pub const API_VERSION_MAJOR: u16 = 1;
+/// Minor version: bumped when calls are added at the end of the table.
+pub const API_VERSION_MINOR: u16 = 0;
+/// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
+pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
+
+/// Results of calls: a non-negative value on success, a negative [`Error`] code otherwise.
+pub type Status = i64;
+
+/// Error codes returned (negated) by kernel calls.
+#[repr(i64)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// An argument is out of range or malformed.
+    InvalidArgument = 1,
+    /// A pointer and length do not lie inside the program's memory.
+    BadAddress = 2,
+    /// Nothing is available now (for example no input byte waiting).
+    WouldBlock = 3,
+    /// The device or object does not exist.
+    NotFound = 4,
+}
+
+impl Error {
+    /// The negative status value that carries this error.
+    pub const fn status(self) -> Status {
+        -(self as i64)
+    }
+
+    /// The error a negative status carries, if it is one of ours.
+    pub const fn from_status(status: Status) -> Option<Self> {
+        match status {
+            -1 => Some(Self::InvalidArgument),
+            -2 => Some(Self::BadAddress),
+            -3 => Some(Self::WouldBlock),
+            -4 => Some(Self::NotFound),
+            _ => None,
+        }
+    }
+}
+
+/// Memory facts for the program, filled by [`ApiTable::memory_info`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryInfo {
+    /// First address of the program's memory window ([`PROGRAM_BASE`]).
+    pub window_base: u64,
+    /// Bytes in the window: all free RAM, contiguous from `window_base`.
+    pub window_bytes: u64,
+    /// Bytes at the top of the window the kernel set aside for the program's stack.
+    pub stack_bytes: u64,
+    /// All usable RAM the firmware reported, in bytes.
+    pub usable_ram_bytes: u64,
+}
+
+/// Writes `len` bytes at `bytes` to the console; returns the count written.
+pub type ConsoleWrite = extern "sysv64" fn(bytes: *const u8, len: u64) -> Status;
+/// Returns the next console input byte, or `WouldBlock`.
+pub type ConsoleRead = extern "sysv64" fn() -> Status;
+/// Fills `*info`; returns 0.
+pub type MemoryInfoCall = extern "sysv64" fn(info: *mut MemoryInfo) -> Status;
+
+/// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
+#[repr(C)]
+pub struct ApiTable {
+    /// [`API_MAGIC`].
+    pub magic: u64,
+    /// [`API_VERSION`] of the kernel that built the table.
+    pub version: u32,
+    /// Size of this table in bytes, so programs can tell which calls exist.
+    pub size: u32,
+    /// See [`ConsoleWrite`].
+    pub console_write: ConsoleWrite,
+    /// See [`ConsoleRead`].
+    pub console_read: ConsoleRead,
+    /// See [`MemoryInfoCall`].
+    pub memory_info: MemoryInfoCall,
+}
+
+/// Size of [`ApiTable`] in this version.
+pub const API_TABLE_BYTES: u32 = core::mem::size_of::<ApiTable>() as u32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_stable() {
+        assert_eq!(core::mem::offset_of!(ApiTable, console_write), 16);
+        assert_eq!(core::mem::offset_of!(ApiTable, memory_info), 32);
+        assert_eq!(API_TABLE_BYTES, 40);
+        assert_eq!(core::mem::size_of::<MemoryInfo>(), 32);
+    }
+
+    #[test]
+    fn error_codes_round_trip() {
+        for error in [Error::InvalidArgument, Error::BadAddress, Error::WouldBlock, Error::NotFound]
+        {
+            assert!(error.status() < 0);
+            assert_eq!(Error::from_status(error.status()), Some(error));
+        }
+        assert_eq!(Error::from_status(5), None);
+    }
+}

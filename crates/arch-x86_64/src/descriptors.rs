@@ -1,0 +1,158 @@
+//! The GDT (flat 64-bit code and data plus a TSS) and the IDT, and loading them.
+//!
+//! The TSS exists for its interrupt stack table: double faults, NMIs and machine
+//! checks switch to their own stacks, so a kernel stack overflow is still reported
+//! instead of ending in a silent triple fault.
+
+use core::cell::UnsafeCell;
+
+/// Kernel code segment selector.
+pub const KERNEL_CODE: u16 = 0x08;
+/// Kernel data segment selector.
+pub const KERNEL_DATA: u16 = 0x10;
+const TSS_SELECTOR: u16 = 0x18;
+
+/// IST slot (1-based as the IDT encodes it) used by double fault.
+pub const IST_DOUBLE_FAULT: u8 = 1;
+/// IST slot used by NMI and machine check.
+pub const IST_CRITICAL: u8 = 2;
+
+const IST_STACK_BYTES: usize = 16 * 1024;
+
+#[repr(C, packed(4))]
+struct TaskStateSegment {
+    reserved0: u32,
+    privilege_stacks: [u64; 3],
+    reserved1: u64,
+    interrupt_stacks: [u64; 7],
+    reserved2: u64,
+    reserved3: u16,
+    io_map_base: u16,
+}
+
+#[repr(C, align(16))]
+struct Stack([u8; IST_STACK_BYTES]);
+
+#[repr(C, align(16))]
+struct Tables {
+    gdt: [u64; 5],
+    tss: TaskStateSegment,
+    idt: [[u64; 2]; 256],
+    double_fault_stack: Stack,
+    critical_stack: Stack,
+}
+
+/// The bootstrap core's descriptor tables. Written once by [`load`] before any
+/// other core runs, read by the CPU afterwards.
+struct SharedTables(UnsafeCell<Tables>);
+
+// SAFETY: the tables are only written by `load`, on the bootstrap core, before other
+// cores are started; afterwards only the CPU reads them.
+unsafe impl Sync for SharedTables {}
+
+static TABLES: SharedTables = SharedTables(UnsafeCell::new(Tables {
+    gdt: [0; 5],
+    tss: TaskStateSegment {
+        reserved0: 0,
+        privilege_stacks: [0; 3],
+        reserved1: 0,
+        interrupt_stacks: [0; 7],
+        reserved2: 0,
+        reserved3: 0,
+        io_map_base: 0,
+    },
+    idt: [[0; 2]; 256],
+    double_fault_stack: Stack([0; IST_STACK_BYTES]),
+    critical_stack: Stack([0; IST_STACK_BYTES]),
+}));
+
+#[repr(C, packed)]
+struct DescriptorPointer {
+    limit: u16,
+    base: u64,
+}
+
+fn gate(handler: u64, ist: u8) -> [u64; 2] {
+    const PRESENT_INTERRUPT_GATE: u64 = 0x8E;
+    let low = (handler & 0xFFFF)
+        | (u64::from(KERNEL_CODE) << 16)
+        | (u64::from(ist) << 32)
+        | (PRESENT_INTERRUPT_GATE << 40)
+        | ((handler >> 16) & 0xFFFF) << 48;
+    [low, handler >> 32]
+}
+
+/// Builds and loads the GDT, TSS and IDT on the bootstrap core, with every CPU
+/// exception vector routed to [`crate::exceptions`].
+///
+/// # Safety
+/// Must be called once, on the bootstrap core, before other cores start and before
+/// interrupts are enabled.
+pub unsafe fn load() {
+    // SAFETY: per the contract, nothing else accesses TABLES while we fill it.
+    let tables = unsafe { &mut *TABLES.0.get() };
+    let double_fault_top = tables.double_fault_stack.0.as_ptr_range().end as u64;
+    let critical_top = tables.critical_stack.0.as_ptr_range().end as u64;
+    tables.tss.interrupt_stacks[usize::from(IST_DOUBLE_FAULT - 1)] = double_fault_top;
+    tables.tss.interrupt_stacks[usize::from(IST_CRITICAL - 1)] = critical_top;
+    tables.tss.io_map_base = core::mem::size_of::<TaskStateSegment>() as u16;
+
+    let tss_base = core::ptr::addr_of!(tables.tss) as u64;
+    let tss_limit = (core::mem::size_of::<TaskStateSegment>() - 1) as u64;
+    tables.gdt = [
+        0,
+        0x00AF_9A00_0000_FFFF, // 64-bit code, present, ring 0
+        0x00CF_9200_0000_FFFF, // data, present, writable
+        (tss_limit & 0xFFFF)
+            | (tss_base & 0xFF_FFFF) << 16
+            | 0x89 << 40 // present, 64-bit available TSS
+            | ((tss_limit >> 16) & 0xF) << 48
+            | ((tss_base >> 24) & 0xFF) << 56,
+        tss_base >> 32,
+    ];
+
+    for (vector, entry) in crate::exceptions::entry_points().iter().enumerate() {
+        let ist = match vector {
+            8 => IST_DOUBLE_FAULT,
+            2 | 18 => IST_CRITICAL,
+            _ => 0,
+        };
+        tables.idt[vector] = gate(*entry, ist);
+    }
+
+    let gdt_pointer = DescriptorPointer {
+        limit: (core::mem::size_of_val(&tables.gdt) - 1) as u16,
+        base: tables.gdt.as_ptr() as u64,
+    };
+    let idt_pointer = DescriptorPointer {
+        limit: (core::mem::size_of_val(&tables.idt) - 1) as u16,
+        base: tables.idt.as_ptr() as u64,
+    };
+    // SAFETY: both tables are statics that live forever and were filled above; the
+    // far return reloads CS with the code descriptor just installed, and the data
+    // selectors point at the flat data descriptor.
+    unsafe {
+        core::arch::asm!(
+            "lgdt [{gdt}]",
+            "push {code}",
+            "lea {scratch}, [rip + 2f]",
+            "push {scratch}",
+            "retfq",
+            "2:",
+            "mov ds, {data:e}",
+            "mov es, {data:e}",
+            "mov ss, {data:e}",
+            "xor {scratch:e}, {scratch:e}",
+            "mov fs, {scratch:e}",
+            "mov gs, {scratch:e}",
+            "ltr {tss:x}",
+            "lidt [{idt}]",
+            gdt = in(reg) &gdt_pointer,
+            idt = in(reg) &idt_pointer,
+            code = in(reg) u64::from(KERNEL_CODE),
+            data = in(reg) u32::from(KERNEL_DATA),
+            tss = in(reg) TSS_SELECTOR,
+            scratch = out(reg) _,
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The kernel command line: `key=value` words separated by spaces.
+//!
+//! A value may be quoted (`name="two words"`). A word without `=` is a flag. Unknown
+//! keys and bad values are reported through a callback and otherwise ignored, so a
+//! typo never stops a boot.
+
+/// One word of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg<'a> {
+    /// The part before `=` (or the whole word for a flag).
+    pub key: &'a str,
+    /// The part after `=`, without surrounding quotes; `None` for a flag.
+    pub value: Option<&'a str>,
+}
+
+/// Iterator over the words of a command line.
+pub struct Args<'a> {
+    rest: &'a str,
+}
+
+/// Splits a command line into its words.
+pub fn args(line: &str) -> Args<'_> {
+    Args { rest: line }
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = Arg<'a>;
+
+    fn next(&mut self) -> Option<Arg<'a>> {
+        let line = self.rest.trim_start();
+        if line.is_empty() {
+            self.rest = line;
+            return None;
+        }
+        let key_end = line.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(line.len());
+        let key = &line[..key_end];
+        let after_key = &line[key_end..];
+        let Some(value_text) = after_key.strip_prefix('=') else {
+            self.rest = after_key;
+            return Some(Arg { key, value: None });
+        };
+        let (value, rest) = if let Some(quoted) = value_text.strip_prefix('"') {
+            match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            }
+        } else {
+            let end = value_text.find(char::is_whitespace).unwrap_or(value_text.len());
+            (&value_text[..end], &value_text[end..])
+        };
+        self.rest = rest;
+        Some(Arg { key, value: Some(value) })
+    }
+}
+
+/// What the kernel does after the program returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitMode {
+    /// Stay up (idle); the default.
+    Stay,
+    /// End QEMU through `isa-debug-exit` with the program's status.
+    Qemu,
+}
+
+/// Something wrong with one word of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem<'a> {
+    /// A key the kernel does not know.
+    UnknownKey(&'a str),
+    /// A known key with a value it does not accept.
+    BadValue {
+        /// The key.
+        key: &'a str,
+        /// The rejected value (empty for a missing value).
+        value: &'a str,
+    },
+}
+
+impl core::fmt::Display for Problem<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::UnknownKey(key) => write!(f, "unknown key '{key}' ignored"),
+            Self::BadValue { key, value } => write!(f, "bad value '{value}' for '{key}' ignored"),
+        }
+    }
+}
+
+/// The options the kernel understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelOptions {
+    /// `exit=qemu|stay`.
+    pub exit: ExitMode,
+}
+
+impl KernelOptions {
+    /// Parses `line`, calling `report` for every word it cannot use.
+    pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Self {
+        let mut options = Self { exit: ExitMode::Stay };
+        for Arg { key, value } in args(line) {
+            match key {
+                "exit" => match value {
+                    Some("qemu") => options.exit = ExitMode::Qemu,
+                    Some("stay") => options.exit = ExitMode::Stay,
+                    other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
+                },
+                _ => report(Problem::UnknownKey(key)),
+            }
+        }
+        options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<(&str, Option<&str>)> {
+        args(line).map(|arg| (arg.key, arg.value)).collect()
+    }
+
+    #[test]
+    fn splits_keys_values_flags_and_quotes() {
+        assert_eq!(
+            words("  exit=qemu quiet name=\"two words\" empty= last"),
+            vec![
+                ("exit", Some("qemu")),
+                ("quiet", None),
+                ("name", Some("two words")),
+                ("empty", Some("")),
+                ("last", None),
+            ]
+        );
+        assert!(words("   ").is_empty());
+        assert_eq!(words("k=\"unterminated"), vec![("k", Some("unterminated"))]);
+        assert_eq!(words("a=b=c"), vec![("a", Some("b=c"))]);
+    }
+
+    #[test]
+    fn known_options_are_applied() {
+        let mut problems = Vec::new();
+        let options = KernelOptions::parse("exit=qemu", |problem| problems.push(problem));
+        assert_eq!(options.exit, ExitMode::Qemu);
+        assert!(problems.is_empty());
+        assert_eq!(KernelOptions::parse("", |_| panic!()).exit, ExitMode::Stay);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_reported_not_fatal() {
+        let mut problems = Vec::new();
+        let options =
+            KernelOptions::parse("colour=blue exit=sometimes exit exit=qemu", |problem| {
+                problems.push(problem)
+            });
+        assert_eq!(options.exit, ExitMode::Qemu);
+        assert_eq!(
+            problems,
+            vec![
+                Problem::UnknownKey("colour"),
+                Problem::BadValue { key: "exit", value: "sometimes" },
+                Problem::BadValue { key: "exit", value: "" },
+            ]
+        );
+        assert_eq!(problems[0].to_string(), "unknown key 'colour' ignored");
+    }
+}

@@ -1,0 +1,16 @@
+//! Hardware-access traits: the narrow waist between drivers and the machine.
+//!
+//! Drivers in `crates/drivers/*` are written only against these traits, so the same
+//! driver code runs on the real machine (through `ingot-platform`) and on the host
+//! against device models in unit tests. The traits are deliberately small; each
+//! later device class adds only what it needs (MMIO registers, PCI config, DMA, clock).
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// x86 port I/O: the 64 KiB I/O address space reached with `in`/`out`.
+pub trait PortIo {
+    /// Reads a byte from `port`.
+    fn read_u8(&mut self, port: u16) -> u8;
+    /// Writes a byte to `port`.
+    fn write_u8(&mut self, port: u16, value: u8);
+}

@@ -1,0 +1,74 @@
+//! The kernel's page tables: identity map of all physical memory, built at boot.
+
+use ingot_mem::{
+    LARGE_PAGE_SIZE, MemError, MemoryMap, PAGE_SIZE, PageFlags, PageTableBuilder, RegionKind,
+};
+
+use crate::frames::PhysicalFrames;
+use crate::physical::{TableFrames, set_identity_end};
+
+/// Everything below 4 GiB is identity-mapped: RAM, firmware and the 32-bit MMIO hole.
+const LOW_IDENTITY_END: u64 = 4 << 30;
+
+/// Page tables that identity-map physical memory from 4 KiB (page 0 stays unmapped so
+/// null pointers fault): all of the low 4 GiB and all RAM above it. Only [`AddressSpace::build`]
+/// creates one, so loading it can never unmap the kernel.
+pub struct AddressSpace {
+    root: u64,
+    identity_end: u64,
+    huge_pages: bool,
+}
+
+impl AddressSpace {
+    /// Builds tables identity-mapping `[4 KiB, 4 GiB)` (low RAM, firmware and all the
+    /// low MMIO: APICs, HPET, PCI windows) plus every non-reserved region of `memory`
+    /// above 4 GiB (RAM and ACPI tables), rounded out to 2 MiB. Reserved ranges above
+    /// 4 GiB (such as the HyperTransport hole QEMU reports below 1 TiB) are not mapped;
+    /// device windows up there are mapped when a driver claims them.
+    pub fn build(
+        frames: &mut PhysicalFrames,
+        memory: &MemoryMap,
+        huge_pages: bool,
+    ) -> Result<Self, MemError> {
+        let mut tables = TableFrames::new(frames);
+        let mut builder = PageTableBuilder::new(&mut tables, huge_pages)?;
+        let flags = PageFlags::WRITABLE;
+        builder.map(PAGE_SIZE, PAGE_SIZE, LARGE_PAGE_SIZE - PAGE_SIZE, flags)?;
+        builder.map(LARGE_PAGE_SIZE, LARGE_PAGE_SIZE, LOW_IDENTITY_END - LARGE_PAGE_SIZE, flags)?;
+        let mut identity_end = LOW_IDENTITY_END;
+        for region in memory.regions() {
+            if region.kind == RegionKind::Reserved || region.end <= LOW_IDENTITY_END {
+                continue;
+            }
+            let start = region.start.max(LOW_IDENTITY_END) / LARGE_PAGE_SIZE * LARGE_PAGE_SIZE;
+            let end = region.end.next_multiple_of(LARGE_PAGE_SIZE);
+            builder.map(start, start, end - start, flags)?;
+            identity_end = identity_end.max(end);
+        }
+        Ok(Self { root: builder.root(), identity_end, huge_pages })
+    }
+
+    /// Physical address of the PML4.
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// End of the highest identity-mapped region.
+    pub fn identity_end(&self) -> u64 {
+        self.identity_end
+    }
+
+    /// Whether 1 GiB pages are used.
+    pub fn huge_pages(&self) -> bool {
+        self.huge_pages
+    }
+
+    /// Switches this core to these tables.
+    pub fn activate(&self) {
+        // SAFETY: `build` identity-mapped all physical memory the kernel can be using
+        // (its image, stacks, heap and tables are all RAM below `identity_end`), so
+        // every address in use stays valid after the switch.
+        unsafe { ingot_arch::cpu::load_cr3(self.root) }
+        set_identity_end(self.identity_end);
+    }
+}

@@ -1,0 +1,17 @@
+//! Loading the CPU's descriptor tables, once.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+static LOADED: AtomicBool = AtomicBool::new(false);
+
+/// Loads the GDT, TSS and IDT on the bootstrap core. Only the first call does anything,
+/// which is what `ingot_arch::descriptors::load` requires; it runs before any other
+/// core is started and with interrupts off (the boot stub leaves them off).
+pub fn load_on_bootstrap_core() {
+    if LOADED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    // SAFETY: first and only call, on the bootstrap core, before other cores start and
+    // before interrupts are enabled (see above).
+    unsafe { ingot_arch::descriptors::load() }
+}

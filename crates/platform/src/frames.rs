@@ -1,0 +1,72 @@
+//! The one allocator of physical frames the kernel uses.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use ingot_bootinfo::BootInfo;
+use ingot_mem::{FrameAllocator, MemError, PAGE_SIZE, RegionKind};
+
+unsafe extern "C" {
+    static __image_start: u8;
+    static __image_end: u8;
+}
+
+/// Physical range `[start, end)` occupied by the kernel image, including its
+/// zero-initialised data, boot stack and boot page tables.
+pub fn kernel_image() -> (u64, u64) {
+    (core::ptr::addr_of!(__image_start) as u64, core::ptr::addr_of!(__image_end) as u64)
+}
+
+/// Free RAM that nothing else uses. Created once from the boot memory map.
+pub struct PhysicalFrames {
+    allocator: FrameAllocator,
+}
+
+static CREATED: AtomicBool = AtomicBool::new(false);
+
+impl PhysicalFrames {
+    /// All usable RAM of the memory map except page 0, the kernel image and the boot
+    /// modules. Returns `None` on a second call: there is only one owner of free RAM.
+    pub fn from_boot_info(info: &BootInfo) -> Option<Result<Self, MemError>> {
+        if CREATED.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        Some(Self::build(info))
+    }
+
+    fn build(info: &BootInfo) -> Result<Self, MemError> {
+        let mut allocator = FrameAllocator::new();
+        for region in info.memory.regions() {
+            if region.kind == RegionKind::Usable {
+                allocator.add_free(region.start, region.end)?;
+            }
+        }
+        allocator.reserve(0, PAGE_SIZE)?;
+        let (image_start, image_end) = kernel_image();
+        allocator.reserve(image_start, image_end)?;
+        for module in info.modules() {
+            allocator.reserve(module.start, module.start.saturating_add(module.len))?;
+        }
+        Ok(Self { allocator })
+    }
+
+    /// Read access to the allocator state (free ranges, free bytes).
+    pub fn allocator(&self) -> &FrameAllocator {
+        &self.allocator
+    }
+
+    /// Mutable access for allocation. The allocator's contents stay free RAM because
+    /// nothing can be added to it from outside except frames it gave out.
+    pub(crate) fn allocator_mut(&mut self) -> &mut FrameAllocator {
+        &mut self.allocator
+    }
+
+    /// Allocates contiguous frames (see [`FrameAllocator::allocate`]).
+    pub fn allocate(&mut self, frames: u64, align: u64) -> Result<u64, MemError> {
+        self.allocator.allocate(frames, align)
+    }
+
+    /// Returns frames this allocator handed out.
+    pub fn free(&mut self, address: u64, frames: u64) -> Result<(), MemError> {
+        self.allocator.free(address, frames)
+    }
+}

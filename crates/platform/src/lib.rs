@@ -1,0 +1,22 @@
+//! The PC platform: real implementations of the `ingot-hal` traits and the few other
+//! places where the kernel must turn addresses into memory.
+//!
+//! One of the few crates allowed to contain `unsafe` (see `docs/architecture.md`).
+//! Everything it exports is safe to call: the raw memory it hands out always comes
+//! from [`frames::PhysicalFrames`], which only ever holds free RAM from the firmware
+//! map minus the kernel image and the boot modules.
+//!
+//! # Safety
+//! The kernel runs in ring 0 on an identity map of physical memory up to the end
+//! recorded by [`physical::set_identity_end`] (4 GiB as the boot stub leaves it), and
+//! the program window is mapped at [`ingot_abi::PROGRAM_BASE`] once
+//! [`program_memory::ProgramMemory`] exists.
+#![no_std]
+
+pub mod address_space;
+pub mod cpu_tables;
+pub mod frames;
+pub mod heap;
+pub mod io_ports;
+pub mod physical;
+pub mod program_memory;

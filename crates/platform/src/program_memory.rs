@@ -1,0 +1,185 @@
+//! The program's memory window: all free RAM, mapped contiguously at
+//! [`PROGRAM_BASE`], and the one place where pointers a program passes are checked.
+//!
+//! The window is laid out so large pages can be used: first every 1 GiB-aligned
+//! piece of free RAM (when the CPU has 1 GiB pages), then every 2 MiB-aligned piece,
+//! then the 4 KiB-granular rest, and last the frames of the boot module. The module
+//! therefore never overlaps the start of the window, where it is copied to.
+
+use ingot_abi::{Error, PROGRAM_BASE};
+use ingot_bootinfo::Module;
+use ingot_mem::{
+    HUGE_PAGE_SIZE, LARGE_PAGE_SIZE, MemError, PAGE_SIZE, PageFlags, PageTableBuilder, RangeSet,
+};
+
+use crate::address_space::AddressSpace;
+use crate::frames::PhysicalFrames;
+use crate::physical::TableFrames;
+
+/// Bytes at the top of the window used as the program's stack.
+pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
+
+/// The mapped program window.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgramMemory {
+    bytes: u64,
+}
+
+/// Why the window could not be set up or loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowError {
+    /// Building page tables or taking frames failed.
+    Memory(MemError),
+    /// The program does not fit in free memory beside its own stack.
+    ProgramTooLarge,
+}
+
+impl From<MemError> for WindowError {
+    fn from(error: MemError) -> Self {
+        Self::Memory(error)
+    }
+}
+
+/// Calls `place` for each piece of `free`, in window order: 1 GiB-aligned whole huge
+/// pages (if `huge`), then 2 MiB-aligned whole large pages, then the rest.
+fn for_each_piece(
+    free: &RangeSet,
+    huge: bool,
+    mut place: impl FnMut(u64, u64) -> Result<(), MemError>,
+) -> Result<(), MemError> {
+    let sizes: &[u64] = if huge { &[HUGE_PAGE_SIZE, LARGE_PAGE_SIZE] } else { &[LARGE_PAGE_SIZE] };
+    let mut rest = free.clone();
+    for &size in sizes {
+        let mut taken = RangeSet::new();
+        for (start, end) in rest.iter() {
+            let aligned_start = start.next_multiple_of(size);
+            let aligned_end = end / size * size;
+            if aligned_end > aligned_start {
+                place(aligned_start, aligned_end - aligned_start)?;
+                taken.insert(aligned_start, aligned_end)?;
+            }
+        }
+        for (start, end) in taken.iter() {
+            rest.remove(start, end)?;
+        }
+    }
+    for (start, end) in rest.iter() {
+        place(start, end - start)?;
+    }
+    Ok(())
+}
+
+impl ProgramMemory {
+    /// Maps all free RAM of `frames` except `kernel_reserve_bytes`, then the pages of
+    /// `module`, into `space` (before it is activated).
+    pub fn map_window(
+        frames: &mut PhysicalFrames,
+        space: &AddressSpace,
+        kernel_reserve_bytes: u64,
+        module: Option<Module>,
+    ) -> Result<Self, WindowError> {
+        let huge_pages = space.huge_pages();
+        let reserve_frames = kernel_reserve_bytes.div_ceil(PAGE_SIZE).max(1);
+        let reserve = frames.allocate(reserve_frames, PAGE_SIZE)?;
+        let free_now = frames.allocator().free_ranges();
+        let total = free_now.total();
+        let table_frames = 2 * (free_now.len() as u64 + 2) + 2 * (total / HUGE_PAGE_SIZE + 2) + 4;
+        let pool = frames.allocate(table_frames, PAGE_SIZE)?;
+        let window_ranges = frames.allocator_mut().take_all();
+        frames.free(pool, table_frames)?;
+
+        let mut bytes = 0;
+        {
+            let mut tables = TableFrames::new(frames);
+            let mut builder = PageTableBuilder::with_root(&mut tables, space.root(), huge_pages);
+            let flags = PageFlags::WRITABLE;
+            for_each_piece(&window_ranges, huge_pages, |start, len| {
+                builder.map(PROGRAM_BASE + bytes, start, len, flags)?;
+                bytes += len;
+                Ok(())
+            })?;
+            if let Some(module) = module {
+                let start = module.start.next_multiple_of(PAGE_SIZE);
+                let end = (module.start + module.len) / PAGE_SIZE * PAGE_SIZE;
+                if end > start {
+                    builder.map(PROGRAM_BASE + bytes, start, end - start, flags)?;
+                    bytes += end - start;
+                }
+            }
+        }
+        frames.free(reserve, reserve_frames)?;
+        Ok(Self { bytes })
+    }
+
+    /// First address of the window.
+    pub fn base(&self) -> u64 {
+        PROGRAM_BASE
+    }
+
+    /// Size of the window in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Initial stack pointer for the program: the top of the window.
+    pub fn stack_top(&self) -> u64 {
+        PROGRAM_BASE + self.bytes
+    }
+
+    /// Copies the boot module to the start of the window. Must be called after the
+    /// tables passed to [`Self::map_window`] were loaded.
+    pub fn load_module(&self, module: Module) -> Result<(), WindowError> {
+        if module.len.saturating_add(PROGRAM_STACK_BYTES) > self.bytes {
+            return Err(WindowError::ProgramTooLarge);
+        }
+        // SAFETY: the module's bytes are reserved RAM on the identity map; the
+        // destination is the start of the window, mapped to free frames that are placed
+        // before the module's own frames, so the ranges cannot overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                module.start as *const u8,
+                PROGRAM_BASE as *mut u8,
+                module.len as usize,
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs the loaded program: calls the start of the window on the window's stack,
+    /// passing the API table address, and returns the status the program returned.
+    /// Must be called after [`Self::load_module`].
+    pub fn run(&self, api_table: u64) -> u64 {
+        // SAFETY: the window holds the program just loaded (the program contract is
+        // that its entry point is its first byte); the top of the window, beyond the
+        // program's image, is its stack (`load_module` checked there is room).
+        unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
+    }
+
+    fn check(&self, address: u64, len: u64) -> Result<(), Error> {
+        let end = address.checked_add(len).ok_or(Error::BadAddress)?;
+        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {
+            return Err(Error::BadAddress);
+        }
+        Ok(())
+    }
+
+    /// The program's bytes `[address, address + len)`, if they lie in the window.
+    pub fn bytes_at(&self, address: u64, len: u64) -> Result<&[u8], Error> {
+        self.check(address, len)?;
+        if len == 0 {
+            return Ok(&[]);
+        }
+        // SAFETY: the range lies inside the mapped window (checked), which is RAM that
+        // belongs to the program; the kernel only reads it during the call.
+        Ok(unsafe { core::slice::from_raw_parts(address as *const u8, len as usize) })
+    }
+
+    /// Writes `data` into the program's memory at `address`, if it lies in the window.
+    pub fn write_at(&self, address: u64, data: &[u8]) -> Result<(), Error> {
+        self.check(address, data.len() as u64)?;
+        // SAFETY: the range lies inside the mapped window (checked); the program asked
+        // the kernel to fill it and does not run while the call is in progress.
+        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len()) }
+        Ok(())
+    }
+}

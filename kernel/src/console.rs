@@ -1,0 +1,63 @@
+//! The kernel console: COM1 for now (the framebuffer console joins it later).
+
+use core::fmt::Write;
+
+use ingot_platform::io_ports::IoPorts;
+use ingot_uart16550::{COM1, Uart16550};
+use spin::Mutex;
+
+static CONSOLE: Mutex<Option<Uart16550<IoPorts>>> = Mutex::new(None);
+/// A second handle on the UART's ports, kept for the fault path only.
+static EMERGENCY_PORTS: Mutex<Option<IoPorts>> = Mutex::new(None);
+
+/// Sets up the serial console. Output before this is dropped.
+pub fn init() {
+    if let Some(ports) = IoPorts::take() {
+        *EMERGENCY_PORTS.lock() = Some(ports.share());
+        *CONSOLE.lock() = Some(Uart16550::new(ports, COM1));
+    }
+}
+
+/// Writes raw bytes (program output) to the console.
+pub fn write_bytes(bytes: &[u8]) {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        uart.write_bytes(bytes);
+    }
+}
+
+/// Reads one waiting input byte.
+pub fn read_byte() -> Option<u8> {
+    CONSOLE.lock().as_mut().and_then(Uart16550::read_byte)
+}
+
+/// Formats to the console; used by `println!`.
+pub fn print(args: core::fmt::Arguments<'_>) {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        let _ = uart.write_fmt(args);
+    }
+}
+
+/// Formats to the console even if a fault struck while the console was locked (the
+/// interrupted write never resumes, so the fault path takes its own handle).
+pub fn print_emergency(args: core::fmt::Arguments<'_>) {
+    if let Some(mut console) = CONSOLE.try_lock() {
+        if let Some(uart) = console.as_mut() {
+            let _ = uart.write_fmt(args);
+        }
+        return;
+    }
+    let ports = EMERGENCY_PORTS.try_lock().and_then(|mut ports| ports.take());
+    if let Some(ports) = ports {
+        let mut uart = Uart16550::new(ports, COM1);
+        let _ = uart.write_str("\n");
+        let _ = uart.write_fmt(args);
+        *EMERGENCY_PORTS.lock() = Some(uart.into_ports());
+    }
+}
+
+/// `println!` for the kernel console.
+#[macro_export]
+macro_rules! println {
+    () => { $crate::println!("") };
+    ($($arg:tt)*) => { $crate::console_print(format_args!("{}\n", format_args!($($arg)*))) };
+}

@@ -1,0 +1,63 @@
+//! Memory at boot: frames, the kernel heap, the identity map and the program window.
+//!
+//! The kernel keeps a small share of RAM for itself (its heap and a reserve of frames
+//! for page tables and, later, device rings and buffers); all the rest becomes the
+//! program's window at `ingot_abi::PROGRAM_BASE`.
+
+use ingot_bootinfo::{BootInfo, Module};
+use ingot_platform::address_space::AddressSpace;
+use ingot_platform::frames::PhysicalFrames;
+use ingot_platform::program_memory::ProgramMemory;
+
+use crate::faults::fatal;
+use crate::println;
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+
+/// Kernel heap: 64 KiB plus 1/256 of RAM, at most 16 MiB.
+fn heap_bytes(usable: u64) -> u64 {
+    (64 * KIB + usable / 256).min(16 * MIB)
+}
+
+/// Frames kept back from the program for the kernel: 64 KiB plus 1/128 of RAM, at most 64 MiB.
+fn kernel_reserve_bytes(usable: u64) -> u64 {
+    (64 * KIB + usable / 128).min(64 * MIB)
+}
+
+/// Sets up memory and returns the program window (or `None` if there is no room for one).
+pub fn init(boot: &BootInfo, module: Option<Module>) -> Option<ProgramMemory> {
+    let mut frames = match PhysicalFrames::from_boot_info(boot) {
+        Some(Ok(frames)) => frames,
+        Some(Err(error)) => fatal(format_args!("memory map unusable: {error}")),
+        None => fatal(format_args!("memory initialised twice")),
+    };
+    let usable = boot.memory.usable_bytes();
+    if let Err(error) = ingot_platform::heap::grow(&mut frames, heap_bytes(usable)) {
+        fatal(format_args!("no memory for the kernel heap: {error}"));
+    }
+    let features = ingot_arch::cpu::features();
+    let space = match AddressSpace::build(&mut frames, &boot.memory, features.huge_pages) {
+        Ok(space) => space,
+        Err(error) => fatal(format_args!("cannot build page tables: {error}")),
+    };
+    let window =
+        ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable), module);
+    space.activate();
+    match window {
+        Ok(window) => {
+            println!(
+                "ingot: memory usable={}KiB window={}KiB kernel-free={}KiB identity-end={:#x}",
+                usable / KIB,
+                window.bytes() / KIB,
+                frames.allocator().free_bytes() / KIB,
+                space.identity_end()
+            );
+            Some(window)
+        }
+        Err(error) => {
+            println!("ingot: no program window: {error:?}");
+            None
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Safe wrappers around the kernel's call table.
+
+use ingot_abi::{Error, MemoryInfo};
+
+use crate::start::api;
+
+/// Writes bytes to the console; returns how many were written.
+pub fn write(bytes: &[u8]) -> Result<usize, Error> {
+    let status = (api().console_write)(bytes.as_ptr(), bytes.len() as u64);
+    decode(status).map(|count| count as usize)
+}
+
+/// The next console input byte, if one is waiting.
+pub fn read_byte() -> Option<u8> {
+    decode((api().console_read)()).ok().map(|byte| byte as u8)
+}
+
+/// Facts about the program's memory.
+pub fn memory_info() -> Result<MemoryInfo, Error> {
+    let mut info = MemoryInfo::default();
+    decode((api().memory_info)(&mut info))?;
+    Ok(info)
+}
+
+/// Raw access for tests of the kernel's argument checks: calls `console_write` with
+/// any pointer and length.
+pub fn write_raw(address: u64, len: u64) -> Result<usize, Error> {
+    decode((api().console_write)(address as *const u8, len)).map(|count| count as usize)
+}
+
+fn decode(status: i64) -> Result<u64, Error> {
+    if status >= 0 {
+        Ok(status as u64)
+    } else {
+        Err(Error::from_status(status).unwrap_or(Error::InvalidArgument))
+    }
+}

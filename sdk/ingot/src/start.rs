@@ -1,0 +1,55 @@
+//! The program's first instructions: clear `.bss`, remember the API table, call main.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use ingot_abi::{API_MAGIC, API_TABLE_ADDRESS, ApiTable};
+
+static API_TABLE: AtomicU64 = AtomicU64::new(0);
+
+unsafe extern "Rust" {
+    fn ingot_program_main() -> u64;
+}
+
+unsafe extern "C" {
+    static mut __bss_start: u8;
+    static mut __bss_end: u8;
+}
+
+/// The kernel's table, checked for the magic number on first use.
+pub(crate) fn api() -> &'static ApiTable {
+    let mut address = API_TABLE.load(Ordering::Relaxed);
+    if address == 0 {
+        address = API_TABLE_ADDRESS;
+    }
+    // SAFETY: the kernel passes the address of its table (or it is at the documented
+    // fixed address); it lives as long as the kernel, i.e. for the whole program.
+    let table = unsafe { &*(address as *const ApiTable) };
+    if table.magic != API_MAGIC {
+        panic!("no Ingot API table at {address:#x}");
+    }
+    table
+}
+
+#[unsafe(no_mangle)]
+#[unsafe(link_section = ".text.entry")]
+extern "sysv64" fn _start(api_table: u64) -> u64 {
+    let start = core::ptr::addr_of_mut!(__bss_start);
+    let end = core::ptr::addr_of_mut!(__bss_end);
+    // SAFETY: the linker script brackets `.bss` with these symbols; nothing has used
+    // `.bss` yet, and zeroing it gives statics their initial values.
+    unsafe { core::ptr::write_bytes(start, 0, end as usize - start as usize) }
+    API_TABLE.store(api_table, Ordering::Relaxed);
+    // SAFETY: `entry!` defines this function with exactly this signature.
+    unsafe { ingot_program_main() }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    crate::println!("program panic: {}", info.message());
+    // Report through the kernel's exception path: there is nothing else to return to.
+    loop {
+        core::hint::spin_loop();
+        // SAFETY: `ud2` raises #UD, which the kernel reports and which ends the run.
+        unsafe { core::arch::asm!("ud2", options(nomem, nostack)) }
+    }
+}

@@ -1,0 +1,157 @@
+//! Builds the kernel ELF, its PVH-only twin, the empty "floor" kernel and the test
+//! programs into `target/ingot/`.
+//!
+//! Everything for the machine is built in one `cargo build --release --target
+//! x86_64-unknown-none` call, so crates shared by the kernel and the programs are
+//! compiled once. Programs are turned from ELF into flat binaries here (their
+//! `PT_LOAD` segments laid out from the lowest address), which is the format the
+//! kernel loads at `ingot_abi::PROGRAM_BASE`.
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use object::{Object, ObjectSegment};
+
+/// Packages built for the machine (`x86_64-unknown-none`).
+const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "hello", "fault-probe"];
+/// Program binaries turned into flat `.bin` files.
+pub const PROGRAMS: &[&str] = &["hello", "divide-by-zero", "touch-unmapped"];
+const MACHINE_TARGET: &str = "x86_64-unknown-none";
+const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
+/// The Multiboot header must lie in the first 8 KiB of the file.
+const MULTIBOOT_SEARCH_BYTES: usize = 8192;
+
+/// Paths of everything `build_all` produced.
+pub struct Artifacts {
+    /// The kernel: ELF64 with a Multiboot1 header and a PVH note (QEMU picks Multiboot).
+    pub kernel: PathBuf,
+    /// The same kernel with the Multiboot header disabled, so QEMU boots it through PVH.
+    pub kernel_pvh: PathBuf,
+    /// An empty kernel with the same boot stub that prints the ready marker at once (benchmark floor).
+    pub floor: PathBuf,
+    /// Directory holding the flat program binaries, `<name>.bin`.
+    pub programs: PathBuf,
+}
+
+impl Artifacts {
+    /// Flat binary of the named program.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.programs.join(format!("{name}.bin"))
+    }
+
+    /// Prints where everything went.
+    pub fn print_summary(&self) {
+        for path in [&self.kernel, &self.kernel_pvh, &self.floor] {
+            let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            println!("{:>8} bytes  {}", size, path.display());
+        }
+        for name in PROGRAMS {
+            let path = self.program(name);
+            let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!("{:>8} bytes  {}", size, path.display());
+        }
+    }
+}
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("workspace root").to_path_buf()
+}
+
+/// `target/ingot`, where artifacts, images and benchmark results go.
+pub fn output_dir() -> PathBuf {
+    workspace_root().join("target").join("ingot")
+}
+
+/// Runs `cargo` with `args` in the workspace root, failing with a message if it fails.
+pub fn cargo(args: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo {} failed", args.join(" "))) }
+}
+
+/// Builds everything (release profile) into `target/ingot/`.
+pub fn build_all() -> Result<Artifacts, String> {
+    let mut args = vec!["build", "--release", "--target", MACHINE_TARGET];
+    for package in MACHINE_PACKAGES {
+        args.extend(["-p", package]);
+    }
+    cargo(&args)?;
+    let built = workspace_root().join("target").join(MACHINE_TARGET).join("release");
+    let out = output_dir();
+    let programs = out.join("programs");
+    fs::create_dir_all(&programs)
+        .map_err(|e| format!("cannot create {}: {e}", programs.display()))?;
+
+    let artifacts = Artifacts {
+        kernel: out.join("kernel.elf"),
+        kernel_pvh: out.join("kernel-pvh.elf"),
+        floor: out.join("floor.elf"),
+        programs,
+    };
+    copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
+    copy(&built.join("ingot-floor"), &artifacts.floor)?;
+    write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
+    for name in PROGRAMS {
+        let flat = flat_binary(&built.join(name))?;
+        write(&artifacts.program(name), &flat)?;
+    }
+    Ok(artifacts)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("cannot copy {}: {e}", from.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes a copy of the kernel whose Multiboot magic is zeroed: QEMU tries Multiboot
+/// before PVH, so only without the header does it take the PVH note.
+fn write_pvh_only(kernel: &Path, out: &Path) -> Result<(), String> {
+    let mut bytes =
+        fs::read(kernel).map_err(|e| format!("cannot read {}: {e}", kernel.display()))?;
+    let window = &bytes[..bytes.len().min(MULTIBOOT_SEARCH_BYTES)];
+    let offset = (0..window.len().saturating_sub(3))
+        .step_by(4)
+        .find(|&at| window[at..at + 4] == MULTIBOOT_MAGIC)
+        .ok_or("kernel has no Multiboot header in its first 8 KiB")?;
+    bytes[offset..offset + 4].fill(0);
+    write(out, &bytes)
+}
+
+/// Lays out an ELF's loadable segments as one flat image starting at the lowest
+/// segment address (zero-filled gaps; trailing `.bss` is not stored).
+pub fn flat_binary(elf: &Path) -> Result<Vec<u8>, String> {
+    let data = fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let mut segments = Vec::new();
+    for segment in file.segments() {
+        let bytes = segment.data().map_err(|e| format!("{}: {e}", elf.display()))?;
+        if !bytes.is_empty() {
+            segments.push((segment.address(), bytes));
+        }
+    }
+    let base = segments.iter().map(|(address, _)| *address).min().ok_or("no loadable segments")?;
+    if file.entry() != base {
+        return Err(format!(
+            "{}: entry {:#x} is not the first byte {base:#x}",
+            elf.display(),
+            file.entry()
+        ));
+    }
+    let mut image = Vec::new();
+    for (address, bytes) in segments {
+        let offset = usize::try_from(address - base).map_err(|_| "segment too far")?;
+        if image.len() < offset + bytes.len() {
+            image.resize(offset + bytes.len(), 0);
+        }
+        image[offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+    Ok(image)
+}

@@ -1,0 +1,55 @@
+//! `cargo xtask`: the one front door to building, running, testing and measuring Ingot.
+//!
+//! Subcommands: `build`, `image`, `run`, `test`, `bench`, `check`. Everything the README
+//! promises goes through here so that CI and developers run exactly the same steps.
+
+#![forbid(unsafe_code)]
+
+mod bench;
+mod build;
+mod check;
+mod harness;
+mod qemu;
+mod run;
+mod scenarios;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  build                 build the kernel, the floor kernel and the programs into target/ingot/
+  run [options]         boot Ingot in QEMU with serial on this terminal (run --help)
+  test [filter]         host unit tests, then every QEMU scenario (optionally only names containing filter)
+  bench [boot|all]      benchmarks; results in target/ingot/bench/
+  check                 rustfmt, clippy -D warnings, unsafe allow-list audit
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        eprint!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let rest = &args[1..];
+    let result = match command.as_str() {
+        "build" => build::build_all().map(|artifacts| artifacts.print_summary()),
+        "run" => run::run(rest),
+        "test" => test::test(rest),
+        "bench" => bench::bench(rest),
+        "check" => check::check(),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
