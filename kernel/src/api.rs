@@ -36,7 +36,7 @@ pub extern "sysv64" fn memory_info(info: *mut MemoryInfo) -> Status {
     };
     let words = [facts.window_base, facts.window_bytes, facts.stack_bytes, facts.usable_ram_bytes];
     let mut bytes = [0u8; core::mem::size_of::<MemoryInfo>()];
-    for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+    for (chunk, word) in bytes.as_chunks_mut::<8>().0.iter_mut().zip(words) {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     match window.write_at(info as u64, &bytes) {

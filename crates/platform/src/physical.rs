@@ -54,7 +54,9 @@ impl<'a> TableFrames<'a> {
     }
 
     fn entry_pointer(table: u64, index: usize) -> *mut u64 {
-        assert!(index < 512 && table % PAGE_SIZE == 0 && is_identity_mapped(table, PAGE_SIZE));
+        assert!(
+            index < 512 && table.is_multiple_of(PAGE_SIZE) && is_identity_mapped(table, PAGE_SIZE)
+        );
         (table + index as u64 * 8) as *mut u64
     }
 }

@@ -89,13 +89,38 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Lines that use `unsafe` as a keyword (not in comments or the lint name).
-fn unsafe_lines(source: &str) -> Vec<usize> {
+/// The code part of every line: string literals blanked (also across lines), line
+/// comments dropped.
+fn code_lines(source: &str) -> Vec<String> {
+    let mut in_string = false;
     source
         .lines()
+        .map(|line| {
+            let mut code = String::new();
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (in_string, c) {
+                    (true, '\\') => {
+                        chars.next();
+                    }
+                    (true, '"') => in_string = false,
+                    (true, _) => {}
+                    (false, '"') => in_string = true,
+                    (false, '/') if chars.peek() == Some(&'/') => break,
+                    (false, c) => code.push(c),
+                }
+            }
+            code
+        })
+        .collect()
+}
+
+/// Lines that use `unsafe` as a keyword (not in comments, strings or the lint name).
+fn unsafe_lines(source: &str) -> Vec<usize> {
+    code_lines(source)
+        .iter()
         .enumerate()
-        .filter(|(_, line)| {
-            let code = line.split("//").next().unwrap_or("");
+        .filter(|(_, code)| {
             code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == "unsafe")
         })
         .map(|(index, _)| index)
@@ -104,8 +129,7 @@ fn unsafe_lines(source: &str) -> Vec<usize> {
 
 /// Whether the `unsafe` on line `index` needs a SAFETY comment (blocks and impls do;
 /// `unsafe fn` declarations carry `# Safety` docs instead; attributes and extern blocks don't).
-fn needs_safety_comment(line: &str) -> bool {
-    let code = line.split("//").next().unwrap_or("");
+fn needs_safety_comment(code: &str) -> bool {
     code.contains("unsafe {") || code.contains("unsafe impl") || code.trim_end().ends_with("unsafe")
 }
 
@@ -146,11 +170,12 @@ fn audit_unsafe(root: &Path) -> Result<Vec<String>, String> {
             let source =
                 fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
             let lines: Vec<&str> = source.lines().collect();
+            let code = code_lines(&source);
             let shown = file.strip_prefix(root).unwrap_or(file).display().to_string();
             for index in unsafe_lines(&source) {
                 if !allowed {
                     problems.push(format!("{shown}:{}: unsafe outside the allow-list", index + 1));
-                } else if needs_safety_comment(lines[index]) && !has_safety_comment(&lines, index) {
+                } else if needs_safety_comment(&code[index]) && !has_safety_comment(&lines, index) {
                     problems.push(format!(
                         "{shown}:{}: unsafe without a // SAFETY: comment",
                         index + 1
@@ -180,7 +205,9 @@ mod tests {
 
     #[test]
     fn finds_unsafe_keywords_but_not_comments_or_lint_names() {
-        let source = "// unsafe here is prose\n#![forbid(unsafe_code)]\nlet x = unsafe { 1 };\n";
+        let source = "// unsafe here is prose\n#![forbid(unsafe_code)]\nlet x = unsafe { 1 };\n\
+                      let s = \"unsafe \\\" unsafe\"; // unsafe\n\
+                      let t = \"multi\nunsafe line\";\n";
         assert_eq!(unsafe_lines(source), vec![2]);
     }
 

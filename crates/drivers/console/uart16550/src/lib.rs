@@ -174,7 +174,7 @@ mod tests {
         let mut uart = Uart16550::new(&mut model, COM1);
         assert!(uart.is_present());
         uart.write_bytes(b"ok\n");
-        drop(uart);
+        let model = uart.into_ports();
         assert_eq!(model.divisor, 1);
         assert_eq!(model.line_control, LINE_CONTROL_8N1);
         assert_eq!(model.sent, b"ok\r\n");
