@@ -58,9 +58,17 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("workspace root").to_path_buf()
 }
 
-/// `target/ingot`, where artifacts, images and benchmark results go.
+/// Cargo's target directory (`CARGO_TARGET_DIR` if set, else `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { workspace_root().join(dir) })
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// `<target>/ingot`, where artifacts, images and benchmark results go.
 pub fn output_dir() -> PathBuf {
-    workspace_root().join("target").join("ingot")
+    target_dir().join("ingot")
 }
 
 /// Runs `cargo` with `args` in the workspace root, failing with a message if it fails.
@@ -81,7 +89,7 @@ pub fn build_all() -> Result<Artifacts, String> {
         args.extend(["-p", package]);
     }
     cargo(&args)?;
-    let built = workspace_root().join("target").join(MACHINE_TARGET).join("release");
+    let built = target_dir().join(MACHINE_TARGET).join("release");
     let out = output_dir();
     let programs = out.join("programs");
     fs::create_dir_all(&programs)

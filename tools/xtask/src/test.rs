@@ -22,7 +22,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
 
     let artifacts = build_all()?;
     let selected: Vec<_> =
-        scenarios::foundation(&artifacts).into_iter().filter(|s| s.name.contains(filter)).collect();
+        scenarios::all(&artifacts).into_iter().filter(|s| s.name.contains(filter)).collect();
     println!("running {} QEMU scenarios, {PARALLEL_SCENARIOS} at a time", selected.len());
     let outcomes = run_all(selected, PARALLEL_SCENARIOS);
     let scenario_failures = outcomes.iter().filter(|outcome| !outcome.passed).count();

@@ -1,4 +1,4 @@
-//! Every QEMU scenario `cargo xtask test` runs, as data.
+//! Foundation scenarios: boot paths and machines, memory sizes, programs, faults.
 //!
 //! Expectations are derived from what QEMU is asked to emulate: `-m 4M` must report
 //! the 3 MiB of usable RAM a 4 MiB PC has once the BIOS area and ROMs are taken out,
@@ -6,47 +6,16 @@
 //! firmware's reservations). A program's status `s` makes QEMU exit with `2s + 1`
 //! through `isa-debug-exit`; the kernel's failure exit is 255.
 
-use std::time::Duration;
-
+use super::{BANNER, KERNEL_FAILURE, exit_status_for, ready, scenario};
 use crate::build::Artifacts;
 use crate::harness::Scenario;
 use crate::qemu::{Machine, QemuConfig};
 
-/// QEMU exit status for a program that returned `status` (with `exit=qemu`).
-pub const fn exit_status_for(status: u8) -> i32 {
-    ((status as i32) << 1) | 1
-}
-
-/// QEMU exit status after an exception, panic or fatal error.
-pub const KERNEL_FAILURE: i32 = 255;
 /// The status `hello` returns.
 const HELLO_STATUS: u8 = 42;
 
-const BANNER: &str = r"^Ingot \d+\.\d+\.\d+";
-const NO_FAILURES: [&str; 3] = ["ingot: panic", "ingot: exception", "ingot: fatal"];
-
-fn ready(boot: &str) -> String {
-    format!(r"^ingot: ready cores=1 mem=\d+MiB boot={boot}$")
-}
-
-fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32) -> Scenario {
-    Scenario {
-        name: name.to_string(),
-        qemu,
-        expect: expect.iter().map(|line| line.to_string()).collect(),
-        forbid: if exit_status == KERNEL_FAILURE {
-            vec!["ingot: panic".into()]
-        } else {
-            NO_FAILURES.iter().map(|line| line.to_string()).collect()
-        },
-        exit_status,
-        timeout: Duration::from_secs(60),
-        host_check: None,
-    }
-}
-
 /// The foundation scenarios: boot paths and machines, memory sizes, programs, faults.
-pub fn foundation(artifacts: &Artifacts) -> Vec<Scenario> {
+pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let kernel = |machine| QemuConfig::new(machine).kernel(&artifacts.kernel);
     let pvh = |machine| QemuConfig::new(machine).kernel(&artifacts.kernel_pvh);
     let hello = artifacts.program("hello");
