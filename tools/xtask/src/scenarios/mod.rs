@@ -13,9 +13,8 @@ use crate::qemu::QemuConfig;
 
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
-    let mut scenarios = foundation::scenarios(artifacts);
-    // Other areas append their scenarios here.
-    scenarios
+    // Each area's scenarios, chained in report order.
+    [foundation::scenarios(artifacts)].into_iter().flatten().collect()
 }
 
 /// QEMU exit status for a program that returned `status` (with `exit=qemu`).
