@@ -12,7 +12,7 @@
 pub mod api;
 mod console;
 mod faults;
-mod memory;
+pub mod memory;
 mod program;
 
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -9,8 +9,32 @@ use ingot_platform::address_space::AddressSpace;
 use ingot_platform::frames::PhysicalFrames;
 use ingot_platform::program_memory::ProgramMemory;
 
+use ingot_mem::MemError;
+use spin::Mutex;
+
 use crate::faults::fatal;
 use crate::println;
+
+/// What the kernel keeps of memory after boot: its frames and its page tables.
+pub struct KernelMemory {
+    /// Free RAM for kernel use (page tables, stacks, device rings and buffers).
+    pub frames: PhysicalFrames,
+    /// The page tables every core runs on.
+    pub space: AddressSpace,
+}
+
+static KERNEL_MEMORY: Mutex<Option<KernelMemory>> = Mutex::new(None);
+
+/// Runs `f` with the kernel's memory (`None` before [`init`] finished).
+pub fn with_kernel_memory<R>(f: impl FnOnce(&mut KernelMemory) -> R) -> Option<R> {
+    KERNEL_MEMORY.lock().as_mut().map(f)
+}
+
+/// Identity-maps a device register window (see `AddressSpace::map_mmio`).
+pub fn map_mmio(start: u64, len: u64) -> Result<(), MemError> {
+    with_kernel_memory(|memory| memory.space.map_mmio(&mut memory.frames, start, len))
+        .unwrap_or(Err(MemError::OutOfMemory))
+}
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -44,14 +68,17 @@ pub fn init(boot: &BootInfo, module: Option<Module>) -> Option<ProgramMemory> {
     let window =
         ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable), module);
     space.activate();
+    let kernel_free = frames.allocator().free_bytes();
+    let identity_end = space.identity_end();
+    *KERNEL_MEMORY.lock() = Some(KernelMemory { frames, space });
     match window {
         Ok(window) => {
             println!(
                 "ingot: memory usable={}KiB window={}KiB kernel-free={}KiB identity-end={:#x}",
                 usable / KIB,
                 window.bytes() / KIB,
-                frames.allocator().free_bytes() / KIB,
-                space.identity_end()
+                kernel_free / KIB,
+                identity_end
             );
             Some(window)
         }

@@ -63,6 +63,28 @@ impl AddressSpace {
         self.huge_pages
     }
 
+    /// Identity-maps a device's register window `[start, start + len)` (rounded out to
+    /// pages) uncached, for windows outside the boot-time identity map (64-bit BARs
+    /// above 4 GiB). Ranges already mapped the same way are left alone; a range that
+    /// overlaps RAM mapped with other attributes is refused with `AlreadyMapped`.
+    pub fn map_mmio(
+        &mut self,
+        frames: &mut PhysicalFrames,
+        start: u64,
+        len: u64,
+    ) -> Result<(), MemError> {
+        let end = start.checked_add(len).ok_or(MemError::InvalidRange)?;
+        let first = start / PAGE_SIZE * PAGE_SIZE;
+        let last = end.next_multiple_of(PAGE_SIZE);
+        if first < LOW_IDENTITY_END && last <= LOW_IDENTITY_END {
+            return Ok(()); // already mapped at boot (caching left to the firmware's MTRRs)
+        }
+        let mut tables = TableFrames::new(frames);
+        let mut builder = PageTableBuilder::with_root(&mut tables, self.root, self.huge_pages);
+        let flags = PageFlags::WRITABLE | PageFlags::CACHE_DISABLE | PageFlags::WRITE_THROUGH;
+        builder.map(first, first, last - first, flags)
+    }
+
     /// Switches this core to these tables.
     pub fn activate(&self) {
         // SAFETY: `build` identity-mapped all physical memory the kernel can be using
