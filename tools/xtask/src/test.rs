@@ -10,7 +10,7 @@ use crate::scenarios;
 
 /// Crates whose unit tests run on the host.
 pub const HOST_CRATES: &[&str] =
-    &["ingot-mem", "ingot-bootinfo", "ingot-abi", "ingot-uart16550", "xtask"];
+    &["ingot-mem", "ingot-bootinfo", "ingot-abi", "ingot-uart16550", "ingot-acpi", "xtask"];
 
 /// QEMU scenarios run at once (the machine has two cores).
 const PARALLEL_SCENARIOS: usize = 2;

@@ -1,0 +1,9 @@
+//! Host tests against synthetic tables built byte by byte.
+
+mod builder;
+mod fuzz_tests;
+mod machine;
+mod madt_tests;
+mod rsdp_tests;
+mod table_tests;
+mod walk_tests;
