@@ -1,0 +1,108 @@
+//! Completion groups: count the tasks of a batch and let a submitter wait for it.
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Groups that can exist at once.
+pub const MAX_GROUPS: usize = 256;
+
+/// Names a group (an index into the table, plus one so 0 is never a valid id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupId(u32);
+
+impl GroupId {
+    /// The id as a number for the program API (never 0).
+    pub fn raw(self) -> u64 {
+        u64::from(self.0)
+    }
+
+    /// The id a program passed back, if it is in range (existence is checked on use).
+    pub fn from_raw(raw: u64) -> Option<Self> {
+        (1..=MAX_GROUPS as u64).contains(&raw).then(|| Self(raw as u32))
+    }
+
+    fn index(self) -> usize {
+        self.0 as usize - 1
+    }
+}
+
+/// Why a group operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupError {
+    /// Every group is in use.
+    Exhausted,
+    /// The id names no live group.
+    NoSuchGroup,
+    /// Releasing a group that still has unfinished tasks.
+    Busy,
+}
+
+/// A fixed table of groups, each a count of unfinished tasks.
+pub struct Groups {
+    in_use: [AtomicBool; MAX_GROUPS],
+    pending: [AtomicU64; MAX_GROUPS],
+}
+
+impl Groups {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self {
+            in_use: core::array::from_fn(|_| AtomicBool::new(false)),
+            pending: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    /// Creates a group with no tasks.
+    pub fn create(&self) -> Result<GroupId, GroupError> {
+        for (index, in_use) in self.in_use.iter().enumerate() {
+            if in_use.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                self.pending[index].store(0, Ordering::Release);
+                return Ok(GroupId(index as u32 + 1));
+            }
+        }
+        Err(GroupError::Exhausted)
+    }
+
+    fn live(&self, group: GroupId) -> Result<usize, GroupError> {
+        let index = group.index();
+        match self.in_use.get(index) {
+            Some(in_use) if in_use.load(Ordering::Acquire) => Ok(index),
+            _ => Err(GroupError::NoSuchGroup),
+        }
+    }
+
+    /// Counts one more task in the group.
+    pub fn add(&self, group: GroupId) -> Result<(), GroupError> {
+        let index = self.live(group)?;
+        self.pending[index].fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Counts one task of the group as finished.
+    pub fn complete(&self, group: GroupId) -> Result<(), GroupError> {
+        let index = self.live(group)?;
+        let before = self.pending[index]
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |pending| pending.checked_sub(1));
+        before.map(|_| ()).map_err(|_| GroupError::NoSuchGroup)
+    }
+
+    /// Unfinished tasks in the group.
+    pub fn pending(&self, group: GroupId) -> Result<u64, GroupError> {
+        Ok(self.pending[self.live(group)?].load(Ordering::Acquire))
+    }
+
+    /// Frees the group for reuse; refused while tasks are unfinished.
+    pub fn release(&self, group: GroupId) -> Result<(), GroupError> {
+        let index = self.live(group)?;
+        if self.pending[index].load(Ordering::Acquire) != 0 {
+            return Err(GroupError::Busy);
+        }
+        self.in_use[index].store(false, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl Default for Groups {
+    fn default() -> Self {
+        Self::new()
+    }
+}
