@@ -18,6 +18,11 @@ pub fn init() {
     }
 }
 
+/// A port-I/O handle for kernel code outside the console (timers, power control).
+pub fn port_handle() -> Option<IoPorts> {
+    EMERGENCY_PORTS.lock().as_ref().map(IoPorts::share)
+}
+
 /// Writes raw bytes (program output) to the console.
 pub fn write_bytes(bytes: &[u8]) {
     if let Some(uart) = CONSOLE.lock().as_mut() {

@@ -9,11 +9,18 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+mod acpi;
 pub mod api;
+pub mod api_cores;
 mod console;
 mod faults;
 pub mod memory;
+mod power;
 mod program;
+mod smp;
+mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -58,9 +65,21 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let module = boot.modules().first().copied();
-    let layout = memory::init(&boot, module);
+    let mut ports = console::port_handle();
+    if let Some(ports) = ports.as_mut() {
+        let (hz, source) = time::calibrate(ports);
+        println!("ingot: tsc {} MHz ({source:?})", hz / 1_000_000);
+    }
+    let acpi = acpi::discover(boot.rsdp);
+    power::init(acpi.as_ref());
+    let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
+    let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
+    let cores = match ports.as_mut() {
+        Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
+        None => 1,
+    };
     println!(
-        "ingot: ready cores=1 mem={}MiB boot={}",
+        "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,
         boot.protocol.name()
     );

@@ -17,6 +17,8 @@ use crate::println;
 
 /// What the kernel keeps of memory after boot: its frames and its page tables.
 pub struct KernelMemory {
+    /// A free frame below 1 MiB kept for the application-processor start-up code.
+    pub trampoline_page: Option<u64>,
     /// Free RAM for kernel use (page tables, stacks, device rings and buffers).
     pub frames: PhysicalFrames,
     /// The page tables every core runs on.
@@ -44,19 +46,22 @@ fn heap_bytes(usable: u64) -> u64 {
     (64 * KIB + usable / 256).min(16 * MIB)
 }
 
-/// Frames kept back from the program for the kernel: 64 KiB plus 1/128 of RAM, at most 64 MiB.
-fn kernel_reserve_bytes(usable: u64) -> u64 {
-    (64 * KIB + usable / 128).min(64 * MIB)
+/// Frames kept back from the program for the kernel: 64 KiB plus 1/128 of RAM (at most
+/// 64 MiB), plus each extra core's stack and tables.
+fn kernel_reserve_bytes(usable: u64, cores: usize) -> u64 {
+    let per_core = ingot_platform::cores::PER_CORE_BYTES * cores.saturating_sub(1) as u64;
+    (64 * KIB + usable / 128).min(64 * MIB) + per_core
 }
 
 /// Sets up memory and returns the program window (or `None` if there is no room for one).
-pub fn init(boot: &BootInfo, module: Option<Module>) -> Option<ProgramMemory> {
+pub fn init(boot: &BootInfo, module: Option<Module>, cores: usize) -> Option<ProgramMemory> {
     let mut frames = match PhysicalFrames::from_boot_info(boot) {
         Some(Ok(frames)) => frames,
         Some(Err(error)) => fatal(format_args!("memory map unusable: {error}")),
         None => fatal(format_args!("memory initialised twice")),
     };
     let usable = boot.memory.usable_bytes();
+    let trampoline_page = frames.allocate_below(1, 4096, 0x10_0000).ok();
     if let Err(error) = ingot_platform::heap::grow(&mut frames, heap_bytes(usable)) {
         fatal(format_args!("no memory for the kernel heap: {error}"));
     }
@@ -66,11 +71,11 @@ pub fn init(boot: &BootInfo, module: Option<Module>) -> Option<ProgramMemory> {
         Err(error) => fatal(format_args!("cannot build page tables: {error}")),
     };
     let window =
-        ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable), module);
+        ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable, cores), module);
     space.activate();
     let kernel_free = frames.allocator().free_bytes();
     let identity_end = space.identity_end();
-    *KERNEL_MEMORY.lock() = Some(KernelMemory { frames, space });
+    *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space });
     match window {
         Ok(window) => {
             println!(

@@ -13,6 +13,18 @@ pub fn window() -> Option<&'static ProgramMemory> {
     WINDOW.get()
 }
 
+/// Runs a program task (queue task or per-core assignment) on the calling core.
+pub fn run_task(entry: u64, argument: u64) {
+    match window() {
+        Some(window) => {
+            if window.run_task(entry, argument).is_err() {
+                println!("ingot: task entry {entry:#x} is outside the program; not run");
+            }
+        }
+        None => println!("ingot: task without a program; not run"),
+    }
+}
+
 /// Copies the boot module into the window and calls it on the bootstrap core.
 pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode) -> ! {
     if let Err(error) = window.load_module(module) {
@@ -23,8 +35,16 @@ pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
     let status = window.run(api_table);
     println!("ingot: program exited status={status}");
-    if exit == ExitMode::Qemu {
-        ingot_arch::cpu::qemu_debug_exit(status as u8);
+    finish(exit, Some(status))
+}
+
+/// What happens when there is nothing more to run, per `exit=`.
+fn finish(exit: ExitMode, status: Option<u64>) -> ! {
+    match exit {
+        ExitMode::Qemu => ingot_arch::cpu::qemu_debug_exit(status.unwrap_or(0) as u8),
+        ExitMode::Reboot => crate::power::reboot(),
+        ExitMode::Shutdown => crate::power::shutdown(),
+        ExitMode::Stay => {}
     }
     idle()
 }
@@ -32,10 +52,7 @@ pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode
 /// No program was given (or it could not be loaded): with `exit=qemu` end QEMU with
 /// status 0, otherwise idle. (The monitor shell will run here once it exists.)
 pub fn nothing_to_run(exit: ExitMode) -> ! {
-    if exit == ExitMode::Qemu {
-        ingot_arch::cpu::qemu_debug_exit(0);
-    }
-    idle()
+    finish(exit, None)
 }
 
 /// Nothing (more) to run: stop the core until an interrupt (none are enabled yet).

@@ -11,7 +11,7 @@
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
-use ingot_kernel::api;
+use ingot_kernel::{api, api_cores};
 
 /// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
 #[used]
@@ -23,6 +23,22 @@ static API_TABLE: ApiTable = ApiTable {
     console_write: api::console_write,
     console_read: api::console_read,
     memory_info: api::memory_info,
+    time_ns: api_cores::time_ns,
+    delay_us: api_cores::delay_us,
+    core_id: api_cores::core_id,
+    core_count: api_cores::core_count,
+    task_submit: api_cores::task_submit,
+    task_run_one: api_cores::task_run_one,
+    group_create: api_cores::group_create,
+    group_wait: api_cores::group_wait,
+    group_release: api_cores::group_release,
+    core_stats: api_cores::core_stats,
+    run_on_core: api_cores::run_on_core,
+    cores_busy: api_cores::cores_busy,
+    spin_lock: api_cores::spin_lock,
+    spin_unlock: api_cores::spin_unlock,
+    reboot: api_cores::reboot,
+    shutdown: api_cores::shutdown,
 };
 
 /// Called by the stub in long mode on the boot stack.

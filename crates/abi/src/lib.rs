@@ -23,7 +23,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 0;
+pub const API_VERSION_MINOR: u16 = 1;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -42,6 +42,10 @@ pub enum Error {
     WouldBlock = 3,
     /// The device or object does not exist.
     NotFound = 4,
+    /// The target is busy (a core running an assignment, a group with unfinished tasks).
+    Busy = 5,
+    /// A fixed-size kernel table is full (for example every completion group is in use).
+    Exhausted = 6,
 }
 
 impl Error {
@@ -57,6 +61,8 @@ impl Error {
             -2 => Some(Self::BadAddress),
             -3 => Some(Self::WouldBlock),
             -4 => Some(Self::NotFound),
+            -5 => Some(Self::Busy),
+            -6 => Some(Self::Exhausted),
             _ => None,
         }
     }
@@ -83,6 +89,36 @@ pub type ConsoleRead = extern "sysv64" fn() -> Status;
 /// Fills `*info`; returns 0.
 pub type MemoryInfoCall = extern "sysv64" fn(info: *mut MemoryInfo) -> Status;
 
+/// A core's counters, filled by [`ApiTable::core_stats`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoreStats {
+    /// Tasks and assignments the core ran to completion.
+    pub tasks_run: u64,
+    /// Nanoseconds it spent running them.
+    pub busy_ns: u64,
+}
+
+/// A task body: called with the argument given at submission, on whichever core takes it.
+pub type TaskEntry = extern "sysv64" fn(argument: u64);
+
+/// Returns a value and takes none (time, core id, core count, ...).
+pub type Query = extern "sysv64" fn() -> Status;
+/// Busy-waits the given number of microseconds; returns 0.
+pub type DelayCall = extern "sysv64" fn(microseconds: u64) -> Status;
+/// Queues `entry(argument)`, counted in `group` (0 = no group).
+pub type TaskSubmit = extern "sysv64" fn(entry: TaskEntry, argument: u64, group: u64) -> Status;
+/// Operates on a completion group.
+pub type GroupCall = extern "sysv64" fn(group: u64) -> Status;
+/// Fills `*stats` for core `core`.
+pub type CoreStatsCall = extern "sysv64" fn(core: u64, stats: *mut CoreStats) -> Status;
+/// Runs `entry(argument)` once on core `core`.
+pub type RunOnCore = extern "sysv64" fn(core: u64, entry: TaskEntry, argument: u64) -> Status;
+/// Operates on a lock word (a `u64`, 8-byte aligned, in program memory).
+pub type LockCall = extern "sysv64" fn(lock: *mut u64) -> Status;
+/// Ends the machine (reboot or power-off); does not return.
+pub type PowerCall = extern "sysv64" fn() -> Status;
+
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]
 pub struct ApiTable {
@@ -98,6 +134,38 @@ pub struct ApiTable {
     pub console_read: ConsoleRead,
     /// See [`MemoryInfoCall`].
     pub memory_info: MemoryInfoCall,
+    /// Monotonic nanoseconds since boot (1.1).
+    pub time_ns: Query,
+    /// Busy-wait (1.1).
+    pub delay_us: DelayCall,
+    /// Index of the calling core, 0 = bootstrap core (1.1).
+    pub core_id: Query,
+    /// Number of running cores (1.1).
+    pub core_count: Query,
+    /// Queue a task on the shared work queue (1.1).
+    pub task_submit: TaskSubmit,
+    /// Run one queued task on the calling core: 1 if one ran, 0 if the queue was empty (1.1).
+    pub task_run_one: Query,
+    /// Create a completion group; returns its id (1.1).
+    pub group_create: Query,
+    /// Wait until the group's tasks have all finished, running queued tasks meanwhile (1.1).
+    pub group_wait: GroupCall,
+    /// Free a group whose tasks have all finished (1.1).
+    pub group_release: GroupCall,
+    /// Per-core counters (1.1).
+    pub core_stats: CoreStatsCall,
+    /// BareMetal-style: run code once on a given core (1.1).
+    pub run_on_core: RunOnCore,
+    /// 1 if any core other than the caller is running or has pending assigned code (1.1).
+    pub cores_busy: Query,
+    /// Acquire a spin lock word (1.1).
+    pub spin_lock: LockCall,
+    /// Release a spin lock word (1.1).
+    pub spin_unlock: LockCall,
+    /// Reboot the machine (1.1).
+    pub reboot: PowerCall,
+    /// Power the machine off (1.1).
+    pub shutdown: PowerCall,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -111,7 +179,9 @@ mod tests {
     fn layout_is_stable() {
         assert_eq!(core::mem::offset_of!(ApiTable, console_write), 16);
         assert_eq!(core::mem::offset_of!(ApiTable, memory_info), 32);
-        assert_eq!(API_TABLE_BYTES, 40);
+        assert_eq!(core::mem::offset_of!(ApiTable, time_ns), 40);
+        assert_eq!(core::mem::offset_of!(ApiTable, shutdown), 160);
+        assert_eq!(API_TABLE_BYTES, 168);
         assert_eq!(core::mem::size_of::<MemoryInfo>(), 32);
     }
 
@@ -123,5 +193,6 @@ mod tests {
             assert_eq!(Error::from_status(error.status()), Some(error));
         }
         assert_eq!(Error::from_status(5), None);
+        assert_eq!(Error::from_status(-7), None);
     }
 }

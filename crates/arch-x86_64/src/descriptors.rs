@@ -33,24 +33,26 @@ struct TaskStateSegment {
 #[repr(C, align(16))]
 struct Stack([u8; IST_STACK_BYTES]);
 
+/// One core's GDT, TSS and IST stacks. The bootstrap core uses a static one; the
+/// platform allocates one for each other core.
 #[repr(C, align(16))]
-struct Tables {
+pub struct CoreTables {
     gdt: [u64; 5],
     tss: TaskStateSegment,
-    idt: [[u64; 2]; 256],
     double_fault_stack: Stack,
     critical_stack: Stack,
 }
 
-/// The bootstrap core's descriptor tables. Written once by [`load`] before any
-/// other core runs, read by the CPU afterwards.
-struct SharedTables(UnsafeCell<Tables>);
+/// Bytes a [`CoreTables`] needs.
+pub const CORE_TABLES_BYTES: usize = core::mem::size_of::<CoreTables>();
 
-// SAFETY: the tables are only written by `load`, on the bootstrap core, before other
-// cores are started; afterwards only the CPU reads them.
-unsafe impl Sync for SharedTables {}
+struct Shared<T>(UnsafeCell<T>);
 
-static TABLES: SharedTables = SharedTables(UnsafeCell::new(Tables {
+// SAFETY: written only by `load_bootstrap` (once, on the bootstrap core, before other
+// cores start) and by `set_interrupt_gate` under the same rule; afterwards only read.
+unsafe impl<T> Sync for Shared<T> {}
+
+static BOOTSTRAP_TABLES: Shared<CoreTables> = Shared(UnsafeCell::new(CoreTables {
     gdt: [0; 5],
     tss: TaskStateSegment {
         reserved0: 0,
@@ -61,10 +63,12 @@ static TABLES: SharedTables = SharedTables(UnsafeCell::new(Tables {
         reserved3: 0,
         io_map_base: 0,
     },
-    idt: [[0; 2]; 256],
     double_fault_stack: Stack([0; IST_STACK_BYTES]),
     critical_stack: Stack([0; IST_STACK_BYTES]),
 }));
+
+/// The IDT, shared by all cores.
+static IDT: Shared<[[u64; 2]; 256]> = Shared(UnsafeCell::new([[0; 2]; 256]));
 
 #[repr(C, packed)]
 struct DescriptorPointer {
@@ -82,21 +86,20 @@ fn gate(handler: u64, ist: u8) -> [u64; 2] {
     [low, handler >> 32]
 }
 
-/// Builds and loads the GDT, TSS and IDT on the bootstrap core, with every CPU
-/// exception vector routed to [`crate::exceptions`].
-///
-/// # Safety
-/// Must be called once, on the bootstrap core, before other cores start and before
-/// interrupts are enabled.
-pub unsafe fn load() {
-    // SAFETY: per the contract, nothing else accesses TABLES while we fill it.
-    let tables = unsafe { &mut *TABLES.0.get() };
+fn fill(tables: &mut CoreTables) {
     let double_fault_top = tables.double_fault_stack.0.as_ptr_range().end as u64;
     let critical_top = tables.critical_stack.0.as_ptr_range().end as u64;
+    tables.tss = TaskStateSegment {
+        reserved0: 0,
+        privilege_stacks: [0; 3],
+        reserved1: 0,
+        interrupt_stacks: [0; 7],
+        reserved2: 0,
+        reserved3: 0,
+        io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
+    };
     tables.tss.interrupt_stacks[usize::from(IST_DOUBLE_FAULT - 1)] = double_fault_top;
     tables.tss.interrupt_stacks[usize::from(IST_CRITICAL - 1)] = critical_top;
-    tables.tss.io_map_base = core::mem::size_of::<TaskStateSegment>() as u16;
-
     let tss_base = core::ptr::addr_of!(tables.tss) as u64;
     let tss_limit = (core::mem::size_of::<TaskStateSegment>() - 1) as u64;
     tables.gdt = [
@@ -110,27 +113,21 @@ pub unsafe fn load() {
             | ((tss_base >> 24) & 0xFF) << 56,
         tss_base >> 32,
     ];
+}
 
-    for (vector, entry) in crate::exceptions::entry_points().iter().enumerate() {
-        let ist = match vector {
-            8 => IST_DOUBLE_FAULT,
-            2 | 18 => IST_CRITICAL,
-            _ => 0,
-        };
-        tables.idt[vector] = gate(*entry, ist);
-    }
-
+/// Loads `tables` (filled by `fill`) and the shared IDT on the calling core.
+///
+/// # Safety
+/// `tables` must live forever and belong to this core alone.
+unsafe fn activate(tables: &CoreTables) {
     let gdt_pointer = DescriptorPointer {
         limit: (core::mem::size_of_val(&tables.gdt) - 1) as u16,
         base: tables.gdt.as_ptr() as u64,
     };
-    let idt_pointer = DescriptorPointer {
-        limit: (core::mem::size_of_val(&tables.idt) - 1) as u16,
-        base: tables.idt.as_ptr() as u64,
-    };
-    // SAFETY: both tables are statics that live forever and were filled above; the
-    // far return reloads CS with the code descriptor just installed, and the data
-    // selectors point at the flat data descriptor.
+    let idt_pointer = DescriptorPointer { limit: (256 * 16 - 1) as u16, base: IDT.0.get() as u64 };
+    // SAFETY: both tables live forever (contract, and IDT is a static); the far return
+    // reloads CS with the code descriptor just installed, and the data selectors point
+    // at the flat data descriptor.
     unsafe {
         core::arch::asm!(
             "lgdt [{gdt}]",
@@ -155,4 +152,52 @@ pub unsafe fn load() {
             scratch = out(reg) _,
         );
     }
+}
+
+/// Sets IDT entry `vector` to an interrupt gate for `handler` (no IST).
+///
+/// # Safety
+/// Only before other cores start (the IDT is shared and read by them).
+pub unsafe fn set_interrupt_gate(vector: u8, handler: u64) {
+    // SAFETY: per the contract nothing else touches the IDT concurrently.
+    unsafe { (*IDT.0.get())[usize::from(vector)] = gate(handler, 0) }
+}
+
+/// Builds and loads the GDT, TSS and IDT on the bootstrap core, with every CPU
+/// exception vector routed to [`crate::exceptions`] and the kernel's interrupt
+/// vectors to [`crate::interrupts`].
+///
+/// # Safety
+/// Must be called once, on the bootstrap core, before other cores start and before
+/// interrupts are enabled.
+pub unsafe fn load_bootstrap() {
+    // SAFETY: per the contract, nothing else accesses the IDT or BOOTSTRAP_TABLES now.
+    let (idt, tables) = unsafe { (&mut *IDT.0.get(), &mut *BOOTSTRAP_TABLES.0.get()) };
+    for (vector, entry) in crate::exceptions::entry_points().iter().enumerate() {
+        let ist = match vector {
+            8 => IST_DOUBLE_FAULT,
+            2 | 18 => IST_CRITICAL,
+            _ => 0,
+        };
+        idt[vector] = gate(*entry, ist);
+    }
+    for (vector, entry) in crate::interrupts::entry_points() {
+        idt[usize::from(vector)] = gate(entry, 0);
+    }
+    fill(tables);
+    // SAFETY: the bootstrap tables are a static used by this core only.
+    unsafe { activate(tables) }
+}
+
+/// Fills and loads `tables` on the calling (application) core, with the shared IDT.
+///
+/// # Safety
+/// `tables` must be memory that lives forever and is used by this core only, and
+/// [`load_bootstrap`] must have run.
+pub unsafe fn load_for_core(tables: *mut CoreTables) {
+    // SAFETY: the caller gives this core exclusive, permanent use of `tables`.
+    let tables = unsafe { &mut *tables };
+    fill(tables);
+    // SAFETY: as above.
+    unsafe { activate(tables) }
 }

@@ -11,8 +11,13 @@
 //! permitted; the contracts below are about memory safety, not privilege.
 #![no_std]
 
+pub mod apic;
 pub mod cpu;
 pub mod descriptors;
 pub mod exceptions;
+pub mod interrupts;
+pub mod msr;
+pub mod percpu;
 pub mod port;
 pub mod program;
+pub mod trampoline;

@@ -60,6 +60,10 @@ pub enum ExitMode {
     Stay,
     /// End QEMU through `isa-debug-exit` with the program's status.
     Qemu,
+    /// Reboot the machine.
+    Reboot,
+    /// Power the machine off.
+    Shutdown,
 }
 
 /// Something wrong with one word of the command line.
@@ -88,7 +92,7 @@ impl core::fmt::Display for Problem<'_> {
 /// The options the kernel understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KernelOptions {
-    /// `exit=qemu|stay`.
+    /// `exit=qemu|stay|reboot|shutdown`.
     pub exit: ExitMode,
 }
 
@@ -101,6 +105,8 @@ impl KernelOptions {
                 "exit" => match value {
                     Some("qemu") => options.exit = ExitMode::Qemu,
                     Some("stay") => options.exit = ExitMode::Stay,
+                    Some("reboot") => options.exit = ExitMode::Reboot,
+                    Some("shutdown") => options.exit = ExitMode::Shutdown,
                     other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
                 },
                 _ => report(Problem::UnknownKey(key)),
@@ -142,6 +148,8 @@ mod tests {
         assert_eq!(options.exit, ExitMode::Qemu);
         assert!(problems.is_empty());
         assert_eq!(KernelOptions::parse("", |_| panic!()).exit, ExitMode::Stay);
+        assert_eq!(KernelOptions::parse("exit=shutdown", |_| panic!()).exit, ExitMode::Shutdown);
+        assert_eq!(KernelOptions::parse("exit=reboot", |_| panic!()).exit, ExitMode::Reboot);
     }
 
     #[test]

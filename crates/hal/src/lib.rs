@@ -13,4 +13,12 @@ pub trait PortIo {
     fn read_u8(&mut self, port: u16) -> u8;
     /// Writes a byte to `port`.
     fn write_u8(&mut self, port: u16, value: u8);
+    /// Reads 16 bits from `port`.
+    fn read_u16(&mut self, port: u16) -> u16;
+    /// Writes 16 bits to `port`.
+    fn write_u16(&mut self, port: u16, value: u16);
+    /// Reads 32 bits from `port`.
+    fn read_u32(&mut self, port: u16) -> u32;
+    /// Writes 32 bits to `port`.
+    fn write_u32(&mut self, port: u16, value: u32);
 }

@@ -13,5 +13,14 @@ pub fn load_on_bootstrap_core() {
     }
     // SAFETY: first and only call, on the bootstrap core, before other cores start and
     // before interrupts are enabled (see above).
-    unsafe { ingot_arch::descriptors::load() }
+    unsafe { ingot_arch::descriptors::load_bootstrap() }
+}
+
+/// Resets the machine by a triple fault: loads an empty IDT and raises an exception.
+/// The last resort of a reboot.
+pub fn triple_fault() -> ! {
+    let empty = [0u16; 5];
+    // SAFETY: deliberately ends this machine's execution; nothing runs afterwards.
+    unsafe { core::arch::asm!("lidt [{}]", "int3", in(reg) &empty, options(nostack)) }
+    ingot_arch::cpu::halt_forever()
 }

@@ -65,6 +65,12 @@ impl PhysicalFrames {
         self.allocator.allocate(frames, align)
     }
 
+    /// Allocates contiguous frames ending at or below `limit` (e.g. 1 MiB for the AP
+    /// trampoline).
+    pub fn allocate_below(&mut self, frames: u64, align: u64, limit: u64) -> Result<u64, MemError> {
+        self.allocator.allocate_below(frames, align, limit)
+    }
+
     /// Returns frames this allocator handed out.
     pub fn free(&mut self, address: u64, frames: u64) -> Result<(), MemError> {
         self.allocator.free(address, frames)

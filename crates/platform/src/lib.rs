@@ -14,6 +14,8 @@
 #![no_std]
 
 pub mod address_space;
+pub mod apic;
+pub mod cores;
 pub mod cpu_tables;
 pub mod frames;
 pub mod heap;

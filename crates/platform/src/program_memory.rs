@@ -155,6 +155,30 @@ impl ProgramMemory {
         unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
     }
 
+    /// Runs the program function at `entry` with `argument` on the calling core's
+    /// stack (a task or a per-core assignment). `entry` must lie in the window.
+    pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
+        self.check(entry, 1)?;
+        // SAFETY: `entry` lies inside the program's code window (checked) and the
+        // program passed it as a `TaskEntry` (System V, one argument); program code is
+        // trusted as kernel code is in this single address space.
+        let task = unsafe { core::mem::transmute::<u64, extern "sysv64" fn(u64)>(entry) };
+        task(argument);
+        Ok(())
+    }
+
+    /// The program's `u64` at `address` as an atomic (for lock words), if it lies in
+    /// the window and is 8-byte aligned.
+    pub fn atomic_at(&self, address: u64) -> Result<&core::sync::atomic::AtomicU64, Error> {
+        self.check(address, 8)?;
+        if !address.is_multiple_of(8) {
+            return Err(Error::InvalidArgument);
+        }
+        // SAFETY: aligned (checked), inside the mapped window (checked), and program
+        // memory may be shared between cores, which is what atomics are for.
+        Ok(unsafe { core::sync::atomic::AtomicU64::from_ptr(address as *mut u64) })
+    }
+
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
         if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {

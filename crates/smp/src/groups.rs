@@ -80,9 +80,16 @@ impl Groups {
     /// Counts one task of the group as finished.
     pub fn complete(&self, group: GroupId) -> Result<(), GroupError> {
         let index = self.live(group)?;
-        let before = self.pending[index]
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |pending| pending.checked_sub(1));
-        before.map(|_| ()).map_err(|_| GroupError::NoSuchGroup)
+        let counter = &self.pending[index];
+        let mut pending = counter.load(Ordering::Acquire);
+        loop {
+            let fewer = pending.checked_sub(1).ok_or(GroupError::NoSuchGroup)?;
+            match counter.compare_exchange_weak(pending, fewer, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(now) => pending = now,
+            }
+        }
     }
 
     /// Unfinished tasks in the group.

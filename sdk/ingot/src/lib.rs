@@ -14,6 +14,7 @@ pub use ingot_abi as abi;
 
 mod calls;
 pub mod console;
+pub mod cores;
 #[doc(hidden)]
 pub mod start;
 

@@ -1,0 +1,168 @@
+//! Starting application processors and giving every core its own tables.
+//!
+//! The bootstrap core copies the AP trampoline (`ingot_arch::trampoline`) to a page
+//! below 1 MiB and starts cores one at a time: INIT to all of them once, then per core
+//! a start-up IPI, waiting until the core reports it runs 64-bit code before the
+//! parameter block is reused. Each core gets a stack and a block holding its
+//! descriptor tables and per-core data, all taken from [`PhysicalFrames`].
+
+use ingot_arch::apic::{Ipi, LocalApic};
+use ingot_arch::descriptors::{CORE_TABLES_BYTES, CoreTables};
+use ingot_arch::percpu::CoreBlock;
+use ingot_mem::{MemError, PAGE_SIZE};
+
+use crate::frames::PhysicalFrames;
+
+/// Stack for each application core.
+pub const CORE_STACK_BYTES: u64 = 64 * 1024;
+/// Memory each started core takes from the frames: stack plus its block.
+pub const PER_CORE_BYTES: u64 = CORE_STACK_BYTES + launch_block_pages() * PAGE_SIZE;
+
+const fn launch_block_pages() -> u64 {
+    ((core::mem::size_of::<LaunchBlock>() as u64) + PAGE_SIZE - 1) / PAGE_SIZE
+}
+
+/// What an application core finds through its trampoline argument.
+#[repr(C)]
+struct LaunchBlock {
+    core: CoreBlock,
+    main: fn(u64) -> !,
+    tables: CoreTables,
+}
+
+/// Why a core did not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartError {
+    /// No memory for its stack and tables.
+    Memory(MemError),
+    /// It never reported in after two start-up IPIs.
+    NoResponse,
+    /// The trampoline page is not below 1 MiB.
+    BadTrampolinePage,
+}
+
+/// Starts application processors through a trampoline page.
+pub struct CoreStarter {
+    page: u64,
+    layout: ingot_arch::trampoline::Layout,
+}
+
+fn field(page: u64, offset: usize) -> *mut u64 {
+    (page + offset as u64) as *mut u64
+}
+
+impl CoreStarter {
+    /// Copies and patches the trampoline into `page`, a frame below 1 MiB that the
+    /// kernel took from the frames for this purpose alone.
+    pub fn new(page: u64) -> Result<Self, StartError> {
+        let code = ingot_arch::trampoline::code();
+        if page == 0 || page + PAGE_SIZE > 0x10_0000 || !page.is_multiple_of(PAGE_SIZE) {
+            return Err(StartError::BadTrampolinePage);
+        }
+        let layout = ingot_arch::trampoline::layout();
+        let write32 = |offset: usize, value: u32| {
+            // SAFETY: `page` is a whole free frame below 1 MiB reserved for the
+            // trampoline (checked above, given by the caller from the frames), and
+            // identity-mapped; the offsets lie inside the copied code.
+            unsafe { ((page + offset as u64) as *mut u32).write_unaligned(value) }
+        };
+        // SAFETY: as above; the trampoline is shorter than a page (asserted by layout).
+        unsafe {
+            core::ptr::copy_nonoverlapping(code.as_ptr(), page as *mut u8, code.len().min(4096));
+        }
+        let gdt_offset = layout.gdtr_base - 2 - 32;
+        write32(layout.gdtr_base, (page + gdt_offset as u64) as u32);
+        write32(layout.far32, (page + layout.protected_entry as u64) as u32);
+        write32(layout.far64, (page + layout.long_entry as u64) as u32);
+        // SAFETY: as above; CR3 is below 4 GiB because the root table was the first
+        // frame allocated while only the low 4 GiB were mapped.
+        unsafe { field(page, layout.cr3).write_volatile(ingot_arch::cpu::read_cr3()) }
+        Ok(Self { page, layout })
+    }
+
+    /// Starts the core with APIC ID `apic_id` as core `index`; it runs `main(index)`
+    /// on its own stack with its own tables loaded.
+    pub fn start(
+        &self,
+        frames: &mut PhysicalFrames,
+        apic: &LocalApic,
+        apic_id: u32,
+        index: u64,
+        main: fn(u64) -> !,
+        delay_us: &dyn Fn(u64),
+    ) -> Result<(), StartError> {
+        let stack_pages = CORE_STACK_BYTES / PAGE_SIZE;
+        let stack = frames.allocate(stack_pages, PAGE_SIZE).map_err(StartError::Memory)?;
+        let block_pages = launch_block_pages();
+        let block = match frames.allocate(block_pages, PAGE_SIZE) {
+            Ok(block) => block,
+            Err(error) => {
+                let _ = frames.free(stack, stack_pages);
+                return Err(StartError::Memory(error));
+            }
+        };
+        let launch = block as *mut LaunchBlock;
+        // SAFETY: `block` is a fresh allocation of enough whole frames for a
+        // LaunchBlock, identity-mapped and page-aligned; the core it is for has not
+        // started, so nothing else reads it yet.
+        unsafe {
+            core::ptr::addr_of_mut!((*launch).core)
+                .write(CoreBlock { index, apic_id: u64::from(apic_id) });
+            core::ptr::addr_of_mut!((*launch).main).write(main);
+        }
+        let page = self.page;
+        // SAFETY: the parameter fields lie in the trampoline page owned by this
+        // starter; the previous core has reported in, so nobody reads them now.
+        unsafe {
+            field(page, self.layout.stack).write_volatile(stack + CORE_STACK_BYTES);
+            field(page, self.layout.entry).write_volatile(core_entry as *const () as u64);
+            field(page, self.layout.argument).write_volatile(block);
+            field(page, self.layout.started).write_volatile(0);
+        }
+        apic.send(apic_id, Ipi::Init);
+        delay_us(10_000);
+        let started = || {
+            // SAFETY: reading the flag the AP sets; the page stays ours.
+            unsafe { field(page, self.layout.started).read_volatile() == 1 }
+        };
+        for attempt in 0..2 {
+            apic.send(apic_id, Ipi::Startup { page: (page / PAGE_SIZE) as u8 });
+            let wait_us = if attempt == 0 { 10_000 } else { 200_000 };
+            for _ in 0..wait_us / 100 {
+                if started() {
+                    return Ok(());
+                }
+                delay_us(100);
+            }
+        }
+        Err(StartError::NoResponse)
+    }
+}
+
+/// Entered on the new core from the trampoline with its launch block.
+extern "sysv64" fn core_entry(block: u64) -> ! {
+    let launch = block as *mut LaunchBlock;
+    // SAFETY: the starter filled this block for this core alone and it lives forever;
+    // the tables are loaded once, here, before anything can fault on this core.
+    unsafe {
+        ingot_arch::descriptors::load_for_core(core::ptr::addr_of_mut!((*launch).tables));
+        ingot_arch::percpu::install(core::ptr::addr_of!((*launch).core));
+    }
+    // SAFETY: written by the starter before the start-up IPI.
+    let (main, index) = unsafe { ((*launch).main, (*launch).core.index) };
+    main(index)
+}
+
+const _: () = assert!(CORE_TABLES_BYTES < 64 * 1024);
+
+/// Gives the bootstrap core its per-core block (index 0).
+pub fn install_bootstrap_block(frames: &mut PhysicalFrames, apic_id: u32) -> Result<(), MemError> {
+    let block = frames.allocate(1, PAGE_SIZE)?;
+    let core = block as *mut CoreBlock;
+    // SAFETY: a fresh, identity-mapped frame for this core's block, kept forever.
+    unsafe {
+        core.write(CoreBlock { index: 0, apic_id: u64::from(apic_id) });
+        ingot_arch::percpu::install(core);
+    }
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! All cores: bring-up of the application processors and the shared work loop.
+//!
+//! The bootstrap core enables its local APIC (x2APIC when the CPU has it), masks the
+//! legacy PICs, then starts every enabled core the MADT lists, one after another,
+//! through `ingot_platform::cores`. Each started core loads its own tables, enables its
+//! APIC and enters [`worker::run_forever`]: take work, run it to completion, sleep in
+//! `hlt` until a wake-up IPI. Without a usable MADT the machine runs on one core.
+
+pub mod worker;
+
+use alloc::vec::Vec;
+
+use ingot_acpi::Acpi;
+use ingot_hal::PortIo;
+use ingot_platform::cores::{CoreStarter, StartError};
+use ingot_platform::io_ports::IoPorts;
+use spin::Once;
+
+use crate::println;
+
+/// APIC IDs of the running cores, by core index (0 = bootstrap core).
+static CORE_APIC_IDS: Once<Vec<u32>> = Once::new();
+static LOCAL_APIC: Once<ingot_arch::apic::LocalApic> = Once::new();
+
+/// Number of running cores.
+pub fn core_count() -> usize {
+    CORE_APIC_IDS.get().map_or(1, Vec::len)
+}
+
+/// APIC ID of core `index`.
+pub fn apic_id_of(index: usize) -> Option<u32> {
+    CORE_APIC_IDS.get().and_then(|ids| ids.get(index).copied())
+}
+
+/// The calling core's index (0 before SMP is up).
+pub fn current_core() -> usize {
+    ingot_arch::percpu::core_index().unwrap_or(0) as usize
+}
+
+/// The local APIC handle (same mode on all cores; each core's accesses reach its own).
+pub fn local_apic() -> Option<&'static ingot_arch::apic::LocalApic> {
+    LOCAL_APIC.get()
+}
+
+/// Cores the MADT lists as usable (enabled), the bootstrap core included.
+pub fn usable_cores(acpi: Option<&Acpi>) -> usize {
+    acpi.and_then(|acpi| acpi.madt.as_ref())
+        .map_or(1, |madt| madt.processors.iter().filter(|core| core.enabled).count().max(1))
+}
+
+/// Brings up the APIC and every other core; returns the number of running cores.
+pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u64>) -> usize {
+    mask_legacy_pics(ports);
+    let apic = *LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
+    let bootstrap_id = apic.id();
+    let mut ids = Vec::from([bootstrap_id]);
+    crate::memory::with_kernel_memory(|memory| {
+        ingot_platform::cores::install_bootstrap_block(&mut memory.frames, bootstrap_id)
+    });
+    worker::init();
+    let candidates: Vec<u32> = acpi
+        .and_then(|acpi| acpi.madt.as_ref())
+        .map(|madt| {
+            madt.processors
+                .iter()
+                .filter(|core| core.enabled && core.apic_id != bootstrap_id)
+                .map(|core| core.apic_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let starter = match (trampoline_page, candidates.is_empty()) {
+        (_, true) => None,
+        (None, false) => {
+            println!("ingot: smp: no page below 1 MiB for the start-up code; one core");
+            None
+        }
+        (Some(page), false) => match CoreStarter::new(page) {
+            Ok(starter) => Some(starter),
+            Err(error) => {
+                println!("ingot: smp: cannot prepare start-up code: {error:?}; one core");
+                None
+            }
+        },
+    };
+    worker::mark_online(0);
+    if let Some(starter) = starter {
+        for apic_id in candidates {
+            let index = ids.len() as u64;
+            let started = crate::memory::with_kernel_memory(|memory| {
+                starter.start(
+                    &mut memory.frames,
+                    &apic,
+                    apic_id,
+                    index,
+                    application_core_main,
+                    &crate::time::delay_us,
+                )
+            })
+            .unwrap_or(Err(StartError::NoResponse));
+            match started {
+                Ok(()) => {
+                    ids.push(apic_id);
+                    worker::wait_until_online(index as usize);
+                }
+                Err(error) => {
+                    println!("ingot: smp: core with APIC ID {apic_id} did not start: {error:?}")
+                }
+            }
+        }
+    }
+    let count = ids.len();
+    CORE_APIC_IDS.call_once(|| ids);
+    worker::release_cores();
+    count
+}
+
+fn mask_legacy_pics(ports: &mut IoPorts) {
+    ports.write_u8(0x21, 0xFF);
+    ports.write_u8(0xA1, 0xFF);
+}
+
+/// First Rust code on an application core, with its own stack and tables loaded.
+fn application_core_main(index: u64) -> ! {
+    ingot_platform::apic::enable_local_apic(true);
+    worker::mark_online(index as usize);
+    worker::run_forever(index as usize)
+}

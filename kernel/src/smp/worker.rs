@@ -1,0 +1,165 @@
+//! The per-core work loop, submitting work, waking sleeping cores, waiting for groups.
+
+use core::sync::atomic::{AtomicBool, Ordering, fence};
+
+use ingot_arch::apic::Ipi;
+use ingot_arch::interrupts::WAKE_VECTOR;
+use ingot_smp::{
+    CoreSlots, CoreStats, GroupError, GroupId, Groups, MAX_CORES, SubmitError, Task, WorkQueue,
+};
+use spin::Once;
+
+/// Tasks that can wait in the queue at once.
+pub const QUEUE_CAPACITY: usize = 4096;
+
+struct Shared {
+    queue: WorkQueue,
+    groups: Groups,
+    slots: CoreSlots,
+    stats: [CoreStats; MAX_CORES],
+    sleeping: [AtomicBool; MAX_CORES],
+}
+
+static SHARED: Once<Shared> = Once::new();
+/// Set once the bootstrap core has recorded every core: until then started cores
+/// only wait, so no core runs work before the core table is complete.
+static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
+
+fn shared() -> &'static Shared {
+    SHARED.call_once(|| Shared {
+        queue: WorkQueue::new(QUEUE_CAPACITY),
+        groups: Groups::new(),
+        slots: CoreSlots::new(),
+        stats: core::array::from_fn(|_| CoreStats::default()),
+        sleeping: core::array::from_fn(|_| AtomicBool::new(false)),
+    })
+}
+
+/// Creates the shared state (on the heap-backed `Once`).
+pub fn init() {
+    shared();
+}
+
+/// Records that core `index` runs its loop.
+pub fn mark_online(index: usize) {
+    shared().slots.set_online(index);
+}
+
+/// Spins until core `index` has reported online (it does so right after start-up).
+pub fn wait_until_online(index: usize) {
+    let start = crate::time::now_ns();
+    while !shared().slots.is_online(index) && crate::time::now_ns() - start < 1_000_000_000 {
+        core::hint::spin_loop();
+    }
+}
+
+/// Lets the started cores begin taking work.
+pub fn release_cores() {
+    CORES_RELEASED.store(true, Ordering::Release);
+}
+
+/// Completion groups.
+pub fn groups() -> &'static Groups {
+    &shared().groups
+}
+
+/// Per-core assignment slots.
+pub fn slots() -> &'static CoreSlots {
+    &shared().slots
+}
+
+/// Counters of core `index`.
+pub fn stats(index: usize) -> Option<&'static CoreStats> {
+    shared().stats.get(index)
+}
+
+/// Queues a task and wakes one sleeping core for it.
+pub fn submit(task: Task) -> Result<(), SubmitError> {
+    shared().queue.submit(task, &shared().groups)?;
+    wake_one();
+    Ok(())
+}
+
+/// Gives core `index` code to run once and wakes it.
+pub fn assign(index: usize, entry: u64, argument: u64) -> Result<(), ingot_smp::SlotError> {
+    shared().slots.assign(index, entry, argument)?;
+    fence(Ordering::SeqCst);
+    wake(index);
+    Ok(())
+}
+
+fn wake(index: usize) {
+    if let (Some(apic), Some(apic_id)) = (super::local_apic(), super::apic_id_of(index)) {
+        if index != super::current_core() {
+            apic.send(apic_id, Ipi::Fixed { vector: WAKE_VECTOR });
+        }
+    }
+}
+
+fn wake_one() {
+    fence(Ordering::SeqCst);
+    let me = super::current_core();
+    for index in 0..super::core_count() {
+        if index != me && shared().sleeping[index].swap(false, Ordering::AcqRel) {
+            wake(index);
+            return;
+        }
+    }
+}
+
+/// Runs one queued task on the calling core, if there is one. Returns whether it did.
+pub fn run_one() -> bool {
+    let Some(task) = shared().queue.take() else { return false };
+    run_task(task);
+    true
+}
+
+fn run_task(task: Task) {
+    let start = crate::time::now_ns();
+    crate::program::run_task(task.entry, task.argument);
+    if let Some(stats) = stats(super::current_core()) {
+        stats.record(crate::time::now_ns().saturating_sub(start));
+    }
+    if let Some(group) = task.group {
+        let _ = shared().groups.complete(group);
+    }
+}
+
+/// Waits until every task of `group` has finished, running queued tasks meanwhile (so
+/// a task waiting for its own sub-tasks never deadlocks the machine).
+pub fn wait(group: GroupId) -> Result<(), GroupError> {
+    loop {
+        if shared().groups.pending(group)? == 0 {
+            return Ok(());
+        }
+        if !run_one() {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// The loop every application core runs.
+pub fn run_forever(index: usize) -> ! {
+    while !CORES_RELEASED.load(Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+    let shared = shared();
+    loop {
+        if let Some((entry, argument)) = shared.slots.take(index) {
+            let start = crate::time::now_ns();
+            crate::program::run_task(entry, argument);
+            shared.stats[index].record(crate::time::now_ns().saturating_sub(start));
+            shared.slots.finish(index);
+            continue;
+        }
+        if run_one() {
+            continue;
+        }
+        shared.sleeping[index].store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if shared.queue.is_empty() && !shared.slots.is_busy(index) {
+            ingot_arch::interrupts::sleep_until_interrupt();
+        }
+        shared.sleeping[index].store(false, Ordering::SeqCst);
+    }
+}
