@@ -42,7 +42,7 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 
 /// Kernel heap: 64 KiB plus 1/256 of RAM, at most 16 MiB.
-fn heap_bytes(usable: u64) -> u64 {
+pub fn heap_bytes(usable: u64) -> u64 {
     (64 * KIB + usable / 256).min(16 * MIB)
 }
 

@@ -19,7 +19,7 @@ pub const CORE_STACK_BYTES: u64 = 64 * 1024;
 pub const PER_CORE_BYTES: u64 = CORE_STACK_BYTES + launch_block_pages() * PAGE_SIZE;
 
 const fn launch_block_pages() -> u64 {
-    ((core::mem::size_of::<LaunchBlock>() as u64) + PAGE_SIZE - 1) / PAGE_SIZE
+    (core::mem::size_of::<LaunchBlock>() as u64).div_ceil(PAGE_SIZE)
 }
 
 /// What an application core finds through its trampoline argument.

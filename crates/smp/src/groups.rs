@@ -17,7 +17,7 @@ impl GroupId {
 
     /// The id a program passed back, if it is in range (existence is checked on use).
     pub fn from_raw(raw: u64) -> Option<Self> {
-        (1..=MAX_GROUPS as u64).contains(&raw).then(|| Self(raw as u32))
+        (1..=MAX_GROUPS as u64).contains(&raw).then_some(Self(raw as u32))
     }
 
     fn index(self) -> usize {

@@ -109,6 +109,11 @@ pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u6
         }
     }
     let count = ids.len();
+    let mode = match apic.mode() {
+        ingot_arch::apic::ApicMode::X2Apic => "x2apic",
+        ingot_arch::apic::ApicMode::XApic { .. } => "xapic",
+    };
+    println!("ingot: smp apic={mode} bootstrap-apic-id={bootstrap_id} cores={count}");
     CORE_APIC_IDS.call_once(|| ids);
     worker::release_cores();
     count

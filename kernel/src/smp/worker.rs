@@ -9,8 +9,10 @@ use ingot_smp::{
 };
 use spin::Once;
 
-/// Tasks that can wait in the queue at once.
-pub const QUEUE_CAPACITY: usize = 4096;
+/// Most tasks that can wait in the queue at once (fewer on small machines: each waiting
+/// task takes 32 bytes of kernel heap, 1/32 of the heap at most).
+pub const MAX_QUEUE_CAPACITY: usize = 4096;
+const MIN_QUEUE_CAPACITY: usize = 64;
 
 struct Shared {
     queue: WorkQueue,
@@ -27,7 +29,7 @@ static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
 
 fn shared() -> &'static Shared {
     SHARED.call_once(|| Shared {
-        queue: WorkQueue::new(QUEUE_CAPACITY),
+        queue: WorkQueue::new(queue_capacity()),
         groups: Groups::new(),
         slots: CoreSlots::new(),
         stats: core::array::from_fn(|_| CoreStats::default()),
@@ -35,7 +37,12 @@ fn shared() -> &'static Shared {
     })
 }
 
-/// Creates the shared state (on the heap-backed `Once`).
+fn queue_capacity() -> usize {
+    let heap_bytes = crate::memory::heap_bytes(crate::usable_ram_bytes()) as usize;
+    (heap_bytes / 32 / 32).clamp(MIN_QUEUE_CAPACITY, MAX_QUEUE_CAPACITY)
+}
+
+/// Creates the shared state (the queue's slots come from the kernel heap).
 pub fn init() {
     shared();
 }
@@ -89,10 +96,10 @@ pub fn assign(index: usize, entry: u64, argument: u64) -> Result<(), ingot_smp::
 }
 
 fn wake(index: usize) {
-    if let (Some(apic), Some(apic_id)) = (super::local_apic(), super::apic_id_of(index)) {
-        if index != super::current_core() {
-            apic.send(apic_id, Ipi::Fixed { vector: WAKE_VECTOR });
-        }
+    if let (Some(apic), Some(apic_id)) = (super::local_apic(), super::apic_id_of(index))
+        && index != super::current_core()
+    {
+        apic.send(apic_id, Ipi::Fixed { vector: WAKE_VECTOR });
     }
 }
 

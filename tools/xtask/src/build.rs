@@ -13,7 +13,7 @@ use std::process::Command;
 use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
-const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "hello", "fault-probe", "smp-demo"];
+pub const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "hello", "fault-probe", "smp-demo"];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] = &["hello", "divide-by-zero", "touch-unmapped", "smp-demo"];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::build::{cargo, workspace_root};
+use crate::build::{MACHINE_PACKAGES, cargo, workspace_root};
 use crate::test::HOST_CRATES;
 
 /// Crate directories allowed to contain `unsafe`, with the reason.
@@ -30,21 +30,12 @@ pub fn check() -> Result<(), String> {
     }
     host.extend(["--", "-D", "warnings"]);
     cargo(&host)?;
-    cargo(&[
-        "clippy",
-        "--release",
-        "--target",
-        "x86_64-unknown-none",
-        "-p",
-        "ingot-boot-direct",
-        "-p",
-        "hello",
-        "-p",
-        "fault-probe",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    let mut machine = vec!["clippy", "--release", "--target", "x86_64-unknown-none"];
+    for package in MACHINE_PACKAGES {
+        machine.extend(["-p", package]);
+    }
+    machine.extend(["--", "-D", "warnings"]);
+    cargo(&machine)?;
     let problems = audit_unsafe(&workspace_root())?;
     if problems.is_empty() {
         println!(

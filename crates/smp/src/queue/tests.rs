@@ -81,7 +81,7 @@ fn run_task(task: Task, queue: &WorkQueue, groups: &Groups, runs: &[AtomicU32], 
     };
     runs[slot].fetch_add(1, Ordering::Relaxed);
     assert_eq!(task.argument, task.entry * 2);
-    if task.entry < FOLLOW_UP_BASE && task.entry % 2 == 0 {
+    if task.entry < FOLLOW_UP_BASE && task.entry.is_multiple_of(2) {
         let follow = self::task(task.entry + FOLLOW_UP_BASE, task.group);
         if queue.submit(follow, groups) == Err(SubmitError::QueueFull) {
             groups.add(task.group.unwrap()).unwrap();
@@ -147,7 +147,7 @@ fn stress_no_task_lost_or_run_twice() {
     }
     assert!(queue.is_empty());
     for (slot, count) in runs.iter().enumerate() {
-        let expected = if slot < total || (slot - total) % 2 == 0 { 1 } else { 0 };
+        let expected = if slot < total || (slot - total).is_multiple_of(2) { 1 } else { 0 };
         assert_eq!(count.load(Ordering::Relaxed), expected, "task slot {slot}");
     }
     groups.release(group).unwrap();
