@@ -9,11 +9,15 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod api;
 mod console;
 mod faults;
 pub mod memory;
+mod pci;
 mod program;
+mod storage;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -59,6 +63,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let module = boot.modules().first().copied();
     let layout = memory::init(&boot, module);
+    storage::init(&[]); // ECAM regions from ACPI MCFG go here once ACPI is parsed
     println!(
         "ingot: ready cores=1 mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

@@ -23,6 +23,11 @@ static API_TABLE: ApiTable = ApiTable {
     console_write: api::console_write,
     console_read: api::console_read,
     memory_info: api::memory_info,
+    disk_count: api::disk_count,
+    disk_info: api::disk_info,
+    disk_read: api::disk_read,
+    disk_write: api::disk_write,
+    disk_flush: api::disk_flush,
 };
 
 /// Called by the stub in long mode on the boot stack.

@@ -23,7 +23,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 0;
+pub const API_VERSION_MINOR: u16 = 1;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -42,6 +42,10 @@ pub enum Error {
     WouldBlock = 3,
     /// The device or object does not exist.
     NotFound = 4,
+    /// The device did not answer in time.
+    TimedOut = 5,
+    /// The device reported an error for the operation.
+    DeviceError = 6,
 }
 
 impl Error {
@@ -57,6 +61,8 @@ impl Error {
             -2 => Some(Self::BadAddress),
             -3 => Some(Self::WouldBlock),
             -4 => Some(Self::NotFound),
+            -5 => Some(Self::TimedOut),
+            -6 => Some(Self::DeviceError),
             _ => None,
         }
     }
@@ -76,12 +82,47 @@ pub struct MemoryInfo {
     pub usable_ram_bytes: u64,
 }
 
+/// A disk, filled by [`ApiTable::disk_info`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskInfo {
+    /// Number of sectors.
+    pub sectors: u64,
+    /// Bytes per sector.
+    pub sector_size: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+    /// Model name, ASCII, space-padded.
+    pub model: [u8; 40],
+    /// Serial number, ASCII, space-padded.
+    pub serial: [u8; 40],
+}
+
+impl Default for DiskInfo {
+    fn default() -> Self {
+        Self { sectors: 0, sector_size: 0, reserved: 0, model: [0; 40], serial: [0; 40] }
+    }
+}
+
 /// Writes `len` bytes at `bytes` to the console; returns the count written.
 pub type ConsoleWrite = extern "sysv64" fn(bytes: *const u8, len: u64) -> Status;
 /// Returns the next console input byte, or `WouldBlock`.
 pub type ConsoleRead = extern "sysv64" fn() -> Status;
 /// Fills `*info`; returns 0.
 pub type MemoryInfoCall = extern "sysv64" fn(info: *mut MemoryInfo) -> Status;
+
+/// Returns the number of disks.
+pub type DiskCount = extern "sysv64" fn() -> Status;
+/// Fills `*info` for disk `disk`; returns 0 or `NotFound`.
+pub type DiskInfoCall = extern "sysv64" fn(disk: u64, info: *mut DiskInfo) -> Status;
+/// Reads `count` sectors from `lba` into `buffer` (`count * sector_size` bytes);
+/// returns `count`.
+pub type DiskRead = extern "sysv64" fn(disk: u64, lba: u64, count: u64, buffer: *mut u8) -> Status;
+/// Writes `count` sectors at `lba` from `buffer`; returns `count`.
+pub type DiskWrite =
+    extern "sysv64" fn(disk: u64, lba: u64, count: u64, buffer: *const u8) -> Status;
+/// Makes completed writes to disk `disk` durable; returns 0.
+pub type DiskFlush = extern "sysv64" fn(disk: u64) -> Status;
 
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]
@@ -98,6 +139,16 @@ pub struct ApiTable {
     pub console_read: ConsoleRead,
     /// See [`MemoryInfoCall`].
     pub memory_info: MemoryInfoCall,
+    /// See [`DiskCount`] (since 1.1).
+    pub disk_count: DiskCount,
+    /// See [`DiskInfoCall`] (since 1.1).
+    pub disk_info: DiskInfoCall,
+    /// See [`DiskRead`] (since 1.1).
+    pub disk_read: DiskRead,
+    /// See [`DiskWrite`] (since 1.1).
+    pub disk_write: DiskWrite,
+    /// See [`DiskFlush`] (since 1.1).
+    pub disk_flush: DiskFlush,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -111,17 +162,27 @@ mod tests {
     fn layout_is_stable() {
         assert_eq!(core::mem::offset_of!(ApiTable, console_write), 16);
         assert_eq!(core::mem::offset_of!(ApiTable, memory_info), 32);
-        assert_eq!(API_TABLE_BYTES, 40);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_count), 40);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_flush), 72);
+        assert_eq!(API_TABLE_BYTES, 80);
         assert_eq!(core::mem::size_of::<MemoryInfo>(), 32);
+        assert_eq!(core::mem::size_of::<DiskInfo>(), 96);
     }
 
     #[test]
     fn error_codes_round_trip() {
-        for error in [Error::InvalidArgument, Error::BadAddress, Error::WouldBlock, Error::NotFound]
-        {
+        for error in [
+            Error::InvalidArgument,
+            Error::BadAddress,
+            Error::WouldBlock,
+            Error::NotFound,
+            Error::TimedOut,
+            Error::DeviceError,
+        ] {
             assert!(error.status() < 0);
             assert_eq!(Error::from_status(error.status()), Some(error));
         }
         assert_eq!(Error::from_status(5), None);
+        assert_eq!(Error::from_status(-7), None);
     }
 }

@@ -48,3 +48,27 @@ pub unsafe fn read_u32(port: u16) -> u32 {
     }
     value
 }
+
+/// Writes a 16-bit value to an I/O port.
+///
+/// # Safety
+/// As for [`write_u8`].
+pub unsafe fn write_u16(port: u16, value: u16) {
+    // SAFETY: the caller vouches for the effect of this port write (see `# Safety`).
+    unsafe {
+        core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags))
+    }
+}
+
+/// Reads a 16-bit value from an I/O port.
+///
+/// # Safety
+/// As for [`read_u8`].
+pub unsafe fn read_u16(port: u16) -> u16 {
+    let value: u16;
+    // SAFETY: the caller vouches for the effect of this port read (see `# Safety`).
+    unsafe {
+        core::arch::asm!("in ax, dx", out("ax") value, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    value
+}

@@ -37,3 +37,25 @@ impl ingot_hal::PortIo for IoPorts {
         unsafe { ingot_arch::port::write_u8(port, value) }
     }
 }
+
+impl ingot_hal::PortIoWide for IoPorts {
+    fn read_u16(&mut self, port: u16) -> u16 {
+        // SAFETY: as for `read_u8`: only the ports of the device the handle was given for.
+        unsafe { ingot_arch::port::read_u16(port) }
+    }
+
+    fn write_u16(&mut self, port: u16, value: u16) {
+        // SAFETY: as for `write_u8`.
+        unsafe { ingot_arch::port::write_u16(port, value) }
+    }
+
+    fn read_u32(&mut self, port: u16) -> u32 {
+        // SAFETY: as for `read_u8`.
+        unsafe { ingot_arch::port::read_u32(port) }
+    }
+
+    fn write_u32(&mut self, port: u16, value: u32) {
+        // SAFETY: as for `write_u8`.
+        unsafe { ingot_arch::port::write_u32(port, value) }
+    }
+}

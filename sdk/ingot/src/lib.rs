@@ -14,6 +14,8 @@ pub use ingot_abi as abi;
 
 mod calls;
 pub mod console;
+pub mod disk;
+pub mod scratch;
 #[doc(hidden)]
 pub mod start;
 

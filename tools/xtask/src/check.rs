@@ -41,6 +41,8 @@ pub fn check() -> Result<(), String> {
         "hello",
         "-p",
         "fault-probe",
+        "-p",
+        "disk-test",
         "--",
         "-D",
         "warnings",

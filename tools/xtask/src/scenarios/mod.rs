@@ -4,6 +4,7 @@
 //! kernel's failure exit is 255.
 
 mod foundation;
+mod storage;
 
 use std::time::Duration;
 
@@ -14,7 +15,10 @@ use crate::qemu::QemuConfig;
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
-    [foundation::scenarios(artifacts)].into_iter().flatten().collect()
+    [foundation::scenarios(artifacts), storage::scenarios(artifacts)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// QEMU exit status for a program that returned `status` (with `exit=qemu`).

@@ -1,0 +1,194 @@
+//! Storage scenarios: each boots with one or more disks backed by fresh sparse
+//! image files in `target/ingot/disks/`, runs `disk-test` (which writes a known
+//! pattern with multi-sector calls across 4 KiB and 2 MiB boundaries and reads it
+//! back through the kernel), and then checks from the host that every image holds
+//! exactly the pattern bytes at the offsets the program reported, and zeros where
+//! nothing should have been written (the last sector, target of a refused write).
+
+use std::fs;
+use std::path::PathBuf;
+
+use regex::Regex;
+
+use super::{BANNER, exit_status_for, ready, scenario};
+use crate::build::{Artifacts, output_dir};
+use crate::harness::Scenario;
+use crate::qemu::{Machine, QemuConfig};
+
+/// Size of each disk image (sparse).
+const IMAGE_BYTES: u64 = 8 << 20;
+
+/// The pattern byte at byte `offset` of disk `disk`; the same function as
+/// `pattern_byte` in `apps/disk-test/src/main.rs`.
+pub fn pattern_byte(disk: u64, offset: u64) -> u8 {
+    let x = (offset ^ (disk << 56) ^ 0x5DEE_CE66_D1CE_4E5B).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((x >> 56) ^ (x >> 24)) as u8
+}
+
+/// A fresh all-zero image for `scenario`'s disk `index`.
+fn fresh_image(scenario: &str, index: usize) -> PathBuf {
+    let dir = output_dir().join("disks");
+    let path = dir.join(format!("{scenario}-{index}.img"));
+    let made = fs::create_dir_all(&dir)
+        .and_then(|()| fs::File::create(&path))
+        .and_then(|file| file.set_len(IMAGE_BYTES));
+    if let Err(error) = made {
+        eprintln!("cannot create {}: {error}", path.display());
+    }
+    path
+}
+
+/// One disk of a scenario: the `-device` text (with `{drive}` for the drive id) and
+/// the PCI id the kernel must report.
+struct DiskSpec {
+    device: &'static str,
+}
+
+/// Builds a storage scenario: `disks` in the order the kernel numbers them.
+fn storage_scenario(
+    artifacts: &Artifacts,
+    name: &str,
+    machine: Machine,
+    disks: &[DiskSpec],
+    expect: &[&str],
+) -> Scenario {
+    let mut qemu = QemuConfig::new(machine)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program("disk-test"))
+        .append("exit=qemu");
+    let mut images = Vec::new();
+    for (index, disk) in disks.iter().enumerate() {
+        let image = fresh_image(name, index);
+        let drive = format!("d{index}");
+        qemu = qemu.extra_args([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id={drive}", image.display()),
+            "-device".to_string(),
+            disk.device.replace("{drive}", &drive),
+        ]);
+        images.push(image);
+    }
+    let count = disks.len();
+    let mut lines: Vec<String> = vec![BANNER.into()];
+    lines.extend(expect.iter().map(|line| line.to_string()));
+    lines.push(ready("multiboot"));
+    lines.push(format!("^disk-test: disks={count}$"));
+    for disk in 0..count {
+        lines.push(format!(
+            r"^disk-test: disk {disk} verified bytes=\d+ bad-requests-refused=true$"
+        ));
+    }
+    lines.push(format!("^disk-test: all {count} disks verified$"));
+    lines.push("^ingot: program exited status=0$".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = scenario(name, qemu, &refs, exit_status_for(0));
+    s.timeout = std::time::Duration::from_secs(90);
+    s.host_check = Some(Box::new(move |log| check_images(log, &images)));
+    s
+}
+
+/// Checks every region `disk-test` reported against the image files.
+fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
+    let wrote = Regex::new(r"disk-test: disk (\d+) wrote lba=(\d+) count=(\d+) sector_size=(\d+)")
+        .map_err(|e| e.to_string())?;
+    let mut regions = vec![0usize; images.len()];
+    let mut contents: Vec<Vec<u8>> = Vec::new();
+    for image in images {
+        contents.push(fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?);
+    }
+    let mut sector_size = 512;
+    for found in wrote.captures_iter(log) {
+        let number = |i: usize| found[i].parse::<u64>().map_err(|e| e.to_string());
+        let (disk, lba, count, size) = (number(1)?, number(2)?, number(3)?, number(4)?);
+        sector_size = size;
+        let image = contents
+            .get(disk as usize)
+            .ok_or_else(|| format!("disk {disk} reported but only {} images", images.len()))?;
+        let start = lba * size;
+        let end = start + count * size;
+        let bytes = image
+            .get(start as usize..end as usize)
+            .ok_or_else(|| format!("disk {disk}: region {start}..{end} past the image"))?;
+        if let Some(bad) =
+            (0..bytes.len()).find(|&i| bytes[i] != pattern_byte(disk, start + i as u64))
+        {
+            return Err(format!(
+                "disk {disk}: byte {} is {:#04x} in the image",
+                start + bad as u64,
+                bytes[bad]
+            ));
+        }
+        regions[disk as usize] += 1;
+    }
+    for (disk, image) in contents.iter().enumerate() {
+        if regions[disk] < 3 {
+            return Err(format!("disk {disk}: {} regions reported, expected 3", regions[disk]));
+        }
+        let last = &image[image.len() - sector_size as usize..];
+        if last.iter().any(|&b| b != 0) {
+            return Err(format!("disk {disk}: the last sector was written by a refused request"));
+        }
+        if image[..512].iter().any(|&b| b != 0) {
+            return Err(format!("disk {disk}: sector 0 was written by a refused request"));
+        }
+    }
+    Ok(())
+}
+
+/// The storage scenarios.
+pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let virtio = |name: &str, device: &'static str, id: &str, interface: &str| {
+        let pci = format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=01\.00 driver=virtio-blk$");
+        let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}$");
+        let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
+        storage_scenario(
+            artifacts,
+            name,
+            Machine::Q35,
+            &[DiskSpec { device }],
+            &[&iface, &pci, disk],
+        )
+    };
+    vec![
+        virtio("storage-virtio-blk", "virtio-blk-pci,drive={drive}", "1001", "modern"),
+        virtio(
+            "storage-virtio-blk-legacy",
+            "virtio-blk-pci,drive={drive},disable-modern=on",
+            "1001",
+            "legacy",
+        ),
+        virtio(
+            "storage-virtio-blk-modern",
+            "virtio-blk-pci,drive={drive},disable-legacy=on",
+            "1042",
+            "modern",
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_with_the_pattern_pass_and_others_fail() {
+        let dir = std::env::temp_dir().join(format!("ingot-storage-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("d.img");
+        let mut image = vec![0u8; IMAGE_BYTES as usize];
+        for lba in [14u64, 4093, 8092] {
+            for i in 0..512 {
+                image[(lba * 512 + i) as usize] = pattern_byte(0, lba * 512 + i);
+            }
+        }
+        fs::write(&path, &image).unwrap();
+        let log = "disk-test: disk 0 wrote lba=14 count=1 sector_size=512\n\
+                   disk-test: disk 0 wrote lba=4093 count=1 sector_size=512\n\
+                   disk-test: disk 0 wrote lba=8092 count=1 sector_size=512\n";
+        assert_eq!(check_images(log, std::slice::from_ref(&path)), Ok(()));
+        image[4093 * 512 + 7] ^= 1;
+        fs::write(&path, &image).unwrap();
+        assert!(check_images(log, std::slice::from_ref(&path)).is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
