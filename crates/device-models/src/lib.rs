@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod memory;
+pub mod nvme;
 pub mod virtio_blk;
 
 pub use memory::{HostDma, HostMemory, StepClock};

@@ -5,6 +5,7 @@
 //! (namespace, port, channel/drive), so the same machine always gives the same
 //! numbers. Each is printed as `ingot: disk <n> <driver> sectors=<count> sector_size=<bytes>`.
 
+mod nvme;
 mod virtio;
 
 use alloc::boxed::Box;
@@ -63,6 +64,9 @@ fn probe(function: &PciFunction, disks: &mut Vec<Disk>) -> Option<&'static str> 
     let config = crate::pci::config()?;
     if ingot_virtio_blk::pci::matches(function.vendor, function.device) {
         return report("virtio-blk", function, virtio::start(config, function, disks));
+    }
+    if nvme::matches(function) {
+        return report("nvme", function, nvme::start(config, function, disks));
     }
     None
 }

@@ -17,6 +17,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-block",
     "ingot-pci",
     "ingot-virtio-blk",
+    "ingot-nvme",
     "ingot-device-models",
     "xtask",
 ];

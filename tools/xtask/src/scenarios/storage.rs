@@ -38,18 +38,14 @@ fn fresh_image(scenario: &str, index: usize) -> PathBuf {
     path
 }
 
-/// One disk of a scenario: the `-device` text (with `{drive}` for the drive id) and
-/// the PCI id the kernel must report.
-struct DiskSpec {
-    device: &'static str,
-}
-
-/// Builds a storage scenario: `disks` in the order the kernel numbers them.
+/// Builds a storage scenario with `drives` fresh images (drive ids `d0`, `d1`, …, in
+/// the order the kernel numbers the disks) and the `-device` options in `devices`.
 fn storage_scenario(
     artifacts: &Artifacts,
     name: &str,
     machine: Machine,
-    disks: &[DiskSpec],
+    drives: usize,
+    devices: &[&str],
     expect: &[&str],
 ) -> Scenario {
     let mut qemu = QemuConfig::new(machine)
@@ -57,18 +53,18 @@ fn storage_scenario(
         .initrd(artifacts.program("disk-test"))
         .append("exit=qemu");
     let mut images = Vec::new();
-    for (index, disk) in disks.iter().enumerate() {
+    for index in 0..drives {
         let image = fresh_image(name, index);
-        let drive = format!("d{index}");
         qemu = qemu.extra_args([
             "-drive".to_string(),
-            format!("file={},format=raw,if=none,id={drive}", image.display()),
-            "-device".to_string(),
-            disk.device.replace("{drive}", &drive),
+            format!("file={},format=raw,if=none,id=d{index}", image.display()),
         ]);
         images.push(image);
     }
-    let count = disks.len();
+    for device in devices {
+        qemu = qemu.extra_args(["-device", device]);
+    }
+    let count = drives;
     let mut lines: Vec<String> = vec![BANNER.into()];
     lines.extend(expect.iter().map(|line| line.to_string()));
     lines.push(ready("multiboot"));
@@ -137,31 +133,42 @@ fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
 
 /// The storage scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
-    let virtio = |name: &str, device: &'static str, id: &str, interface: &str| {
+    let virtio = |name: &str, device: &str, id: &str, interface: &str| {
         let pci = format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=01\.00 driver=virtio-blk$");
         let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}$");
         let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
-        storage_scenario(
-            artifacts,
-            name,
-            Machine::Q35,
-            &[DiskSpec { device }],
-            &[&iface, &pci, disk],
-        )
+        storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
     vec![
-        virtio("storage-virtio-blk", "virtio-blk-pci,drive={drive}", "1001", "modern"),
+        virtio("storage-virtio-blk", "virtio-blk-pci,drive=d0", "1001", "modern"),
         virtio(
             "storage-virtio-blk-legacy",
-            "virtio-blk-pci,drive={drive},disable-modern=on",
+            "virtio-blk-pci,drive=d0,disable-modern=on",
             "1001",
             "legacy",
         ),
         virtio(
             "storage-virtio-blk-modern",
-            "virtio-blk-pci,drive={drive},disable-legacy=on",
+            "virtio-blk-pci,drive=d0,disable-legacy=on",
             "1042",
             "modern",
+        ),
+        // One NVMe controller with two namespaces: both become disks, in NSID order.
+        storage_scenario(
+            artifacts,
+            "storage-nvme",
+            Machine::Q35,
+            2,
+            &[
+                "nvme,id=nvme0,serial=ingot-nvme",
+                "nvme-ns,drive=d0,bus=nvme0",
+                "nvme-ns,drive=d1,bus=nvme0",
+            ],
+            &[
+                r"^ingot: pci 0000:00:\d\d\.0 1b36:0010 class=01\.08 driver=nvme$",
+                r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
+                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+            ],
         ),
     ]
 }
