@@ -44,9 +44,11 @@ fn heap_bytes(usable: u64) -> u64 {
     (64 * KIB + usable / 256).min(16 * MIB)
 }
 
-/// Frames kept back from the program for the kernel: 64 KiB plus 1/128 of RAM, at most 64 MiB.
+/// Frames kept back from the program for the kernel: 64 KiB plus 1/32 of RAM, at most
+/// 64 MiB. Storage drivers take their rings and bounce buffers from here (about
+/// 0.5 MiB per controller), so a 128 MiB machine keeps 4 MiB.
 fn kernel_reserve_bytes(usable: u64) -> u64 {
-    (64 * KIB + usable / 128).min(64 * MIB)
+    (64 * KIB + usable / 32).min(64 * MIB)
 }
 
 /// Sets up memory and returns the program window (or `None` if there is no room for one).

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ahci;
 pub mod memory;
 pub mod nvme;
 pub mod virtio_blk;

@@ -5,6 +5,7 @@
 //! (namespace, port, channel/drive), so the same machine always gives the same
 //! numbers. Each is printed as `ingot: disk <n> <driver> sectors=<count> sector_size=<bytes>`.
 
+mod ahci;
 mod nvme;
 mod virtio;
 
@@ -67,6 +68,9 @@ fn probe(function: &PciFunction, disks: &mut Vec<Disk>) -> Option<&'static str> 
     }
     if nvme::matches(function) {
         return report("nvme", function, nvme::start(config, function, disks));
+    }
+    if ahci::matches(function) {
+        return report("ahci", function, ahci::start(config, function, disks));
     }
     None
 }

@@ -18,6 +18,8 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-pci",
     "ingot-virtio-blk",
     "ingot-nvme",
+    "ingot-ahci",
+    "ingot-ata",
     "ingot-device-models",
     "xtask",
 ];

@@ -170,6 +170,35 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
             ],
         ),
+        // An added AHCI controller with disks on ports 0 and 2 (q35's own AHCI at
+        // 00:1f.2 is claimed too, with no disks).
+        storage_scenario(
+            artifacts,
+            "storage-ahci",
+            Machine::Q35,
+            2,
+            &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0", "ide-hd,drive=d1,bus=ahci0.2"],
+            &[
+                r"^ingot: pci 0000:00:\d\d\.0 8086:2922 class=01\.06 driver=ahci$",
+                r"^ingot: pci 0000:00:1f\.2 8086:2922 class=01\.06 driver=ahci$",
+                r"^ingot: disk 0 ahci sectors=16384 sector_size=512$",
+                r"^ingot: disk 1 ahci sectors=16384 sector_size=512$",
+            ],
+        ),
+        // Two controllers of different kinds at once: both disks, in PCI order.
+        storage_scenario(
+            artifacts,
+            "storage-two-controllers",
+            Machine::Q35,
+            2,
+            &["virtio-blk-pci,drive=d0,addr=03.0", "nvme,drive=d1,serial=ingot-two,addr=04.0"],
+            &[
+                r"^ingot: pci 0000:00:03\.0 1af4:1001 class=01\.00 driver=virtio-blk$",
+                r"^ingot: pci 0000:00:04\.0 1b36:0010 class=01\.08 driver=nvme$",
+                r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$",
+                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+            ],
+        ),
     ]
 }
 
