@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ahci;
+pub mod ide;
 pub mod memory;
 pub mod nvme;
 pub mod virtio_blk;

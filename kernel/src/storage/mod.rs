@@ -6,6 +6,7 @@
 //! numbers. Each is printed as `ingot: disk <n> <driver> sectors=<count> sector_size=<bytes>`.
 
 mod ahci;
+mod ide;
 mod nvme;
 mod virtio;
 
@@ -71,6 +72,9 @@ fn probe(function: &PciFunction, disks: &mut Vec<Disk>) -> Option<&'static str> 
     }
     if ahci::matches(function) {
         return report("ahci", function, ahci::start(config, function, disks));
+    }
+    if ide::matches(function) {
+        return report("ide", function, ide::start(config, function, disks));
     }
     None
 }

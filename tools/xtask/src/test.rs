@@ -20,6 +20,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-nvme",
     "ingot-ahci",
     "ingot-ata",
+    "ingot-ide",
     "ingot-device-models",
     "xtask",
 ];

@@ -185,6 +185,28 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^ingot: disk 1 ahci sectors=16384 sector_size=512$",
             ],
         ),
+        // -M pc's PIIX3 IDE: master and slave on both channels, bus-master DMA.
+        storage_scenario(
+            artifacts,
+            "storage-ide-pc",
+            Machine::Pc,
+            4,
+            &[
+                "ide-hd,drive=d0,bus=ide.0,unit=0",
+                "ide-hd,drive=d1,bus=ide.0,unit=1",
+                "ide-hd,drive=d2,bus=ide.1,unit=0",
+                "ide-hd,drive=d3,bus=ide.1,unit=1",
+            ],
+            &[
+                r"^ingot: ide 0000:00:01\.1 channel=0 drive=0 mode=dma$",
+                r"^ingot: ide 0000:00:01\.1 channel=0 drive=1 mode=dma$",
+                r"^ingot: ide 0000:00:01\.1 channel=1 drive=0 mode=dma$",
+                r"^ingot: ide 0000:00:01\.1 channel=1 drive=1 mode=dma$",
+                r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$",
+                r"^ingot: disk 0 ide sectors=16384 sector_size=512$",
+                r"^ingot: disk 3 ide sectors=16384 sector_size=512$",
+            ],
+        ),
         // Two controllers of different kinds at once: both disks, in PCI order.
         storage_scenario(
             artifacts,
