@@ -63,7 +63,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let module = boot.modules().first().copied();
     let layout = memory::init(&boot, module);
-    storage::init(&[]); // ECAM regions from ACPI MCFG go here once ACPI is parsed
+    // ECAM regions from ACPI MCFG go here once ACPI is parsed; `pci-ecam=` adds one.
+    storage::init(&storage::ecam_regions(&options));
     println!(
         "ingot: ready cores=1 mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

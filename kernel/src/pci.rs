@@ -43,6 +43,12 @@ pub fn init(ecam: &[EcamRegion]) -> Vec<PciFunction> {
     };
     match access {
         ConfigAccess::Ecam(ecam) => {
+            for region in ecam.roots() {
+                println!(
+                    "ingot: pci ecam segment={} buses={}-{}",
+                    region.segment, region.first_bus, region.last_bus
+                );
+            }
             let roots: Vec<_> = ecam.roots().collect();
             ingot_pci::enumerate(access, &roots)
         }

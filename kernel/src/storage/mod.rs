@@ -39,6 +39,15 @@ impl DmaAllocator for KernelDma {
     }
 }
 
+/// ECAM regions from the command line (`pci-ecam=<base>`: segment 0, buses 0-255).
+pub fn ecam_regions(options: &ingot_bootinfo::cmdline::KernelOptions) -> Vec<EcamRegion> {
+    options
+        .pci_ecam
+        .map(|base| EcamRegion { base, segment: 0, first_bus: 0, last_bus: 255 })
+        .into_iter()
+        .collect()
+}
+
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a
 /// driver for every storage controller it knows, and prints the PCI and disk lines.
 pub fn init(ecam: &[EcamRegion]) {

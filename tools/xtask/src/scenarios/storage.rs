@@ -139,7 +139,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
-    vec![
+    let mut scenarios = vec![
         virtio("storage-virtio-blk", "virtio-blk-pci,drive=d0", "1001", "modern"),
         virtio(
             "storage-virtio-blk-legacy",
@@ -221,7 +221,32 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
             ],
         ),
-    ]
+    ];
+    // An NVMe controller behind a PCIe root port (bus 1), found by following the
+    // bridge, once through mechanism #1 and once through ECAM (q35's MMCONFIG window).
+    let behind_bridge =
+        ["pcie-root-port,id=rp0,chassis=1", "nvme,drive=d0,serial=ingot-rp,bus=rp0"];
+    let bridge_lines = [
+        r"^ingot: pci 0000:00:\d\d\.0 1b36:000c class=06\.04 driver=none$",
+        r"^ingot: pci 0000:01:00\.0 1b36:0010 class=01\.08 driver=nvme$",
+        r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
+    ];
+    let name = "storage-nvme-behind-bridge";
+    scenarios.push(storage_scenario(
+        artifacts,
+        name,
+        Machine::Q35,
+        1,
+        &behind_bridge,
+        &bridge_lines,
+    ));
+    let name = "storage-nvme-behind-bridge-ecam";
+    let ecam_lines: Vec<&str> =
+        [r"^ingot: pci ecam segment=0 buses=0-255$"].into_iter().chain(bridge_lines).collect();
+    let mut ecam = storage_scenario(artifacts, name, Machine::Q35, 1, &behind_bridge, &ecam_lines);
+    ecam.qemu = ecam.qemu.append("exit=qemu pci-ecam=0xb0000000");
+    scenarios.push(ecam);
+    scenarios
 }
 
 #[cfg(test)]
