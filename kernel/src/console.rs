@@ -66,3 +66,9 @@ macro_rules! println {
     () => { $crate::println!("") };
     ($($arg:tt)*) => { $crate::console_print(format_args!("{}\n", format_args!($($arg)*))) };
 }
+
+/// A port-I/O handle for device drivers (the port space is one; each driver is
+/// handed only its own device's ports by the code that probes it).
+pub fn device_ports() -> Option<IoPorts> {
+    EMERGENCY_PORTS.lock().as_ref().map(IoPorts::share)
+}

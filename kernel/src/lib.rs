@@ -17,9 +17,11 @@ pub mod api_cores;
 mod console;
 mod faults;
 pub mod memory;
+mod pci;
 mod power;
 mod program;
 mod smp;
+mod storage;
 mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +80,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
         None => 1,
     };
+    storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

@@ -46,11 +46,13 @@ pub fn heap_bytes(usable: u64) -> u64 {
     (64 * KIB + usable / 256).min(16 * MIB)
 }
 
-/// Frames kept back from the program for the kernel: 64 KiB plus 1/128 of RAM (at most
-/// 64 MiB), plus each extra core's stack and tables.
+/// Frames kept back from the program for the kernel: 64 KiB plus 1/32 of RAM (at most
+/// 64 MiB), plus each extra core's stack and tables. Storage drivers take their rings
+/// and bounce buffers from here (about 0.5 MiB per controller), so a 128 MiB machine
+/// keeps 4 MiB.
 fn kernel_reserve_bytes(usable: u64, cores: usize) -> u64 {
     let per_core = ingot_platform::cores::PER_CORE_BYTES * cores.saturating_sub(1) as u64;
-    (64 * KIB + usable / 128).min(64 * MIB) + per_core
+    (64 * KIB + usable / 32).min(64 * MIB) + per_core
 }
 
 /// Sets up memory and returns the program window (or `None` if there is no room for one).

@@ -6,7 +6,7 @@
 //! Bochs and VirtualBox accept; if all fail the core halts, with a message.
 
 use ingot_acpi::Acpi;
-use ingot_hal::PortIo;
+use ingot_hal::{PortIo, PortIoWide};
 use ingot_platform::io_ports::IoPorts;
 use spin::Once;
 

@@ -39,6 +39,11 @@ static API_TABLE: ApiTable = ApiTable {
     spin_unlock: api_cores::spin_unlock,
     reboot: api_cores::reboot,
     shutdown: api_cores::shutdown,
+    disk_count: api::disk_count,
+    disk_info: api::disk_info,
+    disk_read: api::disk_read,
+    disk_write: api::disk_write,
+    disk_flush: api::disk_flush,
 };
 
 /// Called by the stub in long mode on the boot stack.

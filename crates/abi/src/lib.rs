@@ -46,6 +46,10 @@ pub enum Error {
     Busy = 5,
     /// A fixed-size kernel table is full (for example every completion group is in use).
     Exhausted = 6,
+    /// The device did not answer in time.
+    TimedOut = 7,
+    /// The device reported an error for the operation.
+    DeviceError = 8,
 }
 
 impl Error {
@@ -63,6 +67,8 @@ impl Error {
             -4 => Some(Self::NotFound),
             -5 => Some(Self::Busy),
             -6 => Some(Self::Exhausted),
+            -7 => Some(Self::TimedOut),
+            -8 => Some(Self::DeviceError),
             _ => None,
         }
     }
@@ -80,6 +86,28 @@ pub struct MemoryInfo {
     pub stack_bytes: u64,
     /// All usable RAM the firmware reported, in bytes.
     pub usable_ram_bytes: u64,
+}
+
+/// A disk, filled by [`ApiTable::disk_info`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskInfo {
+    /// Number of sectors.
+    pub sectors: u64,
+    /// Bytes per sector.
+    pub sector_size: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+    /// Model name, ASCII, space-padded.
+    pub model: [u8; 40],
+    /// Serial number, ASCII, space-padded.
+    pub serial: [u8; 40],
+}
+
+impl Default for DiskInfo {
+    fn default() -> Self {
+        Self { sectors: 0, sector_size: 0, reserved: 0, model: [0; 40], serial: [0; 40] }
+    }
 }
 
 /// Writes `len` bytes at `bytes` to the console; returns the count written.
@@ -118,6 +146,18 @@ pub type RunOnCore = extern "sysv64" fn(core: u64, entry: TaskEntry, argument: u
 pub type LockCall = extern "sysv64" fn(lock: *mut u64) -> Status;
 /// Ends the machine (reboot or power-off); does not return.
 pub type PowerCall = extern "sysv64" fn() -> Status;
+/// Returns the number of disks.
+pub type DiskCount = extern "sysv64" fn() -> Status;
+/// Fills `*info` for disk `disk`; returns 0 or `NotFound`.
+pub type DiskInfoCall = extern "sysv64" fn(disk: u64, info: *mut DiskInfo) -> Status;
+/// Reads `count` sectors from `lba` into `buffer` (`count * sector_size` bytes);
+/// returns `count`.
+pub type DiskRead = extern "sysv64" fn(disk: u64, lba: u64, count: u64, buffer: *mut u8) -> Status;
+/// Writes `count` sectors at `lba` from `buffer`; returns `count`.
+pub type DiskWrite =
+    extern "sysv64" fn(disk: u64, lba: u64, count: u64, buffer: *const u8) -> Status;
+/// Makes completed writes to disk `disk` durable; returns 0.
+pub type DiskFlush = extern "sysv64" fn(disk: u64) -> Status;
 
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]
@@ -166,6 +206,16 @@ pub struct ApiTable {
     pub reboot: PowerCall,
     /// Power the machine off (1.1).
     pub shutdown: PowerCall,
+    /// See [`DiskCount`] (since 1.1).
+    pub disk_count: DiskCount,
+    /// See [`DiskInfoCall`] (since 1.1).
+    pub disk_info: DiskInfoCall,
+    /// See [`DiskRead`] (since 1.1).
+    pub disk_read: DiskRead,
+    /// See [`DiskWrite`] (since 1.1).
+    pub disk_write: DiskWrite,
+    /// See [`DiskFlush`] (since 1.1).
+    pub disk_flush: DiskFlush,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -181,18 +231,29 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, memory_info), 32);
         assert_eq!(core::mem::offset_of!(ApiTable, time_ns), 40);
         assert_eq!(core::mem::offset_of!(ApiTable, shutdown), 160);
-        assert_eq!(API_TABLE_BYTES, 168);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_count), 168);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_flush), 200);
+        assert_eq!(API_TABLE_BYTES, 208);
         assert_eq!(core::mem::size_of::<MemoryInfo>(), 32);
+        assert_eq!(core::mem::size_of::<DiskInfo>(), 96);
     }
 
     #[test]
     fn error_codes_round_trip() {
-        for error in [Error::InvalidArgument, Error::BadAddress, Error::WouldBlock, Error::NotFound]
-        {
+        for error in [
+            Error::InvalidArgument,
+            Error::BadAddress,
+            Error::WouldBlock,
+            Error::NotFound,
+            Error::Busy,
+            Error::Exhausted,
+            Error::TimedOut,
+            Error::DeviceError,
+        ] {
             assert!(error.status() < 0);
             assert_eq!(Error::from_status(error.status()), Some(error));
         }
         assert_eq!(Error::from_status(5), None);
-        assert_eq!(Error::from_status(-7), None);
+        assert_eq!(Error::from_status(-9), None);
     }
 }

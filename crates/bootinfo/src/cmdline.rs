@@ -94,12 +94,15 @@ impl core::fmt::Display for Problem<'_> {
 pub struct KernelOptions {
     /// `exit=qemu|stay|reboot|shutdown`.
     pub exit: ExitMode,
+    /// `pci-ecam=<hex base>`: PCIe ECAM for segment 0, buses 0-255, at this address
+    /// (for firmware without an ACPI MCFG table, and to test ECAM).
+    pub pci_ecam: Option<u64>,
 }
 
 impl KernelOptions {
     /// Parses `line`, calling `report` for every word it cannot use.
     pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Self {
-        let mut options = Self { exit: ExitMode::Stay };
+        let mut options = Self { exit: ExitMode::Stay, pci_ecam: None };
         for Arg { key, value } in args(line) {
             match key {
                 "exit" => match value {
@@ -108,6 +111,14 @@ impl KernelOptions {
                     Some("reboot") => options.exit = ExitMode::Reboot,
                     Some("shutdown") => options.exit = ExitMode::Shutdown,
                     other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
+                },
+                "pci-ecam" => match value
+                    .and_then(|v| v.strip_prefix("0x"))
+                    .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+                    .filter(|base| base.is_multiple_of(1 << 20))
+                {
+                    Some(base) => options.pci_ecam = Some(base),
+                    None => report(Problem::BadValue { key, value: value.unwrap_or("") }),
                 },
                 _ => report(Problem::UnknownKey(key)),
             }
@@ -150,6 +161,12 @@ mod tests {
         assert_eq!(KernelOptions::parse("", |_| panic!()).exit, ExitMode::Stay);
         assert_eq!(KernelOptions::parse("exit=shutdown", |_| panic!()).exit, ExitMode::Shutdown);
         assert_eq!(KernelOptions::parse("exit=reboot", |_| panic!()).exit, ExitMode::Reboot);
+        let ecam = KernelOptions::parse("pci-ecam=0xb0000000", |_| panic!());
+        assert_eq!(ecam.pci_ecam, Some(0xB000_0000));
+        let mut problems = Vec::new();
+        let bad = KernelOptions::parse("pci-ecam=0xb0000001 pci-ecam=12", |p| problems.push(p));
+        assert_eq!(bad.pci_ecam, None);
+        assert_eq!(problems.len(), 2);
     }
 
     #[test]

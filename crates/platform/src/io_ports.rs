@@ -36,9 +36,11 @@ impl ingot_hal::PortIo for IoPorts {
         // engine that this layer has not set up.
         unsafe { ingot_arch::port::write_u8(port, value) }
     }
+}
 
+impl ingot_hal::PortIoWide for IoPorts {
     fn read_u16(&mut self, port: u16) -> u16 {
-        // SAFETY: as for `read_u8`.
+        // SAFETY: as for `read_u8`: only the ports of the device the handle was given for.
         unsafe { ingot_arch::port::read_u16(port) }
     }
 

@@ -15,10 +15,14 @@
 
 pub mod address_space;
 pub mod apic;
+pub mod clock;
 pub mod cores;
 pub mod cpu_tables;
+pub mod dma;
 pub mod frames;
 pub mod heap;
 pub mod io_ports;
+pub mod mmio;
+pub mod pci_config;
 pub mod physical;
 pub mod program_memory;

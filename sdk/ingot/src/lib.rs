@@ -15,6 +15,8 @@ pub use ingot_abi as abi;
 mod calls;
 pub mod console;
 pub mod cores;
+pub mod disk;
+pub mod scratch;
 #[doc(hidden)]
 pub mod start;
 

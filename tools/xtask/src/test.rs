@@ -16,6 +16,14 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-uart16550",
     "ingot-smp",
     "ingot-acpi",
+    "ingot-block",
+    "ingot-pci",
+    "ingot-virtio-blk",
+    "ingot-nvme",
+    "ingot-ahci",
+    "ingot-ata",
+    "ingot-ide",
+    "ingot-device-models",
     "xtask",
 ];
 

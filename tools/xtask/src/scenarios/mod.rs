@@ -5,6 +5,7 @@
 
 mod cores;
 mod foundation;
+mod storage;
 
 use std::time::Duration;
 
@@ -15,7 +16,10 @@ use crate::qemu::QemuConfig;
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
-    [foundation::scenarios(artifacts), cores::scenarios(artifacts)].into_iter().flatten().collect()
+    [foundation::scenarios(artifacts), cores::scenarios(artifacts), storage::scenarios(artifacts)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// QEMU exit status for a program that returned `status` (with `exit=qemu`).

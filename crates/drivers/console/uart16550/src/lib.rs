@@ -166,18 +166,6 @@ mod tests {
                 _ => {}
             }
         }
-
-        fn read_u16(&mut self, _port: u16) -> u16 {
-            0xFFFF
-        }
-
-        fn write_u16(&mut self, _port: u16, _value: u16) {}
-
-        fn read_u32(&mut self, _port: u16) -> u32 {
-            0xFFFF_FFFF
-        }
-
-        fn write_u32(&mut self, _port: u16, _value: u32) {}
     }
 
     #[test]

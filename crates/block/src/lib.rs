@@ -1,0 +1,154 @@
+//! The block-device interface: what every storage driver (virtio-blk, NVMe, AHCI,
+//! IDE) offers the kernel, whatever the controller.
+//!
+//! Requests are whole sectors: `read`/`write` take any number of sectors in one call
+//! (the driver splits them into device commands), `flush` makes earlier writes
+//! durable, `identity` says what the disk is. [`check_request`] is the one place that
+//! refuses bad input (past the end, empty, not a whole number of sectors) before a
+//! driver touches the device, so a refused request never writes anything.
+#![no_std]
+#![forbid(unsafe_code)]
+
+use core::fmt;
+
+use ingot_hal::{DmaError, TimedOut};
+
+/// Longest model or serial string kept.
+pub const TEXT_BYTES: usize = 40;
+
+/// What a disk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskIdentity {
+    /// Number of sectors.
+    pub sectors: u64,
+    /// Bytes per sector (512 or 4096 on the devices we drive).
+    pub sector_size: u32,
+    /// Model name, ASCII, space-padded (all spaces when the device has none).
+    pub model: [u8; TEXT_BYTES],
+    /// Serial number, ASCII, space-padded.
+    pub serial: [u8; TEXT_BYTES],
+}
+
+impl DiskIdentity {
+    /// A disk with no model or serial text.
+    pub const fn new(sectors: u64, sector_size: u32) -> Self {
+        Self { sectors, sector_size, model: [b' '; TEXT_BYTES], serial: [b' '; TEXT_BYTES] }
+    }
+
+    /// Copies `text` into a space-padded field, trimming it to [`TEXT_BYTES`].
+    pub fn text(text: &[u8]) -> [u8; TEXT_BYTES] {
+        let mut field = [b' '; TEXT_BYTES];
+        for (slot, &byte) in field.iter_mut().zip(text) {
+            *slot = if byte.is_ascii_graphic() || byte == b' ' { byte } else { b' ' };
+        }
+        field
+    }
+
+    /// Bytes on the disk.
+    pub fn bytes(&self) -> u64 {
+        self.sectors.saturating_mul(u64::from(self.sector_size))
+    }
+}
+
+/// Why a block request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockError {
+    /// The request reaches past the last sector.
+    OutOfRange,
+    /// Zero sectors requested.
+    Empty,
+    /// The buffer is not a whole number of sectors.
+    Misaligned,
+    /// The device reported an error for the command (status code attached).
+    Device(u32),
+    /// The device did not complete the command in time.
+    Timeout,
+    /// No memory for the device's buffers.
+    NoMemory,
+    /// The device does not support the operation.
+    Unsupported,
+}
+
+impl fmt::Display for BlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutOfRange => f.write_str("request past the end of the disk"),
+            Self::Empty => f.write_str("zero-length request"),
+            Self::Misaligned => f.write_str("buffer is not a whole number of sectors"),
+            Self::Device(code) => write!(f, "device error {code:#x}"),
+            Self::Timeout => f.write_str("device timed out"),
+            Self::NoMemory => f.write_str("out of DMA memory"),
+            Self::Unsupported => f.write_str("not supported by the device"),
+        }
+    }
+}
+
+impl From<TimedOut> for BlockError {
+    fn from(_: TimedOut) -> Self {
+        Self::Timeout
+    }
+}
+
+impl From<DmaError> for BlockError {
+    fn from(_: DmaError) -> Self {
+        Self::NoMemory
+    }
+}
+
+/// A disk. Implementations call [`check_request`] first in `read` and `write`.
+pub trait BlockDevice {
+    /// Short driver name for boot lines (`virtio-blk`, `nvme`, `ahci`, `ide`).
+    fn driver(&self) -> &'static str;
+    /// What the disk is.
+    fn identity(&self) -> DiskIdentity;
+    /// Reads `buffer.len() / sector_size` sectors starting at `lba`.
+    fn read(&mut self, lba: u64, buffer: &mut [u8]) -> Result<(), BlockError>;
+    /// Writes `buffer.len() / sector_size` sectors starting at `lba`.
+    fn write(&mut self, lba: u64, buffer: &[u8]) -> Result<(), BlockError>;
+    /// Makes every completed write durable.
+    fn flush(&mut self) -> Result<(), BlockError>;
+}
+
+/// Checks a request of `bytes` bytes at `lba` against `identity`; returns the
+/// sector count.
+pub fn check_request(identity: &DiskIdentity, lba: u64, bytes: usize) -> Result<u64, BlockError> {
+    let size = identity.sector_size as usize;
+    if bytes == 0 {
+        return Err(BlockError::Empty);
+    }
+    if size == 0 || !bytes.is_multiple_of(size) {
+        return Err(BlockError::Misaligned);
+    }
+    let count = (bytes / size) as u64;
+    match lba.checked_add(count) {
+        Some(end) if end <= identity.sectors => Ok(count),
+        _ => Err(BlockError::OutOfRange),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DISK: DiskIdentity = DiskIdentity::new(100, 512);
+
+    #[test]
+    fn requests_inside_the_disk_pass() {
+        assert_eq!(check_request(&DISK, 0, 512), Ok(1));
+        assert_eq!(check_request(&DISK, 98, 1024), Ok(2));
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        assert_eq!(check_request(&DISK, 99, 1024), Err(BlockError::OutOfRange));
+        assert_eq!(check_request(&DISK, u64::MAX, 512), Err(BlockError::OutOfRange));
+        assert_eq!(check_request(&DISK, 0, 0), Err(BlockError::Empty));
+        assert_eq!(check_request(&DISK, 0, 513), Err(BlockError::Misaligned));
+    }
+
+    #[test]
+    fn text_fields_are_padded_and_cleaned() {
+        let field = DiskIdentity::text(b"QEMU\x01");
+        assert_eq!(&field[..6], b"QEMU  ");
+    }
+}

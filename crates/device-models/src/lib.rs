@@ -1,0 +1,17 @@
+//! Host-side device models for driver unit tests, written from the specifications.
+//!
+//! [`memory::HostMemory`] plays physical RAM: drivers get DMA buffers from it through
+//! [`ingot_hal::DmaAllocator`], and models read and write the same bytes by physical
+//! address, as a bus-master device would. [`memory::StepClock`] is a clock that
+//! advances on every reading, so timeouts happen in tests without waiting. Each
+//! model can be told to fail commands or to stop answering.
+
+#![forbid(unsafe_code)]
+
+pub mod ahci;
+pub mod ide;
+pub mod memory;
+pub mod nvme;
+pub mod virtio_blk;
+
+pub use memory::{HostDma, HostMemory, StepClock};

@@ -1,0 +1,317 @@
+//! AHCI driver (Serial ATA AHCI 1.3.1) for ATA disks.
+//!
+//! [`start`] enables AHCI mode, then brings up every implemented port (PI): stops
+//! it, gives it a command list, a received-FIS area and a command table, starts it,
+//! and if a disk is attached (SStatus.DET = 3, ATA signature) identifies it. Each
+//! disk becomes an [`AhciDisk`]. Commands use slot 0 with a PRDT of several entries
+//! ([`PRDT_ENTRY_BYTES`] each) over the port's bounce buffer; LBA48 commands are
+//! used when the disk supports them, LBA28 otherwise. Completion is polled with a
+//! deadline; a task-file error becomes [`BlockError::Device`] and the port is
+//! restarted; a command that never completes fails the port.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use ingot_ata::{AtaIdentity, command, opcode, parse_identify};
+use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
+use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
+use spin::Mutex;
+
+/// Bytes moved by one command.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+/// Bytes per PRDT entry (so one command uses several entries).
+pub const PRDT_ENTRY_BYTES: usize = 16 * 1024;
+/// How long one command may take.
+pub const COMMAND_TIMEOUT_MS: u64 = 5_000;
+/// How long a port may take to stop or start.
+const PORT_TIMEOUT_MS: u64 = 500;
+
+/// HBA and port registers.
+mod reg {
+    pub const GHC: usize = 0x04;
+    pub const PI: usize = 0x0C;
+    pub const GHC_AE: u32 = 1 << 31;
+    pub const PORTS: usize = 0x100;
+    pub const PORT_STRIDE: usize = 0x80;
+    pub const CLB: usize = 0x00;
+    pub const FB: usize = 0x08;
+    pub const IS: usize = 0x10;
+    pub const IE: usize = 0x14;
+    pub const CMD: usize = 0x18;
+    pub const TFD: usize = 0x20;
+    pub const SIG: usize = 0x24;
+    pub const SSTS: usize = 0x28;
+    pub const SERR: usize = 0x30;
+    pub const CI: usize = 0x38;
+    pub const CMD_ST: u32 = 1 << 0;
+    pub const CMD_FRE: u32 = 1 << 4;
+    pub const CMD_FR: u32 = 1 << 14;
+    pub const CMD_CR: u32 = 1 << 15;
+    pub const IS_TFES: u32 = 1 << 30;
+    pub const SIG_ATA: u32 = 0x0000_0101;
+}
+
+/// Layout of a port's DMA buffer: command list, received FIS, command table, data.
+const COMMAND_LIST: usize = 0;
+const RECEIVED_FIS: usize = 0x400;
+const COMMAND_TABLE: usize = 0x800;
+const PRDT: usize = COMMAND_TABLE + 0x80;
+const DATA: usize = 0x1000;
+
+/// Why the HBA could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitError {
+    /// No memory for port structures.
+    NoMemory,
+}
+
+struct Port<B> {
+    number: usize,
+    memory: B,
+    failed: bool,
+}
+
+/// The HBA state shared by its disks.
+pub struct Hba<M, B, C> {
+    registers: M,
+    clock: C,
+    ports: Vec<Port<B>>,
+}
+
+/// One disk on one port.
+pub struct AhciDisk<M, B, C> {
+    hba: Arc<Mutex<Hba<M, B, C>>>,
+    port: usize,
+    identity: AtaIdentity,
+}
+
+impl<M, B, C> AhciDisk<M, B, C> {
+    /// The port number (0..32).
+    pub fn port(&self) -> usize {
+        self.hba.lock().ports[self.port].number
+    }
+}
+
+/// Brings up every implemented port of the HBA behind `registers` (ABAR, BAR5) and
+/// returns one disk per port with an ATA disk attached, in port order.
+pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+) -> Result<Vec<AhciDisk<M, D::Buffer, C>>, InitError> {
+    let ghc = registers.read_u32(reg::GHC);
+    registers.write_u32(reg::GHC, ghc | reg::GHC_AE);
+    let implemented = registers.read_u32(reg::PI);
+    let mut hba = Hba { registers, clock, ports: Vec::new() };
+    let mut found = Vec::new();
+    for number in (0..32).filter(|n| implemented & (1 << n) != 0) {
+        let memory = dma.allocate(DATA + CHUNK_BYTES).map_err(|_| InitError::NoMemory)?;
+        let index = hba.ports.len();
+        hba.ports.push(Port { number, memory, failed: false });
+        if hba.restart(index).is_err() {
+            hba.ports[index].failed = true;
+            continue;
+        }
+        let base = hba.port_base(index);
+        let present = hba.registers.read_u32(base + reg::SSTS) & 0xF == 3;
+        if !present || hba.registers.read_u32(base + reg::SIG) != reg::SIG_ATA {
+            continue;
+        }
+        if hba.command(index, command::IDENTIFY, 0, 0, 512, false).is_err() {
+            continue;
+        }
+        let mut data = [0u8; 512];
+        hba.ports[index].memory.read_bytes(DATA, &mut data);
+        if let Some(identity) = parse_identify(&data) {
+            found.push((index, identity));
+        }
+    }
+    let shared = Arc::new(Mutex::new(hba));
+    Ok(found
+        .into_iter()
+        .map(|(port, identity)| AhciDisk { hba: shared.clone(), port, identity })
+        .collect())
+}
+
+impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
+    fn port_base(&self, index: usize) -> usize {
+        reg::PORTS + reg::PORT_STRIDE * self.ports[index].number
+    }
+
+    /// Stops the port, points it at its structures, clears errors and starts it.
+    fn restart(&mut self, index: usize) -> Result<(), BlockError> {
+        let base = self.port_base(index);
+        let r = &self.registers;
+        let cmd = r.read_u32(base + reg::CMD);
+        r.write_u32(base + reg::CMD, cmd & !reg::CMD_ST);
+        let deadline = Deadline::after_ms(&self.clock, PORT_TIMEOUT_MS);
+        deadline
+            .wait(&self.clock, || (r.read_u32(base + reg::CMD) & reg::CMD_CR == 0).then_some(()))?;
+        let cmd = r.read_u32(base + reg::CMD);
+        r.write_u32(base + reg::CMD, cmd & !reg::CMD_FRE);
+        deadline
+            .wait(&self.clock, || (r.read_u32(base + reg::CMD) & reg::CMD_FR == 0).then_some(()))?;
+        let memory = &self.ports[index].memory;
+        r.write_u64(base + reg::CLB, memory.physical() + COMMAND_LIST as u64);
+        r.write_u64(base + reg::FB, memory.physical() + RECEIVED_FIS as u64);
+        r.write_u32(base + reg::SERR, u32::MAX);
+        r.write_u32(base + reg::IS, u32::MAX);
+        r.write_u32(base + reg::IE, 0);
+        let cmd = r.read_u32(base + reg::CMD);
+        r.write_u32(base + reg::CMD, cmd | reg::CMD_FRE);
+        r.write_u32(base + reg::CMD, cmd | reg::CMD_FRE | reg::CMD_ST);
+        Ok(())
+    }
+
+    /// Runs one ATA command in slot 0 over `bytes` of the port's data buffer.
+    fn command(
+        &mut self,
+        index: usize,
+        ata_command: u8,
+        lba: u64,
+        sectors: u16,
+        bytes: usize,
+        write: bool,
+    ) -> Result<(), BlockError> {
+        if self.ports[index].failed {
+            return Err(BlockError::Timeout);
+        }
+        let base = self.port_base(index);
+        let memory = &self.ports[index].memory;
+        let entries = bytes.div_ceil(PRDT_ENTRY_BYTES);
+        // Command header 0: 5-dword FIS, write flag, PRDT length, table address.
+        let flags = 5 | if write { 1 << 6 } else { 0 } | ((entries as u32) << 16);
+        memory.write_u32(COMMAND_LIST, flags);
+        memory.write_u32(COMMAND_LIST + 4, 0);
+        memory.write_u64(COMMAND_LIST + 8, memory.physical() + COMMAND_TABLE as u64);
+        // Register host-to-device FIS.
+        let lba48 = matches!(
+            ata_command,
+            command::READ_DMA_EXT | command::WRITE_DMA_EXT | command::FLUSH_CACHE_EXT
+        );
+        let device = if lba48 { 0x40 } else { 0x40 | ((lba >> 24) as u8 & 0x0F) };
+        let fis = [
+            0x27,
+            0x80,
+            ata_command,
+            0,
+            lba as u8,
+            (lba >> 8) as u8,
+            (lba >> 16) as u8,
+            device,
+            (lba >> 24) as u8,
+            (lba >> 32) as u8,
+            (lba >> 40) as u8,
+            0,
+            sectors as u8,
+            (sectors >> 8) as u8,
+            0,
+            0,
+        ];
+        memory.write_bytes(COMMAND_TABLE, &fis);
+        for entry in 0..entries {
+            let offset = entry * PRDT_ENTRY_BYTES;
+            let len = (bytes - offset).min(PRDT_ENTRY_BYTES);
+            let at = PRDT + 16 * entry;
+            memory.write_u64(at, memory.physical() + (DATA + offset) as u64);
+            memory.write_u32(at + 8, 0);
+            memory.write_u32(at + 12, (len - 1) as u32);
+        }
+        let r = &self.registers;
+        r.write_u32(base + reg::IS, u32::MAX);
+        r.write_u32(base + reg::CI, 1);
+        let deadline = Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS);
+        let done = deadline.wait(&self.clock, || {
+            let error = r.read_u32(base + reg::IS) & reg::IS_TFES != 0;
+            (error || r.read_u32(base + reg::CI) & 1 == 0).then_some(error)
+        });
+        match done {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                let tfd = r.read_u32(base + reg::TFD);
+                let _ = self.restart(index);
+                Err(BlockError::Device(tfd & 0xFFFF))
+            }
+            Err(_) => {
+                let _ = self.restart(index);
+                self.ports[index].failed = true;
+                Err(BlockError::Timeout)
+            }
+        }
+    }
+}
+
+impl<M: Mmio, B: DmaBuffer, C: Clock> AhciDisk<M, B, C> {
+    fn transfer(
+        &mut self,
+        lba: u64,
+        bytes: usize,
+        write: bool,
+        mut each: impl FnMut(usize, &B),
+    ) -> Result<(), BlockError> {
+        let sector = self.identity.disk.sector_size as usize;
+        let per_chunk = CHUNK_BYTES / sector;
+        let sectors = bytes / sector;
+        let mut hba = self.hba.lock();
+        let mut done = 0;
+        while done < sectors {
+            let count = (sectors - done).min(per_chunk);
+            let start = lba + done as u64;
+            if write {
+                each(done * sector, &hba.ports[self.port].memory);
+            }
+            let op = opcode(self.identity.lba48, write);
+            hba.command(self.port, op, start, count as u16, count * sector, write)?;
+            if !write {
+                each(done * sector, &hba.ports[self.port].memory);
+            }
+            done += count;
+        }
+        Ok(())
+    }
+}
+
+impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for AhciDisk<M, B, C> {
+    fn driver(&self) -> &'static str {
+        "ahci"
+    }
+
+    fn identity(&self) -> DiskIdentity {
+        self.identity.disk
+    }
+
+    fn read(&mut self, lba: u64, buffer: &mut [u8]) -> Result<(), BlockError> {
+        check_request(&self.identity.disk, lba, buffer.len())?;
+        if !self.identity.lba48 && lba + (buffer.len() as u64) / 512 > 1 << 28 {
+            return Err(BlockError::OutOfRange);
+        }
+        let len = buffer.len();
+        self.transfer(lba, len, false, |offset, dma| {
+            let end = (offset + CHUNK_BYTES).min(len);
+            dma.read_bytes(DATA, &mut buffer[offset..end]);
+        })
+    }
+
+    fn write(&mut self, lba: u64, buffer: &[u8]) -> Result<(), BlockError> {
+        check_request(&self.identity.disk, lba, buffer.len())?;
+        if !self.identity.lba48 && lba + (buffer.len() as u64) / 512 > 1 << 28 {
+            return Err(BlockError::OutOfRange);
+        }
+        self.transfer(lba, buffer.len(), true, |offset, dma| {
+            let end = (offset + CHUNK_BYTES).min(buffer.len());
+            dma.write_bytes(DATA, &buffer[offset..end]);
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), BlockError> {
+        let op = if self.identity.lba48 { command::FLUSH_CACHE_EXT } else { command::FLUSH_CACHE };
+        self.hba.lock().command(self.port, op, 0, 0, 0, false)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+//! The driver against the virtio-blk model, over both interfaces.
+
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
+use ingot_device_models::virtio_blk::{VirtioBlkModel, WindowKind};
+use ingot_device_models::{HostMemory, StepClock};
+
+use super::*;
+
+const SECTORS: usize = 8192;
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed ^ (i >> 9) as u8)).collect()
+}
+
+fn legacy() -> (VirtioBlkModel, impl BlockDevice) {
+    let memory = HostMemory::new(4 << 20);
+    let model = VirtioBlkModel::new(memory.clone(), SECTORS);
+    let transport = transport::LegacyTransport::new(model.legacy(0xC000), 0xC000);
+    let disk = VirtioBlk::new(transport, &mut memory.dma(), StepClock::new()).unwrap();
+    (model, disk)
+}
+
+fn modern() -> (VirtioBlkModel, impl BlockDevice) {
+    let memory = HostMemory::new(4 << 20);
+    let model = VirtioBlkModel::new(memory.clone(), SECTORS);
+    let transport = transport::ModernTransport::new(
+        model.window(WindowKind::Common),
+        model.window(WindowKind::Notify),
+        4,
+        model.window(WindowKind::Device),
+    );
+    let disk = VirtioBlk::new(transport, &mut memory.dma(), StepClock::new()).unwrap();
+    (model, disk)
+}
+
+fn round_trip(model: &VirtioBlkModel, disk: &mut impl BlockDevice) {
+    assert_eq!(disk.identity().sectors, SECTORS as u64);
+    assert_eq!(disk.identity().sector_size, 512);
+    // 300 sectors from LBA 7: crosses 4 KiB boundaries and spans several requests.
+    let data = pattern(300 * 512, 3);
+    disk.write(7, &data).unwrap();
+    assert_eq!(&model.state().disk[7 * 512..307 * 512], &data[..]);
+    assert!(model.state().disk[..7 * 512].iter().all(|&b| b == 0));
+    assert!(model.state().disk[307 * 512..].iter().all(|&b| b == 0));
+    let mut back = vec![0; data.len()];
+    disk.read(7, &mut back).unwrap();
+    assert_eq!(back, data);
+    disk.flush().unwrap();
+    assert_eq!(model.state().flushes, 1);
+}
+
+#[test]
+fn legacy_interface_writes_and_reads_many_sectors() {
+    let (model, mut disk) = legacy();
+    round_trip(&model, &mut disk);
+    // Legacy devices never see VERSION_1.
+    assert_eq!(model.state().driver_features & (1 << 32), 0);
+}
+
+#[test]
+fn modern_interface_writes_and_reads_many_sectors() {
+    let (model, mut disk) = modern();
+    round_trip(&model, &mut disk);
+    assert_ne!(model.state().driver_features & (1 << 32), 0);
+    assert_eq!(&disk.identity().serial[..14], b"MODEL-SERIAL-1");
+}
+
+#[test]
+fn several_requests_are_in_flight_at_once() {
+    let (model, mut disk) = modern();
+    // size_max is 32 KiB in the model: 1 MiB is 32 requests, 8 at a time.
+    let data = pattern(1 << 20, 9);
+    disk.write(0, &data).unwrap();
+    assert_eq!(model.state().most_pending, MAX_IN_FLIGHT);
+    assert_eq!(&model.state().disk[..1 << 20], &data[..]);
+}
+
+#[test]
+fn bad_requests_write_nothing() {
+    let (model, mut disk) = legacy();
+    let data = pattern(1024, 1);
+    assert_eq!(disk.write(SECTORS as u64 - 1, &data), Err(BlockError::OutOfRange));
+    assert_eq!(disk.write(0, &[]), Err(BlockError::Empty));
+    assert_eq!(disk.write(0, &data[..100]), Err(BlockError::Misaligned));
+    assert!(model.state().disk.iter().all(|&b| b == 0));
+}
+
+#[test]
+fn a_device_error_is_reported() {
+    let (model, mut disk) = modern();
+    model.state().fail_sector = Some(200);
+    let mut buffer = vec![0; 512 * 256];
+    assert_eq!(disk.read(100, &mut buffer), Err(BlockError::Device(1)));
+    // The device still works for other sectors.
+    disk.read(0, &mut buffer[..512]).unwrap();
+}
+
+#[test]
+fn a_silent_device_times_out() {
+    let (model, mut disk) = legacy();
+    model.state().stalled = true;
+    let mut buffer = vec![0; 512];
+    assert_eq!(disk.read(0, &mut buffer), Err(BlockError::Timeout));
+    // After a timeout the device is failed and refuses work at once.
+    assert_eq!(disk.read(0, &mut buffer), Err(BlockError::Timeout));
+    assert_ne!(model.state().status & transport::status::FAILED, 0);
+}
+
+#[test]
+fn modern_windows_are_found_in_vendor_capabilities() {
+    // Capabilities at 0x40 (common), 0x54 (notify, multiplier 4), 0x68 (isr), 0x7c (device).
+    let caps: [(u16, [u32; 5]); 4] = [
+        (0x40, [0x0110_0009, 4, 0x0000, 0x38, 0]),
+        (0x54, [0x0214_0009, 4, 0x3000, 0x1000, 4]),
+        (0x68, [0x0310_0009, 4, 0x1000, 0x4, 0]),
+        (0x7C, [0x0410_0009, 4, 0x2000, 0x1000, 0]),
+    ];
+    let read = |offset: u16| {
+        caps.iter()
+            .find_map(|(base, words)| {
+                (offset >= *base && offset < base + 20)
+                    .then(|| words[usize::from(offset - base) / 4])
+            })
+            .unwrap_or(0)
+    };
+    let windows = pci::modern_windows(read, caps.iter().map(|c| c.0)).unwrap();
+    assert_eq!(windows.common, pci::Window { bar: 4, offset: 0, len: 0x38 });
+    assert_eq!(windows.notify, (pci::Window { bar: 4, offset: 0x3000, len: 0x1000 }, 4));
+    assert_eq!(windows.device, pci::Window { bar: 4, offset: 0x2000, len: 0x1000 });
+    // A legacy-only device has none.
+    assert_eq!(pci::modern_windows(read, core::iter::empty()), None);
+}

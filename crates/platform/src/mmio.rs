@@ -1,0 +1,87 @@
+//! Device register windows ([`ingot_hal::Mmio`]) made only from PCI BARs.
+
+use ingot_mem::MemError;
+use ingot_pci::Bar;
+
+use crate::address_space::AddressSpace;
+use crate::frames::PhysicalFrames;
+
+/// A mapped window of device registers inside one memory BAR.
+#[derive(Debug, Clone)]
+pub struct MmioRegion {
+    base: u64,
+    len: usize,
+}
+
+impl MmioRegion {
+    /// Maps `[offset, offset + len)` of memory BAR `bar` (as PCI enumeration sized
+    /// it) and returns it as a register window. Refuses I/O BARs, empty BARs and
+    /// ranges outside the BAR.
+    pub fn from_bar(
+        space: &mut AddressSpace,
+        frames: &mut PhysicalFrames,
+        bar: &Bar,
+        offset: u64,
+        len: u64,
+    ) -> Result<Self, MemError> {
+        let (base, size) = bar.memory().ok_or(MemError::InvalidRange)?;
+        let end = offset.checked_add(len).ok_or(MemError::InvalidRange)?;
+        if len == 0 || end > size {
+            return Err(MemError::InvalidRange);
+        }
+        let start = base.checked_add(offset).ok_or(MemError::InvalidRange)?;
+        space.map_mmio(frames, start, len)?;
+        Ok(Self { base: start, len: len as usize })
+    }
+
+    /// Physical address of the window.
+    pub fn physical(&self) -> u64 {
+        self.base
+    }
+
+    fn pointer<T>(&self, offset: usize) -> Option<*mut T> {
+        let size = core::mem::size_of::<T>();
+        (offset.checked_add(size)? <= self.len && offset.is_multiple_of(size))
+            .then(|| (self.base + offset as u64) as *mut T)
+    }
+
+    fn read<T: Copy>(&self, offset: usize, absent: T) -> T {
+        match self.pointer::<T>(offset) {
+            // SAFETY: the pointer lies inside a BAR window that `from_bar` mapped (checked
+            // bounds and alignment); device registers are read with one volatile access.
+            Some(pointer) => unsafe { pointer.read_volatile() },
+            None => absent,
+        }
+    }
+
+    fn write<T: Copy>(&self, offset: usize, value: T) {
+        if let Some(pointer) = self.pointer::<T>(offset) {
+            // SAFETY: as in `read`; the window belongs to the device the driver owns.
+            unsafe { pointer.write_volatile(value) }
+        }
+    }
+}
+
+impl ingot_hal::Mmio for MmioRegion {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn read_u8(&self, offset: usize) -> u8 {
+        self.read(offset, u8::MAX)
+    }
+    fn read_u16(&self, offset: usize) -> u16 {
+        self.read(offset, u16::MAX)
+    }
+    fn read_u32(&self, offset: usize) -> u32 {
+        self.read(offset, u32::MAX)
+    }
+    fn write_u8(&self, offset: usize, value: u8) {
+        self.write(offset, value);
+    }
+    fn write_u16(&self, offset: usize, value: u16) {
+        self.write(offset, value);
+    }
+    fn write_u32(&self, offset: usize, value: u32) {
+        self.write(offset, value);
+    }
+}

@@ -1,0 +1,57 @@
+//! Bringing up a PCI IDE controller (class 01.01): both channels at their
+//! compatibility ports or native BARs (per the programming interface), with
+//! bus-master DMA when BAR4 is there, PIO otherwise.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
+use ingot_pci::{PciConfig, PciFunction, command};
+use ingot_platform::clock::TscClock;
+
+use super::{Disk, KernelDma};
+
+/// Whether `function` is an IDE controller.
+pub fn matches(function: &PciFunction) -> bool {
+    function.class == 0x01 && function.subclass == 0x01
+}
+
+/// The channels' ports: native-mode channels (prog-IF bit 0 / bit 2) from BARs 0-3,
+/// others at the compatibility addresses; bus master at BAR4 (+8 for the secondary).
+fn channels(function: &PciFunction) -> [ChannelPorts; 2] {
+    let mut channels = LEGACY_CHANNELS;
+    let bus_master =
+        function.bars[4].io().map(|(base, _)| base).filter(|_| function.prog_if & 0x80 != 0);
+    for (index, channel) in channels.iter_mut().enumerate() {
+        let native = function.prog_if & (1 << (2 * index)) != 0;
+        let bars = (function.bars[2 * index].io(), function.bars[2 * index + 1].io());
+        if let (true, Some((command, _)), Some((control, _))) = (native, bars.0, bars.1) {
+            channel.command = command;
+            channel.control = control + 2;
+        }
+        channel.bus_master = bus_master.map(|base| base + 8 * index as u16);
+    }
+    channels
+}
+
+pub fn start(
+    config: &impl PciConfig,
+    function: &PciFunction,
+    disks: &mut Vec<Disk>,
+) -> Result<(), &'static str> {
+    function.enable(config, command::IO_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
+    let ports = crate::console::device_ports().ok_or("no port I/O")?;
+    let channels = channels(function);
+    let found = ingot_ide::start(ports, &channels, &mut KernelDma, TscClock::get())
+        .map_err(|_| "out of DMA memory")?;
+    for disk in found {
+        let (channel, drive) = disk.position();
+        let mode = if disk.uses_dma() { "dma" } else { "pio" };
+        crate::println!(
+            "ingot: ide {} channel={channel} drive={drive} mode={mode}",
+            function.address
+        );
+        disks.push(Box::new(disk));
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Disks: safe wrappers around the kernel's `disk_*` calls.
+//!
+//! Buffers are whole sectors; `read` and `write` take any number of sectors in one
+//! call. The kernel refuses bad requests (past the end, empty, missing disk, a
+//! buffer outside the program's memory) with an error and without writing anything.
+
+use ingot_abi::{DiskInfo, Error};
+
+use crate::calls::decode;
+use crate::start::api;
+
+/// Number of disks the kernel found.
+pub fn count() -> u64 {
+    decode((api().disk_count)()).unwrap_or(0)
+}
+
+/// What disk `disk` is.
+pub fn info(disk: u64) -> Result<DiskInfo, Error> {
+    let mut info = DiskInfo::default();
+    decode((api().disk_info)(disk, &mut info))?;
+    Ok(info)
+}
+
+/// Reads `buffer.len() / sector_size` sectors from `lba`.
+pub fn read(disk: u64, lba: u64, buffer: &mut [u8]) -> Result<(), Error> {
+    let count = sectors_in(disk, buffer.len())?;
+    decode((api().disk_read)(disk, lba, count, buffer.as_mut_ptr())).map(|_| ())
+}
+
+/// Writes `data.len() / sector_size` sectors at `lba`.
+pub fn write(disk: u64, lba: u64, data: &[u8]) -> Result<(), Error> {
+    let count = sectors_in(disk, data.len())?;
+    decode((api().disk_write)(disk, lba, count, data.as_ptr())).map(|_| ())
+}
+
+/// Makes completed writes durable.
+pub fn flush(disk: u64) -> Result<(), Error> {
+    decode((api().disk_flush)(disk)).map(|_| ())
+}
+
+/// Raw access for tests of the kernel's checks: any count and any address.
+pub fn write_raw(disk: u64, lba: u64, count: u64, address: u64) -> Result<u64, Error> {
+    decode((api().disk_write)(disk, lba, count, address as *const u8))
+}
+
+/// Raw read, for tests of the kernel's checks.
+pub fn read_raw(disk: u64, lba: u64, count: u64, address: u64) -> Result<u64, Error> {
+    decode((api().disk_read)(disk, lba, count, address as *mut u8))
+}
+
+fn sectors_in(disk: u64, bytes: usize) -> Result<u64, Error> {
+    let size = u64::from(info(disk)?.sector_size);
+    let bytes = bytes as u64;
+    if size == 0 || !bytes.is_multiple_of(size) {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(bytes / size)
+}
