@@ -13,7 +13,7 @@ use std::process::Command;
 use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
-const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "hello", "fault-probe"];
+const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "ingot-boot-bios", "hello", "fault-probe"];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] = &["hello", "divide-by-zero", "touch-unmapped"];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
@@ -31,6 +31,15 @@ pub struct Artifacts {
     pub floor: PathBuf,
     /// Directory holding the flat program binaries, `<name>.bin`.
     pub programs: PathBuf,
+    /// The kernel laid out flat from 1 MiB with `.bss` as zeros (what disk loaders copy).
+    pub kernel_flat: PathBuf,
+    /// The BIOS loader: boot sector (512 bytes) followed by stage 2.
+    pub bios_loader: PathBuf,
+    /// The UEFI loader (`BOOTX64.EFI`), when it was built.
+    pub uefi_loader: Option<PathBuf>,
+    /// The disk image the scenarios boot: `ingot.img`'s layout with `exit=qemu` as its
+    /// command line (see `image.rs`).
+    pub test_image: PathBuf,
 }
 
 impl Artifacts {
@@ -41,7 +50,12 @@ impl Artifacts {
 
     /// Prints where everything went.
     pub fn print_summary(&self) {
-        for path in [&self.kernel, &self.kernel_pvh, &self.floor] {
+        for path in
+            [&self.kernel, &self.kernel_pvh, &self.floor, &self.kernel_flat, &self.bios_loader]
+                .into_iter()
+                .chain(&self.uefi_loader)
+                .chain([&self.test_image])
+        {
             let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
@@ -100,6 +114,10 @@ pub fn build_all() -> Result<Artifacts, String> {
         kernel_pvh: out.join("kernel-pvh.elf"),
         floor: out.join("floor.elf"),
         programs,
+        kernel_flat: out.join("kernel.bin"),
+        bios_loader: out.join("bios.bin"),
+        uefi_loader: None,
+        test_image: out.join("ingot-test.img"),
     };
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
@@ -108,6 +126,10 @@ pub fn build_all() -> Result<Artifacts, String> {
         let flat = flat_binary(&built.join(name))?;
         write(&artifacts.program(name), &flat)?;
     }
+    write(&artifacts.kernel_flat, &flat_image_with_bss(&artifacts.kernel)?)?;
+    write(&artifacts.bios_loader, &flat_binary(&built.join("ingot-bios"))?)?;
+    let options = crate::image::ImageOptions::for_tests();
+    crate::image::write_image(&artifacts, &options, &artifacts.test_image)?;
     Ok(artifacts)
 }
 
@@ -131,6 +153,27 @@ fn write_pvh_only(kernel: &Path, out: &Path) -> Result<(), String> {
         .ok_or("kernel has no Multiboot header in its first 8 KiB")?;
     bytes[offset..offset + 4].fill(0);
     write(out, &bytes)
+}
+
+/// Lays out an ELF's loadable segments as one flat image from the lowest segment
+/// address, each segment at its full memory size (`.bss` stored as zeros), so a loader
+/// only copies bytes. The entry point need not be the first byte.
+pub fn flat_image_with_bss(elf: &Path) -> Result<Vec<u8>, String> {
+    let data = fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let segments: Vec<_> = file.segments().collect();
+    let base = segments.iter().map(|s| s.address()).min().ok_or("no loadable segments")?;
+    let mut image = Vec::new();
+    for segment in segments {
+        let bytes = segment.data().map_err(|e| format!("{}: {e}", elf.display()))?;
+        let offset = usize::try_from(segment.address() - base).map_err(|_| "segment too far")?;
+        let end = offset + usize::try_from(segment.size()).map_err(|_| "segment too big")?;
+        if image.len() < end {
+            image.resize(end, 0);
+        }
+        image[offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+    Ok(image)
 }
 
 /// Lays out an ELF's loadable segments as one flat image starting at the lowest

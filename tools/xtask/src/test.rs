@@ -9,8 +9,15 @@ use crate::harness::run_all;
 use crate::scenarios;
 
 /// Crates whose unit tests run on the host.
-pub const HOST_CRATES: &[&str] =
-    &["ingot-mem", "ingot-bootinfo", "ingot-abi", "ingot-uart16550", "xtask"];
+pub const HOST_CRATES: &[&str] = &[
+    "ingot-mem",
+    "ingot-bootinfo",
+    "ingot-abi",
+    "ingot-uart16550",
+    "ingot-bmfs",
+    "ingot-mkimage",
+    "xtask",
+];
 
 /// QEMU scenarios run at once (the machine has two cores).
 const PARALLEL_SCENARIOS: usize = 2;

@@ -1,0 +1,96 @@
+//! Disk-image boots: the hybrid image under SeaBIOS (and, once built, OVMF), across
+//! machines, core counts and CPU models, plus the BIOS loader's error messages.
+//!
+//! They boot `ingot-test.img` (the layout of `ingot.img` with `exit=qemu` as its
+//! command line, `image.rs`). The error scenarios boot damaged copies written here: one
+//! whose BMFS directory no longer names `kernel.bin`, one cut short inside the BMFS
+//! partition so the kernel's sectors cannot be read. A loader that fails halts, so those
+//! scenarios pass once the message is seen ([`STAYS_RUNNING`]).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{BANNER, exit_status_for, ready, scenario};
+use crate::build::{Artifacts, output_dir};
+use crate::harness::{STAYS_RUNNING, Scenario};
+use crate::qemu::{Machine, QemuConfig};
+
+const LOADER_LINE: &str = r"^ingot-bios: loading kernel\.bin$";
+
+/// QEMU booting `image` from its first IDE disk (AHCI on q35), never writing to it.
+pub fn disk_boot(machine: Machine, image: &Path) -> QemuConfig {
+    QemuConfig::new(machine)
+        .arg("-drive")
+        .arg(format!("file={},format=raw,if=ide,snapshot=on", image.display()))
+}
+
+/// The disk-image scenarios.
+pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let image = &artifacts.test_image;
+    let bios_ready = ready("bios");
+    let mut scenarios = Vec::new();
+    for machine in [Machine::Pc, Machine::Q35] {
+        for cores in [1, 4] {
+            for cpu in ["qemu64", "max"] {
+                let name = format!("bios-{}-{cores}cores-{cpu}", machine.name());
+                let qemu = disk_boot(machine, image).cores(cores).cpu(cpu);
+                let expect = [LOADER_LINE, BANNER, &bios_ready];
+                scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
+            }
+        }
+        let name = format!("bios-{}-4M", machine.name());
+        let qemu = disk_boot(machine, image).memory("4M");
+        let expect = [LOADER_LINE, r"^ingot: ready cores=1 mem=3MiB boot=bios$"];
+        scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
+    }
+
+    let damaged = |name: &str, expect: &str, damage: fn(&mut Vec<u8>)| {
+        let path = damaged_copy(image, name, damage);
+        let mut s = scenario(name, disk_boot(Machine::Pc, &path), &[expect], STAYS_RUNNING);
+        s.forbid.push(r"^Ingot \d".into());
+        s
+    };
+    scenarios.push(damaged(
+        "bios-missing-kernel",
+        r"^ingot-bios: kernel\.bin not found on the BMFS partition$",
+        |image| rename_kernel(image),
+    ));
+    scenarios.push(damaged(
+        "bios-disk-read-error",
+        r"^ingot-bios: disk read error, BIOS status 0x[0-9a-f]{2}$",
+        cut_inside_bmfs,
+    ));
+    scenarios
+}
+
+/// Renames the `kernel.bin` entry of the BMFS directory to `kernel.old`.
+fn rename_kernel(image: &mut [u8]) {
+    let directory = ingot_mkimage::BMFS_START as usize + ingot_bmfs::DIRECTORY_OFFSET;
+    if let Some(slot) = image.get_mut(directory..directory + 64 * 64) {
+        for entry in slot.chunks_mut(64) {
+            if entry.starts_with(b"kernel.bin\0") {
+                entry[..11].copy_from_slice(b"kernel.old\0");
+            }
+        }
+    }
+}
+
+/// Keeps the image only up to BMFS block 0 plus 1 MiB: the directory still reads,
+/// the kernel (block 1) lies past the end of the disk.
+fn cut_inside_bmfs(image: &mut Vec<u8>) {
+    image.truncate(ingot_mkimage::BMFS_START as usize + (1 << 20));
+}
+
+/// Writes `<name>.img` next to the test image: a copy with `damage` applied. A failure
+/// to write is reported; the scenario then fails on the missing file.
+fn damaged_copy(image: &Path, name: &str, damage: fn(&mut Vec<u8>)) -> PathBuf {
+    let path = output_dir().join(format!("{name}.img"));
+    let written = fs::read(image).and_then(|mut bytes| {
+        damage(&mut bytes);
+        fs::write(&path, bytes)
+    });
+    if let Err(error) = written {
+        eprintln!("xtask: cannot write {}: {error}", path.display());
+    }
+    path
+}
