@@ -15,6 +15,7 @@
 
 pub mod address_space;
 pub mod cpu_tables;
+pub mod framebuffer;
 pub mod frames;
 pub mod heap;
 pub mod io_ports;

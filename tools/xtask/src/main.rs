@@ -13,6 +13,7 @@ mod image;
 mod qemu;
 mod run;
 mod scenarios;
+mod screenshot;
 mod test;
 
 use std::process::ExitCode;

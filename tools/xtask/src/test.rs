@@ -16,6 +16,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-uart16550",
     "ingot-bmfs",
     "ingot-mkimage",
+    "ingot-fbconsole",
     "xtask",
 ];
 

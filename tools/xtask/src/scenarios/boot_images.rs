@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use super::{BANNER, exit_status_for, ready, scenario};
 use crate::build::{Artifacts, output_dir};
 use crate::harness::{STAYS_RUNNING, Scenario};
+use crate::image::{ImageOptions, write_image};
 use crate::qemu::{Machine, QemuConfig};
+use crate::screenshot;
 
 const LOADER_LINE: &str = r"^ingot-bios: loading kernel\.bin$";
 
@@ -44,6 +46,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
     }
 
+    scenarios.push(screen_scenario(artifacts));
+
     let damaged = |name: &str, expect: &str, damage: fn(&mut Vec<u8>)| {
         let path = damaged_copy(image, name, damage);
         let mut s = scenario(name, disk_boot(Machine::Pc, &path), &[expect], STAYS_RUNNING);
@@ -61,6 +65,39 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         cut_inside_bmfs,
     ));
     scenarios
+}
+
+/// Boots an image without `exit=qemu` on a VGA with VBE, waits for the ready line,
+/// takes a QMP screendump and compares it with the console's rendering of the serial
+/// lines from the banner on.
+fn screen_scenario(artifacts: &Artifacts) -> Scenario {
+    let name = "bios-screen-matches-serial";
+    let image = output_dir().join("ingot-screen.img");
+    let options = ImageOptions { cmdline: String::new(), ..ImageOptions::for_tests() };
+    if let Err(error) = write_image(artifacts, &options, &image) {
+        eprintln!("xtask: cannot write {}: {error}", image.display());
+    }
+    let socket = output_dir().join(format!("{name}.qmp"));
+    let shot = output_dir().join(format!("{name}.ppm"));
+    let _ = fs::remove_file(&socket);
+    let _ = fs::remove_file(&shot);
+    let qemu = disk_boot(Machine::Q35, &image)
+        .extra_args(["-vga", "std", "-qmp"])
+        .arg(format!("unix:{},server=on,wait=off", socket.display()));
+    let expect = [
+        LOADER_LINE,
+        BANNER,
+        r"^ingot: screen 1024x768 at 0x[0-9a-f]+, console 85x48$",
+        &ready("bios"),
+    ];
+    let mut s = scenario(name, qemu, &expect, STAYS_RUNNING);
+    s.live_check = Some(Box::new(move |log: &str| {
+        screenshot::screendump(&socket, &shot)?;
+        let image = screenshot::read_ppm(&shot)?;
+        let lines: Vec<&str> = log.lines().skip_while(|line| !line.starts_with("Ingot ")).collect();
+        screenshot::compare_with_console(&image, &lines).map(|_| ())
+    }));
+    s
 }
 
 /// Renames the `kernel.bin` entry of the BMFS directory to `kernel.old`.
