@@ -13,7 +13,8 @@ use std::process::Command;
 use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
-const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "ingot-boot-bios", "hello", "fault-probe"];
+const MACHINE_PACKAGES: &[&str] =
+    &["ingot-boot-direct", "ingot-boot-bios", "ingot-boot-uefi", "hello", "fault-probe"];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] = &["hello", "divide-by-zero", "touch-unmapped"];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
@@ -116,7 +117,7 @@ pub fn build_all() -> Result<Artifacts, String> {
         programs,
         kernel_flat: out.join("kernel.bin"),
         bios_loader: out.join("bios.bin"),
-        uefi_loader: None,
+        uefi_loader: Some(out.join("BOOTX64.EFI")),
         test_image: out.join("ingot-test.img"),
     };
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
@@ -128,6 +129,12 @@ pub fn build_all() -> Result<Artifacts, String> {
     }
     write(&artifacts.kernel_flat, &flat_image_with_bss(&artifacts.kernel)?)?;
     write(&artifacts.bios_loader, &flat_binary(&built.join("ingot-bios"))?)?;
+    let loader_elf = built.join("ingot-uefi");
+    let loader_elf =
+        fs::read(&loader_elf).map_err(|e| format!("cannot read {}: {e}", loader_elf.display()))?;
+    if let Some(efi) = &artifacts.uefi_loader {
+        write(efi, &crate::pe::elf_to_efi(&loader_elf)?)?;
+    }
     let options = crate::image::ImageOptions::for_tests();
     crate::image::write_image(&artifacts, &options, &artifacts.test_image)?;
     Ok(artifacts)

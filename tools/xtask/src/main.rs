@@ -10,6 +10,7 @@ mod build;
 mod check;
 mod harness;
 mod image;
+mod pe;
 mod qemu;
 mod run;
 mod scenarios;

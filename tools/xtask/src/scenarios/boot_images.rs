@@ -18,12 +18,21 @@ use crate::qemu::{Machine, QemuConfig};
 use crate::screenshot;
 
 const LOADER_LINE: &str = r"^ingot-bios: loading kernel\.bin$";
+/// OVMF's terminal escapes may precede it on the same line, so it is not anchored.
+const UEFI_LOADER_LINE: &str = r"ingot-uefi: loading \\ingot\\kernel\.bin$";
+/// The UEFI firmware (Debian's `ovmf`, installed by `.ci/run`).
+pub const OVMF: &str = "/usr/share/OVMF/OVMF_CODE.fd";
 
 /// QEMU booting `image` from its first IDE disk (AHCI on q35), never writing to it.
 pub fn disk_boot(machine: Machine, image: &Path) -> QemuConfig {
     QemuConfig::new(machine)
         .arg("-drive")
         .arg(format!("file={},format=raw,if=ide,snapshot=on", image.display()))
+}
+
+/// QEMU booting `image` on q35 under OVMF.
+pub fn uefi_boot(image: &Path) -> QemuConfig {
+    disk_boot(Machine::Q35, image).extra_args(["-bios", OVMF])
 }
 
 /// The disk-image scenarios.
@@ -47,6 +56,16 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     }
 
     scenarios.push(screen_scenario(artifacts));
+
+    let uefi_ready = ready("uefi");
+    for cores in [1, 4] {
+        for cpu in ["qemu64", "max"] {
+            let name = format!("uefi-q35-{cores}cores-{cpu}");
+            let qemu = uefi_boot(image).cores(cores).cpu(cpu);
+            let expect = [UEFI_LOADER_LINE, BANNER, &uefi_ready];
+            scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
+        }
+    }
 
     let damaged = |name: &str, expect: &str, damage: fn(&mut Vec<u8>)| {
         let path = damaged_copy(image, name, damage);
