@@ -89,9 +89,12 @@ impl ingot_fbconsole::Surface for FramebufferMemory {
 
     fn fill_rows(&mut self, y: usize, rows: usize, pixel: u32) {
         for line in y..(y + rows).min(self.height) {
-            for x in 0..self.width {
-                self.put(x, line, pixel);
-            }
+            // SAFETY: the row lies inside the framebuffer, which `take` checked is
+            // identity-mapped, 4-byte aligned and owned by this value alone; nothing
+            // else holds a reference to it. (A plain fill: clearing 3 MiB pixel by
+            // pixel with volatile writes costs tens of milliseconds under TCG.)
+            let row = unsafe { core::slice::from_raw_parts_mut(self.row(line), self.width) };
+            row.fill(pixel);
         }
     }
 }

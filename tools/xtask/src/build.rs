@@ -23,6 +23,7 @@ const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 const MULTIBOOT_SEARCH_BYTES: usize = 8192;
 
 /// Paths of everything `build_all` produced.
+#[derive(Clone)]
 pub struct Artifacts {
     /// The kernel: ELF64 with a Multiboot1 header and a PVH note (QEMU picks Multiboot).
     pub kernel: PathBuf,
@@ -38,6 +39,10 @@ pub struct Artifacts {
     pub bios_loader: PathBuf,
     /// The UEFI loader (`BOOTX64.EFI`), when it was built.
     pub uefi_loader: Option<PathBuf>,
+    /// Benchmark floor for BIOS disk boots: a boot sector that prints the ready marker.
+    pub bios_floor: PathBuf,
+    /// Benchmark floor for UEFI disk boots: an EFI application that prints the marker.
+    pub uefi_floor: PathBuf,
     /// The disk image the scenarios boot: `ingot.img`'s layout with `exit=qemu` as its
     /// command line (see `image.rs`).
     pub test_image: PathBuf,
@@ -118,6 +123,8 @@ pub fn build_all() -> Result<Artifacts, String> {
         kernel_flat: out.join("kernel.bin"),
         bios_loader: out.join("bios.bin"),
         uefi_loader: Some(out.join("BOOTX64.EFI")),
+        bios_floor: out.join("bios-floor.bin"),
+        uefi_floor: out.join("floor.efi"),
         test_image: out.join("ingot-test.img"),
     };
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
@@ -135,6 +142,11 @@ pub fn build_all() -> Result<Artifacts, String> {
     if let Some(efi) = &artifacts.uefi_loader {
         write(efi, &crate::pe::elf_to_efi(&loader_elf)?)?;
     }
+    write(&artifacts.bios_floor, &flat_binary(&built.join("ingot-bios-floor"))?)?;
+    let floor_elf = built.join("ingot-uefi-floor");
+    let floor_elf =
+        fs::read(&floor_elf).map_err(|e| format!("cannot read {}: {e}", floor_elf.display()))?;
+    write(&artifacts.uefi_floor, &crate::pe::elf_to_efi(&floor_elf)?)?;
     let options = crate::image::ImageOptions::for_tests();
     crate::image::write_image(&artifacts, &options, &artifacts.test_image)?;
     Ok(artifacts)

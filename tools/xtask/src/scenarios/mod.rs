@@ -3,7 +3,7 @@
 //! A program's status `s` makes QEMU exit with `2s + 1` through `isa-debug-exit`; the
 //! kernel's failure exit is 255.
 
-mod boot_images;
+pub mod boot_images;
 mod foundation;
 
 use std::time::Duration;
