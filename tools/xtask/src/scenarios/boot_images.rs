@@ -55,7 +55,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
     }
 
-    scenarios.push(screen_scenario(artifacts));
+    scenarios.push(screen_scenario(artifacts, Firmware::Bios));
 
     let uefi_ready = ready("uefi");
     for cores in [1, 4] {
@@ -66,6 +66,29 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
         }
     }
+    scenarios.push(screen_scenario(artifacts, Firmware::Uefi));
+    // Guest RAM and 64-bit PCI BARs above 4 GiB (OVMF's 64-bit aperture, made large).
+    let qemu = uefi_boot(image).memory("8G").extra_args([
+        "-fw_cfg",
+        "name=opt/ovmf/X-PciMmio64Mb,string=65536",
+        "-device",
+        "virtio-rng-pci",
+        "-device",
+        "virtio-net-pci,netdev=none0",
+        "-netdev",
+        "user,id=none0,restrict=on",
+    ]);
+    let expect = [UEFI_LOADER_LINE, r"^ingot: ready cores=\d+ mem=81[89]\dMiB boot=uefi$"];
+    scenarios.push(scenario("uefi-q35-8G-pci-above-4G", qemu, &expect, exit_status_for(0)));
+    let path = damaged_copy(image, "uefi-missing-kernel", |image| rename_esp_kernel(image));
+    let mut s = scenario(
+        "uefi-missing-kernel",
+        uefi_boot(&path),
+        &[r"ingot-uefi: \\ingot\\kernel\.bin not found on the EFI system partition$"],
+        STAYS_RUNNING,
+    );
+    s.forbid.push(r"^Ingot \d".into());
+    scenarios.push(s);
 
     let damaged = |name: &str, expect: &str, damage: fn(&mut Vec<u8>)| {
         let path = damaged_copy(image, name, damage);
@@ -86,12 +109,21 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios
 }
 
-/// Boots an image without `exit=qemu` on a VGA with VBE, waits for the ready line,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Firmware {
+    Bios,
+    Uefi,
+}
+
+/// Boots an image without `exit=qemu` on a VGA (VBE / GOP), waits for the ready line,
 /// takes a QMP screendump and compares it with the console's rendering of the serial
 /// lines from the banner on.
-fn screen_scenario(artifacts: &Artifacts) -> Scenario {
-    let name = "bios-screen-matches-serial";
-    let image = output_dir().join("ingot-screen.img");
+fn screen_scenario(artifacts: &Artifacts, firmware: Firmware) -> Scenario {
+    let (name, boot) = match firmware {
+        Firmware::Bios => ("bios-screen-matches-serial", "bios"),
+        Firmware::Uefi => ("uefi-screen-matches-serial", "uefi"),
+    };
+    let image = output_dir().join(format!("{name}.img"));
     let options = ImageOptions { cmdline: String::new(), ..ImageOptions::for_tests() };
     if let Err(error) = write_image(artifacts, &options, &image) {
         eprintln!("xtask: cannot write {}: {error}", image.display());
@@ -100,15 +132,19 @@ fn screen_scenario(artifacts: &Artifacts) -> Scenario {
     let shot = output_dir().join(format!("{name}.ppm"));
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(&shot);
-    let qemu = disk_boot(Machine::Q35, &image)
+    let qemu = match firmware {
+        Firmware::Bios => disk_boot(Machine::Q35, &image),
+        Firmware::Uefi => uefi_boot(&image),
+    };
+    let qemu = qemu
         .extra_args(["-vga", "std", "-qmp"])
         .arg(format!("unix:{},server=on,wait=off", socket.display()));
-    let expect = [
-        LOADER_LINE,
-        BANNER,
-        r"^ingot: screen 1024x768 at 0x[0-9a-f]+, console 85x48$",
-        &ready("bios"),
-    ];
+    let screen_line = match firmware {
+        // The BIOS loader asks VBE for 1024x768; 12x16 cells give 85x48.
+        Firmware::Bios => r"^ingot: screen 1024x768 at 0x[0-9a-f]+, console 85x48$",
+        Firmware::Uefi => r"^ingot: screen \d+x\d+ at 0x[0-9a-f]+, console \d+x\d+$",
+    };
+    let expect = [BANNER, screen_line, &ready(boot)];
     let mut s = scenario(name, qemu, &expect, STAYS_RUNNING);
     s.live_check = Some(Box::new(move |log: &str| {
         screenshot::screendump(&socket, &shot)?;
@@ -128,6 +164,21 @@ fn rename_kernel(image: &mut [u8]) {
                 entry[..11].copy_from_slice(b"kernel.old\0");
             }
         }
+    }
+}
+
+/// Renames `kernel.bin` on the ESP: its 8.3 name `KERNEL  BIN` becomes `KERNEL  OLD`,
+/// which also voids the long-name entries (their checksum covers the short name).
+fn rename_esp_kernel(image: &mut [u8]) {
+    let esp = 1 << 20;
+    let region = &mut image[esp..esp + ingot_mkimage::ESP_BYTES as usize];
+    let name = b"KERNEL  BIN";
+    let mut at = 0;
+    while at + 32 <= region.len() {
+        if &region[at..at + 11] == name {
+            region[at + 8..at + 11].copy_from_slice(b"OLD");
+        }
+        at += 32;
     }
 }
 
