@@ -1,12 +1,35 @@
-//! The kernel console: COM1 for now (the framebuffer console joins it later).
+//! The kernel console: COM1, and the framebuffer text console when a loader set up a
+//! framebuffer. Both get the same text; the screen is drawn first, so a line seen on
+//! serial is already on the screen.
 
 use core::fmt::Write;
 
+use ingot_bootinfo::Framebuffer;
+use ingot_fbconsole::{Colours, Console};
+use ingot_platform::framebuffer::{FramebufferMemory, FramebufferUnusable};
 use ingot_platform::io_ports::IoPorts;
 use ingot_uart16550::{COM1, Uart16550};
 use spin::Mutex;
 
 static CONSOLE: Mutex<Option<Uart16550<IoPorts>>> = Mutex::new(None);
+static SCREEN: Mutex<Option<Console<FramebufferMemory>>> = Mutex::new(None);
+
+/// Starts the screen console on `fb`; returns its size in text columns and rows.
+pub fn attach_framebuffer(fb: &Framebuffer) -> Result<(usize, usize), FramebufferUnusable> {
+    let memory = FramebufferMemory::take(fb)?;
+    let colours = Colours::grey_on_black(fb.red_shift, fb.green_shift, fb.blue_shift);
+    let console = Console::new(memory, colours).ok_or(FramebufferUnusable::BadGeometry)?;
+    let size = console.size();
+    *SCREEN.lock() = Some(console);
+    Ok(size)
+}
+
+/// Sends formatted text to the screen console, if there is one.
+fn screen_print(args: core::fmt::Arguments<'_>) {
+    if let Some(screen) = SCREEN.lock().as_mut() {
+        let _ = screen.write_fmt(args);
+    }
+}
 /// A second handle on the UART's ports, kept for the fault path only.
 static EMERGENCY_PORTS: Mutex<Option<IoPorts>> = Mutex::new(None);
 
@@ -25,6 +48,9 @@ pub fn port_handle() -> Option<IoPorts> {
 
 /// Writes raw bytes (program output) to the console.
 pub fn write_bytes(bytes: &[u8]) {
+    if let Some(screen) = SCREEN.lock().as_mut() {
+        screen.write_bytes(bytes);
+    }
     if let Some(uart) = CONSOLE.lock().as_mut() {
         uart.write_bytes(bytes);
     }
@@ -37,6 +63,7 @@ pub fn read_byte() -> Option<u8> {
 
 /// Formats to the console; used by `println!`.
 pub fn print(args: core::fmt::Arguments<'_>) {
+    screen_print(args);
     if let Some(uart) = CONSOLE.lock().as_mut() {
         let _ = uart.write_fmt(args);
     }
@@ -45,6 +72,11 @@ pub fn print(args: core::fmt::Arguments<'_>) {
 /// Formats to the console even if a fault struck while the console was locked (the
 /// interrupted write never resumes, so the fault path takes its own handle).
 pub fn print_emergency(args: core::fmt::Arguments<'_>) {
+    if let Some(mut screen) = SCREEN.try_lock()
+        && let Some(screen) = screen.as_mut()
+    {
+        let _ = screen.write_fmt(args);
+    }
     if let Some(mut console) = CONSOLE.try_lock() {
         if let Some(uart) = console.as_mut() {
             let _ = uart.write_fmt(args);

@@ -49,7 +49,19 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// the address of the native call table handed to programs.
 pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     console::init();
+    let framebuffer = boot.as_ref().ok().and_then(|boot| boot.framebuffer);
+    let screen = framebuffer.map(|fb| console::attach_framebuffer(&fb));
     println!("Ingot {VERSION}");
+    match (framebuffer, screen) {
+        (Some(fb), Some(Ok((columns, rows)))) => println!(
+            "ingot: screen {}x{} at {:#x}, console {columns}x{rows}",
+            fb.width, fb.height, fb.address
+        ),
+        (Some(fb), Some(Err(error))) => {
+            println!("ingot: screen at {:#x} unusable ({error:?}); serial only", fb.address)
+        }
+        _ => {}
+    }
     faults::install();
     let boot = match boot {
         Ok(boot) => boot,
@@ -58,6 +70,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     let options = KernelOptions::parse(boot.cmdline(), |problem| {
         println!("ingot: cmdline: {problem}");
     });
+    if let Some(error) = boot.framebuffer_error {
+        println!("ingot: loader's framebuffer record refused ({error:?}); serial only");
+    }
     if boot.cmdline_truncated {
         println!("ingot: cmdline: longer than the kernel keeps; the end was cut");
     }

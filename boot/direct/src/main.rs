@@ -46,14 +46,22 @@ static API_TABLE: ApiTable = ApiTable {
     disk_flush: api::disk_flush,
 };
 
-/// Called by the stub in long mode on the boot stack.
+/// Called by the stub in long mode on the boot stack. `extra` is the Multiboot
+/// loader magic for Multiboot, the framebuffer description (or 0) for Ingot's loaders.
 #[unsafe(no_mangle)]
-extern "sysv64" fn kmain64(protocol: u32, info_address: u32, loader_magic: u32) -> ! {
+extern "sysv64" fn kmain64(protocol: u32, info_address: u64, extra: u64) -> ! {
+    use ingot_bootinfo::BootProtocol;
     let memory = ingot_platform::physical::IdentityMemory;
     let info = match protocol {
-        stub::PROTOCOL_PVH => ingot_bootinfo::parse_pvh(&memory, u64::from(info_address)),
+        stub::PROTOCOL_PVH => ingot_bootinfo::parse_pvh(&memory, info_address),
         stub::PROTOCOL_MULTIBOOT => {
-            ingot_bootinfo::parse_multiboot(&memory, loader_magic, u64::from(info_address))
+            ingot_bootinfo::parse_multiboot(&memory, extra as u32, info_address)
+        }
+        stub::PROTOCOL_BIOS => {
+            ingot_bootinfo::parse_loader(&memory, BootProtocol::Bios, info_address, extra)
+        }
+        stub::PROTOCOL_UEFI => {
+            ingot_bootinfo::parse_loader(&memory, BootProtocol::Uefi, info_address, extra)
         }
         _ => Err(ingot_bootinfo::ParseError::BadMagic),
     };

@@ -6,7 +6,16 @@
 //! first 4 GiB with 2 MiB pages (enough for the loader's structures, the kernel and
 //! the low MMIO), enters long mode and calls
 //! `kmain64(protocol, info_address, loader_magic)`; the kernel then builds its real
-//! page tables. The header at 1 MiB holds the image signature, the slot of
+//! page tables.
+//!
+//! Ingot's own disk loaders (BIOS and UEFI) arrive in long mode instead, at
+//! `loader64_entry`, whose address is the quad at 1 MiB + 8 in the header. They call
+//! it with RDI = protocol (3 BIOS, 4 UEFI), RSI = a PVH `hvm_start_info` and RDX = an
+//! Ingot framebuffer description (or 0), on any page tables that identity-map the
+//! kernel and those structures. The entry switches to the same 4 GiB identity map,
+//! GDT and stack as the 32-bit path, so the kernel never runs on a loader's page
+//! tables (UEFI's live in memory the kernel may hand out), and calls
+//! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds the image signature, the slot of
 //! BareMetal's call table (0x100010) and the Multiboot header; Ingot's API table
 //! follows at 0x100080 (see the linker script).
 
@@ -14,6 +23,10 @@
 pub const PROTOCOL_PVH: u32 = 1;
 /// `kmain64`'s first argument for a Multiboot boot.
 pub const PROTOCOL_MULTIBOOT: u32 = 2;
+/// `kmain64`'s first argument when Ingot's BIOS loader (`boot/bios`) started us.
+pub const PROTOCOL_BIOS: u32 = 3;
+/// `kmain64`'s first argument when Ingot's UEFI loader (`boot/uefi`) started us.
+pub const PROTOCOL_UEFI: u32 = 4;
 
 core::arch::global_asm!(
     r#"
@@ -21,7 +34,7 @@ core::arch::global_asm!(
 .global ingot_header
 ingot_header:
     .ascii "INGOT\0\0\0"
-    .quad 0
+    .quad loader64_entry
 baremetal_table:
     .fill 8, 8, 0
     .balign 16
@@ -117,6 +130,60 @@ boot64_entry:
     mov edx, esi
     mov esi, ebx
     call kmain64
+    jmp boot64_halt
+
+.global loader64_entry
+loader64_entry:
+    cli
+    cld
+    mov r12, rdi
+    mov r13, rsi
+    mov r14, rdx
+    mov esp, offset boot_stack_top
+    mov edi, offset boot_pml4
+    xor eax, eax
+    mov ecx, 6 * 1024
+    rep stosd
+    mov eax, offset boot_pdpt
+    or eax, 3
+    mov [boot_pml4], eax
+    mov eax, offset boot_pd
+    or eax, 3
+    mov edi, offset boot_pdpt
+    mov ecx, 4
+loader64_fill_pdpt:
+    mov [rdi], eax
+    add eax, 4096
+    add edi, 8
+    loop loader64_fill_pdpt
+    mov edi, offset boot_pd
+    mov eax, 0x83
+    xor ecx, ecx
+loader64_fill_pd:
+    mov [rdi + rcx * 8], rax
+    add rax, 0x200000
+    inc ecx
+    cmp ecx, 2048
+    jne loader64_fill_pd
+    mov eax, offset boot_pml4
+    mov cr3, rax
+    lgdt [boot_gdt_pointer64]
+    push 0x08
+    mov eax, offset loader64_reload
+    push rax
+    .byte 0x48, 0xCB
+loader64_reload:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor eax, eax
+    mov fs, ax
+    mov gs, ax
+    mov edi, r12d
+    mov rsi, r13
+    mov rdx, r14
+    call kmain64
 boot64_halt:
     cli
     hlt
@@ -131,6 +198,10 @@ boot_gdt:
 boot_gdt_pointer:
     .word boot_gdt_pointer - boot_gdt - 1
     .long boot_gdt
+    .balign 8
+boot_gdt_pointer64:
+    .word boot_gdt_pointer - boot_gdt - 1
+    .quad boot_gdt
 
 .section .bss
     .balign 4096

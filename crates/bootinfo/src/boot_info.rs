@@ -76,6 +76,10 @@ pub struct BootInfo {
     pub memory: MemoryMap,
     /// Physical address of the ACPI RSDP, if the loader gave one.
     pub rsdp: Option<u64>,
+    /// The linear framebuffer Ingot's loaders set up, if any.
+    pub framebuffer: Option<crate::Framebuffer>,
+    /// Why the loader's framebuffer record was not used, if it was refused.
+    pub framebuffer_error: Option<crate::FramebufferError>,
     /// Boot modules in the loader's order.
     modules: [Module; MAX_MODULES],
     module_count: usize,
@@ -94,6 +98,8 @@ impl BootInfo {
             protocol,
             memory: MemoryMap::new(),
             rsdp: None,
+            framebuffer: None,
+            framebuffer_error: None,
             modules: [Module { start: 0, len: 0 }; MAX_MODULES],
             module_count: 0,
             modules_dropped: 0,

@@ -9,11 +9,15 @@
 
 mod boot_info;
 pub mod cmdline;
+mod framebuffer;
 mod multiboot;
 mod physical;
 mod pvh;
 
 pub use boot_info::{BootInfo, BootProtocol, MAX_MODULES, Module, ParseError};
+pub use framebuffer::{
+    FRAMEBUFFER_MAGIC, FRAMEBUFFER_RECORD_BYTES, Framebuffer, FramebufferError, parse_framebuffer,
+};
 pub use multiboot::{MULTIBOOT_BOOTLOADER_MAGIC, parse_multiboot};
 pub use physical::PhysicalMemory;
-pub use pvh::{PVH_START_MAGIC, parse_pvh};
+pub use pvh::{PVH_START_MAGIC, parse_loader, parse_pvh};

@@ -65,6 +65,26 @@ pub fn parse_pvh(memory: &impl PhysicalMemory, start_info: u64) -> Result<BootIn
     Ok(info)
 }
 
+/// Parses what Ingot's own loaders pass: a PVH start info at `start_info` and a
+/// framebuffer record at `framebuffer` (0 = none). A refused framebuffer record is
+/// kept as [`BootInfo::framebuffer_error`], not an error: the machine still boots.
+pub fn parse_loader(
+    memory: &impl PhysicalMemory,
+    protocol: BootProtocol,
+    start_info: u64,
+    framebuffer: u64,
+) -> Result<BootInfo, ParseError> {
+    let mut info = parse_pvh(memory, start_info)?;
+    info.protocol = protocol;
+    if framebuffer != 0 {
+        match crate::parse_framebuffer(memory, framebuffer) {
+            Ok(fb) => info.framebuffer = Some(fb),
+            Err(error) => info.framebuffer_error = Some(error),
+        }
+    }
+    Ok(info)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +124,21 @@ mod tests {
         assert_eq!(info.modules(), &[Module { start: 0x7F_0000, len: 4321 }]);
         assert_eq!(info.memory.usable_bytes(), 0x9_FC00 + 0x7F0_0000);
         assert_eq!(info.memory.regions().len(), 3);
+    }
+
+    #[test]
+    fn loader_boot_keeps_the_protocol_and_reads_the_framebuffer() {
+        let mut memory = FakeMemory::new(0x10_000);
+        start_info(&mut memory, 1);
+        let info = parse_loader(&memory, BootProtocol::Bios, START, 0).unwrap();
+        assert_eq!(
+            (info.protocol, info.framebuffer, info.framebuffer_error),
+            (BootProtocol::Bios, None, None)
+        );
+        memory.put_u32(0x5000, 0xBAD);
+        let info = parse_loader(&memory, BootProtocol::Uefi, START, 0x5000).unwrap();
+        assert_eq!(info.protocol, BootProtocol::Uefi);
+        assert_eq!(info.framebuffer_error, Some(crate::FramebufferError::BadRecord));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod cores;
 pub mod cpu_tables;
 pub mod dma;
+pub mod framebuffer;
 pub mod frames;
 pub mod heap;
 pub mod io_ports;

@@ -20,7 +20,7 @@ pub(crate) fn set_identity_end(end: u64) {
     IDENTITY_END.store(end, Ordering::Release);
 }
 
-fn is_identity_mapped(address: u64, len: u64) -> bool {
+pub(crate) fn is_identity_mapped(address: u64, len: u64) -> bool {
     address >= IDENTITY_START.load(Ordering::Acquire)
         && address.checked_add(len).is_some_and(|end| end <= IDENTITY_END.load(Ordering::Acquire))
 }

@@ -58,11 +58,11 @@ fn parse_runs(args: &[String]) -> Result<usize, String> {
     Ok(runs)
 }
 
-fn unix_now() -> f64 {
+pub(crate) fn unix_now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-fn load1() -> f64 {
+pub(crate) fn load1() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|f| f.parse().ok()))
@@ -70,16 +70,16 @@ fn load1() -> f64 {
 }
 
 /// One timed boot.
-struct Sample {
-    kind: &'static str,
-    pair: usize,
-    seconds: f64,
-    load1: f64,
-    unix_time: f64,
+pub(crate) struct Sample {
+    pub(crate) kind: &'static str,
+    pub(crate) pair: usize,
+    pub(crate) seconds: f64,
+    pub(crate) load1: f64,
+    pub(crate) unix_time: f64,
 }
 
 /// Boots `config` once and returns seconds from spawn to the first `ingot: ready` line.
-fn time_to_ready(config: &QemuConfig) -> Result<f64, String> {
+pub(crate) fn time_to_ready(config: &QemuConfig) -> Result<f64, String> {
     let mut qemu = Running::spawn(config)?;
     let deadline = qemu.started + RUN_TIMEOUT;
     let mut tail: Vec<String> = Vec::new();
@@ -113,7 +113,7 @@ fn time_to_ready(config: &QemuConfig) -> Result<f64, String> {
     }
 }
 
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
@@ -127,22 +127,22 @@ fn min(values: &[f64]) -> f64 {
     values.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
-fn pass(ok: bool) -> &'static str {
+pub(crate) fn pass(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
 }
 
 /// Per-machine summary of one boot benchmark.
-struct Summary {
-    floor_median: f64,
+pub(crate) struct Summary {
+    pub(crate) floor_median: f64,
     floor_min: f64,
-    ingot_median: f64,
-    ingot_min: f64,
+    pub(crate) ingot_median: f64,
+    pub(crate) ingot_min: f64,
     ratio_median: f64,
     min_ratio: f64,
 }
 
 impl Summary {
-    fn of(samples: &[Sample]) -> Self {
+    pub(crate) fn of(samples: &[Sample]) -> Self {
         let times = |kind| samples.iter().filter(|s| s.kind == kind).map(|s| s.seconds).collect();
         let (floor, ingot): (Vec<f64>, Vec<f64>) = (times("floor"), times("ingot"));
         let ratios: Vec<f64> = floor.iter().zip(&ingot).map(|(f, i)| i / f).collect();
@@ -178,7 +178,7 @@ fn json_str(s: &str) -> String {
 }
 
 /// JSON number; NaN/infinity (e.g. unreadable loadavg) become null.
-fn json_num(x: f64) -> String {
+pub(crate) fn json_num(x: f64) -> String {
     if x.is_finite() { format!("{x:.6}") } else { "null".to_string() }
 }
 
@@ -320,7 +320,12 @@ fn bench_boot(args: &[String]) -> Result<(), String> {
             s.within_target(),
         );
     }
-    json.push_str("\n  ]\n}\n");
+    let (disk_md, disk_json) = crate::bench_disk::bench_disk_boot(&artifacts, runs)?;
+    md.push('\n');
+    md.push_str(&disk_md);
+    json.push_str("\n  ],\n  \"disk_images\": ");
+    json.push_str(&disk_json);
+    json.push_str("\n}\n");
     let dir = bench_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json_path = dir.join("boot.json");

@@ -13,8 +13,15 @@ use std::process::Command;
 use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
-pub const MACHINE_PACKAGES: &[&str] =
-    &["ingot-boot-direct", "hello", "fault-probe", "smp-demo", "disk-test"];
+pub const MACHINE_PACKAGES: &[&str] = &[
+    "ingot-boot-direct",
+    "ingot-boot-bios",
+    "ingot-boot-uefi",
+    "hello",
+    "fault-probe",
+    "smp-demo",
+    "disk-test",
+];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] =
     &["hello", "divide-by-zero", "touch-unmapped", "smp-demo", "disk-test"];
@@ -24,6 +31,7 @@ const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 const MULTIBOOT_SEARCH_BYTES: usize = 8192;
 
 /// Paths of everything `build_all` produced.
+#[derive(Clone)]
 pub struct Artifacts {
     /// The kernel: ELF64 with a Multiboot1 header and a PVH note (QEMU picks Multiboot).
     pub kernel: PathBuf,
@@ -33,6 +41,19 @@ pub struct Artifacts {
     pub floor: PathBuf,
     /// Directory holding the flat program binaries, `<name>.bin`.
     pub programs: PathBuf,
+    /// The kernel laid out flat from 1 MiB with `.bss` as zeros (what disk loaders copy).
+    pub kernel_flat: PathBuf,
+    /// The BIOS loader: boot sector (512 bytes) followed by stage 2.
+    pub bios_loader: PathBuf,
+    /// The UEFI loader (`BOOTX64.EFI`), when it was built.
+    pub uefi_loader: Option<PathBuf>,
+    /// Benchmark floor for BIOS disk boots: a boot sector that prints the ready marker.
+    pub bios_floor: PathBuf,
+    /// Benchmark floor for UEFI disk boots: an EFI application that prints the marker.
+    pub uefi_floor: PathBuf,
+    /// The disk image the scenarios boot: `ingot.img`'s layout with `exit=qemu` as its
+    /// command line (see `image.rs`).
+    pub test_image: PathBuf,
 }
 
 impl Artifacts {
@@ -43,7 +64,12 @@ impl Artifacts {
 
     /// Prints where everything went.
     pub fn print_summary(&self) {
-        for path in [&self.kernel, &self.kernel_pvh, &self.floor] {
+        for path in
+            [&self.kernel, &self.kernel_pvh, &self.floor, &self.kernel_flat, &self.bios_loader]
+                .into_iter()
+                .chain(&self.uefi_loader)
+                .chain([&self.test_image])
+        {
             let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
@@ -102,6 +128,12 @@ pub fn build_all() -> Result<Artifacts, String> {
         kernel_pvh: out.join("kernel-pvh.elf"),
         floor: out.join("floor.elf"),
         programs,
+        kernel_flat: out.join("kernel.bin"),
+        bios_loader: out.join("bios.bin"),
+        uefi_loader: Some(out.join("BOOTX64.EFI")),
+        bios_floor: out.join("bios-floor.bin"),
+        uefi_floor: out.join("floor.efi"),
+        test_image: out.join("ingot-test.img"),
     };
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
@@ -110,6 +142,21 @@ pub fn build_all() -> Result<Artifacts, String> {
         let flat = flat_binary(&built.join(name))?;
         write(&artifacts.program(name), &flat)?;
     }
+    write(&artifacts.kernel_flat, &flat_image_with_bss(&artifacts.kernel)?)?;
+    write(&artifacts.bios_loader, &flat_binary(&built.join("ingot-bios"))?)?;
+    let loader_elf = built.join("ingot-uefi");
+    let loader_elf =
+        fs::read(&loader_elf).map_err(|e| format!("cannot read {}: {e}", loader_elf.display()))?;
+    if let Some(efi) = &artifacts.uefi_loader {
+        write(efi, &crate::pe::elf_to_efi(&loader_elf)?)?;
+    }
+    write(&artifacts.bios_floor, &flat_binary(&built.join("ingot-bios-floor"))?)?;
+    let floor_elf = built.join("ingot-uefi-floor");
+    let floor_elf =
+        fs::read(&floor_elf).map_err(|e| format!("cannot read {}: {e}", floor_elf.display()))?;
+    write(&artifacts.uefi_floor, &crate::pe::elf_to_efi(&floor_elf)?)?;
+    let options = crate::image::ImageOptions::for_tests();
+    crate::image::write_image(&artifacts, &options, &artifacts.test_image)?;
     Ok(artifacts)
 }
 
@@ -133,6 +180,27 @@ fn write_pvh_only(kernel: &Path, out: &Path) -> Result<(), String> {
         .ok_or("kernel has no Multiboot header in its first 8 KiB")?;
     bytes[offset..offset + 4].fill(0);
     write(out, &bytes)
+}
+
+/// Lays out an ELF's loadable segments as one flat image from the lowest segment
+/// address, each segment at its full memory size (`.bss` stored as zeros), so a loader
+/// only copies bytes. The entry point need not be the first byte.
+pub fn flat_image_with_bss(elf: &Path) -> Result<Vec<u8>, String> {
+    let data = fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let segments: Vec<_> = file.segments().collect();
+    let base = segments.iter().map(|s| s.address()).min().ok_or("no loadable segments")?;
+    let mut image = Vec::new();
+    for segment in segments {
+        let bytes = segment.data().map_err(|e| format!("{}: {e}", elf.display()))?;
+        let offset = usize::try_from(segment.address() - base).map_err(|_| "segment too far")?;
+        let end = offset + usize::try_from(segment.size()).map_err(|_| "segment too big")?;
+        if image.len() < end {
+            image.resize(end, 0);
+        }
+        image[offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+    Ok(image)
 }
 
 /// Lays out an ELF's loadable segments as one flat image starting at the lowest

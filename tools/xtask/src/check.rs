@@ -15,6 +15,8 @@ use crate::test::HOST_CRATES;
 /// Crate directories allowed to contain `unsafe`, with the reason.
 pub const UNSAFE_ALLOWED: &[(&str, &str)] = &[
     ("boot/direct", "entry stub, exported entry symbol, fixed-address sections"),
+    ("boot/uefi", "copies the kernel to 1 MiB and jumps to it after exit_boot_services"),
+    ("boot/bios", "the BIOS boot sector and stage 2 are 16-bit global_asm (unsafe to the lint)"),
     ("crates/arch-x86_64", "CPU instructions: descriptor tables, control registers, port I/O"),
     ("crates/platform", "hardware-access implementations, heap, program memory"),
     ("sdk/ingot", "program entry shim and calls through the kernel's function table"),

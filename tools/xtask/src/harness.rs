@@ -36,7 +36,15 @@ pub struct Scenario {
     pub timeout: Duration,
     /// Optional extra check run on the host after QEMU exits (gets the full serial log); later issues check disk images here.
     pub host_check: Option<HostCheck>,
+    /// Optional check run once every expected line has been seen, while QEMU still runs
+    /// (e.g. a QMP `screendump`); gets the serial log so far. Its error fails the scenario.
+    pub live_check: Option<HostCheck>,
 }
+
+/// `exit_status` for a machine expected to stop without exiting QEMU (a loader that
+/// halts after its error message, a kernel idling without `exit=qemu`): the scenario
+/// passes as soon as every expected line has been seen, then QEMU is killed.
+pub const STAYS_RUNNING: i32 = -1;
 
 /// The result of one scenario.
 #[derive(Clone, Debug)]
@@ -214,6 +222,8 @@ enum End {
     TimedOut(Duration),
     /// A forbidden line appeared and QEMU was killed at once.
     Forbidden,
+    /// Every expected line was seen by a [`STAYS_RUNNING`] scenario (and its live check ran).
+    AllSeen(Result<(), String>),
 }
 
 fn describe_status(status: &Result<i32, String>) -> String {
@@ -231,6 +241,8 @@ fn verdict(m: &LineMatcher, end: &End, exit_status: i32) -> Result<String, Strin
     }
     match end {
         End::Forbidden => Err("forbidden line seen".to_string()),
+        End::AllSeen(Ok(())) => Ok("every expected line seen; machine left running".to_string()),
+        End::AllSeen(Err(e)) => Err(format!("live check failed: {e}")),
         End::TimedOut(t) => Err(match m.missing() {
             Some((i, p)) => {
                 format!(
@@ -291,6 +303,7 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
     };
     let deadline = qemu.started + s.timeout;
     let mut log = Vec::new();
+    let mut live_done = false;
     let end = loop {
         let poll = (Instant::now() + Duration::from_millis(25)).min(deadline);
         match qemu.next_line(poll) {
@@ -300,6 +313,17 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
                 if matcher.forbidden.is_some() {
                     qemu.kill();
                     break End::Forbidden;
+                }
+                if matcher.missing().is_none()
+                    && !live_done
+                    && (s.exit_status == STAYS_RUNNING || s.live_check.is_some())
+                {
+                    live_done = true;
+                    let live = s.live_check.as_ref().map_or(Ok(()), |check| check(&log.join("\n")));
+                    if s.exit_status == STAYS_RUNNING || live.is_err() {
+                        qemu.kill();
+                        break End::AllSeen(live);
+                    }
                 }
                 continue;
             }

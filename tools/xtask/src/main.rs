@@ -6,12 +6,16 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_disk;
 mod build;
 mod check;
 mod harness;
+mod image;
+mod pe;
 mod qemu;
 mod run;
 mod scenarios;
+mod screenshot;
 mod test;
 
 use std::process::ExitCode;
@@ -20,6 +24,7 @@ const USAGE: &str = "usage: cargo xtask <command> [options]
 
 commands:
   build                 build the kernel, the floor kernel and the programs into target/ingot/
+  image [options]       build target/ingot/ingot.img, the hybrid BIOS/UEFI disk image (image --help)
   run [options]         boot Ingot in QEMU with serial on this terminal (run --help)
   test [filter]         host unit tests, then every QEMU scenario (optionally only names containing filter)
   bench [boot|all]      benchmarks; results in target/ingot/bench/
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match command.as_str() {
         "build" => build::build_all().map(|artifacts| artifacts.print_summary()),
+        "image" => image::image(rest),
         "run" => run::run(rest),
         "test" => test::test(rest),
         "bench" => bench::bench(rest),

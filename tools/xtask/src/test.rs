@@ -24,6 +24,9 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-ata",
     "ingot-ide",
     "ingot-device-models",
+    "ingot-bmfs",
+    "ingot-mkimage",
+    "ingot-fbconsole",
     "xtask",
 ];
 

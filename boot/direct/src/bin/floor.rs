@@ -12,7 +12,7 @@ mod stub;
 use ingot_platform::io_ports::IoPorts;
 
 #[unsafe(no_mangle)]
-extern "sysv64" fn kmain64(_protocol: u32, _info_address: u32, _loader_magic: u32) -> ! {
+extern "sysv64" fn kmain64(_protocol: u32, _info_address: u64, _extra: u64) -> ! {
     if let Some(ports) = IoPorts::take() {
         let mut serial = ingot_uart16550::Uart16550::new(ports, ingot_uart16550::COM1);
         serial.write_bytes(b"ingot: ready\n");

@@ -3,6 +3,7 @@
 //! A program's status `s` makes QEMU exit with `2s + 1` through `isa-debug-exit`; the
 //! kernel's failure exit is 255.
 
+pub mod boot_images;
 mod cores;
 mod foundation;
 mod storage;
@@ -16,10 +17,15 @@ use crate::qemu::QemuConfig;
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
-    [foundation::scenarios(artifacts), cores::scenarios(artifacts), storage::scenarios(artifacts)]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        foundation::scenarios(artifacts),
+        cores::scenarios(artifacts),
+        storage::scenarios(artifacts),
+        boot_images::scenarios(artifacts),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// QEMU exit status for a program that returned `status` (with `exit=qemu`).
@@ -54,5 +60,6 @@ pub fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32)
         exit_status,
         timeout: Duration::from_secs(60),
         host_check: None,
+        live_check: None,
     }
 }

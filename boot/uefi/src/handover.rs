@@ -1,0 +1,200 @@
+//! Loading the kernel, collecting what it needs and handing the machine over.
+//!
+//! Hand-over page (4 pages below 4 GiB, `LOADER_DATA`): PVH `hvm_start_info` at 0,
+//! Ingot framebuffer record at 0x80, command line at 0x100 (≤ 1023 bytes + NUL),
+//! E820-typed memory map (24-byte records) from 0x1000.
+
+use uefi::boot::{self, AllocateType, MemoryType};
+use uefi::cstr16;
+use uefi::mem::memory_map::MemoryMap;
+use uefi::proto::console::gop::{GraphicsOutput, PixelFormat};
+use uefi::table::cfg::ConfigTableEntry;
+
+use crate::{files, say};
+
+const PAGE: usize = 4096;
+const KERNEL_BASE: u64 = 0x10_0000;
+const KERNEL_MAX_BYTES: u64 = 64 << 20;
+const HANDOVER_PAGES: usize = 4;
+const FRAMEBUFFER_AT: usize = 0x80;
+const CMDLINE_AT: usize = 0x100;
+const CMDLINE_MAX: usize = 1023;
+const MEMMAP_AT: usize = 0x1000;
+const MEMMAP_MAX: usize = (HANDOVER_PAGES * PAGE - MEMMAP_AT) / 24;
+const PVH_MAGIC: u32 = 0x336E_C578;
+const PROTOCOL_UEFI: u64 = 4;
+
+/// Everything ready except the exit from boot services.
+pub struct Prepared {
+    entry: u64,
+    handover: &'static mut [u8],
+    framebuffer: bool,
+}
+
+fn put(buffer: &mut [u8], at: usize, bytes: &[u8]) {
+    buffer[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// Pages at a fixed or bounded address, as a zeroed byte slice.
+fn allocate(kind: AllocateType, memory: MemoryType, pages: usize) -> Option<&'static mut [u8]> {
+    let base = boot::allocate_pages(kind, memory, pages).ok()?;
+    // SAFETY: the firmware just gave us `pages` whole pages at `base`, identity-mapped
+    // (UEFI runs with an identity map), owned by no one else, and never freed.
+    let slice = unsafe { core::slice::from_raw_parts_mut(base.as_ptr(), pages * PAGE) };
+    slice.fill(0);
+    Some(slice)
+}
+
+/// Loads the kernel and fills the hand-over page; boot services are still available.
+pub fn prepare() -> Result<Prepared, &'static str> {
+    let handover =
+        allocate(AllocateType::MaxAddress(0xFFFF_FFFF), MemoryType::LOADER_DATA, HANDOVER_PAGES)
+            .ok_or("no memory below 4 GiB for the boot information")?;
+    let entry = {
+        let mut root = files::root()?;
+        let mut kernel = files::open(&mut root, cstr16!("ingot\\kernel.bin"))
+            .ok_or("\\ingot\\kernel.bin not found on the EFI system partition")?;
+        let size = files::size(&mut kernel).map_err(|_| "cannot read kernel.bin's size")?;
+        if !(16..=KERNEL_MAX_BYTES).contains(&size) {
+            return Err("kernel.bin is shorter than its header or larger than 64 MiB");
+        }
+        let size = size as usize;
+        let image = allocate(
+            AllocateType::Address(KERNEL_BASE),
+            MemoryType::LOADER_CODE,
+            size.div_ceil(PAGE),
+        )
+        .ok_or("the memory at 1 MiB is not free for the kernel")?;
+        if files::read(&mut kernel, &mut image[..size]) != Ok(size) {
+            return Err("disk read error while reading kernel.bin");
+        }
+        let entry = u64::from_le_bytes(image[8..16].try_into().unwrap_or_default());
+        if &image[..5] != b"INGOT" || entry == 0 {
+            return Err("kernel.bin has no Ingot header with a loader entry");
+        }
+        if let Some(mut cmdline) = files::open(&mut root, cstr16!("ingot\\cmdline")) {
+            let room = &mut handover[CMDLINE_AT..CMDLINE_AT + CMDLINE_MAX];
+            let len = files::read(&mut cmdline, room)
+                .map_err(|_| "disk read error while reading cmdline")?;
+            handover[CMDLINE_AT + len] = 0;
+            if len > 0 {
+                put(handover, 24, &(handover.as_ptr() as u64 + CMDLINE_AT as u64).to_le_bytes());
+            }
+        }
+        entry
+    };
+    let rsdp = uefi::system::with_config_table(|tables| {
+        let find = |guid| tables.iter().find(|t: &&ConfigTableEntry| t.guid == guid);
+        find(ConfigTableEntry::ACPI2_GUID)
+            .or_else(|| find(ConfigTableEntry::ACPI_GUID))
+            .map(|t| t.address as u64)
+    });
+    put(handover, 32, &rsdp.unwrap_or(0).to_le_bytes());
+    let framebuffer = write_framebuffer(&mut handover[FRAMEBUFFER_AT..FRAMEBUFFER_AT + 40]);
+    Ok(Prepared { entry, handover, framebuffer })
+}
+
+/// Describes the GOP's current mode in Ingot's framebuffer record; false if there is
+/// no GOP or it has no linear framebuffer.
+fn write_framebuffer(record: &mut [u8]) -> bool {
+    let Ok(handle) = boot::get_handle_for_protocol::<GraphicsOutput>() else { return false };
+    let Ok(mut gop) = boot::open_protocol_exclusive::<GraphicsOutput>(handle) else { return false };
+    let mode = gop.current_mode_info();
+    let (red, green, blue) = match mode.pixel_format() {
+        PixelFormat::Rgb => (0u8, 8u8, 16u8),
+        PixelFormat::Bgr => (16, 8, 0),
+        PixelFormat::Bitmask => match mode.pixel_bitmask() {
+            Some(m) => (
+                m.red.trailing_zeros() as u8,
+                m.green.trailing_zeros() as u8,
+                m.blue.trailing_zeros() as u8,
+            ),
+            None => return false,
+        },
+        PixelFormat::BltOnly => return false,
+    };
+    let (width, height) = mode.resolution();
+    let address = gop.frame_buffer().as_mut_ptr() as u64;
+    put(record, 0, b"IFB1");
+    put(record, 4, &40u32.to_le_bytes());
+    put(record, 8, &address.to_le_bytes());
+    put(record, 16, &(width as u32).to_le_bytes());
+    put(record, 20, &(height as u32).to_le_bytes());
+    put(record, 24, &(mode.stride() as u32 * 4).to_le_bytes());
+    put(record, 28, &32u32.to_le_bytes());
+    put(record, 32, &[red, green, blue, 0]);
+    true
+}
+
+/// E820 type for a UEFI memory type: what boot services and this loader used is free
+/// RAM once the kernel runs (it copies everything it keeps before allocating).
+fn e820_type(kind: MemoryType) -> u32 {
+    match kind {
+        MemoryType::CONVENTIONAL
+        | MemoryType::BOOT_SERVICES_CODE
+        | MemoryType::BOOT_SERVICES_DATA
+        | MemoryType::LOADER_CODE
+        | MemoryType::LOADER_DATA => 1,
+        MemoryType::ACPI_RECLAIM => 3,
+        MemoryType::ACPI_NON_VOLATILE => 4,
+        MemoryType::UNUSABLE => 5,
+        MemoryType::PERSISTENT_MEMORY => 7,
+        _ => 2,
+    }
+}
+
+/// Exits boot services and jumps to the kernel; returns only an error message.
+pub fn start_kernel(prepared: Prepared) -> &'static str {
+    say("ingot-uefi: starting the kernel\r\n");
+    let Prepared { entry, handover, framebuffer } = prepared;
+    // SAFETY: every protocol this loader opened has been closed (their scopes ended in
+    // `prepare`), and nothing below calls boot services.
+    let map = unsafe { boot::exit_boot_services(None) };
+    let mut count = 0usize;
+    let mut last: Option<(u64, u64, u32)> = None;
+    let flush = |handover: &mut [u8], region: (u64, u64, u32), count: &mut usize| {
+        if *count < MEMMAP_MAX {
+            let at = MEMMAP_AT + *count * 24;
+            put(handover, at, &region.0.to_le_bytes());
+            put(handover, at + 8, &region.1.to_le_bytes());
+            put(handover, at + 16, &region.2.to_le_bytes());
+            *count += 1;
+        }
+    };
+    for descriptor in map.entries() {
+        let (start, len, kind) =
+            (descriptor.phys_start, descriptor.page_count * PAGE as u64, e820_type(descriptor.ty));
+        match last {
+            Some((s, l, k)) if k == kind && s + l == start => last = Some((s, l + len, k)),
+            Some(region) => {
+                flush(handover, region, &mut count);
+                last = Some((start, len, kind));
+            }
+            None => last = Some((start, len, kind)),
+        }
+    }
+    if let Some(region) = last {
+        flush(handover, region, &mut count);
+    }
+    let base = handover.as_ptr() as u64;
+    put(handover, 0, &PVH_MAGIC.to_le_bytes());
+    put(handover, 4, &1u32.to_le_bytes());
+    put(handover, 40, &(base + MEMMAP_AT as u64).to_le_bytes());
+    put(handover, 48, &(count as u32).to_le_bytes());
+    let framebuffer = if framebuffer { base + FRAMEBUFFER_AT as u64 } else { 0 };
+    // SAFETY: boot services are gone and the machine is ours; the kernel image is at
+    // 1 MiB (identity-mapped by the firmware's tables, LOADER_CODE so executable) and
+    // `entry` is its 64-bit loader entry, which takes exactly these three registers and
+    // never returns.
+    unsafe {
+        core::arch::asm!(
+            "cli",
+            "jmp {entry}",
+            entry = in(reg) entry,
+            in("rdi") PROTOCOL_UEFI,
+            in("rsi") base,
+            in("rdx") framebuffer,
+            options(noreturn)
+        )
+    }
+}

@@ -1,0 +1,145 @@
+//! Disk-image boot times for `cargo xtask bench boot`: the hybrid image under SeaBIOS
+//! and under OVMF, each paired with a firmware-only floor under identical flags.
+//!
+//! The floors are the same image with the loader replaced: for BIOS a boot sector that
+//! prints `ingot: ready` at once (`boot/bios/src/bin/floor.rs`), for UEFI a
+//! `BOOTX64.EFI` that does the same (`boot/uefi/src/bin/floor.rs`). So the floor is
+//! the firmware's own time to start our first instruction, and ingot − floor is what
+//! our loader and kernel add. Flags follow the reference measurements
+//! (`reference/baremetal.md` §12.2): q35, 4 cores, 256 MiB, a VGA (VBE / GOP).
+//! Targets: BIOS image to ready under the reference's 0.166 s median; UEFI loader and
+//! kernel adding under 0.1 s (median of paired differences) to OVMF's own time.
+use std::fmt::Write as _;
+use std::fs;
+
+use crate::bench::{Sample, Summary, json_num, load1, median, pass, time_to_ready, unix_now};
+use crate::build::{Artifacts, output_dir};
+use crate::image::{ImageOptions, write_image};
+use crate::qemu::{Machine, QemuConfig};
+use crate::scenarios::boot_images::{OVMF, disk_boot};
+
+/// Reference BIOS (VBE) median to ready, seconds.
+const BIOS_REFERENCE_S: f64 = 0.166;
+/// Most the UEFI loader and kernel may add to OVMF's own time, seconds.
+const UEFI_ADDED_TARGET_S: f64 = 0.1;
+
+fn flags(config: QemuConfig) -> QemuConfig {
+    config.memory("256M").cores(4).extra_args(["-vga", "std"])
+}
+
+/// Runs both firmware pairs; returns the markdown section and the JSON body.
+pub fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String), String> {
+    let out = output_dir();
+    let image = out.join("bench-ingot.img");
+    let options = ImageOptions { cmdline: String::new(), ..ImageOptions::for_tests() };
+    write_image(artifacts, &options, &image)?;
+    // BIOS floor: the same image, the floor boot sector in place of ours.
+    let bios_floor_image = out.join("bench-bios-floor.img");
+    let mut bytes = fs::read(&image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let floor = fs::read(&artifacts.bios_floor)
+        .map_err(|e| format!("{}: {e}", artifacts.bios_floor.display()))?;
+    bytes[..446].copy_from_slice(floor.get(..446).ok_or("BIOS floor shorter than 446 bytes")?);
+    fs::write(&bios_floor_image, bytes)
+        .map_err(|e| format!("{}: {e}", bios_floor_image.display()))?;
+    // UEFI floor: the floor application as BOOTX64.EFI.
+    let uefi_floor_image = out.join("bench-uefi-floor.img");
+    let floor_artifacts =
+        Artifacts { uefi_loader: Some(artifacts.uefi_floor.clone()), ..artifacts.clone() };
+    write_image(&floor_artifacts, &options, &uefi_floor_image)?;
+
+    let pairs = [
+        (
+            "bios",
+            flags(disk_boot(Machine::Q35, &bios_floor_image)),
+            flags(disk_boot(Machine::Q35, &image)),
+        ),
+        (
+            "uefi",
+            flags(disk_boot(Machine::Q35, &uefi_floor_image)).extra_args(["-bios", OVMF]),
+            flags(disk_boot(Machine::Q35, &image)).extra_args(["-bios", OVMF]),
+        ),
+    ];
+    let mut md = format!(
+        "## Disk-image boot time (`cargo xtask bench boot`)\n\n\
+         `target/ingot/ingot.img` layout, `-M q35 -smp 4 -m 256M -vga std`, TCG; wall time from \
+         spawning QEMU to the first serial line starting `ingot: ready`; {runs} pairs per firmware \
+         (floor and ingot alternating, after one warm-up pair). The floor is the same image whose \
+         loader only prints the marker: the firmware's own time.\n\n\
+         | firmware | floor median | ingot median | ingot min | median paired difference | target | verdict |\n\
+         |---|---|---|---|---|---|---|\n"
+    );
+    let mut json = String::from("[");
+    for (index, (firmware, floor, ingot)) in pairs.iter().enumerate() {
+        eprintln!("bench boot: disk image, {firmware}: 1 warm-up pair + {runs} measured pairs");
+        time_to_ready(floor).map_err(|e| format!("bench boot: {firmware} floor warm-up: {e}"))?;
+        time_to_ready(ingot).map_err(|e| format!("bench boot: {firmware} ingot warm-up: {e}"))?;
+        let mut samples = Vec::new();
+        for pair in 0..runs {
+            for (kind, config) in [("floor", floor), ("ingot", ingot)] {
+                let (load1, unix_time) = (load1(), unix_now());
+                let seconds = time_to_ready(config)
+                    .map_err(|e| format!("bench boot: {firmware} {kind} run {pair}: {e}"))?;
+                samples.push(Sample { kind, pair, seconds, load1, unix_time });
+            }
+        }
+        let summary = Summary::of(&samples);
+        let times = |kind: &str| {
+            samples.iter().filter(move |s| s.kind == kind).map(|s| s.seconds).collect::<Vec<_>>()
+        };
+        let differences: Vec<f64> =
+            times("floor").iter().zip(times("ingot")).map(|(f, i)| i - f).collect();
+        let difference = median(&differences);
+        let (target, ok) = match *firmware {
+            "bios" => (
+                format!("ingot median < {BIOS_REFERENCE_S} s (reference)"),
+                summary.ingot_median < BIOS_REFERENCE_S,
+            ),
+            _ => {
+                (format!("difference < {UEFI_ADDED_TARGET_S} s"), difference < UEFI_ADDED_TARGET_S)
+            }
+        };
+        let ms = |s: f64| format!("{:.1} ms", s * 1000.0);
+        println!(
+            "disk {firmware:<5} floor med {:>9}  ingot med {:>9}  ingot min {:>9}  added {:>9}  {target}: {}",
+            ms(summary.floor_median),
+            ms(summary.ingot_median),
+            ms(summary.ingot_min),
+            ms(difference),
+            pass(ok)
+        );
+        let _ = writeln!(
+            md,
+            "| {firmware} | {} | {} | {} | {} | {target} | {} |",
+            ms(summary.floor_median),
+            ms(summary.ingot_median),
+            ms(summary.ingot_min),
+            ms(difference),
+            pass(ok)
+        );
+        let runs_json: Vec<String> = samples
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{\"pair\": {}, \"kind\": \"{}\", \"seconds\": {}, \"load1\": {}}}",
+                    r.pair,
+                    r.kind,
+                    json_num(r.seconds),
+                    json_num(r.load1)
+                )
+            })
+            .collect();
+        let _ = write!(
+            json,
+            "{}\n    {{\"firmware\": \"{firmware}\", \"floor_median_s\": {}, \"ingot_median_s\": {}, \
+             \"ingot_min_s\": {}, \"paired_difference_median_s\": {}, \"within_target\": {ok}, \"runs\": [{}]}}",
+            if index == 0 { "" } else { "," },
+            json_num(summary.floor_median),
+            json_num(summary.ingot_median),
+            json_num(summary.ingot_min),
+            json_num(difference),
+            runs_json.join(", ")
+        );
+    }
+    json.push_str("\n  ]");
+    Ok((md, json))
+}

@@ -1,0 +1,94 @@
+//! `cargo xtask image`: the hybrid BIOS/UEFI disk image, `target/ingot/ingot.img`.
+//!
+//! The layout is `ingot_mkimage`'s (protective MBR + GPT, BIOS stage 2 before the
+//! first partition, an EFI system partition with the UEFI loader and the kernel, a
+//! BMFS partition with the kernel, the command line and the programs). The scenarios
+//! boot `ingot-test.img`, built by the same code from the same artifacts with
+//! `exit=qemu` as the command line so that QEMU exits with the kernel's status.
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
+
+const USAGE: &str = "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]
+
+  --size MiB      image size (default 32, at least 14)
+  --cmdline TEXT  kernel command line stored in the image (default empty)
+  --out PATH      where to write it (default target/ingot/ingot.img)
+";
+
+/// What varies between images.
+pub struct ImageOptions {
+    /// Size in MiB.
+    pub size_mib: u64,
+    /// Kernel command line.
+    pub cmdline: String,
+}
+
+impl ImageOptions {
+    /// The scenarios' image: default size, `exit=qemu`.
+    pub fn for_tests() -> Self {
+        Self { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: "exit=qemu".into() }
+    }
+}
+
+/// Writes an image made from `artifacts` to `out`.
+pub fn write_image(
+    artifacts: &Artifacts,
+    options: &ImageOptions,
+    out: &Path,
+) -> Result<(), String> {
+    let read =
+        |path: &Path| fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let bios = read(&artifacts.bios_loader)?;
+    if bios.len() < 512 {
+        return Err(format!("{} is shorter than a boot sector", artifacts.bios_loader.display()));
+    }
+    let kernel = read(&artifacts.kernel_flat)?;
+    let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
+    let mut programs = Vec::new();
+    for name in PROGRAMS {
+        programs.push((name.to_string(), read(&artifacts.program(name))?));
+    }
+    let spec = ingot_mkimage::ImageSpec {
+        size_mib: options.size_mib,
+        boot_sector: &bios[..512],
+        stage2: &bios[512..],
+        uefi_loader: uefi.as_deref(),
+        kernel: &kernel,
+        cmdline: &options.cmdline,
+        programs,
+    };
+    let image = ingot_mkimage::build(&spec)?;
+    fs::write(out, image).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// `cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]`.
+pub fn image(args: &[String]) -> Result<(), String> {
+    let mut options =
+        ImageOptions { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: String::new() };
+    let mut out: PathBuf = output_dir().join("ingot.img");
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value =
+            || args.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--size" => {
+                let text = value()?;
+                options.size_mib =
+                    text.parse().map_err(|_| format!("--size: `{text}` is not a number of MiB"))?;
+            }
+            "--cmdline" => options.cmdline = value()?,
+            "--out" => out = PathBuf::from(value()?),
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
+        }
+    }
+    let artifacts = build_all()?;
+    write_image(&artifacts, &options, &out)?;
+    println!("{:>8} bytes  {}", options.size_mib << 20, out.display());
+    Ok(())
+}
