@@ -22,7 +22,8 @@ commands:
   build                 build the kernel, the floor kernel and the programs into target/ingot/
   run [options]         boot Ingot in QEMU with serial on this terminal (run --help)
   test [filter]         host unit tests, then every QEMU scenario (optionally only names containing filter)
-  bench [boot|all]      benchmarks; results in target/ingot/bench/
+  bench [boot|size|all] benchmarks beside a Linux peer; results in target/ingot/bench/
+  bench peer            boot the Linux peer with a NIC and check its httpd answers
   check                 rustfmt, clippy -D warnings, unsafe allow-list audit
 ";
 

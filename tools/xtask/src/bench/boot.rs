@@ -22,7 +22,10 @@ use crate::build::Artifacts;
 use crate::qemu::{Machine, QemuConfig};
 
 const INGOT_READY: &str = "ingot: ready";
-const MACHINES: [Machine; 2] = [Machine::Microvm, Machine::Q35];
+/// Machines the comparison runs on. Not microvm: Debian's kernel boots there but its
+/// userspace console output stalls (seen with `quiet`: nothing within 60 s), so the peer
+/// never reports ready.
+const MACHINES: [Machine; 2] = [Machine::Pc, Machine::Q35];
 const ICOUNT_RUNS: usize = 2;
 
 /// One guest to boot: a key for JSON, a label for humans, its config and ready marker.
@@ -35,7 +38,12 @@ pub struct Guest {
 }
 
 /// The four guests on `machine`; `ingot_append` is Ingot's command line (the floor has none).
-pub fn guests(machine: Machine, artifacts: &Artifacts, peer: &Peer, ingot_append: Option<&str>) -> Vec<Guest> {
+pub fn guests(
+    machine: Machine,
+    artifacts: &Artifacts,
+    peer: &Peer,
+    ingot_append: Option<&str>,
+) -> Vec<Guest> {
     let base = QemuConfig::new(machine);
     let linux = |kernel: &std::path::Path| {
         base.clone().kernel(kernel).initrd(&peer.initramfs).append(peer::BOOT_APPEND)
@@ -67,20 +75,36 @@ struct Sample {
     unix_time: f64,
 }
 
-/// Per-machine results: (guest, wall samples, instruction counts).
+/// One guest's results on one machine.
+struct Row {
+    /// The guest as booted for wall time.
+    guest: Guest,
+    samples: Vec<Sample>,
+    /// Instruction counts, one per counting run.
+    counts: Vec<u64>,
+    /// QEMU arguments of the counting runs.
+    counting_args: Vec<String>,
+}
+
+/// Per-machine results, one row per guest.
 struct MachineResult {
     machine: Machine,
-    guests: Vec<(Guest, Vec<Sample>, Vec<u64>)>,
+    rows: Vec<Row>,
 }
 
 impl MachineResult {
     fn times(&self, key: &str) -> Vec<f64> {
-        self.guests.iter().find(|g| g.0.key == key).map_or(Vec::new(), |g| g.1.iter().map(|s| s.seconds).collect())
+        self.rows
+            .iter()
+            .find(|r| r.guest.key == key)
+            .map_or(Vec::new(), |r| r.samples.iter().map(|s| s.seconds).collect())
     }
 
     /// Instructions above the floor (first run of each; runs are identical when exact).
     fn above_floor(&self, key: &str) -> f64 {
-        let first = |k: &str| self.guests.iter().find(|g| g.0.key == k).and_then(|g| g.2.first().copied());
+        let first = |k: &str| {
+            self.rows.iter().find(|r| r.guest.key == k).and_then(|r| r.counts.first().copied())
+        };
         match (first(key), first("floor")) {
             (Some(n), Some(f)) => n.saturating_sub(f) as f64,
             _ => f64::NAN,
@@ -98,7 +122,8 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
         let wall_guests = guests(machine, &artifacts, &peer, None);
         eprintln!("bench boot: {machine}: warm-up round, then {} timed rounds", options.runs);
         for g in &wall_guests {
-            time_to_marker(&g.config, g.marker, g.timeout).map_err(|e| format!("{machine} {} warm-up: {e}", g.key))?;
+            time_to_marker(&g.config, g.marker, g.timeout)
+                .map_err(|e| format!("{machine} {} warm-up: {e}", g.key))?;
         }
         let mut samples: Vec<Vec<Sample>> = wall_guests.iter().map(|_| Vec::new()).collect();
         for round in 0..options.runs {
@@ -113,7 +138,7 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
         // peer (peer=boot) always do.
         let counted_guests = guests(machine, &artifacts, &peer, Some("exit=qemu"));
         let mut rows = Vec::new();
-        for ((wall, samples), g) in wall_guests.into_iter().zip(samples).zip(&counted_guests) {
+        for ((guest, samples), g) in wall_guests.into_iter().zip(samples).zip(&counted_guests) {
             let config = counted(&g.config, &plugin);
             let mut counts = Vec::new();
             for _ in 0..ICOUNT_RUNS {
@@ -123,9 +148,9 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
                         .map_err(|e| format!("{machine} {} icount: {e}", g.key))?,
                 );
             }
-            rows.push((Guest { config, ..wall }, samples, counts));
+            rows.push(Row { guest, samples, counts, counting_args: config.args() });
         }
-        results.push(MachineResult { machine, guests: rows });
+        results.push(MachineResult { machine, rows });
     }
     let finished = unix_now();
     let md = report(&results, options, started, &peer)?;
@@ -135,7 +160,12 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-fn report(results: &[MachineResult], options: &Options, started: f64, peer: &Peer) -> Result<String, String> {
+fn report(
+    results: &[MachineResult],
+    options: &Options,
+    started: f64,
+    peer: &Peer,
+) -> Result<String, String> {
     let ms = |s: f64| format!("{:.1} ms", s * 1000.0);
     let mut md = format!(
         "## Boot (`cargo xtask bench boot`)\n\n\
@@ -146,10 +176,14 @@ fn report(results: &[MachineResult], options: &Options, started: f64, peer: &Pee
          `-kernel`, `-initrd` and `-append` differ (flags below, per-run numbers and load in \
          `boot.json`).\n\n\
          ### Wall time, QEMU spawn → ready line ({} interleaved rounds after a warm-up)\n\n\
-         | machine | guest | min | median | max | Ingot ÷ guest, median of paired ratios | Ingot ÷ guest, ratio of mins |\n\
-         |---|---|---|---|---|---|---|\n",
+         | machine | guest | min | median | max | Ingot ÷ guest, median of paired ratios | Ingot ÷ guest, ratio of mins | guest ÷ Ingot, median of paired ratios |\n\
+         |---|---|---|---|---|---|---|---|\n",
         stats::utc_string(started),
-        results.first().and_then(|r| r.guests.first()).and_then(|g| g.1.first()).map_or(f64::NAN, |s| s.load1),
+        results
+            .first()
+            .and_then(|r| r.rows.first())
+            .and_then(|row| row.samples.first())
+            .map_or(f64::NAN, |s| s.load1),
         peer.release,
         peer::READY,
         options.runs,
@@ -158,21 +192,26 @@ fn report(results: &[MachineResult], options: &Options, started: f64, peer: &Pee
     let mut insn_bars = Vec::new();
     for r in results {
         let ingot = r.times("ingot");
-        for (g, _, _) in &r.guests {
+        for g in r.rows.iter().map(|row| &row.guest) {
             let t = r.times(g.key);
             let paired = median(&stats::ratios(&ingot, &t));
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {:.3}× | {:.3}× |",
+                "| {} | {} | {} | {} | {} | {:.3}× | {:.3}× | {:.1}× |",
                 r.machine,
                 g.label,
                 ms(min(&t)),
                 ms(median(&t)),
                 ms(stats::max(&t)),
                 paired,
-                min(&ingot) / min(&t)
+                min(&ingot) / min(&t),
+                median(&stats::ratios(&t, &ingot)),
             );
-            wall_bars.push(Bar { group: r.machine.name().to_string(), series: g.label.to_string(), value: median(&t) });
+            wall_bars.push(Bar {
+                group: r.machine.name().to_string(),
+                series: g.label.to_string(),
+                value: median(&t),
+            });
         }
     }
     md.push_str(
@@ -181,30 +220,54 @@ fn report(results: &[MachineResult], options: &Options, started: f64, peer: &Pee
          Above floor = the guest's count minus the floor's on the same machine (firmware and \
          QEMU's loaders cost the same for both). Ingot runs with `exit=qemu` here so that QEMU \
          ends right after ready.\n\n\
-         | machine | guest | runs (total instructions) | above floor | Ingot ÷ guest (above floor) |\n\
-         |---|---|---|---|---|\n",
+         | machine | guest | runs (total instructions) | above floor | Ingot ÷ guest (above floor) | guest ÷ Ingot (above floor) |\n\
+         |---|---|---|---|---|---|\n",
     );
     for r in results {
-        for (g, _, counts) in &r.guests {
+        for Row { guest: g, counts, .. } in &r.rows {
             let runs: Vec<String> = counts.iter().map(|&c| thousands(c)).collect();
             let above = r.above_floor(g.key);
-            let ratio = if g.key == "floor" { "—".to_string() } else { format!("{:.2e}", r.above_floor("ingot") / above) };
-            let above_text = if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
-            let _ = writeln!(md, "| {} | {} | {} | {above_text} | {ratio} |", r.machine, g.label, runs.join(" / "));
+            let ratio = if g.key == "floor" {
+                "—".to_string()
+            } else {
+                format!("{:.2e}", r.above_floor("ingot") / above)
+            };
+            let above_text =
+                if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {above_text} | {ratio} |",
+                r.machine,
+                g.label,
+                runs.join(" / ")
+            );
             if g.key != "floor" {
-                insn_bars.push(Bar { group: r.machine.name().to_string(), series: g.label.to_string(), value: above });
+                insn_bars.push(Bar {
+                    group: r.machine.name().to_string(),
+                    series: g.label.to_string(),
+                    value: above,
+                });
             }
         }
     }
-    chart::bars("boot-wall.png", "Boot wall time to ready (median, log scale)", "seconds", &wall_bars)?;
-    chart::bars("boot-instructions.png", "Guest instructions to ready, above floor (log scale)", "instructions", &insn_bars)?;
+    chart::bars(
+        "boot-wall.png",
+        "Boot wall time to ready (median, log scale)",
+        "wall time",
+        chart::seconds,
+        &wall_bars,
+    )?;
+    chart::bars(
+        "boot-instructions.png",
+        "Guest instructions to ready, above floor (log scale)",
+        "instructions",
+        chart::count,
+        &insn_bars,
+    )?;
     md.push_str("\n![wall time](boot-wall.png) ![instructions](boot-instructions.png)\n\n### QEMU command lines (wall runs; the counting runs add the icount flags and `-plugin`)\n\n```\n");
     for r in results {
-        for (g, _, _) in &r.guests {
-            let line = g.config.command_line();
-            // The counting flags were added to the stored config; show the wall form.
-            let cut = line.find(" -icount").map_or(line.as_str(), |i| &line[..i]);
-            let _ = writeln!(md, "{}", cut.replace(" exit=qemu", ""));
+        for row in &r.rows {
+            let _ = writeln!(md, "{}", row.guest.config.command_line());
         }
     }
     md.push_str("```\n");
@@ -221,8 +284,13 @@ fn to_json(results: &[MachineResult], started: f64, finished: f64, peer: &Peer) 
         json_args(&measure::ICOUNT_ARGS.map(String::from)),
     );
     for (i, r) in results.iter().enumerate() {
-        let _ = write!(json, "{}\n    {{\"machine\": \"{}\", \"guests\": [", if i == 0 { "" } else { "," }, r.machine);
-        for (j, (g, samples, counts)) in r.guests.iter().enumerate() {
+        let _ = write!(
+            json,
+            "{}\n    {{\"machine\": \"{}\", \"guests\": [",
+            if i == 0 { "" } else { "," },
+            r.machine
+        );
+        for (j, Row { guest: g, samples, counts, counting_args }) in r.rows.iter().enumerate() {
             let runs: Vec<String> = samples
                 .iter()
                 .map(|s| {
@@ -237,12 +305,13 @@ fn to_json(results: &[MachineResult], started: f64, finished: f64, peer: &Peer) 
                 .collect();
             let _ = write!(
                 json,
-                "{}\n      {{\"guest\": \"{}\", \"ready_marker\": {}, \"qemu_args_counting\": {},\n       \
+                "{}\n      {{\"guest\": \"{}\", \"ready_marker\": {}, \"qemu_args_wall\": {},\n       \"qemu_args_counting\": {},\n       \
                  \"wall_runs\": [{}],\n       \"instructions\": [{}], \"instructions_above_floor\": {}}}",
                 if j == 0 { "" } else { "," },
                 g.key,
                 json_str(g.marker),
                 json_args(&g.config.args()),
+                json_args(counting_args),
                 runs.join(", "),
                 counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
                 json_num(r.above_floor(g.key)),

@@ -10,17 +10,24 @@ use std::sync::OnceLock;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-const FONT_PATHS: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+const FONT_PATHS: &[&str] =
+    &["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf"];
+/// Colours by series name, so a guest looks the same in every chart.
+const COLOURS: &[(&str, RGBColor)] = &[
+    ("floor", RGBColor(120, 120, 120)),
+    ("Ingot", RGBColor(31, 119, 180)),
+    ("Linux PVH", RGBColor(214, 39, 40)),
+    ("Linux bzImage", RGBColor(255, 127, 14)),
 ];
-const PALETTE: [RGBColor; 5] = [
-    RGBColor(120, 120, 120),
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-];
+const OTHER_COLOURS: [RGBColor; 4] =
+    [RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(23, 190, 207)];
+
+fn colour_of(series: &str, index: usize) -> RGBColor {
+    COLOURS
+        .iter()
+        .find(|(name, _)| series == *name)
+        .map_or(OTHER_COLOURS[index % OTHER_COLOURS.len()], |(_, c)| *c)
+}
 
 /// One bar: `series` within `group` (e.g. guest "Ingot" on machine "q35").
 pub struct Bar {
@@ -57,15 +64,23 @@ fn distinct<'a>(bars: &'a [Bar], key: impl Fn(&'a Bar) -> &'a str) -> Vec<&'a st
 }
 
 /// Writes a grouped bar chart (log value axis) to `target/ingot/bench/<file>`.
-pub fn bars(file: &str, title: &str, unit: &str, bars: &[Bar]) -> Result<(), String> {
+/// `format` renders values for the axis and the bar labels.
+pub fn bars(
+    file: &str,
+    title: &str,
+    unit: &str,
+    format: fn(f64) -> String,
+    bars: &[Bar],
+) -> Result<(), String> {
     font()?;
     let path = super::bench_dir().join(file);
     std::fs::create_dir_all(super::bench_dir()).map_err(|e| format!("{}: {e}", path.display()))?;
-    let finite: Vec<f64> = bars.iter().map(|b| b.value).filter(|v| v.is_finite() && *v > 0.0).collect();
+    let finite: Vec<f64> =
+        bars.iter().map(|b| b.value).filter(|v| v.is_finite() && *v > 0.0).collect();
     if finite.is_empty() {
         return Err(format!("{file}: nothing to draw"));
     }
-    let lo = 10f64.powf(super::stats::min(&finite).log10().floor());
+    let lo = 10f64.powf((super::stats::min(&finite).log10() - 0.5).floor());
     let hi = 10f64.powf(super::stats::max(&finite).log10().ceil() + 0.3);
     let groups = distinct(bars, |b| b.group.as_str());
     let series = distinct(bars, |b| b.series.as_str());
@@ -84,19 +99,24 @@ pub fn bars(file: &str, title: &str, unit: &str, bars: &[Bar]) -> Result<(), Str
     let group_label = |x: &f64| {
         let slot = (*x / slots as f64).floor() as usize;
         let centre = slot as f64 * slots as f64 + series.len() as f64 / 2.0;
-        if (x - centre).abs() < 0.5 { groups.get(slot).map_or(String::new(), |g| g.to_string()) } else { String::new() }
+        if (x - centre).abs() < 0.5 {
+            groups.get(slot).map_or(String::new(), |g| g.to_string())
+        } else {
+            String::new()
+        }
     };
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(groups.len() * slots * 2 + 1)
         .x_label_formatter(&group_label)
+        .y_label_formatter(&|v: &f64| format(*v))
         .y_desc(unit)
         .label_style(("sans-serif", 16))
         .draw()
         .map_err(draw)?;
     for (s, name) in series.iter().enumerate() {
-        let colour = PALETTE[s % PALETTE.len()];
+        let colour = colour_of(name, s);
         let rects: Vec<_> = bars
             .iter()
             .filter(|b| b.series == *name && b.value.is_finite() && b.value > 0.0)
@@ -117,7 +137,7 @@ pub fn bars(file: &str, title: &str, unit: &str, bars: &[Bar]) -> Result<(), Str
             .filter_map(|b| {
                 let g = groups.iter().position(|g| *g == b.group)?;
                 let x = (g * slots + s) as f64 + 0.5;
-                Some(Text::new(short(b.value), (x + 0.1, b.value * 1.15), ("sans-serif", 14)))
+                Some(Text::new(format(b.value), (x + 0.1, b.value * 1.25), ("sans-serif", 14)))
             })
             .collect();
         chart.draw_series(labels).map_err(draw)?;
@@ -134,6 +154,21 @@ pub fn bars(file: &str, title: &str, unit: &str, bars: &[Bar]) -> Result<(), Str
     Ok(())
 }
 
+/// Seconds as "145 ms" or "3.9 s".
+pub fn seconds(value: f64) -> String {
+    if value < 1.0 { format!("{:.0} ms", value * 1e3) } else { format!("{value:.1} s") }
+}
+
+/// Whole MiB.
+pub fn mib(value: f64) -> String {
+    format!("{value:.0} MiB")
+}
+
+/// A compact count: 1.7e9 → "1.7G", 8806487 → "8.806M".
+pub fn count(value: f64) -> String {
+    short(value)
+}
+
 /// A compact number for bar labels: 0.0123 → "12.3m", 1.7e9 → "1.7G".
 pub fn short(value: f64) -> String {
     let (scaled, suffix) = match value.abs() {
@@ -148,10 +183,12 @@ pub fn short(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short;
+    use super::{seconds, short};
 
     #[test]
     fn short_numbers() {
+        assert_eq!(seconds(0.1449), "145 ms");
+        assert_eq!(seconds(3.93), "3.9 s");
         assert_eq!(short(1_691_989_420.0), "1.692G");
         assert_eq!(short(8_806_487.0), "8.806M");
         assert_eq!(short(2.5), "2.5");

@@ -102,7 +102,8 @@ mod tests {
         };
         loop {
             assert_eq!(&bytes[at..at + 6], b"070701");
-            let (mode, size, major, name_len) = (field(at, 1), field(at, 6), field(at, 9), field(at, 11));
+            let (mode, size, major, name_len) =
+                (field(at, 1), field(at, 6), field(at, 9), field(at, 11));
             let name = std::str::from_utf8(&bytes[at + 110..at + 110 + name_len - 1]).unwrap();
             assert_eq!(bytes[at + 110 + name_len - 1], 0);
             let data_at = (at + 110 + name_len).next_multiple_of(4);
@@ -128,7 +129,10 @@ mod tests {
         let entries = parse(&bytes);
         assert_eq!(entries.len(), 4);
         assert_eq!(entries[0], ("bin".to_string(), 0o040_755, 0, vec![]));
-        assert_eq!(entries[1], ("init".to_string(), 0o100_755, 0, b"#!/bin/sh\necho hi\n".to_vec()));
+        assert_eq!(
+            entries[1],
+            ("init".to_string(), 0o100_755, 0, b"#!/bin/sh\necho hi\n".to_vec())
+        );
         assert_eq!(entries[2], ("bin/sh".to_string(), 0o120_777, 0, b"busybox".to_vec()));
         assert_eq!(entries[3], ("dev/console".to_string(), 0o020_600, 5, vec![]));
     }

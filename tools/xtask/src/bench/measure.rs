@@ -69,7 +69,16 @@ pub fn plugin() -> Result<PathBuf, String> {
         return Ok(out);
     }
     let output = Command::new("gcc")
-        .args(["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o"])
+        .args([
+            "-O2",
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-o",
+        ])
         .arg(&out)
         .arg(&source)
         .output()
@@ -101,7 +110,11 @@ pub fn parse_total(stderr: &str) -> Option<u64> {
 
 /// Guest instructions from reset until the guest ends QEMU; `config` must come from
 /// [`counted`] and the guest must print `marker` and then exit through isa-debug-exit.
-pub fn count_instructions(config: &QemuConfig, marker: &str, timeout: Duration) -> Result<u64, String> {
+pub fn count_instructions(
+    config: &QemuConfig,
+    marker: &str,
+    timeout: Duration,
+) -> Result<u64, String> {
     let qemu = Running::spawn(config)?;
     let deadline = qemu.started + timeout;
     let mut tail = Vec::new();

@@ -19,9 +19,11 @@ mod stats;
 
 use std::path::PathBuf;
 
+/// A benchmark's entry point.
+type BenchFn = fn(&Options) -> Result<(), String>;
+
 /// Every benchmark `all` runs, in order, with its entry point.
-const BENCHES: &[(&str, fn(&Options) -> Result<(), String>)] =
-    &[("boot", boot::bench_boot), ("size", size::bench_size)];
+const BENCHES: &[(&str, BenchFn)] = &[("boot", boot::bench_boot), ("size", size::bench_size)];
 const REPORT_HEADER: &str = "# Ingot benchmark report\n\n\
     Written by `cargo xtask bench`; every section names its command, QEMU flags and host load.";
 

@@ -30,9 +30,8 @@ pub const BOOT_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=boot";
 /// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
 const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
 /// Busybox applets linked into `/bin` before anything else runs.
-const APPLETS: &[&str] = &[
-    "sh", "mount", "insmod", "ip", "httpd", "dd", "cat", "sleep", "mkdir", "printf",
-];
+const APPLETS: &[&str] =
+    &["sh", "mount", "insmod", "ip", "httpd", "dd", "cat", "sleep", "mkdir", "printf"];
 
 /// `/init`. Modes come from `peer=` on the kernel command line (Linux passes unknown
 /// `key=value` words to init as environment variables).
@@ -112,10 +111,18 @@ fn download(dir: &Path, package: &str, prefix: &str) -> Result<PathBuf, String> 
         return Ok(deb);
     }
     eprintln!("linux peer: apt-get download {package}");
-    run(
-        Command::new("apt-get").arg("download").arg(package).current_dir(dir),
-        &format!("apt-get download {package} (run `apt-get update` first if the package is unknown)"),
-    )?;
+    let fetch = || {
+        run(
+            Command::new("apt-get").arg("download").arg(package).current_dir(dir),
+            "apt-get download",
+        )
+    };
+    if fetch().is_err() {
+        // A fresh machine may have no package lists yet.
+        eprintln!("linux peer: apt-get update, then retry");
+        run(Command::new("apt-get").args(["update", "-qq"]), "apt-get update")?;
+        fetch().map_err(|e| format!("{e} (package {package})"))?;
+    }
     find_one(dir, prefix, ".deb").ok_or(format!("apt-get download {package} left no {prefix}*.deb"))
 }
 
@@ -168,7 +175,10 @@ fn decompress_vmlinux(vmlinuz: &Path, out: &Path) -> Result<(), String> {
     let status = child.wait().map_err(|e| format!("xz: {e}"))?;
     let head = fs::read(&tmp).map(|b| b.get(..4).map(<[u8]>::to_vec)).ok().flatten();
     if !status.success() || head.as_deref() != Some(b"\x7fELF") {
-        return Err(format!("xz -d of {} (from byte {offset}) gave no ELF ({status})", vmlinuz.display()));
+        return Err(format!(
+            "xz -d of {} (from byte {offset}) gave no ELF ({status})",
+            vmlinuz.display()
+        ));
     }
     fs::rename(&tmp, out).map_err(|e| format!("{}: {e}", out.display()))
 }
@@ -192,7 +202,9 @@ fn index_modules(dir: &Path, out: &mut BTreeMap<String, PathBuf>) {
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
         if path.is_dir() {
             index_modules(&path, out);
-        } else if let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".ko")) {
+        } else if let Some(name) =
+            path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".ko"))
+        {
             out.insert(name.replace('-', "_"), path);
         }
     }
@@ -238,7 +250,8 @@ fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> R
     let mut modules = BTreeMap::new();
     index_modules(&kroot.join("lib/modules").join(release).join("kernel"), &mut modules);
     let depends_of = |name: &str| -> Result<Vec<String>, String> {
-        let path = modules.get(name).ok_or(format!("module {name} not in linux-image-{release}"))?;
+        let path =
+            modules.get(name).ok_or(format!("module {name} not in linux-image-{release}"))?;
         Ok(module_depends(&read(path)?))
     };
     let order = load_order(MODULES, &depends_of)?;

@@ -17,16 +17,16 @@ const HTTP_READY: &str = "ingot-peer: http-ready";
 const EXPECTED_BODY: &str = "ingot-peer: busybox httpd";
 
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 fn http_get(port: u16) -> Result<String, String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-    stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: peer\r\n\r\n")
-        .map_err(|e| format!("send: {e}"))?;
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: peer\r\n\r\n").map_err(|e| format!("send: {e}"))?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| format!("receive: {e}"))?;
     Ok(response)
@@ -61,7 +61,10 @@ pub fn peer_check(args: &[String]) -> Result<(), String> {
             }
             Event::Eof | Event::Timeout => {
                 let (_, stderr) = qemu.finish();
-                return Err(format!("the peer never printed `{HTTP_READY}`; qemu stderr: {}", stderr.trim()));
+                return Err(format!(
+                    "the peer never printed `{HTTP_READY}`; qemu stderr: {}",
+                    stderr.trim()
+                ));
             }
         }
     }

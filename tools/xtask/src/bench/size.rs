@@ -29,7 +29,11 @@ pub struct Probe {
 
 /// The least value in `lo..=hi` for which `reaches` succeeds, given that success is
 /// monotone; `None` if even `hi` fails. Every probe is kept, in order.
-pub fn least_passing(lo: u32, hi: u32, mut reaches: impl FnMut(u32) -> Result<f64, String>) -> (Option<u32>, Vec<Probe>) {
+pub fn least_passing(
+    lo: u32,
+    hi: u32,
+    mut reaches: impl FnMut(u32) -> Result<f64, String>,
+) -> (Option<u32>, Vec<Probe>) {
     let mut probes = Vec::new();
     let mut probe = |mib: u32, probes: &mut Vec<Probe>| {
         let outcome = reaches(mib);
@@ -92,8 +96,13 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     for (label, path) in &files {
         match bytes_of(path) {
             Some(n) => {
-                let _ = writeln!(md, "| {label} | {} | {:.4} |", thousands(n), ingot_bytes / n as f64);
-                byte_bars.push(Bar { group: "bytes".into(), series: label.split(" (").next().unwrap_or(label).into(), value: n as f64 });
+                let _ =
+                    writeln!(md, "| {label} | {} | {:.4} |", thousands(n), ingot_bytes / n as f64);
+                byte_bars.push(Bar {
+                    group: "bytes".into(),
+                    series: label.split(" (").next().unwrap_or(label).into(),
+                    value: n as f64,
+                });
             }
             None => {
                 let _ = writeln!(md, "| {label} | not built (a later issue builds it) | — |");
@@ -116,17 +125,30 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             })
             .collect();
         let (least_text, ratio) = match (least, ingot_least) {
-            (Some(l), Some(i)) => (format!("{l} MiB"), format!("{:.3}", f64::from(i) / f64::from(*l))),
+            (Some(l), Some(i)) => {
+                (format!("{l} MiB"), format!("{:.3}", f64::from(i) / f64::from(*l)))
+            }
             (Some(l), None) => (format!("{l} MiB"), "—".into()),
             (None, _) => (format!("> {HIGH_MIB} MiB"), "—".into()),
         };
-        let _ = writeln!(md, "| {} | {least_text} | {ratio} | {} |", g.label, probes_text.join("; "));
+        let _ =
+            writeln!(md, "| {} | {least_text} | {ratio} | {} |", g.label, probes_text.join("; "));
         if let Some(l) = least {
-            mem_bars.push(Bar { group: "least -m".into(), series: g.label.into(), value: f64::from(*l) });
+            mem_bars.push(Bar {
+                group: "least -m".into(),
+                series: g.label.into(),
+                value: f64::from(*l),
+            });
         }
     }
-    chart::bars("size-bytes.png", "Image bytes (log scale)", "bytes", &byte_bars)?;
-    chart::bars("size-memory.png", "Least guest RAM reaching ready (log scale)", "MiB", &mem_bars)?;
+    chart::bars("size-bytes.png", "Image bytes (log scale)", "bytes", chart::count, &byte_bars)?;
+    chart::bars(
+        "size-memory.png",
+        "Least guest RAM reaching ready (log scale)",
+        "guest RAM",
+        chart::mib,
+        &mem_bars,
+    )?;
     md.push_str("\n![bytes](size-bytes.png) ![memory](size-memory.png)\n\nQEMU command lines (with `-m` varied):\n\n```\n");
     for (g, _, _) in &rows {
         let _ = writeln!(md, "{}", g.config.command_line());
@@ -142,7 +164,11 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
         .iter()
         .map(|(label, path)| {
             let bytes = bytes_of(path).map_or("null".to_string(), |n| n.to_string());
-            format!("\n    {{\"what\": {}, \"path\": {}, \"bytes\": {bytes}}}", json_str(label), json_str(&path.display().to_string()))
+            format!(
+                "\n    {{\"what\": {}, \"path\": {}, \"bytes\": {bytes}}}",
+                json_str(label),
+                json_str(&path.display().to_string())
+            )
         })
         .collect();
     json.push_str(&file_json.join(","));
@@ -179,7 +205,8 @@ mod tests {
 
     #[test]
     fn bisection_finds_the_least_passing_value() {
-        let boots = |need: u32| move |mib: u32| if mib >= need { Ok(0.1) } else { Err("no".to_string()) };
+        let boots =
+            |need: u32| move |mib: u32| if mib >= need { Ok(0.1) } else { Err("no".to_string()) };
         for need in [1, 2, 3, 17, 100, 255, 256] {
             let (least, probes) = least_passing(1, 256, boots(need));
             assert_eq!(least, Some(need), "need {need}");
