@@ -16,17 +16,33 @@ const FONT_PATHS: &[&str] =
 const COLOURS: &[(&str, RGBColor)] = &[
     ("floor", RGBColor(120, 120, 120)),
     ("Ingot", RGBColor(31, 119, 180)),
+    ("Ingot kernel", RGBColor(31, 119, 180)),
     ("Linux PVH", RGBColor(214, 39, 40)),
     ("Linux bzImage", RGBColor(255, 127, 14)),
 ];
-const OTHER_COLOURS: [RGBColor; 4] =
-    [RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(23, 190, 207)];
+const OTHER_COLOURS: [RGBColor; 6] = [
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(23, 190, 207),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+];
 
-fn colour_of(series: &str, index: usize) -> RGBColor {
-    COLOURS
+/// A colour per series: the fixed one for known names, else the next unused of
+/// [`OTHER_COLOURS`] in series order.
+fn colours(series: &[&str]) -> Vec<RGBColor> {
+    let mut next_other = 0;
+    series
         .iter()
-        .find(|(name, _)| series == *name)
-        .map_or(OTHER_COLOURS[index % OTHER_COLOURS.len()], |(_, c)| *c)
+        .map(|s| match COLOURS.iter().find(|(name, _)| s == name) {
+            Some((_, c)) => *c,
+            None => {
+                next_other += 1;
+                OTHER_COLOURS[(next_other - 1) % OTHER_COLOURS.len()]
+            }
+        })
+        .collect()
 }
 
 /// One bar: `series` within `group` (e.g. guest "Ingot" on machine "q35").
@@ -84,6 +100,7 @@ pub fn bars(
     let hi = 10f64.powf(super::stats::max(&finite).log10().ceil() + 0.3);
     let groups = distinct(bars, |b| b.group.as_str());
     let series = distinct(bars, |b| b.series.as_str());
+    let palette = colours(&series);
     let slots = series.len() + 1; // one empty slot between groups
     let draw = |e: DrawingAreaErrorKind<_>| format!("{}: drawing failed: {e:?}", path.display());
     let root = BitMapBackend::new(&path, (960, 560)).into_drawing_area();
@@ -116,7 +133,7 @@ pub fn bars(
         .draw()
         .map_err(draw)?;
     for (s, name) in series.iter().enumerate() {
-        let colour = colour_of(name, s);
+        let colour = palette[s];
         let rects: Vec<_> = bars
             .iter()
             .filter(|b| b.series == *name && b.value.is_finite() && b.value > 0.0)
@@ -183,7 +200,16 @@ pub fn short(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{seconds, short};
+    use super::{COLOURS, OTHER_COLOURS, colours, seconds, short};
+
+    #[test]
+    fn series_colours_are_fixed_by_name_and_distinct_otherwise() {
+        let c = colours(&["Ingot kernel", "a", "floor", "b"]);
+        assert_eq!(c[0], COLOURS[2].1);
+        assert_eq!(c[1], OTHER_COLOURS[0]);
+        assert_eq!(c[2], COLOURS[0].1);
+        assert_eq!(c[3], OTHER_COLOURS[1]);
+    }
 
     #[test]
     fn short_numbers() {

@@ -68,7 +68,8 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     let mut rows = Vec::new();
     for g in guests(MACHINE, &artifacts, &peer, None).into_iter().filter(|g| g.key != "floor") {
         eprintln!("bench size: bisecting -m for {} on {MACHINE}", g.key);
-        let timeout = if g.key == "ingot" { Duration::from_secs(10) } else { g.timeout };
+        // Short limits: a guest short of RAM may hang instead of failing.
+        let timeout = Duration::from_secs(if g.key == "ingot" { 10 } else { 45 });
         let (least, probes) = least_passing(LOW_MIB, HIGH_MIB, |mib| {
             time_to_marker(&g.config.clone().memory(format!("{mib}M")), g.marker, timeout)
         });
