@@ -1,6 +1,8 @@
 //! The benchmark floor: the same entry stub and image layout as the kernel, but it
 //! only prints the ready marker on COM1 and stops. `cargo xtask bench boot` compares
-//! the kernel's time to ready against this image's under identical QEMU flags.
+//! the kernel's time to ready against this image's under identical QEMU flags. It then
+//! ends QEMU through isa-debug-exit (status 1), so instruction-counting runs (which read
+//! the plugin's total at QEMU exit) stop right after the marker; elsewhere it halts.
 #![no_std]
 #![no_main]
 
@@ -17,6 +19,7 @@ extern "sysv64" fn kmain64(_protocol: u32, _info_address: u64, _extra: u64) -> !
         let mut serial = ingot_uart16550::Uart16550::new(ports, ingot_uart16550::COM1);
         serial.write_bytes(b"ingot: ready\n");
     }
+    ingot_arch::cpu::qemu_debug_exit(0);
     ingot_arch::cpu::halt_forever()
 }
 

@@ -1,4 +1,4 @@
-//! Disk-image boot times for `cargo xtask bench boot`: the hybrid image under SeaBIOS
+//! Disk-image boot times for `cargo xtask bench boot` (also `bench disk-boot`): the hybrid image under SeaBIOS
 //! and under OVMF, each paired with a firmware-only floor under identical flags.
 //!
 //! The floors are the same image with the loader replaced: for BIOS a boot sector that
@@ -12,7 +12,10 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use crate::bench::{Sample, Summary, json_num, load1, median, pass, time_to_ready, unix_now};
+use std::time::Duration;
+
+use super::measure::time_to_marker;
+use super::stats::{json_num, load1, median, min, unix_now};
 use crate::build::{Artifacts, output_dir};
 use crate::image::{ImageOptions, write_image};
 use crate::qemu::{Machine, QemuConfig};
@@ -23,12 +26,57 @@ const BIOS_REFERENCE_S: f64 = 0.166;
 /// Most the UEFI loader and kernel may add to OVMF's own time, seconds.
 const UEFI_ADDED_TARGET_S: f64 = 0.1;
 
+/// One timed boot.
+struct Sample {
+    kind: &'static str,
+    pair: usize,
+    seconds: f64,
+    load1: f64,
+}
+
+struct Summary {
+    floor_median: f64,
+    ingot_median: f64,
+    ingot_min: f64,
+}
+
+impl Summary {
+    fn of(samples: &[Sample]) -> Self {
+        let times = |kind| samples.iter().filter(|s| s.kind == kind).map(|s| s.seconds).collect();
+        let (floor, ingot): (Vec<f64>, Vec<f64>) = (times("floor"), times("ingot"));
+        Self { floor_median: median(&floor), ingot_median: median(&ingot), ingot_min: min(&ingot) }
+    }
+}
+
+fn pass(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "MISS" }
+}
+
+fn time_to_ready(config: &QemuConfig) -> Result<f64, String> {
+    time_to_marker(config, "ingot: ready", Duration::from_secs(60))
+}
+
 fn flags(config: QemuConfig) -> QemuConfig {
     config.memory("256M").cores(4).extra_args(["-vga", "std"])
 }
 
+/// Runs both firmware pairs and writes `boot-disk.json` and the report section.
+pub fn bench(options: &super::Options) -> Result<(), String> {
+    let artifacts = crate::build::build_all()?;
+    let started = unix_now();
+    let (md, json) = bench_disk_boot(&artifacts, options.runs)?;
+    let json = format!(
+        "{{\"bench\": \"disk-boot\", \"started_unix\": {}, \"firmwares\": {json}}}\n",
+        json_num(started)
+    );
+    let path = super::write_output("boot-disk.json", json.as_bytes())?;
+    super::write_report_section("disk-boot", &md)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 /// Runs both firmware pairs; returns the markdown section and the JSON body.
-pub fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String), String> {
+fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String), String> {
     let out = output_dir();
     let image = out.join("bench-ingot.img");
     let options = ImageOptions { cmdline: String::new(), ..ImageOptions::for_tests() };
@@ -76,10 +124,10 @@ pub fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, St
         let mut samples = Vec::new();
         for pair in 0..runs {
             for (kind, config) in [("floor", floor), ("ingot", ingot)] {
-                let (load1, unix_time) = (load1(), unix_now());
+                let load1 = load1();
                 let seconds = time_to_ready(config)
                     .map_err(|e| format!("bench boot: {firmware} {kind} run {pair}: {e}"))?;
-                samples.push(Sample { kind, pair, seconds, load1, unix_time });
+                samples.push(Sample { kind, pair, seconds, load1 });
             }
         }
         let summary = Summary::of(&samples);

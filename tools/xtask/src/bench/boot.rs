@@ -1,0 +1,324 @@
+//! `cargo xtask bench boot`: Ingot's boot beside the Linux peer's, in wall time and in
+//! exact guest instructions.
+//!
+//! Guests, all under the same QEMU flags per machine ([`crate::qemu::QemuConfig`]:
+//! `-m 128M -smp 1 -nodefaults …`): the floor (an empty kernel, same boot stub), Ingot
+//! (`kernel.elf`), Linux as a PVH ELF (`vmlinux`) and Linux as Debian ships it (bzImage).
+//! Wall time: one discarded warm-up round, then `--runs` rounds in a fixed interleaved
+//! order (floor, Ingot, Linux PVH, Linux bzImage, floor, …), so host noise hits all
+//! alike; reported as min/median/max, the median of the per-round ratios and the ratio
+//! of the mins. Instructions: each guest twice under `-icount` at one core with the
+//! counting plugin; the floor's count (firmware + QEMU's loaders) is subtracted.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::chart::{self, Bar};
+use super::measure::{self, count_instructions, counted, time_to_marker};
+use super::peer::{self, Peer};
+use super::stats::{self, json_args, json_num, json_str, load1, median, min, thousands, unix_now};
+use super::{Options, write_output, write_report_section};
+use crate::build::Artifacts;
+use crate::qemu::{Machine, QemuConfig};
+
+const INGOT_READY: &str = "ingot: ready";
+/// Machines the comparison runs on. Not microvm: Debian's kernel boots there but its
+/// userspace console output stalls (seen with `quiet`: nothing within 60 s), so the peer
+/// never reports ready.
+const MACHINES: [Machine; 2] = [Machine::Pc, Machine::Q35];
+const ICOUNT_RUNS: usize = 2;
+
+/// One guest to boot: a key for JSON, a label for humans, its config and ready marker.
+pub struct Guest {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub config: QemuConfig,
+    pub marker: &'static str,
+    pub timeout: Duration,
+}
+
+/// The four guests on `machine`; `ingot_append` is Ingot's command line (the floor has none).
+pub fn guests(
+    machine: Machine,
+    artifacts: &Artifacts,
+    peer: &Peer,
+    ingot_append: Option<&str>,
+) -> Vec<Guest> {
+    let base = QemuConfig::new(machine);
+    let linux = |kernel: &std::path::Path| {
+        base.clone().kernel(kernel).initrd(&peer.initramfs).append(peer::BOOT_APPEND)
+    };
+    let mut ingot = base.clone().kernel(&artifacts.kernel);
+    if let Some(append) = ingot_append {
+        ingot = ingot.append(append);
+    }
+    let guest = |key, label, config, marker, secs| Guest {
+        key,
+        label,
+        config,
+        marker,
+        timeout: Duration::from_secs(secs),
+    };
+    vec![
+        guest("floor", "floor", base.clone().kernel(&artifacts.floor), INGOT_READY, 20),
+        guest("ingot", "Ingot", ingot, INGOT_READY, 20),
+        guest("linux_pvh", "Linux PVH", linux(&peer.vmlinux), peer::READY, 90),
+        guest("linux_bzimage", "Linux bzImage", linux(&peer.vmlinuz), peer::READY, 120),
+    ]
+}
+
+/// One wall-clock boot.
+struct Sample {
+    round: usize,
+    seconds: f64,
+    load1: f64,
+    unix_time: f64,
+}
+
+/// One guest's results on one machine.
+struct Row {
+    /// The guest as booted for wall time.
+    guest: Guest,
+    samples: Vec<Sample>,
+    /// Instruction counts, one per counting run.
+    counts: Vec<u64>,
+    /// QEMU arguments of the counting runs.
+    counting_args: Vec<String>,
+}
+
+/// Per-machine results, one row per guest.
+struct MachineResult {
+    machine: Machine,
+    rows: Vec<Row>,
+}
+
+impl MachineResult {
+    fn times(&self, key: &str) -> Vec<f64> {
+        self.rows
+            .iter()
+            .find(|r| r.guest.key == key)
+            .map_or(Vec::new(), |r| r.samples.iter().map(|s| s.seconds).collect())
+    }
+
+    /// Instructions above the floor (first run of each; runs are identical when exact).
+    fn above_floor(&self, key: &str) -> f64 {
+        let first = |k: &str| {
+            self.rows.iter().find(|r| r.guest.key == k).and_then(|r| r.counts.first().copied())
+        };
+        match (first(key), first("floor")) {
+            (Some(n), Some(f)) => n.saturating_sub(f) as f64,
+            _ => f64::NAN,
+        }
+    }
+}
+
+pub fn bench_boot(options: &Options) -> Result<(), String> {
+    let artifacts = crate::build::build_all()?;
+    let peer = peer::prepare()?;
+    let plugin = measure::plugin()?;
+    let started = unix_now();
+    let mut results = Vec::new();
+    for machine in MACHINES {
+        let wall_guests = guests(machine, &artifacts, &peer, None);
+        eprintln!("bench boot: {machine}: warm-up round, then {} timed rounds", options.runs);
+        for g in &wall_guests {
+            time_to_marker(&g.config, g.marker, g.timeout)
+                .map_err(|e| format!("{machine} {} warm-up: {e}", g.key))?;
+        }
+        let mut samples: Vec<Vec<Sample>> = wall_guests.iter().map(|_| Vec::new()).collect();
+        for round in 0..options.runs {
+            for (g, out) in wall_guests.iter().zip(&mut samples) {
+                let (load1, unix_time) = (load1(), unix_now());
+                let seconds = time_to_marker(&g.config, g.marker, g.timeout)
+                    .map_err(|e| format!("{machine} {} round {round}: {e}", g.key))?;
+                out.push(Sample { round, seconds, load1, unix_time });
+            }
+        }
+        // Counting runs: Ingot ends QEMU after ready with `exit=qemu`; the floor and the
+        // peer (peer=boot) always do.
+        let counted_guests = guests(machine, &artifacts, &peer, Some("exit=qemu"));
+        let mut rows = Vec::new();
+        for ((guest, samples), g) in wall_guests.into_iter().zip(samples).zip(&counted_guests) {
+            let config = counted(&g.config, &plugin);
+            let mut counts = Vec::new();
+            for _ in 0..ICOUNT_RUNS {
+                eprintln!("bench boot: {machine}: counting {}", g.key);
+                counts.push(
+                    count_instructions(&config, g.marker, g.timeout * 3)
+                        .map_err(|e| format!("{machine} {} icount: {e}", g.key))?,
+                );
+            }
+            rows.push(Row { guest, samples, counts, counting_args: config.args() });
+        }
+        results.push(MachineResult { machine, rows });
+    }
+    let finished = unix_now();
+    let md = report(&results, options, started, &peer)?;
+    write_report_section("boot", &md)?;
+    let json = write_output("boot.json", to_json(&results, started, finished, &peer).as_bytes())?;
+    println!("wrote {}", json.display());
+    Ok(())
+}
+
+fn report(
+    results: &[MachineResult],
+    options: &Options,
+    started: f64,
+    peer: &Peer,
+) -> Result<String, String> {
+    let ms = |s: f64| format!("{:.1} ms", s * 1000.0);
+    let mut md = format!(
+        "## Boot (`cargo xtask bench boot`)\n\n\
+         Measured {} (load average {:.2} at start). Linux peer: Debian `linux-image-{}` \
+         with a busybox initramfs whose `/init` prints `{}` first. Ingot boots Multiboot \
+         (`kernel.elf`), the floor likewise; Linux boots as PVH (`vmlinux`) and as the \
+         shipped bzImage (`vmlinuz`). Every guest gets the same machine flags; only \
+         `-kernel`, `-initrd` and `-append` differ (flags below, per-run numbers and load in \
+         `boot.json`).\n\n\
+         ### Wall time, QEMU spawn → ready line ({} interleaved rounds after a warm-up)\n\n\
+         | machine | guest | min | median | max | Ingot ÷ guest, median of paired ratios | Ingot ÷ guest, ratio of mins | guest ÷ Ingot, median of paired ratios |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        stats::utc_string(started),
+        results
+            .first()
+            .and_then(|r| r.rows.first())
+            .and_then(|row| row.samples.first())
+            .map_or(f64::NAN, |s| s.load1),
+        peer.release,
+        peer::READY,
+        options.runs,
+    );
+    let mut wall_bars = Vec::new();
+    let mut insn_bars = Vec::new();
+    for r in results {
+        let ingot = r.times("ingot");
+        for g in r.rows.iter().map(|row| &row.guest) {
+            let t = r.times(g.key);
+            let paired = median(&stats::ratios(&ingot, &t));
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {:.3}× | {:.3}× | {:.1}× |",
+                r.machine,
+                g.label,
+                ms(min(&t)),
+                ms(median(&t)),
+                ms(stats::max(&t)),
+                paired,
+                min(&ingot) / min(&t),
+                median(&stats::ratios(&t, &ingot)),
+            );
+            wall_bars.push(Bar {
+                group: r.machine.name().to_string(),
+                series: g.label.to_string(),
+                value: median(&t),
+            });
+        }
+    }
+    md.push_str(
+        "\n### Guest instructions, reset → ready (exact: `-icount shift=0,align=off,sleep=off \
+         -rtc clock=vm,…`, one core, counting plugin `tools/qemu-plugins/insncount.c`)\n\n\
+         Above floor = the guest's count minus the floor's on the same machine (firmware and \
+         QEMU's loaders cost the same for both). Ingot runs with `exit=qemu` here so that QEMU \
+         ends right after ready.\n\n\
+         | machine | guest | runs (total instructions) | above floor | Ingot ÷ guest (above floor) | guest ÷ Ingot (above floor) |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in results {
+        for Row { guest: g, counts, .. } in &r.rows {
+            let runs: Vec<String> = counts.iter().map(|&c| thousands(c)).collect();
+            let above = r.above_floor(g.key);
+            let ratio = if g.key == "floor" {
+                "—".to_string()
+            } else {
+                format!("{:.2e}", r.above_floor("ingot") / above)
+            };
+            let above_text =
+                if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {above_text} | {ratio} |",
+                r.machine,
+                g.label,
+                runs.join(" / ")
+            );
+            if g.key != "floor" {
+                insn_bars.push(Bar {
+                    group: r.machine.name().to_string(),
+                    series: g.label.to_string(),
+                    value: above,
+                });
+            }
+        }
+    }
+    chart::bars(
+        "boot-wall.png",
+        "Boot wall time to ready (median, log scale)",
+        "wall time",
+        chart::seconds,
+        &wall_bars,
+    )?;
+    chart::bars(
+        "boot-instructions.png",
+        "Guest instructions to ready, above floor (log scale)",
+        "instructions",
+        chart::count,
+        &insn_bars,
+    )?;
+    md.push_str("\n![wall time](boot-wall.png) ![instructions](boot-instructions.png)\n\n### QEMU command lines (wall runs; the counting runs add the icount flags and `-plugin`)\n\n```\n");
+    for r in results {
+        for row in &r.rows {
+            let _ = writeln!(md, "{}", row.guest.config.command_line());
+        }
+    }
+    md.push_str("```\n");
+    Ok(md)
+}
+
+fn to_json(results: &[MachineResult], started: f64, finished: f64, peer: &Peer) -> String {
+    let mut json = format!(
+        "{{\n  \"bench\": \"boot\",\n  \"started_unix\": {},\n  \"finished_unix\": {},\n  \"accel\": \"tcg\",\n  \
+         \"linux_release\": {},\n  \"icount_args\": {},\n  \"machines\": [",
+        json_num(started),
+        json_num(finished),
+        json_str(&peer.release),
+        json_args(&measure::ICOUNT_ARGS.map(String::from)),
+    );
+    for (i, r) in results.iter().enumerate() {
+        let _ = write!(
+            json,
+            "{}\n    {{\"machine\": \"{}\", \"guests\": [",
+            if i == 0 { "" } else { "," },
+            r.machine
+        );
+        for (j, Row { guest: g, samples, counts, counting_args }) in r.rows.iter().enumerate() {
+            let runs: Vec<String> = samples
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{{\"round\": {}, \"seconds\": {}, \"load1\": {}, \"unix_time\": {}}}",
+                        s.round,
+                        json_num(s.seconds),
+                        json_num(s.load1),
+                        json_num(s.unix_time)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                json,
+                "{}\n      {{\"guest\": \"{}\", \"ready_marker\": {}, \"qemu_args_wall\": {},\n       \"qemu_args_counting\": {},\n       \
+                 \"wall_runs\": [{}],\n       \"instructions\": [{}], \"instructions_above_floor\": {}}}",
+                if j == 0 { "" } else { "," },
+                g.key,
+                json_str(g.marker),
+                json_args(&g.config.args()),
+                json_args(counting_args),
+                runs.join(", "),
+                counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+                json_num(r.above_floor(g.key)),
+            );
+        }
+        json.push_str("\n    ]}");
+    }
+    json.push_str("\n  ]\n}\n");
+    json
+}

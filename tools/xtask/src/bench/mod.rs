@@ -1,0 +1,156 @@
+//! `cargo xtask bench [boot|size|all|peer]`: measurements of Ingot beside a Linux peer.
+//!
+//! Each benchmark builds what it needs, runs, writes `target/ingot/bench/<name>.json`
+//! (every run's numbers, the QEMU flags, the host load) and its own section of
+//! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`] and [`size`] are the benchmarks,
+//! [`peer`] builds the Linux peer from Debian packages, [`measure`] runs one boot (wall
+//! time or exact instruction count), [`chart`] draws, [`stats`] and [`cpio`] are pure
+//! helpers. A new benchmark is one more file plus one line in [`BENCHES`].
+//! Benchmarks never run in `cargo xtask test` (their pure helpers are unit-tested there).
+
+mod boot;
+mod chart;
+mod cpio;
+mod disk_images;
+mod measure;
+mod peer;
+mod peer_check;
+mod size;
+mod stats;
+
+use std::path::PathBuf;
+
+/// A benchmark's entry point.
+type BenchFn = fn(&Options) -> Result<(), String>;
+
+/// Every benchmark `all` runs, in order, with its entry point.
+const BENCHES: &[(&str, BenchFn)] = &[("boot", boot_all), ("size", size::bench_size)];
+
+/// `bench boot`: direct boot beside the Linux peer, then the disk image under both
+/// firmwares beside their firmware-only floors.
+fn boot_all(options: &Options) -> Result<(), String> {
+    boot::bench_boot(options)?;
+    disk_images::bench(options)
+}
+const REPORT_HEADER: &str = "# Ingot benchmark report\n\n\
+    Written by `cargo xtask bench`; every section names its command, QEMU flags and host load.";
+
+/// Options shared by the benchmarks.
+pub struct Options {
+    /// Paired wall-clock rounds (at least 5).
+    pub runs: usize,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut runs = 5;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = match arg.strip_prefix("--runs=") {
+            Some(v) => v.to_string(),
+            None if arg == "--runs" => it.next().ok_or("--runs needs a number")?.clone(),
+            None => return Err(format!("unknown bench option `{arg}` (valid: --runs N)")),
+        };
+        runs = value.parse().map_err(|_| format!("--runs: `{value}` is not a number"))?;
+    }
+    if runs < 5 {
+        return Err(format!("--runs must be at least 5 (got {runs})"));
+    }
+    Ok(Options { runs })
+}
+
+/// Entry point: `bench [boot|size|all|peer] [--runs N]`.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let (sub, rest) = match args.first() {
+        Some(s) if !s.starts_with('-') => (s.as_str(), &args[1..]),
+        _ => ("all", args),
+    };
+    if sub == "peer" {
+        return peer_check::peer_check(rest);
+    }
+    let options = parse_options(rest)?;
+    let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
+    let chosen: Vec<_> = BENCHES.iter().filter(|(n, _)| sub == "all" || *n == sub).collect();
+    if chosen.is_empty() {
+        return Err(format!("unknown bench `{sub}`; valid: {}, all, peer", names.join(", ")));
+    }
+    for (name, run) in chosen {
+        eprintln!("bench {name}: start");
+        run(&options).map_err(|e| format!("bench {name}: {e}"))?;
+    }
+    println!("report: {}", bench_dir().join("report.md").display());
+    Ok(())
+}
+
+/// `target/ingot/bench/`.
+pub fn bench_dir() -> PathBuf {
+    crate::build::output_dir().join("bench")
+}
+
+/// Writes `name` (e.g. `boot.json`) into [`bench_dir`].
+pub fn write_output(name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    let dir = bench_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Replaces (or appends) the section `name` of `target/ingot/bench/report.md`, keeping
+/// every other section. Sections sit between `<!-- section:NAME -->` and
+/// `<!-- /section:NAME -->` lines, after a header line.
+pub fn write_report_section(name: &str, markdown: &str) -> Result<(), String> {
+    let path = bench_dir().join("report.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    write_output("report.md", replace_section(&existing, name, markdown).as_bytes()).map(drop)
+}
+
+/// The pure part of [`write_report_section`].
+fn replace_section(existing: &str, name: &str, markdown: &str) -> String {
+    let (begin, end) = (format!("<!-- section:{name} -->"), format!("<!-- /section:{name} -->"));
+    let block = format!("{begin}\n{}\n{end}\n", markdown.trim_end());
+    let mut doc = if existing.trim().is_empty() {
+        format!("{REPORT_HEADER}\n")
+    } else {
+        existing.to_string()
+    };
+    if let Some(start) = doc.find(&begin)
+        && let Some(stop) = doc[start..].find(&end).map(|i| start + i + end.len())
+    {
+        let stop = if doc[stop..].starts_with('\n') { stop + 1 } else { stop };
+        doc.replace_range(start..stop, &block);
+        return doc;
+    }
+    if !doc.ends_with('\n') {
+        doc.push('\n');
+    }
+    doc.push('\n');
+    doc.push_str(&block);
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_options, replace_section};
+
+    #[test]
+    fn sections_are_replaced_in_place() {
+        let doc = replace_section("", "boot", "## Boot\nold");
+        assert!(doc.starts_with("# Ingot benchmark report\n"));
+        let doc = replace_section(&doc, "size", "## Size\n1");
+        let doc = replace_section(&doc, "boot", "## Boot\nnew\n");
+        assert!(doc.contains("new") && !doc.contains("old"), "{doc}");
+        assert!(doc.find("## Boot").unwrap() < doc.find("## Size").unwrap());
+        assert_eq!(doc.matches("<!-- section:boot -->").count(), 1);
+        assert_eq!(replace_section(&doc, "boot", "## Boot\nnew"), doc);
+    }
+
+    #[test]
+    fn options() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse_options(&args(&[])).map(|o| o.runs), Ok(5));
+        assert_eq!(parse_options(&args(&["--runs", "9"])).map(|o| o.runs), Ok(9));
+        assert_eq!(parse_options(&args(&["--runs=6"])).map(|o| o.runs), Ok(6));
+        assert!(parse_options(&args(&["--runs", "4"])).is_err());
+        assert!(parse_options(&args(&["--fast"])).is_err());
+    }
+}
