@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::harness::{Event, Running};
 use crate::qemu::{Machine, QemuConfig};
 
-const SUBCOMMANDS: &str = "boot, all";
+const SUBCOMMANDS: &str = "boot, disk, all";
 const READY: &str = "ingot: ready";
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 const TARGET_RATIO: f64 = 1.5;
@@ -28,6 +28,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     };
     match sub {
         "boot" | "all" => bench_boot(rest),
+        "disk" => crate::bench_disk::bench_disk(),
         other => Err(format!("unknown bench `{other}`; valid: {SUBCOMMANDS}")),
     }
 }

@@ -13,9 +13,11 @@ use std::process::Command;
 use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
-const MACHINE_PACKAGES: &[&str] = &["ingot-boot-direct", "hello", "fault-probe", "disk-test"];
+const MACHINE_PACKAGES: &[&str] =
+    &["ingot-boot-direct", "hello", "fault-probe", "disk-test", "disk-bench"];
 /// Program binaries turned into flat `.bin` files.
-pub const PROGRAMS: &[&str] = &["hello", "divide-by-zero", "touch-unmapped", "disk-test"];
+pub const PROGRAMS: &[&str] =
+    &["hello", "divide-by-zero", "touch-unmapped", "disk-test", "disk-bench"];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.

@@ -43,6 +43,8 @@ pub fn check() -> Result<(), String> {
         "fault-probe",
         "-p",
         "disk-test",
+        "-p",
+        "disk-bench",
         "--",
         "-D",
         "warnings",

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_disk;
 mod build;
 mod check;
 mod harness;
