@@ -14,10 +14,10 @@ use object::{Object, ObjectSegment};
 
 /// Packages built for the machine (`x86_64-unknown-none`).
 const MACHINE_PACKAGES: &[&str] =
-    &["ingot-boot-direct", "hello", "fault-probe", "disk-test", "disk-bench"];
+    &["ingot-boot-direct", "hello", "fault-probe", "disk-test", "disk-bench", "disk-fault"];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] =
-    &["hello", "divide-by-zero", "touch-unmapped", "disk-test", "disk-bench"];
+    &["hello", "divide-by-zero", "touch-unmapped", "disk-test", "disk-bench", "disk-fault"];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.

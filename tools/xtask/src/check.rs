@@ -45,6 +45,8 @@ pub fn check() -> Result<(), String> {
         "disk-test",
         "-p",
         "disk-bench",
+        "-p",
+        "disk-fault",
         "--",
         "-D",
         "warnings",

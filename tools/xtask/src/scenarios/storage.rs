@@ -246,6 +246,57 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut ecam = storage_scenario(artifacts, name, Machine::Q35, 1, &behind_bridge, &ecam_lines);
     ecam.qemu = ecam.qemu.append("exit=qemu pci-ecam=0xb0000000");
     scenarios.push(ecam);
+    scenarios.extend(fault_scenarios(artifacts));
+    scenarios
+}
+
+/// blkdebug rule: every read touching 512-byte sector 2048 fails with EIO on the host.
+const BLKDEBUG_RULE: &str =
+    "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"2048\"\n";
+
+/// Device-error propagation, one per controller: QEMU's blkdebug fails reads of
+/// sector 2048, and `disk-fault` must get `DeviceError` for a read across it and
+/// still be able to read elsewhere.
+fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let controllers: [(&str, Machine, &[&str]); 5] = [
+        ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"]),
+        ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"]),
+        ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"]),
+        ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"]),
+        ("ide", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"]),
+    ];
+    let mut scenarios = Vec::new();
+    for (controller, machine, devices) in controllers {
+        let name = format!("storage-fault-{controller}");
+        let image = fresh_image(&name, 0);
+        let rule = image.with_extension("blkdebug");
+        if let Err(error) = fs::write(&rule, BLKDEBUG_RULE) {
+            eprintln!("cannot write {}: {error}", rule.display());
+        }
+        let mut qemu = QemuConfig::new(machine)
+            .kernel(&artifacts.kernel)
+            .initrd(artifacts.program("disk-fault"))
+            .append("exit=qemu")
+            .extra_args([
+                "-drive".to_string(),
+                format!(
+                    "file=blkdebug:{}:{},format=raw,if=none,id=d0",
+                    rule.display(),
+                    image.display()
+                ),
+            ]);
+        for device in devices {
+            qemu = qemu.extra_args(["-device", device]);
+        }
+        let expect = [
+            BANNER,
+            &ready("multiboot"),
+            r"^disk-fault: read lba=2044 count=8 across the failing sector: error=DeviceError$",
+            r"^disk-fault: disk usable after the error=true$",
+            r"^ingot: program exited status=0$",
+        ];
+        scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
+    }
     scenarios
 }
 
