@@ -92,11 +92,10 @@ fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
     for image in images {
         contents.push(fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?);
     }
-    let mut sector_size = 512;
+    let mut sector_sizes = vec![512u64; images.len()];
     for found in wrote.captures_iter(log) {
         let number = |i: usize| found[i].parse::<u64>().map_err(|e| e.to_string());
         let (disk, lba, count, size) = (number(1)?, number(2)?, number(3)?, number(4)?);
-        sector_size = size;
         let image = contents
             .get(disk as usize)
             .ok_or_else(|| format!("disk {disk} reported but only {} images", images.len()))?;
@@ -115,12 +114,13 @@ fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
             ));
         }
         regions[disk as usize] += 1;
+        sector_sizes[disk as usize] = size;
     }
     for (disk, image) in contents.iter().enumerate() {
         if regions[disk] < 3 {
             return Err(format!("disk {disk}: {} regions reported, expected 3", regions[disk]));
         }
-        let last = &image[image.len() - sector_size as usize..];
+        let last = &image[image.len() - sector_sizes[disk] as usize..];
         if last.iter().any(|&b| b != 0) {
             return Err(format!("disk {disk}: the last sector was written by a refused request"));
         }
