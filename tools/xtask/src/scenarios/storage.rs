@@ -139,7 +139,22 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
+    // 4 KiB logical sectors (virtio BLK_SIZE feature, NVMe LBA format): 2048 sectors.
+    let four_k = |name: &str, device: &str, driver: &str| {
+        let disk = format!("^ingot: disk 0 {driver} sectors=2048 sector_size=4096$");
+        storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&disk])
+    };
     let mut scenarios = vec![
+        four_k(
+            "storage-virtio-blk-4k",
+            "virtio-blk-pci,drive=d0,logical_block_size=4096,physical_block_size=4096",
+            "virtio-blk",
+        ),
+        four_k(
+            "storage-nvme-4k",
+            "nvme,drive=d0,serial=ingot-4k,logical_block_size=4096,physical_block_size=4096",
+            "nvme",
+        ),
         virtio("storage-virtio-blk", "virtio-blk-pci,drive=d0", "1001", "modern"),
         virtio(
             "storage-virtio-blk-legacy",
