@@ -25,6 +25,12 @@ pub fn pattern_byte(disk: u64, offset: u64) -> u8 {
     ((x >> 56) ^ (x >> 24)) as u8
 }
 
+/// The boot line for disk `number` on an image of [`IMAGE_BYTES`] with `sector_size`.
+fn disk_line(number: usize, driver: &str, sector_size: u64) -> String {
+    let sectors = IMAGE_BYTES / sector_size;
+    format!("^ingot: disk {number} {driver} sectors={sectors} sector_size={sector_size}$")
+}
+
 /// A fresh all-zero image for `scenario`'s disk `index`.
 fn fresh_image(scenario: &str, index: usize) -> PathBuf {
     let dir = output_dir().join("disks");
@@ -136,12 +142,12 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let virtio = |name: &str, device: &str, id: &str, interface: &str| {
         let pci = format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=01\.00 driver=virtio-blk$");
         let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}$");
-        let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
+        let disk = &disk_line(0, "virtio-blk", 512);
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
     // 4 KiB logical sectors (virtio BLK_SIZE feature, NVMe LBA format): 2048 sectors.
     let four_k = |name: &str, device: &str, driver: &str| {
-        let disk = format!("^ingot: disk 0 {driver} sectors=2048 sector_size=4096$");
+        let disk = disk_line(0, driver, 4096);
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&disk])
     };
     let mut scenarios = vec![
@@ -181,8 +187,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             ],
             &[
                 r"^ingot: pci 0000:00:\d\d\.0 1b36:0010 class=01\.08 driver=nvme$",
-                r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+                &disk_line(0, "nvme", 512),
+                &disk_line(1, "nvme", 512),
             ],
         ),
         // An added AHCI controller with disks on ports 0 and 2 (q35's own AHCI at
@@ -196,8 +202,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             &[
                 r"^ingot: pci 0000:00:\d\d\.0 8086:2922 class=01\.06 driver=ahci$",
                 r"^ingot: pci 0000:00:1f\.2 8086:2922 class=01\.06 driver=ahci$",
-                r"^ingot: disk 0 ahci sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 ahci sectors=16384 sector_size=512$",
+                &disk_line(0, "ahci", 512),
+                &disk_line(1, "ahci", 512),
             ],
         ),
         // -M pc's PIIX3 IDE: master and slave on both channels, bus-master DMA.
@@ -218,8 +224,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^ingot: ide 0000:00:01\.1 channel=1 drive=0 mode=dma$",
                 r"^ingot: ide 0000:00:01\.1 channel=1 drive=1 mode=dma$",
                 r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$",
-                r"^ingot: disk 0 ide sectors=16384 sector_size=512$",
-                r"^ingot: disk 3 ide sectors=16384 sector_size=512$",
+                &disk_line(0, "ide", 512),
+                &disk_line(3, "ide", 512),
             ],
         ),
         // Two controllers of different kinds at once: both disks, in PCI order.
@@ -232,8 +238,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             &[
                 r"^ingot: pci 0000:00:03\.0 1af4:1001 class=01\.00 driver=virtio-blk$",
                 r"^ingot: pci 0000:00:04\.0 1b36:0010 class=01\.08 driver=nvme$",
-                r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+                &disk_line(0, "virtio-blk", 512),
+                &disk_line(1, "nvme", 512),
             ],
         ),
     ];
@@ -244,7 +250,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let bridge_lines = [
         r"^ingot: pci 0000:00:\d\d\.0 1b36:000c class=06\.04 driver=none$",
         r"^ingot: pci 0000:01:00\.0 1b36:0010 class=01\.08 driver=nvme$",
-        r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
+        &disk_line(0, "nvme", 512),
     ];
     let name = "storage-nvme-behind-bridge";
     scenarios.push(storage_scenario(
