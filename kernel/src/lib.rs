@@ -64,6 +64,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     let module = boot.modules().first().copied();
     let layout = memory::init(&boot, module);
     // ECAM regions from ACPI MCFG go here once ACPI is parsed; `pci-ecam=` adds one.
+    storage::configure(&options);
     storage::init(&storage::ecam_regions(&options));
     println!(
         "ingot: ready cores=1 mem={}MiB boot={}",

@@ -207,27 +207,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             ],
         ),
         // -M pc's PIIX3 IDE: master and slave on both channels, bus-master DMA.
-        storage_scenario(
-            artifacts,
-            "storage-ide-pc",
-            Machine::Pc,
-            4,
-            &[
-                "ide-hd,drive=d0,bus=ide.0,unit=0",
-                "ide-hd,drive=d1,bus=ide.0,unit=1",
-                "ide-hd,drive=d2,bus=ide.1,unit=0",
-                "ide-hd,drive=d3,bus=ide.1,unit=1",
-            ],
-            &[
-                r"^ingot: ide 0000:00:01\.1 channel=0 drive=0 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=0 drive=1 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=1 drive=0 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=1 drive=1 mode=dma$",
-                r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$",
-                &disk_line(0, "ide", 512),
-                &disk_line(3, "ide", 512),
-            ],
-        ),
+        ide_scenario(artifacts, "storage-ide-pc", "dma"),
+        ide_scenario(artifacts, "storage-ide-pc-pio", "pio"),
         // Two controllers of different kinds at once: both disks, in PCI order.
         storage_scenario(
             artifacts,
@@ -271,6 +252,30 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios
 }
 
+/// -M pc's PIIX3 IDE with master and slave on both channels, in `mode` (`dma`, the
+/// default where the controller has a bus master, or `pio` through `ide=pio`).
+fn ide_scenario(artifacts: &Artifacts, name: &str, mode: &str) -> Scenario {
+    let drives = [(0, 0), (0, 1), (1, 0), (1, 1)];
+    let devices: Vec<String> = drives
+        .iter()
+        .enumerate()
+        .map(|(i, (bus, unit))| format!("ide-hd,drive=d{i},bus=ide.{bus},unit={unit}"))
+        .collect();
+    let mut lines: Vec<String> = drives
+        .iter()
+        .map(|(channel, drive)| {
+            format!(r"^ingot: ide 0000:00:01\.1 channel={channel} drive={drive} mode={mode}$")
+        })
+        .collect();
+    lines.push(r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$".into());
+    lines.extend((0..4).map(|n| disk_line(n, "ide", 512)));
+    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = storage_scenario(artifacts, name, Machine::Pc, 4, &devices, &lines);
+    s.qemu = s.qemu.append(format!("exit=qemu ide={mode}"));
+    s
+}
+
 /// blkdebug rule: every read touching 512-byte sector 2048 fails with EIO on the host.
 const BLKDEBUG_RULE: &str =
     "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"2048\"\n";
@@ -279,15 +284,16 @@ const BLKDEBUG_RULE: &str =
 /// sector 2048, and `disk-fault` must get `DeviceError` for a read across it and
 /// still be able to read elsewhere.
 fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
-    let controllers: [(&str, Machine, &[&str]); 5] = [
-        ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"]),
-        ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"]),
-        ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"]),
-        ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"]),
-        ("ide", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"]),
+    let controllers: [(&str, Machine, &[&str], &str); 6] = [
+        ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"], ""),
+        ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"], ""),
+        ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"], ""),
+        ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"], ""),
+        ("ide", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"], ""),
+        ("ide-pio", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"], " ide=pio"),
     ];
     let mut scenarios = Vec::new();
-    for (controller, machine, devices) in controllers {
+    for (controller, machine, devices, options) in controllers {
         let name = format!("storage-fault-{controller}");
         let image = fresh_image(&name, 0);
         let rule = image.with_extension("blkdebug");
@@ -297,7 +303,7 @@ fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         let mut qemu = QemuConfig::new(machine)
             .kernel(&artifacts.kernel)
             .initrd(artifacts.program("disk-fault"))
-            .append("exit=qemu")
+            .append(format!("exit=qemu{options}"))
             .extra_args([
                 "-drive".to_string(),
                 format!(
