@@ -3,7 +3,7 @@
 //! Every pointer a program passes goes through `ProgramMemory`'s checks before the
 //! kernel touches it; a bad one returns `Error::BadAddress`, never a fault.
 
-use alloc::vec;
+use alloc::vec::Vec;
 
 use ingot_abi::{DiskInfo, Error, MemoryInfo, Status};
 use ingot_platform::program_memory::PROGRAM_STACK_BYTES;
@@ -93,7 +93,13 @@ pub extern "sysv64" fn disk_read(disk: u64, lba: u64, count: u64, buffer: *mut u
     let Some(identity) = storage::identity(disk) else { return Error::NotFound.status() };
     let sector = u64::from(identity.sector_size);
     let chunk = (READ_CHUNK_BYTES / sector).max(1) * sector;
-    let mut bounce = vec![0u8; chunk.min(bytes) as usize];
+    // Fallible: a small machine's heap may not hold the bounce buffer; that is an
+    // error for the call, not a kernel panic.
+    let mut bounce = Vec::new();
+    if bounce.try_reserve_exact(chunk.min(bytes) as usize).is_err() {
+        return Error::DeviceError.status();
+    }
+    bounce.resize(chunk.min(bytes) as usize, 0u8);
     let mut done = 0;
     while done < bytes {
         let len = (bytes - done).min(chunk) as usize;

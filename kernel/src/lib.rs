@@ -95,6 +95,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
         None => 1,
     };
+    storage::configure(&options);
     storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",

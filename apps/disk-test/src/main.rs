@@ -28,7 +28,7 @@ const MIB: u64 = 1024 * KIB;
 /// Regions written, as (lba, count) for sector size `s`: across the 8 KiB boundary,
 /// across 2 MiB, and a larger one across 4 MiB (several device requests at once).
 fn regions(s: u64) -> [(u64, u64); 3] {
-    [((8 * KIB / s).saturating_sub(2), 5), (2 * MIB / s - 3, 7), (4 * MIB / s - 100, 300)]
+    [((8 * KIB / s).saturating_sub(2).max(1), 5), (2 * MIB / s - 3, 7), (4 * MIB / s - 100, 300)]
 }
 
 fn main() -> u64 {

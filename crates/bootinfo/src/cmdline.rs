@@ -97,12 +97,14 @@ pub struct KernelOptions {
     /// `pci-ecam=<hex base>`: PCIe ECAM for segment 0, buses 0-255, at this address
     /// (for firmware without an ACPI MCFG table, and to test ECAM).
     pub pci_ecam: Option<u64>,
+    /// `ide=pio|dma` (default `dma`): `pio` makes the IDE driver ignore bus-master DMA.
+    pub ide_pio: bool,
 }
 
 impl KernelOptions {
     /// Parses `line`, calling `report` for every word it cannot use.
     pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Self {
-        let mut options = Self { exit: ExitMode::Stay, pci_ecam: None };
+        let mut options = Self { exit: ExitMode::Stay, pci_ecam: None, ide_pio: false };
         for Arg { key, value } in args(line) {
             match key {
                 "exit" => match value {
@@ -110,6 +112,11 @@ impl KernelOptions {
                     Some("stay") => options.exit = ExitMode::Stay,
                     Some("reboot") => options.exit = ExitMode::Reboot,
                     Some("shutdown") => options.exit = ExitMode::Shutdown,
+                    other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
+                },
+                "ide" => match value {
+                    Some("pio") => options.ide_pio = true,
+                    Some("dma") => options.ide_pio = false,
                     other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
                 },
                 "pci-ecam" => match value
@@ -163,6 +170,7 @@ mod tests {
         assert_eq!(KernelOptions::parse("exit=reboot", |_| panic!()).exit, ExitMode::Reboot);
         let ecam = KernelOptions::parse("pci-ecam=0xb0000000", |_| panic!());
         assert_eq!(ecam.pci_ecam, Some(0xB000_0000));
+        assert!(KernelOptions::parse("ide=pio", |_| panic!()).ide_pio);
         let mut problems = Vec::new();
         let bad = KernelOptions::parse("pci-ecam=0xb0000001 pci-ecam=12", |p| problems.push(p));
         assert_eq!(bad.pci_ecam, None);

@@ -1,6 +1,6 @@
 //! Bringing up a PCI IDE controller (class 01.01): both channels at their
 //! compatibility ports or native BARs (per the programming interface), with
-//! bus-master DMA when BAR4 is there, PIO otherwise.
+//! bus-master DMA when BAR4 is there (unless `ide=pio`), PIO otherwise.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -20,8 +20,9 @@ pub fn matches(function: &PciFunction) -> bool {
 /// others at the compatibility addresses; bus master at BAR4 (+8 for the secondary).
 fn channels(function: &PciFunction) -> [ChannelPorts; 2] {
     let mut channels = LEGACY_CHANNELS;
-    let bus_master =
-        function.bars[4].io().map(|(base, _)| base).filter(|_| function.prog_if & 0x80 != 0);
+    // Bus master where the controller has it, unless `ide=pio` asked for PIO.
+    let dma_allowed = function.prog_if & 0x80 != 0 && !super::ide_pio_only();
+    let bus_master = function.bars[4].io().map(|(base, _)| base).filter(|_| dma_allowed);
     for (index, channel) in channels.iter_mut().enumerate() {
         let native = function.prog_if & (1 << (2 * index)) != 0;
         let bars = (function.bars[2 * index].io(), function.bars[2 * index + 1].io());

@@ -39,6 +39,18 @@ impl DmaAllocator for KernelDma {
     }
 }
 
+static IDE_PIO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Applies the storage options of the command line (`ide=pio`); call before [`init`].
+pub fn configure(options: &ingot_bootinfo::cmdline::KernelOptions) {
+    IDE_PIO.store(options.ide_pio, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the IDE driver must use PIO even where bus-master DMA exists.
+fn ide_pio_only() -> bool {
+    IDE_PIO.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// ECAM regions: `pci-ecam=<base>` on the command line (segment 0, buses 0-255) if
 /// given, else every region of the ACPI MCFG table.
 pub fn ecam_regions(

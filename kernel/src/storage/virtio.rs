@@ -9,7 +9,7 @@ use ingot_platform::clock::TscClock;
 use ingot_platform::mmio::MmioRegion;
 use ingot_virtio_blk::VirtioBlk;
 use ingot_virtio_blk::pci::{Window, modern_windows};
-use ingot_virtio_blk::transport::{LegacyTransport, ModernTransport};
+use ingot_virtio_blk::transport::{LegacyTransport, ModernTransport, Transport};
 
 use super::{Disk, KernelDma};
 
@@ -31,19 +31,18 @@ pub fn start(
     );
     let clock = TscClock::get();
     let interface = if windows.is_some() { "modern" } else { "legacy" };
-    let disk: Disk = if let Some(windows) = windows {
+    let transport: Box<dyn Transport + Send> = if let Some(windows) = windows {
         let common = map(function, windows.common)?;
         let notify = map(function, windows.notify.0)?;
         let device = map(function, windows.device)?;
-        let transport = ModernTransport::new(common, notify, windows.notify.1, device);
-        Box::new(VirtioBlk::new(transport, &mut KernelDma, clock).map_err(describe)?)
+        Box::new(ModernTransport::new(common, notify, windows.notify.1, device))
     } else {
         let (base, _) =
             function.bars[0].io().ok_or("no legacy I/O BAR and no modern capabilities")?;
         let ports = crate::console::device_ports().ok_or("no port I/O")?;
-        let transport = LegacyTransport::new(ports, base);
-        Box::new(VirtioBlk::new(transport, &mut KernelDma, clock).map_err(describe)?)
+        Box::new(LegacyTransport::new(ports, base))
     };
+    let disk: Disk = Box::new(VirtioBlk::new(transport, &mut KernelDma, clock).map_err(describe)?);
     crate::println!("ingot: virtio-blk {} interface={interface}", function.address);
     disks.push(disk);
     Ok(())

@@ -21,10 +21,19 @@ pub const MACHINE_PACKAGES: &[&str] = &[
     "fault-probe",
     "smp-demo",
     "disk-test",
+    "disk-bench",
+    "disk-fault",
 ];
 /// Program binaries turned into flat `.bin` files.
-pub const PROGRAMS: &[&str] =
-    &["hello", "divide-by-zero", "touch-unmapped", "smp-demo", "disk-test"];
+pub const PROGRAMS: &[&str] = &[
+    "hello",
+    "divide-by-zero",
+    "touch-unmapped",
+    "smp-demo",
+    "disk-test",
+    "disk-bench",
+    "disk-fault",
+];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.

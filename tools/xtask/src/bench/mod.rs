@@ -11,6 +11,7 @@
 mod boot;
 mod chart;
 mod cpio;
+mod disk;
 mod disk_images;
 mod measure;
 mod peer;
@@ -24,7 +25,8 @@ use std::path::PathBuf;
 type BenchFn = fn(&Options) -> Result<(), String>;
 
 /// Every benchmark `all` runs, in order, with its entry point.
-const BENCHES: &[(&str, BenchFn)] = &[("boot", boot_all), ("size", size::bench_size)];
+const BENCHES: &[(&str, BenchFn)] =
+    &[("boot", boot_all), ("size", size::bench_size), ("disk", disk::bench_disk)];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both
 /// firmwares beside their firmware-only floors.

@@ -25,6 +25,12 @@ pub fn pattern_byte(disk: u64, offset: u64) -> u8 {
     ((x >> 56) ^ (x >> 24)) as u8
 }
 
+/// The boot line for disk `number` on an image of [`IMAGE_BYTES`] with `sector_size`.
+fn disk_line(number: usize, driver: &str, sector_size: u64) -> String {
+    let sectors = IMAGE_BYTES / sector_size;
+    format!("^ingot: disk {number} {driver} sectors={sectors} sector_size={sector_size}$")
+}
+
 /// A fresh all-zero image for `scenario`'s disk `index`.
 fn fresh_image(scenario: &str, index: usize) -> PathBuf {
     let dir = output_dir().join("disks");
@@ -92,11 +98,10 @@ fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
     for image in images {
         contents.push(fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?);
     }
-    let mut sector_size = 512;
+    let mut sector_sizes = vec![512u64; images.len()];
     for found in wrote.captures_iter(log) {
         let number = |i: usize| found[i].parse::<u64>().map_err(|e| e.to_string());
         let (disk, lba, count, size) = (number(1)?, number(2)?, number(3)?, number(4)?);
-        sector_size = size;
         let image = contents
             .get(disk as usize)
             .ok_or_else(|| format!("disk {disk} reported but only {} images", images.len()))?;
@@ -115,12 +120,13 @@ fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
             ));
         }
         regions[disk as usize] += 1;
+        sector_sizes[disk as usize] = size;
     }
     for (disk, image) in contents.iter().enumerate() {
         if regions[disk] < 3 {
             return Err(format!("disk {disk}: {} regions reported, expected 3", regions[disk]));
         }
-        let last = &image[image.len() - sector_size as usize..];
+        let last = &image[image.len() - sector_sizes[disk] as usize..];
         if last.iter().any(|&b| b != 0) {
             return Err(format!("disk {disk}: the last sector was written by a refused request"));
         }
@@ -136,10 +142,25 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let virtio = |name: &str, device: &str, id: &str, interface: &str| {
         let pci = format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=01\.00 driver=virtio-blk$");
         let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}$");
-        let disk = r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$";
+        let disk = &disk_line(0, "virtio-blk", 512);
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
+    // 4 KiB logical sectors (virtio BLK_SIZE feature, NVMe LBA format): 2048 sectors.
+    let four_k = |name: &str, device: &str, driver: &str| {
+        let disk = disk_line(0, driver, 4096);
+        storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&disk])
+    };
     let mut scenarios = vec![
+        four_k(
+            "storage-virtio-blk-4k",
+            "virtio-blk-pci,drive=d0,logical_block_size=4096,physical_block_size=4096",
+            "virtio-blk",
+        ),
+        four_k(
+            "storage-nvme-4k",
+            "nvme,drive=d0,serial=ingot-4k,logical_block_size=4096,physical_block_size=4096",
+            "nvme",
+        ),
         virtio("storage-virtio-blk", "virtio-blk-pci,drive=d0", "1001", "modern"),
         virtio(
             "storage-virtio-blk-legacy",
@@ -166,8 +187,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             ],
             &[
                 r"^ingot: pci 0000:00:\d\d\.0 1b36:0010 class=01\.08 driver=nvme$",
-                r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+                &disk_line(0, "nvme", 512),
+                &disk_line(1, "nvme", 512),
             ],
         ),
         // An added AHCI controller with disks on ports 0 and 2 (q35's own AHCI at
@@ -181,32 +202,13 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             &[
                 r"^ingot: pci 0000:00:\d\d\.0 8086:2922 class=01\.06 driver=ahci$",
                 r"^ingot: pci 0000:00:1f\.2 8086:2922 class=01\.06 driver=ahci$",
-                r"^ingot: disk 0 ahci sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 ahci sectors=16384 sector_size=512$",
+                &disk_line(0, "ahci", 512),
+                &disk_line(1, "ahci", 512),
             ],
         ),
         // -M pc's PIIX3 IDE: master and slave on both channels, bus-master DMA.
-        storage_scenario(
-            artifacts,
-            "storage-ide-pc",
-            Machine::Pc,
-            4,
-            &[
-                "ide-hd,drive=d0,bus=ide.0,unit=0",
-                "ide-hd,drive=d1,bus=ide.0,unit=1",
-                "ide-hd,drive=d2,bus=ide.1,unit=0",
-                "ide-hd,drive=d3,bus=ide.1,unit=1",
-            ],
-            &[
-                r"^ingot: ide 0000:00:01\.1 channel=0 drive=0 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=0 drive=1 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=1 drive=0 mode=dma$",
-                r"^ingot: ide 0000:00:01\.1 channel=1 drive=1 mode=dma$",
-                r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$",
-                r"^ingot: disk 0 ide sectors=16384 sector_size=512$",
-                r"^ingot: disk 3 ide sectors=16384 sector_size=512$",
-            ],
-        ),
+        ide_scenario(artifacts, "storage-ide-pc", "dma"),
+        ide_scenario(artifacts, "storage-ide-pc-pio", "pio"),
         // Two controllers of different kinds at once: both disks, in PCI order.
         storage_scenario(
             artifacts,
@@ -217,8 +219,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             &[
                 r"^ingot: pci 0000:00:03\.0 1af4:1001 class=01\.00 driver=virtio-blk$",
                 r"^ingot: pci 0000:00:04\.0 1b36:0010 class=01\.08 driver=nvme$",
-                r"^ingot: disk 0 virtio-blk sectors=16384 sector_size=512$",
-                r"^ingot: disk 1 nvme sectors=16384 sector_size=512$",
+                &disk_line(0, "virtio-blk", 512),
+                &disk_line(1, "nvme", 512),
             ],
         ),
     ];
@@ -229,7 +231,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let bridge_lines = [
         r"^ingot: pci 0000:00:\d\d\.0 1b36:000c class=06\.04 driver=none$",
         r"^ingot: pci 0000:01:00\.0 1b36:0010 class=01\.08 driver=nvme$",
-        r"^ingot: disk 0 nvme sectors=16384 sector_size=512$",
+        &disk_line(0, "nvme", 512),
     ];
     let name = "storage-nvme-behind-bridge";
     scenarios.push(storage_scenario(
@@ -246,6 +248,82 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut ecam = storage_scenario(artifacts, name, Machine::Q35, 1, &behind_bridge, &ecam_lines);
     ecam.qemu = ecam.qemu.append("exit=qemu pci-ecam=0xb0000000");
     scenarios.push(ecam);
+    scenarios.extend(fault_scenarios(artifacts));
+    scenarios
+}
+
+/// -M pc's PIIX3 IDE with master and slave on both channels, in `mode` (`dma`, the
+/// default where the controller has a bus master, or `pio` through `ide=pio`).
+fn ide_scenario(artifacts: &Artifacts, name: &str, mode: &str) -> Scenario {
+    let drives = [(0, 0), (0, 1), (1, 0), (1, 1)];
+    let devices: Vec<String> = drives
+        .iter()
+        .enumerate()
+        .map(|(i, (bus, unit))| format!("ide-hd,drive=d{i},bus=ide.{bus},unit={unit}"))
+        .collect();
+    let mut lines: Vec<String> = drives
+        .iter()
+        .map(|(channel, drive)| {
+            format!(r"^ingot: ide 0000:00:01\.1 channel={channel} drive={drive} mode={mode}$")
+        })
+        .collect();
+    lines.push(r"^ingot: pci 0000:00:01\.1 8086:7010 class=01\.01 driver=ide$".into());
+    lines.extend((0..4).map(|n| disk_line(n, "ide", 512)));
+    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = storage_scenario(artifacts, name, Machine::Pc, 4, &devices, &lines);
+    s.qemu = s.qemu.append(format!("exit=qemu ide={mode}"));
+    s
+}
+
+/// blkdebug rule: every read touching 512-byte sector 2048 fails with EIO on the host.
+const BLKDEBUG_RULE: &str =
+    "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"2048\"\n";
+
+/// Device-error propagation, one per controller: QEMU's blkdebug fails reads of
+/// sector 2048, and `disk-fault` must get `DeviceError` for a read across it and
+/// still be able to read elsewhere.
+fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let controllers: [(&str, Machine, &[&str], &str); 6] = [
+        ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"], ""),
+        ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"], ""),
+        ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"], ""),
+        ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"], ""),
+        ("ide", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"], ""),
+        ("ide-pio", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0"], " ide=pio"),
+    ];
+    let mut scenarios = Vec::new();
+    for (controller, machine, devices, options) in controllers {
+        let name = format!("storage-fault-{controller}");
+        let image = fresh_image(&name, 0);
+        let rule = image.with_extension("blkdebug");
+        if let Err(error) = fs::write(&rule, BLKDEBUG_RULE) {
+            eprintln!("cannot write {}: {error}", rule.display());
+        }
+        let mut qemu = QemuConfig::new(machine)
+            .kernel(&artifacts.kernel)
+            .initrd(artifacts.program("disk-fault"))
+            .append(format!("exit=qemu{options}"))
+            .extra_args([
+                "-drive".to_string(),
+                format!(
+                    "file=blkdebug:{}:{},format=raw,if=none,id=d0",
+                    rule.display(),
+                    image.display()
+                ),
+            ]);
+        for device in devices {
+            qemu = qemu.extra_args(["-device", device]);
+        }
+        let expect = [
+            BANNER,
+            &ready("multiboot"),
+            r"^disk-fault: read lba=2044 count=8 across the failing sector: error=DeviceError$",
+            r"^disk-fault: disk usable after the error=true$",
+            r"^ingot: program exited status=0$",
+        ];
+        scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
+    }
     scenarios
 }
 

@@ -55,6 +55,10 @@ mod reg {
     pub const SIG_ATA: u32 = 0x0000_0101;
 }
 
+/// PxTFD status bits.
+const TFD_BSY: u32 = 0x80;
+const TFD_DRQ: u32 = 0x08;
+
 /// Layout of a port's DMA buffer: command list, received FIS, command table, data.
 const COMMAND_LIST: usize = 0;
 const RECEIVED_FIS: usize = 0x400;
@@ -112,13 +116,13 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         let memory = dma.allocate(DATA + CHUNK_BYTES).map_err(|_| InitError::NoMemory)?;
         let index = hba.ports.len();
         hba.ports.push(Port { number, memory, failed: false });
-        if hba.restart(index).is_err() {
+        if hba.restart(index) != Ok(true) {
+            // No device, or one that stays busy: the port is left stopped.
             hba.ports[index].failed = true;
             continue;
         }
         let base = hba.port_base(index);
-        let present = hba.registers.read_u32(base + reg::SSTS) & 0xF == 3;
-        if !present || hba.registers.read_u32(base + reg::SIG) != reg::SIG_ATA {
+        if hba.registers.read_u32(base + reg::SIG) != reg::SIG_ATA {
             continue;
         }
         if hba.command(index, command::IDENTIFY, 0, 0, 512, false).is_err() {
@@ -142,8 +146,10 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         reg::PORTS + reg::PORT_STRIDE * self.ports[index].number
     }
 
-    /// Stops the port, points it at its structures, clears errors and starts it.
-    fn restart(&mut self, index: usize) -> Result<(), BlockError> {
+    /// Stops the port, points it at its structures, clears errors, enables FIS
+    /// receive and, if a device is attached and idle (SStatus.DET = 3, PxTFD without
+    /// BSY and DRQ), starts command processing. Returns whether the port runs.
+    fn restart(&mut self, index: usize) -> Result<bool, BlockError> {
         let base = self.port_base(index);
         let r = &self.registers;
         let cmd = r.read_u32(base + reg::CMD);
@@ -163,8 +169,16 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         r.write_u32(base + reg::IE, 0);
         let cmd = r.read_u32(base + reg::CMD);
         r.write_u32(base + reg::CMD, cmd | reg::CMD_FRE);
+        if r.read_u32(base + reg::SSTS) & 0xF != 3 {
+            return Ok(false);
+        }
+        // The device must be idle before command processing starts (AHCI §10.3.1).
+        let deadline = Deadline::after_ms(&self.clock, PORT_TIMEOUT_MS);
+        deadline.wait(&self.clock, || {
+            (r.read_u32(base + reg::TFD) & (TFD_BSY | TFD_DRQ) == 0).then_some(())
+        })?;
         r.write_u32(base + reg::CMD, cmd | reg::CMD_FRE | reg::CMD_ST);
-        Ok(())
+        Ok(true)
     }
 
     /// Runs one ATA command in slot 0 over `bytes` of the port's data buffer.

@@ -394,7 +394,11 @@ impl<P: PortIoWide, B: DmaBuffer, C: Clock> BlockDevice for IdeDisk<P, B, C> {
             return Err(BlockError::Unsupported);
         }
         // PIO writes send from a mutable chunk; copy through a small staging buffer.
-        let mut staging = alloc::vec![0u8; buffer.len().min(CHUNK_BYTES)];
+        let mut staging = Vec::new();
+        staging
+            .try_reserve_exact(buffer.len().min(CHUNK_BYTES))
+            .map_err(|_| BlockError::NoMemory)?;
+        staging.resize(buffer.len().min(CHUNK_BYTES), 0u8);
         let per = staging.len() / 512;
         for (index, chunk) in buffer.chunks(staging.len()).enumerate() {
             let part = &mut staging[..chunk.len()];

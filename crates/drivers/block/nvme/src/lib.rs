@@ -206,8 +206,11 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         controller.identify(0, nsid)?;
         let sectors = controller.identify.read_u64(0);
         let format = usize::from(controller.identify.read_u8(26) & 0xF);
-        let lbads = (controller.identify.read_u32(128 + 4 * format) >> 16) & 0xFF;
-        if sectors == 0 || !(9..=12).contains(&lbads) {
+        let lba_format = controller.identify.read_u32(128 + 4 * format);
+        let lbads = (lba_format >> 16) & 0xFF;
+        let metadata_bytes = lba_format & 0xFFFF;
+        // Formats with metadata interleave it with the data: not a plain disk.
+        if sectors == 0 || !(9..=12).contains(&lbads) || metadata_bytes != 0 {
             continue;
         }
         let mut identity = DiskIdentity::new(sectors, 1 << lbads);

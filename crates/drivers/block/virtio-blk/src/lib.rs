@@ -14,6 +14,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod pci;
 pub mod queue;
 pub mod transport;

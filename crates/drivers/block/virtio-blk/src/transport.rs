@@ -183,3 +183,35 @@ impl<M: Mmio> Transport for ModernTransport<M> {
         self.device.read_u32(usize::from(offset))
     }
 }
+
+/// A boxed transport, so one driver instance type serves both interfaces (the
+/// kernel picks the interface at run time; this keeps one copy of the driver code).
+impl<T: Transport + ?Sized> Transport for alloc::boxed::Box<T> {
+    fn is_modern(&self) -> bool {
+        (**self).is_modern()
+    }
+    fn status(&mut self) -> u8 {
+        (**self).status()
+    }
+    fn set_status(&mut self, value: u8) {
+        (**self).set_status(value)
+    }
+    fn device_features(&mut self) -> u64 {
+        (**self).device_features()
+    }
+    fn set_driver_features(&mut self, features: u64) {
+        (**self).set_driver_features(features)
+    }
+    fn queue_max_size(&mut self, queue: u16) -> u16 {
+        (**self).queue_max_size(queue)
+    }
+    fn setup_queue(&mut self, queue: u16, size: u16, ring: u64, used_offset: u64) {
+        (**self).setup_queue(queue, size, ring, used_offset)
+    }
+    fn notify(&mut self, queue: u16) {
+        (**self).notify(queue)
+    }
+    fn config_u32(&mut self, offset: u16) -> u32 {
+        (**self).config_u32(offset)
+    }
+}
