@@ -105,3 +105,13 @@ pub fn delay_us(us: u64) {
         core::hint::spin_loop();
     }
 }
+
+/// The kernel's clock for drivers' timeouts (`ingot_hal::Clock` over [`now_ns`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KernelClock;
+
+impl ingot_hal::Clock for KernelClock {
+    fn now_ns(&self) -> u64 {
+        now_ns()
+    }
+}

@@ -15,7 +15,6 @@
 
 pub mod address_space;
 pub mod apic;
-pub mod clock;
 pub mod cores;
 pub mod cpu_tables;
 pub mod dma;

@@ -4,8 +4,8 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::time::KernelClock;
 use ingot_pci::{PciConfig, PciFunction, command};
-use ingot_platform::clock::TscClock;
 use ingot_platform::mmio::MmioRegion;
 
 use super::{Disk, KernelDma};
@@ -28,7 +28,7 @@ pub fn start(
     })
     .ok_or("no kernel memory")?
     .map_err(|_| "cannot map BAR5")?;
-    let ports = ingot_ahci::start(registers, &mut KernelDma, TscClock::get()).map_err(describe)?;
+    let ports = ingot_ahci::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
     for port in ports {
         disks.push(Box::new(port));
     }

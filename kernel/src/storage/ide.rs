@@ -5,9 +5,9 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::time::KernelClock;
 use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
 use ingot_pci::{PciConfig, PciFunction, command};
-use ingot_platform::clock::TscClock;
 
 use super::{Disk, KernelDma};
 
@@ -43,7 +43,7 @@ pub fn start(
     function.enable(config, command::IO_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
     let ports = crate::console::device_ports().ok_or("no port I/O")?;
     let channels = channels(function);
-    let found = ingot_ide::start(ports, &channels, &mut KernelDma, TscClock::get())
+    let found = ingot_ide::start(ports, &channels, &mut KernelDma, KernelClock)
         .map_err(|_| "out of DMA memory")?;
     for disk in found {
         let (channel, drive) = disk.position();

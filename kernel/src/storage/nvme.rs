@@ -4,8 +4,8 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::time::KernelClock;
 use ingot_pci::{PciConfig, PciFunction, command};
-use ingot_platform::clock::TscClock;
 use ingot_platform::mmio::MmioRegion;
 
 use super::{Disk, KernelDma};
@@ -28,8 +28,7 @@ pub fn start(
     })
     .ok_or("no kernel memory")?
     .map_err(|_| "cannot map BAR0")?;
-    let namespaces =
-        ingot_nvme::start(registers, &mut KernelDma, TscClock::get()).map_err(describe)?;
+    let namespaces = ingot_nvme::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
     for namespace in namespaces {
         disks.push(Box::new(namespace));
     }

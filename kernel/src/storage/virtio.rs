@@ -4,8 +4,8 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::time::KernelClock;
 use ingot_pci::{PciConfig, PciFunction, capability_ids, command};
-use ingot_platform::clock::TscClock;
 use ingot_platform::mmio::MmioRegion;
 use ingot_virtio_blk::VirtioBlk;
 use ingot_virtio_blk::pci::{Window, modern_windows};
@@ -29,7 +29,7 @@ pub fn start(
         |offset| config.read_u32(function.address, offset),
         function.capabilities_with(capability_ids::VENDOR).map(|c| c.offset),
     );
-    let clock = TscClock::get();
+    let clock = KernelClock;
     let interface = if windows.is_some() { "modern" } else { "legacy" };
     let transport: Box<dyn Transport + Send> = if let Some(windows) = windows {
         let common = map(function, windows.common)?;
