@@ -1,9 +1,11 @@
 //! Stage 2: find the kernel on disk, gather the machine's facts, enter long mode.
 //!
 //! 1. GPT (LBA 1): walk the entries for Ingot's BMFS partition type GUID.
-//! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin` and `cmdline` up in
-//!    the 64-entry directory at byte 4096, read them (the kernel to 0x20000, at most
-//!    448 KiB; the command line to 0x5200, at most 1023 bytes).
+//! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin`, `cmdline` and
+//!    `init.app` up in the 64-entry directory at byte 4096, read them (the kernel to
+//!    0x20000, at most 320 KiB; the command line to 0x5200, at most 1023 bytes; the
+//!    program, if present and at most 128 KiB, to 0x70000, where it stays and is
+//!    passed as the PVH boot module the kernel runs).
 //! 3. E820 into 24-byte records at 0x6000 (the PVH memory-map layout).
 //! 4. VBE: a 32-bpp linear-framebuffer mode, described at 0x5100 (see
 //!    `ingot_bootinfo::framebuffer`); none found means serial only.
@@ -80,7 +82,7 @@ gpt_found:
     jc stage2_no_kernel
     cmp ecx, 0
     je stage2_no_kernel
-    cmp ecx, 0x70000
+    cmp ecx, 0x50000
     ja stage2_kernel_too_large
     mov dword ptr [kernel_size], ecx
     mov dx, 0x2000
@@ -109,6 +111,25 @@ stage2_cmdline_fits:
     mov byte ptr [0x5200 + di], 0
     mov dword ptr [0x5000 + 24], 0x5200
 stage2_no_cmdline:
+
+    mov si, offset name_init
+    call find_file
+    jc stage2_no_init
+    cmp ecx, 0
+    je stage2_no_init
+    cmp ecx, 0x20000
+    ja stage2_init_too_large
+    mov dword ptr [0x5040], 0x70000
+    mov dword ptr [0x5048], ecx
+    mov dword ptr [0x5000 + 12], 1
+    mov dword ptr [0x5000 + 16], 0x5040
+    mov dx, 0x7000
+    call load_file
+    jmp stage2_no_init
+stage2_init_too_large:
+    mov si, offset msg_init_too_large
+    call print
+stage2_no_init:
 
     # 3. E820.
     mov di, 0x6000
@@ -322,6 +343,10 @@ name_kernel:
     .asciz "kernel.bin"
 name_cmdline:
     .asciz "cmdline"
+name_init:
+    .asciz "init.app"
+msg_init_too_large:
+    .asciz "ingot-bios: init.app is larger than 128 KiB; starting without it\r\n"
 msg_stage2:
     .asciz "ingot-bios: loading kernel.bin\r\n"
 msg_no_gpt:
@@ -333,7 +358,7 @@ msg_no_tag:
 msg_no_kernel:
     .asciz "ingot-bios: kernel.bin not found on the BMFS partition\r\n"
 msg_kernel_too_large:
-    .asciz "ingot-bios: kernel.bin is larger than 448 KiB\r\n"
+    .asciz "ingot-bios: kernel.bin is larger than 320 KiB\r\n"
 msg_bad_kernel:
     .asciz "ingot-bios: kernel.bin has no Ingot header with a loader entry\r\n"
 msg_no_e820:

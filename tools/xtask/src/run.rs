@@ -59,6 +59,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let path = crate::build::output_dir().join("run.img");
         let options = crate::image::ImageOptions {
             cmdline: append.take().unwrap_or_default(),
+            init: program.take(),
             ..crate::image::ImageOptions::for_tests()
         };
         crate::image::write_image(&artifacts, &options, &path)?;
