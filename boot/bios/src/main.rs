@@ -22,6 +22,7 @@
 
 mod boot_sector;
 mod stage2;
+mod vbe;
 
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
