@@ -228,9 +228,10 @@ fn report(
             let runs: Vec<String> = counts.iter().map(|&c| thousands(c)).collect();
             let above = r.above_floor(g.key);
             let ratio = if g.key == "floor" {
-                "—".to_string()
+                "— | —".to_string()
             } else {
-                format!("{:.2e}", r.above_floor("ingot") / above)
+                let ingot = r.above_floor("ingot");
+                format!("{:.3e} | {:.0}×", ingot / above, above / ingot)
             };
             let above_text =
                 if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
