@@ -9,8 +9,9 @@
 //!   carries it as one xz stream; we find the xz magic and run `xz -dc --single-stream`
 //!   from there. The result is an ELF with a PVH note (`CONFIG_PVH=y`), so `-kernel
 //!   vmlinux` boots through PVH like Ingot's `kernel-pvh.elf`;
-//! - `initramfs.cpio`: busybox, `/init` ([`INIT`]), the virtio NIC/disk modules and their
-//!   dependencies, and `/www/index.html`, written by [`super::cpio`].
+//! - `initramfs.cpio`: busybox, `/init` ([`INIT`]), the NIC and disk-controller modules
+//!   and their dependencies, the static programs of [`super::peer_programs`] in `/bin`,
+//!   and `/www/index.html`, written by [`super::cpio`].
 //!
 //! Downloads and extractions are cached: a rerun only rewrites the initramfs.
 
@@ -27,8 +28,10 @@ pub const READY: &str = "ingot-peer: ready";
 /// QEMU through isa-debug-exit). `nokaslr` keeps instruction counts repeatable;
 /// `panic=-1` turns a panic (e.g. out of memory) into a reset, which `-no-reboot` ends.
 pub const BOOT_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=boot";
-/// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
-const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
+/// Modules the initramfs carries (with their dependencies), loaded in every mode but
+/// `boot`: virtio NIC and disk, and the NVMe, AHCI and PIIX IDE disk controllers.
+const MODULES: &[&str] =
+    &["virtio_pci", "virtio_net", "virtio_blk", "nvme", "ahci", "ata_piix", "sd_mod"];
 /// Busybox applets linked into `/bin` before anything else runs.
 const APPLETS: &[&str] =
     &["sh", "mount", "insmod", "ip", "httpd", "dd", "cat", "sleep", "mkdir", "printf"];
@@ -57,6 +60,23 @@ if [ "$peer" = dd ]; then
     # Debian's busybox dd prints no rate, so `time` reports the elapsed time.
     time dd if=/dev/zero of=/dev/null bs=1048576 count="${peerddmb:-64}" 2>&1
     [ -b /dev/vda ] && time dd if=/dev/vda of=/dev/null bs=1048576 2>&1
+    exit_qemu
+fi
+if [ "$peer" = disk ]; then
+    # `bench disk`: the first disk that appears (devtmpfs adds it once probed), then
+    # tools/bench-peer/disk_bench.c on it.
+    disk=
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        for d in vda nvme0n1 sda; do [ -b "/dev/$d" ] && disk=/dev/$d && break 2; done
+        sleep 1
+    done
+    if [ -n "$disk" ]; then
+        echo "ingot-peer: disk $disk"
+        disk-bench "$disk"
+        echo "ingot-peer: disk-bench exit $?"
+    else
+        echo "ingot-peer: no disk"
+    fi
     exit_qemu
 fi
 # Serve until the console sends "q".
@@ -270,6 +290,9 @@ fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> R
     }
     for name in &order {
         cpio.file(&format!("lib/modules/{name}.ko"), 0o644, &read(&modules[name])?);
+    }
+    for (name, binary) in super::peer_programs::build()? {
+        cpio.file(&format!("bin/{name}"), 0o755, &read(&binary)?);
     }
     cpio.file("init", 0o755, INIT.replace("@MODULES@", &order.join(" ")).as_bytes());
     cpio.file("www/index.html", 0o644, b"<html><body>ingot-peer: busybox httpd</body></html>\n");
