@@ -5,7 +5,7 @@
 //!
 //! Both guests get identical QEMU flags per controller (machine, `-m`, the `-drive …
 //! cache=none,aio=threads` and `-device` lines); only `-kernel`, `-initrd` and `-append`
-//! differ. Every run gets a fresh, zero-filled 64 MiB raw image. [`ROUNDS`] rounds, each
+//! differ. Every run gets a fresh, zero-filled 64 MiB raw image. `--runs` rounds (default 5), each
 //! running every controller with Ingot and then Linux, so host load hits both alike.
 //!
 //! Timing is like for like: both programs print the same `disk-bench: <phase>
@@ -29,8 +29,6 @@ use crate::qemu::{Machine, QemuConfig};
 const IMAGE_BYTES: u64 = 64 << 20;
 /// Guest RAM for both guests (the Linux peer needs about 86 MiB to boot).
 const MEMORY: &str = "256M";
-/// Interleaved rounds (each: every controller, Ingot then Linux).
-pub const ROUNDS: usize = 3;
 const INGOT_TIMEOUT: Duration = Duration::from_secs(120);
 const LINUX_TIMEOUT: Duration = Duration::from_secs(240);
 /// The peer's command line in disk mode (see [`peer::BOOT_APPEND`] for the other words).
@@ -179,15 +177,15 @@ fn run_one(config: &QemuConfig, timeout: Duration) -> Result<[Phase; 3], String>
     })
 }
 
-/// Runs [`ROUNDS`] interleaved rounds and writes the report.
-pub fn bench_disk(_options: &super::Options) -> Result<(), String> {
+/// Runs `options.runs` interleaved rounds and writes the report.
+pub fn bench_disk(options: &super::Options) -> Result<(), String> {
     let artifacts = build_all()?;
     let peer = peer::prepare()?;
     let disks: PathBuf = output_dir().join("disks");
     fs::create_dir_all(&disks).map_err(|e| format!("{}: {e}", disks.display()))?;
     let started = unix_now();
     let mut runs = Vec::new();
-    for round in 0..ROUNDS {
+    for round in 0..options.runs {
         for (controller, machine, devices) in CONTROLLERS {
             let image = disks.join(format!("bench-{controller}.img"));
             let configs = configs(machine, devices, &image, &artifacts, &peer);
@@ -200,9 +198,10 @@ pub fn bench_disk(_options: &super::Options) -> Result<(), String> {
                     .map_err(|e| format!("{guest} on {controller}: {e}"))?;
                 let [write, read, iops] = rates(&phases);
                 println!(
-                    "round {}/{ROUNDS} {controller:>10} {guest:>5}: write {write:.1} MB/s, \
+                    "round {}/{} {controller:>10} {guest:>5}: write {write:.1} MB/s, \
                      read {read:.1} MB/s, 4 KiB random read {iops:.0} IOPS (load {load:.2})",
                     round + 1,
+                    options.runs,
                 );
                 runs.push(Run { round, controller, guest, phases, load1: load, config });
             }

@@ -5,9 +5,11 @@
 use std::fmt::Write as _;
 
 use super::chart::{self, Bar};
-use super::disk::{CONTROLLERS, LINUX_APPEND, Phase, ROUNDS, rates};
+use super::disk::{CONTROLLERS, LINUX_APPEND, Phase, rates};
 use super::peer::Peer;
-use super::stats::{json_args, json_num, json_str, max, median, min, ratios, utc_string};
+use super::stats::{
+    json_args, json_num, json_str, max, median, min, ratios, thousands, utc_string,
+};
 use super::{write_output, write_report_section};
 use crate::qemu::QemuConfig;
 
@@ -36,6 +38,11 @@ fn series(runs: &[Run], controller: &str, guest: &str, metric: usize) -> Vec<f64
     chosen.iter().map(|r| rates(&r.phases)[metric]).collect()
 }
 
+/// Chart labels: whole numbers with thousands separators (MB/s and IOPS need no more).
+fn whole(value: f64) -> String {
+    thousands(value.round().max(0.0) as u64)
+}
+
 /// Writes `disk.json`, the report section and the charts.
 pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(), String> {
     let json = write_output("disk.json", to_json(runs, started, finished, peer).as_bytes())?;
@@ -56,14 +63,14 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         "disk-throughput.png",
         "Sequential 1 MiB requests, median MB/s (Linux: O_DIRECT)",
         "MB/s",
-        chart::short,
+        whole,
         &throughput,
     )?;
     chart::bars(
         "disk-iops.png",
         "4 KiB random reads, median IOPS (Linux: O_DIRECT)",
         "IOPS",
-        chart::count,
+        whole,
         &iops,
     )?;
     write_report_section("disk", &markdown(runs, started, peer))?;
@@ -71,13 +78,19 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
     Ok(())
 }
 
+/// How many rounds `runs` spans.
+fn rounds(runs: &[Run]) -> usize {
+    runs.iter().map(|r| r.round + 1).max().unwrap_or(0)
+}
+
 fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
+    let rounds = rounds(runs);
     let loads: Vec<f64> = runs.iter().map(|r| r.load1).filter(|l| l.is_finite()).collect();
     let mut md = String::new();
     let _ = writeln!(
         md,
         "## Disk: sequential MB/s and random IOPS per controller, beside Linux with O_DIRECT\n\n\
-         `cargo xtask bench disk`, {}, {ROUNDS} interleaved rounds (each: every controller, \
+         `cargo xtask bench disk`, {}, {rounds} interleaved rounds (each: every controller, \
          Ingot then Linux, fresh 64 MiB image per run); host load average {:.2}–{:.2}. \
          Linux peer: Debian `linux-image-{}` (PVH `vmlinux`), `{LINUX_APPEND}`. \
          Ratios are Ingot ÷ Linux (above 1: Ingot faster): the median of the per-round \
@@ -118,10 +131,11 @@ fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
 fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
     let mut json = format!(
         "{{\n  \"benchmark\": \"disk\",\n  \"started_unix\": {},\n  \"finished_unix\": {},\n  \
-         \"rounds\": {ROUNDS},\n  \"linux_peer\": {{\"release\": {}, \"append\": {}, \"io\": \"O_DIRECT\"}},\n  \
+         \"rounds\": {},\n  \"linux_peer\": {{\"release\": {}, \"append\": {}, \"io\": \"O_DIRECT\"}},\n  \
          \"timing\": \"host: arrival of the start and done serial lines of each phase\",\n  \"summary\": [\n",
         json_num(started),
         json_num(finished),
+        rounds(runs),
         json_str(&peer.release),
         json_str(LINUX_APPEND)
     );
