@@ -299,16 +299,17 @@ fn report(
 ) -> String {
     let loads: Vec<f64> =
         samples.iter().flat_map(|g| g.iter().flatten().map(|s| s.load1)).collect();
-    let when =
-        samples.iter().flat_map(|g| g.iter().flatten().map(|s| s.unix_time)).fold(0.0, f64::max);
+    let times: Vec<f64> =
+        samples.iter().flat_map(|g| g.iter().flatten().map(|s| s.unix_time)).collect();
     let mut md = String::from("## SMP work queue (`cargo xtask bench smp`)\n\n");
     let _ = writeln!(
         md,
-        "{rounds} interleaved rounds, medians over rounds; run at {} with host load {:.2}–{:.2}. \
+        "{rounds} interleaved rounds, medians over rounds; runs started {} to {}, host load {:.2}–{:.2}. \
          Latency is submit-to-start in TSC cycles (median / p99 of 2000 samples, the submitter \
          spinning; on 1 core it runs the task itself); throughput in tasks/s. Ratios above 1 \
          mean Ingot is better.\n",
-        utc_string(when),
+        utc_string(super::stats::min(&times)),
+        utc_string(super::stats::max(&times)),
         super::stats::min(&loads),
         super::stats::max(&loads)
     );
