@@ -6,10 +6,11 @@
  *
  * The pool mirrors Ingot's work queue: N CPUs give N-1 worker threads (pinned to
  * CPUs 1..N-1) plus the main thread (pinned to CPU 0, Ingot's bootstrap core), which
- * submits and helps. One bounded FIFO (4096 tasks, Ingot's largest queue) under a
- * mutex; idle workers sleep on a condition variable and a submit signals one when any
- * sleeps (Ingot: hlt, and an IPI to one sleeping core). Groups count pending tasks;
- * waiting for a group runs queued tasks meanwhile, as Ingot's Group::wait does.
+ * submits and helps. One bounded FIFO under a mutex (1024 tasks: Ingot's queue at
+ * -m 256M holds about 1080, 1/1024 of its heap); idle workers sleep on a condition
+ * variable and a submit signals one when any sleeps (Ingot: hlt, and an IPI to one
+ * sleeping core). Groups count pending tasks; waiting for a group runs queued tasks
+ * meanwhile, as Ingot's Group::wait does.
  *
  * Measurements and printed lines are those of apps/smp-bench/src/main.rs: latency in
  * TSC cycles (rdtsc before submitting, rdtsc at the task's start, 50 us apart, the
@@ -26,7 +27,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
-#define CAPACITY 4096
+#define CAPACITY 1024
 #define LATENCY_SAMPLES 2000
 #define GAP_NS 50000
 #define EMPTY_TASKS 20000

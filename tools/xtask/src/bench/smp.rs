@@ -205,6 +205,15 @@ pub fn bench_smp(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// Tasks per second for labels: 944107 → "944k", 2368000 → "2.37M".
+fn rate(value: f64) -> String {
+    match value {
+        v if v >= 1e6 => format!("{:.2}M", v / 1e6),
+        v if v >= 1e3 => format!("{:.0}k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
 fn result_json(r: &RunResult) -> String {
     format!(
         "{{\"latency_median_cycles\": {}, \"latency_p99_cycles\": {}, \"empty_tasks_per_s\": {}, \"busy_10us_tasks_per_s\": {}}}",
@@ -285,7 +294,7 @@ fn draw(summary: &[(u32, RunResult, RunResult)]) -> Result<(), String> {
     chart::line_panels(
         "smp.png",
         "Work-queue throughput vs cores (QEMU TCG, q35; median of rounds)",
-        chart::short,
+        rate,
         &[panel("empty tasks", |r| r.empty_per_s), panel("10 µs tasks", |r| r.busy_per_s)],
     )
 }
@@ -326,11 +335,11 @@ fn report(
             i.latency_p99,
             l.latency_p99,
             r[1],
-            chart::short(i.empty_per_s),
-            chart::short(l.empty_per_s),
+            rate(i.empty_per_s),
+            rate(l.empty_per_s),
             r[2],
-            chart::short(i.busy_per_s),
-            chart::short(l.busy_per_s),
+            rate(i.busy_per_s),
+            rate(l.busy_per_s),
             r[3]
         );
     }
@@ -345,7 +354,7 @@ fn report(
 
 #[cfg(test)]
 mod tests {
-    use super::{RunResult, parse_line, ratios};
+    use super::{RunResult, parse_line, rate, ratios};
 
     #[test]
     fn lines_fold_into_a_result() {
@@ -367,6 +376,10 @@ mod tests {
         assert_eq!(r.busy_per_s, 50_000.0);
         let linux = RunResult { latency_median: 77088.0, busy_per_s: 25_000.0, ..r };
         assert_eq!(ratios(&r, &linux), [2.0, 1.0, 1.0, 2.0]);
+        assert_eq!(
+            (rate(944_107.0), rate(2_368_000.0), rate(12.4)),
+            ("944k".into(), "2.37M".into(), "12".into())
+        );
     }
 
     #[test]
