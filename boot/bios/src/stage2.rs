@@ -1,9 +1,11 @@
 //! Stage 2: find the kernel on disk, gather the machine's facts, enter long mode.
 //!
 //! 1. GPT (LBA 1): walk the entries for Ingot's BMFS partition type GUID.
-//! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin` and `cmdline` up in
-//!    the 64-entry directory at byte 4096, read them (the kernel to 0x20000, at most
-//!    448 KiB; the command line to 0x5200, at most 1023 bytes).
+//! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin`, `cmdline` and
+//!    `init.app` up in the 64-entry directory at byte 4096, read them (the kernel to
+//!    0x20000, at most 320 KiB; the command line to 0x5200, at most 1023 bytes; the
+//!    program, if present and at most 128 KiB, to 0x70000, where it stays and is
+//!    passed as the PVH boot module the kernel runs).
 //! 3. E820 into 24-byte records at 0x6000 (the PVH memory-map layout).
 //! 4. VBE: a 32-bpp linear-framebuffer mode, described at 0x5100 (see
 //!    `ingot_bootinfo::framebuffer`); none found means serial only.
@@ -80,7 +82,7 @@ gpt_found:
     jc stage2_no_kernel
     cmp ecx, 0
     je stage2_no_kernel
-    cmp ecx, 0x70000
+    cmp ecx, 0x50000
     ja stage2_kernel_too_large
     mov dword ptr [kernel_size], ecx
     mov dx, 0x2000
@@ -109,6 +111,25 @@ stage2_cmdline_fits:
     mov byte ptr [0x5200 + di], 0
     mov dword ptr [0x5000 + 24], 0x5200
 stage2_no_cmdline:
+
+    mov si, offset name_init
+    call find_file
+    jc stage2_no_init
+    cmp ecx, 0
+    je stage2_no_init
+    cmp ecx, 0x20000
+    ja stage2_init_too_large
+    mov dword ptr [0x5040], 0x70000
+    mov dword ptr [0x5048], ecx
+    mov dword ptr [0x5000 + 12], 1
+    mov dword ptr [0x5000 + 16], 0x5040
+    mov dx, 0x7000
+    call load_file
+    jmp stage2_no_init
+stage2_init_too_large:
+    mov si, offset msg_init_too_large
+    call print
+stage2_no_init:
 
     # 3. E820.
     mov di, 0x6000
@@ -322,6 +343,10 @@ name_kernel:
     .asciz "kernel.bin"
 name_cmdline:
     .asciz "cmdline"
+name_init:
+    .asciz "init.app"
+msg_init_too_large:
+    .asciz "ingot-bios: init.app is larger than 128 KiB; starting without it\r\n"
 msg_stage2:
     .asciz "ingot-bios: loading kernel.bin\r\n"
 msg_no_gpt:
@@ -333,100 +358,10 @@ msg_no_tag:
 msg_no_kernel:
     .asciz "ingot-bios: kernel.bin not found on the BMFS partition\r\n"
 msg_kernel_too_large:
-    .asciz "ingot-bios: kernel.bin is larger than 448 KiB\r\n"
+    .asciz "ingot-bios: kernel.bin is larger than 320 KiB\r\n"
 msg_bad_kernel:
     .asciz "ingot-bios: kernel.bin has no Ingot header with a loader entry\r\n"
 msg_no_e820:
     .asciz "ingot-bios: the BIOS gave no E820 memory map\r\n"
-"#
-);
-
-core::arch::global_asm!(
-    r#"
-.section .boot.stage2, "awx"
-.code16
-# vbe_setup: looks for a 1024x768 direct-colour 32-bpp mode with a linear framebuffer
-# (VBE 2.0+: INT 10h 4F00h controller info at 0xC000, 4F01h mode info at 0xC200), sets
-# it and writes the framebuffer record at 0x5100. No VBE, or no such mode: returns with
-# framebuffer_info = 0 and the machine stays on serial.
-vbe_setup:
-    mov dword ptr [0xC000], 0x32454256
-    mov ax, 0x4F00
-    mov di, 0xC000
-    int 0x10
-    cmp ax, 0x004F
-    jne vbe_none
-    cmp dword ptr [0xC000], 0x41534556
-    jne vbe_none
-    mov ax, word ptr [0xC000 + 14]
-    mov word ptr [vbe_list_offset], ax
-    mov ax, word ptr [0xC000 + 16]
-    mov word ptr [vbe_list_segment], ax
-vbe_next_mode:
-    push ds
-    mov si, word ptr [vbe_list_offset]
-    mov ax, word ptr [vbe_list_segment]
-    mov ds, ax
-    mov cx, word ptr [si]
-    pop ds
-    cmp cx, 0xFFFF
-    je vbe_none
-    add word ptr [vbe_list_offset], 2
-    mov word ptr [vbe_mode], cx
-    mov ax, 0x4F01
-    mov di, 0xC200
-    int 0x10
-    cmp ax, 0x004F
-    jne vbe_next_mode
-    mov al, byte ptr [0xC200]
-    and al, 0x99
-    cmp al, 0x99
-    jne vbe_next_mode
-    cmp byte ptr [0xC200 + 25], 32
-    jne vbe_next_mode
-    cmp byte ptr [0xC200 + 27], 6
-    jne vbe_next_mode
-    cmp word ptr [0xC200 + 18], 1024
-    jne vbe_next_mode
-    cmp word ptr [0xC200 + 20], 768
-    jne vbe_next_mode
-
-    # Linear framebuffer (bit 14), no clearing by the BIOS (bit 15): the kernel's
-    # console clears the screen natively, far faster than the video BIOS under TCG.
-    mov bx, word ptr [vbe_mode]
-    or bx, 0xC000
-    mov ax, 0x4F02
-    int 0x10
-    cmp ax, 0x004F
-    jne vbe_none
-    mov dword ptr [0x5100], 0x31424649
-    mov dword ptr [0x5100 + 4], 40
-    mov eax, dword ptr [0xC200 + 40]
-    mov dword ptr [0x5100 + 8], eax
-    mov dword ptr [0x5100 + 12], 0
-    movzx eax, word ptr [0xC200 + 18]
-    mov dword ptr [0x5100 + 16], eax
-    movzx eax, word ptr [0xC200 + 20]
-    mov dword ptr [0x5100 + 20], eax
-    movzx eax, word ptr [0xC200 + 16]
-    mov dword ptr [0x5100 + 24], eax
-    mov dword ptr [0x5100 + 28], 32
-    mov al, byte ptr [0xC200 + 32]
-    mov byte ptr [0x5100 + 32], al
-    mov al, byte ptr [0xC200 + 34]
-    mov byte ptr [0x5100 + 33], al
-    mov al, byte ptr [0xC200 + 36]
-    mov byte ptr [0x5100 + 34], al
-    mov dword ptr [framebuffer_info], 0x5100
-vbe_none:
-    ret
-
-    .balign 2
-vbe_list_offset:
-    .word 0
-vbe_list_segment:
-    .word 0
-vbe_mode:
-    .word 0
 "#
 );

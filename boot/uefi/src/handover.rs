@@ -1,6 +1,7 @@
 //! Loading the kernel, collecting what it needs and handing the machine over.
 //!
 //! Hand-over page (4 pages below 4 GiB, `LOADER_DATA`): PVH `hvm_start_info` at 0,
+//! the module entry for `\ingot\init.app` (the boot program, if present) at 0x60,
 //! Ingot framebuffer record at 0x80, command line at 0x100 (≤ 1023 bytes + NUL),
 //! E820-typed memory map (24-byte records) from 0x1000.
 
@@ -16,7 +17,9 @@ const PAGE: usize = 4096;
 const KERNEL_BASE: u64 = 0x10_0000;
 const KERNEL_MAX_BYTES: u64 = 64 << 20;
 const HANDOVER_PAGES: usize = 4;
+const MODULE_AT: usize = 0x60;
 const FRAMEBUFFER_AT: usize = 0x80;
+const PROGRAM_MAX_BYTES: u64 = 256 << 20;
 const CMDLINE_AT: usize = 0x100;
 const CMDLINE_MAX: usize = 1023;
 const MEMMAP_AT: usize = 0x1000;
@@ -81,6 +84,9 @@ pub fn prepare() -> Result<Prepared, &'static str> {
                 put(handover, 24, &(handover.as_ptr() as u64 + CMDLINE_AT as u64).to_le_bytes());
             }
         }
+        if let Some(mut program) = files::open(&mut root, cstr16!("ingot\\init.app")) {
+            load_program(&mut program, handover)?;
+        }
         entry
     };
     let rsdp = uefi::system::with_config_table(|tables| {
@@ -92,6 +98,33 @@ pub fn prepare() -> Result<Prepared, &'static str> {
     put(handover, 32, &rsdp.unwrap_or(0).to_le_bytes());
     let framebuffer = write_framebuffer(&mut handover[FRAMEBUFFER_AT..FRAMEBUFFER_AT + 40]);
     Ok(Prepared { entry, handover, framebuffer })
+}
+
+/// Reads the boot program into pages below 4 GiB and lists it as the PVH module.
+fn load_program(
+    program: &mut uefi::proto::media::file::RegularFile,
+    handover: &mut [u8],
+) -> Result<(), &'static str> {
+    let size = files::size(program).map_err(|_| "cannot read init.app's size")?;
+    if size == 0 {
+        return Ok(());
+    }
+    if size > PROGRAM_MAX_BYTES {
+        return Err("init.app is larger than 256 MiB");
+    }
+    let size = size as usize;
+    let pages = size.div_ceil(PAGE);
+    let memory = allocate(AllocateType::MaxAddress(0xFFFF_FFFF), MemoryType::LOADER_DATA, pages)
+        .ok_or("no memory below 4 GiB for init.app")?;
+    if files::read(program, &mut memory[..size]) != Ok(size) {
+        return Err("disk read error while reading init.app");
+    }
+    let base = handover.as_ptr() as u64;
+    put(handover, 12, &1u32.to_le_bytes());
+    put(handover, 16, &(base + MODULE_AT as u64).to_le_bytes());
+    put(handover, MODULE_AT, &(memory.as_ptr() as u64).to_le_bytes());
+    put(handover, MODULE_AT + 8, &(size as u64).to_le_bytes());
+    Ok(())
 }
 
 /// Describes the GOP's current mode in Ingot's framebuffer record; false if there is

@@ -102,7 +102,7 @@ impl LocalApic {
                 ((base + u64::from(register)) as *const u32).read_volatile()
             },
             // SAFETY: x2APIC mode is on, so the x2APIC MSRs exist.
-            ApicMode::X2Apic => unsafe { msr::read(msr::X2APIC_BASE + register / 16) as u32 },
+            ApicMode::X2Apic => unsafe { msr::read(x2apic_msr(register)) as u32 },
         }
     }
 
@@ -113,18 +113,13 @@ impl LocalApic {
                 ((base + u64::from(register)) as *mut u32).write_volatile(value)
             },
             // SAFETY: x2APIC mode is on, so the x2APIC MSRs exist.
-            ApicMode::X2Apic => unsafe {
-                msr::write(msr::X2APIC_BASE + register / 16, u64::from(value))
-            },
+            ApicMode::X2Apic => unsafe { msr::write(x2apic_msr(register), u64::from(value)) },
         }
     }
 
     /// This core's APIC ID.
     pub fn id(&self) -> u32 {
-        match self.mode {
-            ApicMode::XApic { .. } => self.read(REG_ID) >> 24,
-            ApicMode::X2Apic => self.read(REG_ID),
-        }
+        apic_id_from_register(self.mode, self.read(REG_ID))
     }
 
     /// Signals end of interrupt.
@@ -134,22 +129,17 @@ impl LocalApic {
 
     /// Sends `ipi` to the core with APIC ID `destination`.
     pub fn send(&self, destination: u32, ipi: Ipi) {
-        let command = match ipi {
-            Ipi::Fixed { vector } => u32::from(vector) | ICR_LEVEL_ASSERT,
-            Ipi::Init => ICR_INIT | ICR_LEVEL_ASSERT,
-            Ipi::Startup { page } => ICR_STARTUP | ICR_LEVEL_ASSERT | u32::from(page),
-        };
+        let command = icr_command(ipi);
         match self.mode {
             ApicMode::XApic { .. } => {
                 self.wait_for_delivery();
-                self.write(REG_ICR_HIGH, destination << 24);
+                self.write(REG_ICR_HIGH, xapic_icr_high(destination));
                 self.write(REG_ICR_LOW, command);
                 self.wait_for_delivery();
             }
             ApicMode::X2Apic => {
-                let value = (u64::from(destination) << 32) | u64::from(command);
                 // SAFETY: x2APIC mode is on; the ICR MSR takes destination and command at once.
-                unsafe { msr::write(msr::X2APIC_BASE + REG_ICR_LOW / 16, value) }
+                unsafe { msr::write(x2apic_msr(REG_ICR_LOW), x2apic_icr(destination, command)) }
             }
         }
     }
@@ -174,5 +164,67 @@ impl LocalApic {
     /// Ticks left on the one-shot timer (0 = expired or never started).
     pub fn timer_remaining(&self) -> u32 {
         self.read(REG_TIMER_CURRENT)
+    }
+}
+
+/// The low ICR word for an IPI (vector, delivery mode, level assert; physical
+/// destination, no shorthand).
+fn icr_command(ipi: Ipi) -> u32 {
+    match ipi {
+        Ipi::Fixed { vector } => u32::from(vector) | ICR_LEVEL_ASSERT,
+        Ipi::Init => ICR_INIT | ICR_LEVEL_ASSERT,
+        Ipi::Startup { page } => ICR_STARTUP | ICR_LEVEL_ASSERT | u32::from(page),
+    }
+}
+
+/// xAPIC ICR high word: the 8-bit destination in bits 31:24.
+fn xapic_icr_high(destination: u32) -> u32 {
+    destination << 24
+}
+
+/// x2APIC ICR (one 64-bit MSR): the 32-bit destination in bits 63:32.
+fn x2apic_icr(destination: u32, command: u32) -> u64 {
+    (u64::from(destination) << 32) | u64::from(command)
+}
+
+/// The MSR of xAPIC register offset `register` in x2APIC mode (SDM: 0x800 + offset/16).
+fn x2apic_msr(register: u32) -> u32 {
+    msr::X2APIC_BASE + register / 16
+}
+
+/// The APIC ID from the ID register: bits 31:24 in xAPIC mode, all 32 bits in x2APIC.
+fn apic_id_from_register(mode: ApicMode, value: u32) -> u32 {
+    match mode {
+        ApicMode::XApic { .. } => value >> 24,
+        ApicMode::X2Apic => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipi_commands_follow_the_sdm_encoding() {
+        assert_eq!(icr_command(Ipi::Fixed { vector: 0xF0 }), 0x0000_40F0);
+        assert_eq!(icr_command(Ipi::Init), 0x0000_4500);
+        assert_eq!(icr_command(Ipi::Startup { page: 0x08 }), 0x0000_4608);
+    }
+
+    #[test]
+    fn x2apic_registers_and_icr() {
+        assert_eq!(x2apic_msr(REG_ID), 0x802);
+        assert_eq!(x2apic_msr(REG_EOI), 0x80B);
+        assert_eq!(x2apic_msr(REG_ICR_LOW), 0x830);
+        assert_eq!(x2apic_msr(REG_LVT_TIMER), 0x832);
+        assert_eq!(x2apic_msr(REG_TIMER_CURRENT), 0x839);
+        assert_eq!(x2apic_icr(300, 0x40F0), 0x0000_012C_0000_40F0);
+        assert_eq!(xapic_icr_high(7), 0x0700_0000);
+    }
+
+    #[test]
+    fn apic_ids_by_mode() {
+        assert_eq!(apic_id_from_register(ApicMode::XApic { base: 0xFEE0_0000 }, 0x0300_0000), 3);
+        assert_eq!(apic_id_from_register(ApicMode::X2Apic, 300), 300);
     }
 }

@@ -9,13 +9,14 @@
 //! # Safety
 //! The kernel runs in ring 0 with I/O privilege, so every instruction used here is
 //! permitted; the contracts below are about memory safety, not privilege.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 pub mod apic;
 pub mod cpu;
 pub mod descriptors;
 pub mod exceptions;
 pub mod interrupts;
+pub mod ioapic;
 pub mod msr;
 pub mod percpu;
 pub mod port;

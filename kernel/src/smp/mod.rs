@@ -9,6 +9,7 @@
 pub mod worker;
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ingot_acpi::Acpi;
 use ingot_hal::PortIo;
@@ -51,8 +52,10 @@ pub fn usable_cores(acpi: Option<&Acpi>) -> usize {
 /// Brings up the APIC and every other core; returns the number of running cores.
 pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u64>) -> usize {
     mask_legacy_pics(ports);
+    init_io_apics(acpi);
     let apic = *LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
     let bootstrap_id = apic.id();
+    calibrate_apic_timer(&apic);
     let mut ids = Vec::from([bootstrap_id]);
     crate::memory::with_kernel_memory(|memory| {
         ingot_platform::cores::install_bootstrap_block(&mut memory.frames, bootstrap_id)
@@ -117,6 +120,59 @@ pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u6
     CORE_APIC_IDS.call_once(|| ids);
     worker::release_cores();
     count
+}
+
+/// Local APIC timer ticks per millisecond (0 = not calibrated: no timer use).
+static APIC_TICKS_PER_MS: AtomicU32 = AtomicU32::new(0);
+
+/// Measures the local APIC timer (divide by 1) against the TSC over one millisecond.
+/// All cores share the bus clock it counts, so one measurement serves every core.
+fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
+    apic.start_one_shot(u32::MAX, None);
+    crate::time::delay_us(1000);
+    let ticks = u32::MAX - apic.timer_remaining();
+    apic.start_one_shot(0, None);
+    APIC_TICKS_PER_MS.store(ticks, Ordering::Release);
+    println!("ingot: smp apic timer {} kHz", ticks);
+}
+
+/// Arms the calling core's one-shot timer to interrupt after `ms` milliseconds (0 stops
+/// it). Used as a watchdog while a core sleeps.
+pub fn arm_timer(ms: u32) {
+    let per_ms = APIC_TICKS_PER_MS.load(Ordering::Acquire);
+    if let Some(apic) = local_apic()
+        && per_ms != 0
+    {
+        let ticks = per_ms.saturating_mul(ms);
+        apic.start_one_shot(ticks, (ticks != 0).then_some(ingot_arch::interrupts::TIMER_VECTOR));
+    }
+}
+
+/// Every I/O APIC of the MADT, all lines masked (drivers poll today; the first
+/// interrupt-driven device routes its line with `ingot_arch::ioapic::redirection_entry`).
+static IO_APICS: Once<Vec<ingot_arch::ioapic::IoApic>> = Once::new();
+
+fn init_io_apics(acpi: Option<&Acpi>) {
+    let mut found = Vec::new();
+    for entry in
+        acpi.and_then(|acpi| acpi.madt.as_ref()).iter().flat_map(|madt| madt.io_apics.iter())
+    {
+        match ingot_platform::apic::io_apic(u64::from(entry.address), entry.gsi_base) {
+            Some(io_apic) => {
+                io_apic.mask_all();
+                let lines = io_apic.lines();
+                println!(
+                    "ingot: ioapic id={} gsi={}-{} masked",
+                    entry.id,
+                    entry.gsi_base,
+                    entry.gsi_base + lines - 1
+                );
+                found.push(io_apic);
+            }
+            None => println!("ingot: ioapic id={} at {:#x} not usable", entry.id, entry.address),
+        }
+    }
+    IO_APICS.call_once(|| found);
 }
 
 fn mask_legacy_pics(ports: &mut IoPorts) {

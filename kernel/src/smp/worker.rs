@@ -13,6 +13,8 @@ use spin::Once;
 /// task takes 32 bytes of kernel heap, 1/32 of the heap at most).
 pub const MAX_QUEUE_CAPACITY: usize = 4096;
 const MIN_QUEUE_CAPACITY: usize = 64;
+/// Longest a sleeping core stays asleep without a wake-up IPI.
+const SLEEP_WATCHDOG_MS: u32 = 10;
 
 struct Shared {
     queue: WorkQueue,
@@ -165,7 +167,11 @@ pub fn run_forever(index: usize) -> ! {
         shared.sleeping[index].store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if shared.queue.is_empty() && !shared.slots.is_busy(index) {
+            // The timer bounds the sleep: should a wake-up IPI ever be lost, queued
+            // work waits at most one watchdog period instead of forever.
+            super::arm_timer(SLEEP_WATCHDOG_MS);
             ingot_arch::interrupts::sleep_until_interrupt();
+            super::arm_timer(0);
         }
         shared.sleeping[index].store(false, Ordering::SeqCst);
     }

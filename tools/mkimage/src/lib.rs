@@ -8,8 +8,8 @@
 //! | 0 | BIOS boot sector (446 bytes of code) + protective MBR partition table |
 //! | 1–33 | GPT header and entries ([`gpt`]) |
 //! | 34–2047 | BIOS stage 2 (outside every partition; the boot sector loads it from LBA 34) |
-//! | 2048– | EFI system partition, [`ESP_BYTES`]: `EFI/BOOT/BOOTX64.EFI`, `ingot/kernel.bin`, `ingot/cmdline` |
-//! | 6 MiB– | BMFS partition (Ingot's type GUID [`gpt::BMFS_TYPE`]) up to the backup GPT: `kernel.bin`, `cmdline`, programs as `<name>.app` |
+//! | 2048– | EFI system partition, [`ESP_BYTES`]: `EFI/BOOT/BOOTX64.EFI`, `ingot/kernel.bin`, `ingot/cmdline`, optional `ingot/init.app` |
+//! | 6 MiB– | BMFS partition (Ingot's type GUID [`gpt::BMFS_TYPE`]) up to the backup GPT: `kernel.bin`, `cmdline`, programs as `<name>.app`, optional `init.app` (the boot program) |
 //!
 //! `kernel.bin` is the kernel's `PT_LOAD` segment laid out flat from 1 MiB with `.bss`
 //! stored as zeros, so neither loader needs an ELF parser or a separate zeroing step:
@@ -51,6 +51,9 @@ pub struct ImageSpec<'a> {
     pub cmdline: &'a str,
     /// Programs for the BMFS partition, by name (stored as `<name>.app`).
     pub programs: Vec<(String, Vec<u8>)>,
+    /// The boot program both loaders pass to the kernel (`init.app` on BMFS and
+    /// `ingot/init.app` on the ESP), if any.
+    pub init: Option<&'a [u8]>,
 }
 
 /// Builds the whole image in memory.
@@ -84,6 +87,9 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
     if let Some(loader) = spec.uefi_loader {
         esp_files.push(("EFI/BOOT/BOOTX64.EFI", loader));
     }
+    if let Some(init) = spec.init {
+        esp_files.push(("ingot/init.app", init));
+    }
     let esp = esp::build(ESP_BYTES as usize, &esp_files)?;
     let at = ESP_FIRST_LBA as usize * SECTOR;
     disk[at..at + esp.len()].copy_from_slice(&esp);
@@ -99,6 +105,9 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
         vec![("kernel.bin".into(), spec.kernel), ("cmdline".into(), spec.cmdline.as_bytes())];
     for (name, bytes) in &spec.programs {
         files.push((format!("{name}.app"), bytes));
+    }
+    if let Some(init) = spec.init {
+        files.push(("init.app".into(), init));
     }
     for (name, contents) in files {
         let mut directory =
@@ -145,6 +154,7 @@ mod tests {
             kernel: b"INGOT\0\0\0kernel",
             cmdline: "exit=qemu",
             programs: vec![("hello".into(), vec![7; 3000])],
+            init: None,
         }
     }
 
@@ -171,6 +181,25 @@ mod tests {
         assert_eq!(&bmfs[at..at + 3000], &[7; 3000][..]);
         let at = 2 << 21;
         assert_eq!(&bmfs[at..at + 9], b"exit=qemu");
+    }
+
+    #[test]
+    fn the_boot_program_goes_to_both_partitions() {
+        let mut s = spec(32);
+        s.init = Some(b"program bytes");
+        let mut disk = build(&s).unwrap();
+        let esp = disk[1 << 20..(1 << 20) + ESP_BYTES as usize].to_vec();
+        let fs =
+            fatfs::FileSystem::new(std::io::Cursor::new(esp), fatfs::FsOptions::new()).unwrap();
+        let mut text = String::new();
+        use std::io::Read;
+        fs.root_dir().open_file("ingot/init.app").unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "program bytes");
+        let bmfs = &mut disk[6 << 20..];
+        let init = ingot_bmfs::Directory::open(bmfs).unwrap().find("init.app").unwrap();
+        assert_eq!(init.file_size, 13);
+        let at = (init.starting_block << 21) as usize;
+        assert_eq!(&bmfs[at..at + 13], b"program bytes");
     }
 
     #[test]

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 
 use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
 
-const USAGE: &str = "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]
+const USAGE: &str =
+    "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--init PROGRAM] [--out PATH]
 
   --size MiB      image size (default 32, at least 14)
   --cmdline TEXT  kernel command line stored in the image (default empty)
+  --init PROGRAM  a built program (e.g. hello) the loaders pass as the boot program
   --out PATH      where to write it (default target/ingot/ingot.img)
 ";
 
@@ -23,12 +25,14 @@ pub struct ImageOptions {
     pub size_mib: u64,
     /// Kernel command line.
     pub cmdline: String,
+    /// Name of the built program stored as `init.app`, if any.
+    pub init: Option<String>,
 }
 
 impl ImageOptions {
     /// The scenarios' image: default size, `exit=qemu`.
     pub fn for_tests() -> Self {
-        Self { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: "exit=qemu".into() }
+        Self { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: "exit=qemu".into(), init: None }
     }
 }
 
@@ -46,6 +50,11 @@ pub fn write_image(
     }
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
+    let init = match &options.init {
+        Some(name) if PROGRAMS.contains(&name.as_str()) => Some(read(&artifacts.program(name))?),
+        Some(name) => return Err(format!("--init: no built program `{name}` (have {PROGRAMS:?})")),
+        None => None,
+    };
     let mut programs = Vec::new();
     for name in PROGRAMS {
         programs.push((name.to_string(), read(&artifacts.program(name))?));
@@ -58,6 +67,7 @@ pub fn write_image(
         kernel: &kernel,
         cmdline: &options.cmdline,
         programs,
+        init: init.as_deref(),
     };
     let image = ingot_mkimage::build(&spec)?;
     fs::write(out, image).map_err(|e| format!("cannot write {}: {e}", out.display()))
@@ -65,8 +75,11 @@ pub fn write_image(
 
 /// `cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]`.
 pub fn image(args: &[String]) -> Result<(), String> {
-    let mut options =
-        ImageOptions { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: String::new() };
+    let mut options = ImageOptions {
+        size_mib: ingot_mkimage::DEFAULT_SIZE_MIB,
+        cmdline: String::new(),
+        init: None,
+    };
     let mut out: PathBuf = output_dir().join("ingot.img");
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -79,6 +92,7 @@ pub fn image(args: &[String]) -> Result<(), String> {
                     text.parse().map_err(|_| format!("--size: `{text}` is not a number of MiB"))?;
             }
             "--cmdline" => options.cmdline = value()?,
+            "--init" => options.init = Some(value()?),
             "--out" => out = PathBuf::from(value()?),
             "--help" | "-h" => {
                 print!("{USAGE}");

@@ -13,6 +13,8 @@ const HELP: &str = "usage: cargo xtask run [options] [-- extra QEMU arguments]
   --program NAME|PATH        program to load: a built program name (hello) or a flat binary
   --append TEXT              kernel command line
   --pvh                      boot through PVH instead of Multiboot
+  --image                    boot a disk image (BIOS loader, VGA; add -- -display gtk to see it)
+  --uefi                     boot the disk image under OVMF (implies --image; machine q35)
 Quit QEMU with Ctrl-A X.";
 
 /// Parses the options, builds, and runs QEMU in the foreground.
@@ -20,6 +22,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut machine = Machine::Q35;
     let (mut cores, mut memory, mut cpu, mut program, mut append, mut pvh) =
         (1, "128M".to_string(), None, None, None, false);
+    let (mut image, mut uefi) = (false, false);
     let mut extra = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -35,6 +38,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--program" => program = Some(value()?),
             "--append" => append = Some(value()?),
             "--pvh" => pvh = true,
+            "--image" => image = true,
+            "--uefi" => (image, uefi) = (true, true),
             "--help" | "-h" => {
                 println!("{HELP}");
                 return Ok(());
@@ -45,7 +50,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let artifacts = build_all()?;
     let kernel = if pvh { &artifacts.kernel_pvh } else { &artifacts.kernel };
-    let mut config = QemuConfig::new(machine).memory(memory).cores(cores).kernel(kernel);
+    let mut config = if image {
+        if program.is_some() {
+            return Err(
+                "--program is not supported with --image (the loaders pass no module yet)".into()
+            );
+        }
+        let path = crate::build::output_dir().join("run.img");
+        let options = crate::image::ImageOptions {
+            cmdline: append.take().unwrap_or_default(),
+            init: program.take(),
+            ..crate::image::ImageOptions::for_tests()
+        };
+        crate::image::write_image(&artifacts, &options, &path)?;
+        let machine = if uefi { Machine::Q35 } else { machine };
+        let config =
+            crate::scenarios::boot_images::disk_boot(machine, &path).extra_args(["-vga", "std"]);
+        if uefi {
+            config.extra_args(["-bios", crate::scenarios::boot_images::OVMF])
+        } else {
+            config
+        }
+    } else {
+        QemuConfig::new(machine).kernel(kernel)
+    };
+    config = config.memory(memory).cores(cores);
     if let Some(cpu) = cpu {
         config = config.cpu(cpu);
     }

@@ -10,6 +10,7 @@ use crate::scenarios;
 
 /// Crates whose unit tests run on the host.
 pub const HOST_CRATES: &[&str] = &[
+    "ingot-arch",
     "ingot-mem",
     "ingot-bootinfo",
     "ingot-abi",

@@ -112,6 +112,14 @@ impl MachineResult {
     }
 }
 
+/// `83 (4.7), 91 (4.6), …`: each wall run in ms with the 1-minute load average.
+fn every_run(r: &MachineResult, key: &str) -> String {
+    let Some(row) = r.rows.iter().find(|row| row.guest.key == key) else { return String::new() };
+    let runs: Vec<String> =
+        row.samples.iter().map(|s| format!("{:.0} ({:.1})", s.seconds * 1000.0, s.load1)).collect();
+    runs.join(", ")
+}
+
 pub fn bench_boot(options: &Options) -> Result<(), String> {
     let artifacts = crate::build::build_all()?;
     let peer = peer::prepare()?;
@@ -176,8 +184,8 @@ fn report(
          `-kernel`, `-initrd` and `-append` differ (flags below, per-run numbers and load in \
          `boot.json`).\n\n\
          ### Wall time, QEMU spawn → ready line ({} interleaved rounds after a warm-up)\n\n\
-         | machine | guest | min | median | max | Ingot ÷ guest, median of paired ratios | Ingot ÷ guest, ratio of mins | guest ÷ Ingot, median of paired ratios |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         | machine | guest | min | median | max | Ingot ÷ guest, median of paired ratios | Ingot ÷ guest, ratio of mins | guest ÷ Ingot, median of paired ratios | every run (ms), load average |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
         stats::utc_string(started),
         results
             .first()
@@ -197,7 +205,7 @@ fn report(
             let paired = median(&stats::ratios(&ingot, &t));
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {:.3}× | {:.3}× | {:.1}× |",
+                "| {} | {} | {} | {} | {} | {:.3}× | {:.3}× | {:.1}× | {} |",
                 r.machine,
                 g.label,
                 ms(min(&t)),
@@ -206,6 +214,7 @@ fn report(
                 paired,
                 min(&ingot) / min(&t),
                 median(&stats::ratios(&t, &ingot)),
+                every_run(r, g.key),
             );
             wall_bars.push(Bar {
                 group: r.machine.name().to_string(),
@@ -228,9 +237,10 @@ fn report(
             let runs: Vec<String> = counts.iter().map(|&c| thousands(c)).collect();
             let above = r.above_floor(g.key);
             let ratio = if g.key == "floor" {
-                "—".to_string()
+                "— | —".to_string()
             } else {
-                format!("{:.2e}", r.above_floor("ingot") / above)
+                let ingot = r.above_floor("ingot");
+                format!("{:.3e} | {:.0}×", ingot / above, above / ingot)
             };
             let above_text =
                 if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };

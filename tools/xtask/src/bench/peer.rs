@@ -63,8 +63,9 @@ else
     echo "ingot-peer: no eth0"
 fi
 if [ "$peer" = dd ]; then
-    dd if=/dev/zero of=/dev/null bs=1048576 count="${peerddmb:-64}" 2>&1
-    [ -b /dev/vda ] && dd if=/dev/vda of=/dev/null bs=1048576 2>&1
+    # Debian's busybox dd prints no rate, so `time` reports the elapsed time.
+    time dd if=/dev/zero of=/dev/null bs=1048576 count="${peerddmb:-64}" 2>&1
+    [ -b /dev/vda ] && time dd if=/dev/vda of=/dev/null bs=1048576 2>&1
     exit_qemu
 fi
 # Serve until the console sends "q".

@@ -90,6 +90,27 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     s.forbid.push(r"^Ingot \d".into());
     scenarios.push(s);
 
+    // The boot program from the image: hello, passed as the PVH module by both loaders.
+    let hello_image = output_dir().join("ingot-hello.img");
+    let options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
+    if let Err(error) = write_image(artifacts, &options, &hello_image) {
+        eprintln!("xtask: cannot write {}: {error}", hello_image.display());
+    }
+    let hello_lines = [
+        "^ingot: program loaded bytes=",
+        "^hello from an Ingot program$",
+        "^hello: bad pointers refused=true$",
+        "^ingot: program exited status=42$",
+    ];
+    for (name, qemu, boot) in [
+        ("bios-pc-init-hello", disk_boot(Machine::Pc, &hello_image), "bios"),
+        ("uefi-q35-init-hello", uefi_boot(&hello_image), "uefi"),
+    ] {
+        let ready_line = ready(boot);
+        let expect: Vec<&str> = [BANNER, &ready_line].into_iter().chain(hello_lines).collect();
+        scenarios.push(scenario(name, qemu, &expect, exit_status_for(42)));
+    }
+
     let damaged = |name: &str, expect: &str, damage: fn(&mut Vec<u8>)| {
         let path = damaged_copy(image, name, damage);
         let mut s = scenario(name, disk_boot(Machine::Pc, &path), &[expect], STAYS_RUNNING);
