@@ -32,8 +32,9 @@ pub const BMFS_START: u64 = 6 * MIB;
 pub const STAGE2_LBA: u64 = gpt::FIRST_USABLE_LBA;
 /// Smallest image: the ESP, the BMFS minimum of 3 blocks, the backup GPT.
 pub const MIN_SIZE_MIB: u64 = 14;
-/// Default image size.
-pub const DEFAULT_SIZE_MIB: u64 = 32;
+/// Default image size: 28 BMFS blocks of 2 MiB, the directory and up to 27 files (32 MiB
+/// held 12, too few for every program plus `init.app` once `smp-bench` joined).
+pub const DEFAULT_SIZE_MIB: u64 = 64;
 
 /// What goes into the image.
 pub struct ImageSpec<'a> {
