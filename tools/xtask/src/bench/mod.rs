@@ -1,9 +1,9 @@
-//! `cargo xtask bench [boot|size|all|peer]`: measurements of Ingot beside a Linux peer.
+//! `cargo xtask bench [boot|size|disk|smp|all|peer]`: measurements of Ingot beside a Linux peer.
 //!
 //! Each benchmark builds what it needs, runs, writes `target/ingot/bench/<name>.json`
 //! (every run's numbers, the QEMU flags, the host load) and its own section of
-//! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`] and [`size`] are the benchmarks,
-//! [`peer`] builds the Linux peer from Debian packages, [`measure`] runs one boot (wall
+//! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`], [`disk`], [`size`] and
+//! [`smp`] are the benchmarks, [`peer`] builds the Linux peer from Debian packages, [`measure`] runs one boot (wall
 //! time or exact instruction count), [`chart`] draws, [`stats`] and [`cpio`] are pure
 //! helpers. A new benchmark is one more file plus one line in [`BENCHES`].
 //! Benchmarks never run in `cargo xtask test` (their pure helpers are unit-tested there).
@@ -17,6 +17,7 @@ mod measure;
 mod peer;
 mod peer_check;
 mod size;
+mod smp;
 mod stats;
 
 use std::path::PathBuf;
@@ -25,8 +26,12 @@ use std::path::PathBuf;
 type BenchFn = fn(&Options) -> Result<(), String>;
 
 /// Every benchmark `all` runs, in order, with its entry point.
-const BENCHES: &[(&str, BenchFn)] =
-    &[("boot", boot_all), ("size", size::bench_size), ("disk", disk::bench_disk)];
+const BENCHES: &[(&str, BenchFn)] = &[
+    ("boot", boot_all),
+    ("size", size::bench_size),
+    ("disk", disk::bench_disk),
+    ("smp", smp::bench_smp),
+];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both
 /// firmwares beside their firmware-only floors.

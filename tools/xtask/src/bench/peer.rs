@@ -10,7 +10,11 @@
 //!   from there. The result is an ELF with a PVH note (`CONFIG_PVH=y`), so `-kernel
 //!   vmlinux` boots through PVH like Ingot's `kernel-pvh.elf`;
 //! - `initramfs.cpio`: busybox, `/init` ([`INIT`]), the virtio NIC/disk modules and their
-//!   dependencies, and `/www/index.html`, written by [`super::cpio`].
+//!   dependencies, and `/www/index.html`, written by [`super::cpio`];
+//! - `initramfs-smp.cpio`: the same plus `/bin/smp-bench`, the work-queue benchmark's
+//!   pthread-pool twin (`tools/bench-peer/smp_bench.c`, linked statically by the host's
+//!   gcc), run by `/init` under `peer=smp` ([`SMP_APPEND`]). A separate file, so the boot
+//!   benchmark's initramfs stays as small as it was.
 //!
 //! Downloads and extractions are cached: a rerun only rewrites the initramfs.
 
@@ -27,6 +31,10 @@ pub const READY: &str = "ingot-peer: ready";
 /// QEMU through isa-debug-exit). `nokaslr` keeps instruction counts repeatable;
 /// `panic=-1` turns a panic (e.g. out of memory) into a reset, which `-no-reboot` ends.
 pub const BOOT_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=boot";
+/// Kernel command line for `bench smp`: run `/bin/smp-bench`, then exit QEMU.
+pub const SMP_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=smp";
+/// The Linux side of `bench smp`, relative to the workspace root.
+const SMP_BENCH_SOURCE: &str = "tools/bench-peer/smp_bench.c";
 /// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
 const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
 /// Busybox applets linked into `/bin` before anything else runs.
@@ -40,6 +48,7 @@ const INIT: &str = r#"#!/bin/sh
 echo "ingot-peer: ready"
 exit_qemu() { printf '\000' | dd of=/dev/port bs=1 seek=244 2>/dev/null; }
 [ "${peer:-boot}" = boot ] && exit_qemu
+if [ "$peer" = smp ]; then /bin/smp-bench; exit_qemu; fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -74,6 +83,8 @@ pub struct Peer {
     pub vmlinux: PathBuf,
     /// The initramfs (uncompressed newc cpio).
     pub initramfs: PathBuf,
+    /// The initramfs with `/bin/smp-bench` added.
+    pub smp_initramfs: PathBuf,
 }
 
 fn run(command: &mut Command, what: &str) -> Result<Vec<u8>, String> {
@@ -247,7 +258,31 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> Result<(), String> {
+/// Links `tools/bench-peer/smp_bench.c` statically (when missing or older than its source).
+fn build_smp_bench(out: &Path) -> Result<(), String> {
+    let source = crate::build::workspace_root().join(SMP_BENCH_SOURCE);
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(out).is_some() && modified(out) >= modified(&source) {
+        return Ok(());
+    }
+    run(
+        Command::new("gcc")
+            .args(["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(out)
+            .arg(&source),
+        "gcc (static glibc comes from libc6-dev)",
+    )
+    .map(drop)
+}
+
+/// Writes the initramfs to `out`, with `(path, bytes)` files added (mode 0755).
+fn build_initramfs(
+    kroot: &Path,
+    release: &str,
+    busybox: &Path,
+    extra: &[(&str, &[u8])],
+    out: &Path,
+) -> Result<(), String> {
     let mut modules = BTreeMap::new();
     index_modules(&kroot.join("lib/modules").join(release).join("kernel"), &mut modules);
     let depends_of = |name: &str| -> Result<Vec<String>, String> {
@@ -273,6 +308,9 @@ fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> R
     }
     cpio.file("init", 0o755, INIT.replace("@MODULES@", &order.join(" ")).as_bytes());
     cpio.file("www/index.html", 0o644, b"<html><body>ingot-peer: busybox httpd</body></html>\n");
+    for (path, bytes) in extra {
+        cpio.file(path, 0o755, bytes);
+    }
     fs::write(out, cpio.finish()).map_err(|e| format!("{}: {e}", out.display()))
 }
 
@@ -297,8 +335,14 @@ pub fn prepare() -> Result<Peer, String> {
     let vmlinux = dir.join("vmlinux");
     decompress_vmlinux(&vmlinuz, &vmlinux)?;
     let initramfs = dir.join("initramfs.cpio");
-    build_initramfs(&kroot, &release, &bbroot.join("bin/busybox"), &initramfs)?;
-    Ok(Peer { release, vmlinuz, vmlinux, initramfs })
+    let busybox = bbroot.join("bin/busybox");
+    build_initramfs(&kroot, &release, &busybox, &[], &initramfs)?;
+    let smp_bench = dir.join("smp-bench");
+    build_smp_bench(&smp_bench)?;
+    let smp_initramfs = dir.join("initramfs-smp.cpio");
+    let smp_bytes = read(&smp_bench)?;
+    build_initramfs(&kroot, &release, &busybox, &[("bin/smp-bench", &smp_bytes)], &smp_initramfs)?;
+    Ok(Peer { release, vmlinuz, vmlinux, initramfs, smp_initramfs })
 }
 
 #[cfg(test)]
