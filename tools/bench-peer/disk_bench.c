@@ -1,7 +1,7 @@
 /*
  * disk_bench: the Linux peer's counterpart of apps/disk-bench, for `cargo xtask bench
- * disk`. Built by xtask with the host's gcc (`gcc -O2 -static`) and put into the peer's
- * initramfs as /bin/disk-bench; `/init` runs it as `disk-bench /dev/<disk>` in
+ * disk`. Built by xtask with the host's gcc (`gcc -O2 -static -s`) and put into the
+ * peer's initramfs-disk.cpio as /bin/disk-bench; `/init` runs it as `disk-bench /dev/<disk>` in
  * `peer=disk` mode.
  *
  * Same phases and sizes as apps/disk-bench, on the block device opened with O_DIRECT

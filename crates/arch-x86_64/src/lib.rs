@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod descriptors;
 pub mod exceptions;
 pub mod interrupts;
+pub mod ioapic;
 pub mod msr;
 pub mod percpu;
 pub mod port;

@@ -18,3 +18,12 @@ pub fn enable_local_apic(prefer_x2apic: bool) -> LocalApic {
 fn has_x2apic() -> bool {
     raw_cpuid::CpuId::new().get_feature_info().is_some_and(|info| info.has_x2apic())
 }
+
+/// The I/O APIC at `base` as the MADT lists it; `None` unless the page lies in the
+/// identity-mapped low 4 GiB (where firmware always puts it).
+pub fn io_apic(base: u64, gsi_base: u32) -> Option<ingot_arch::ioapic::IoApic> {
+    // SAFETY: the address comes from the MADT's I/O APIC entry and lies in the low
+    // 4 GiB, which is identity-mapped (checked here).
+    (base != 0 && base < (4 << 30) - 4096)
+        .then(|| unsafe { ingot_arch::ioapic::IoApic::new(base, gsi_base) })
+}

@@ -52,6 +52,7 @@ pub fn usable_cores(acpi: Option<&Acpi>) -> usize {
 /// Brings up the APIC and every other core; returns the number of running cores.
 pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u64>) -> usize {
     mask_legacy_pics(ports);
+    init_io_apics(acpi);
     let apic = *LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
     let bootstrap_id = apic.id();
     calibrate_apic_timer(&apic);
@@ -145,6 +146,33 @@ pub fn arm_timer(ms: u32) {
         let ticks = per_ms.saturating_mul(ms);
         apic.start_one_shot(ticks, (ticks != 0).then_some(ingot_arch::interrupts::TIMER_VECTOR));
     }
+}
+
+/// Every I/O APIC of the MADT, all lines masked (drivers poll today; the first
+/// interrupt-driven device routes its line with `ingot_arch::ioapic::redirection_entry`).
+static IO_APICS: Once<Vec<ingot_arch::ioapic::IoApic>> = Once::new();
+
+fn init_io_apics(acpi: Option<&Acpi>) {
+    let mut found = Vec::new();
+    for entry in
+        acpi.and_then(|acpi| acpi.madt.as_ref()).iter().flat_map(|madt| madt.io_apics.iter())
+    {
+        match ingot_platform::apic::io_apic(u64::from(entry.address), entry.gsi_base) {
+            Some(io_apic) => {
+                io_apic.mask_all();
+                let lines = io_apic.lines();
+                println!(
+                    "ingot: ioapic id={} gsi={}-{} masked",
+                    entry.id,
+                    entry.gsi_base,
+                    entry.gsi_base + lines - 1
+                );
+                found.push(io_apic);
+            }
+            None => println!("ingot: ioapic id={} at {:#x} not usable", entry.id, entry.address),
+        }
+    }
+    IO_APICS.call_once(|| found);
 }
 
 fn mask_legacy_pics(ports: &mut IoPorts) {

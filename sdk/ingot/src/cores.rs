@@ -20,6 +20,14 @@ pub fn time_ns() -> u64 {
     (api().time_ns)() as u64
 }
 
+/// The calling core's time-stamp counter (`rdtsc`), for cycle-level measurements.
+/// Not serialising: it may be read a few instructions early or late.
+pub fn read_tsc() -> u64 {
+    // SAFETY: `rdtsc` only reads the time-stamp counter; Ingot runs programs in ring 0,
+    // where it is always allowed (CR4.TSD does not matter), and every x86-64 CPU has it.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
 /// Busy-waits up to one second.
 pub fn delay_us(microseconds: u64) -> Result<(), Error> {
     decode((api().delay_us)(microseconds)).map(|_| ())

@@ -32,7 +32,8 @@ pub const BMFS_START: u64 = 6 * MIB;
 pub const STAGE2_LBA: u64 = gpt::FIRST_USABLE_LBA;
 /// Smallest image: the ESP, the BMFS minimum of 3 blocks, the backup GPT.
 pub const MIN_SIZE_MIB: u64 = 14;
-/// Default image size.
+/// Default image size (the mission's 32 MiB disk): 12 BMFS blocks of 2 MiB, so the
+/// directory and up to 11 files; `xtask` stores only the user-facing programs.
 pub const DEFAULT_SIZE_MIB: u64 = 32;
 
 /// What goes into the image.

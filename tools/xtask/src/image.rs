@@ -36,6 +36,11 @@ impl ImageOptions {
     }
 }
 
+/// Programs stored on the image's BMFS partition as `<name>.app`: the ones a user runs.
+/// Test-only programs (the fault probes, disk fault/benchmark loads) stay off it, so the
+/// default 32 MiB image (11 files of at most 2 MiB each) has room.
+pub const IMAGE_PROGRAMS: &[&str] = &["hello", "smp-demo", "smp-bench", "disk-test"];
+
 /// Writes an image made from `artifacts` to `out`.
 pub fn write_image(
     artifacts: &Artifacts,
@@ -56,7 +61,7 @@ pub fn write_image(
         None => None,
     };
     let mut programs = Vec::new();
-    for name in PROGRAMS {
+    for name in IMAGE_PROGRAMS {
         programs.push((name.to_string(), read(&artifacts.program(name))?));
     }
     let spec = ingot_mkimage::ImageSpec {

@@ -1,4 +1,5 @@
-//! PNG bar charts of benchmark comparisons, drawn with `plotters` (bitmap backend).
+//! PNG charts of benchmark comparisons, drawn with `plotters` (bitmap backend): grouped
+//! bars ([`bars`]) and side-by-side line panels ([`line_panels`], e.g. scaling curves).
 //!
 //! Text needs a TrueType font: plotters' `ab_glyph` backend is pure Rust and takes the
 //! font's bytes, which we read at run time from DejaVu Sans (Debian's `fonts-dejavu-core`,
@@ -17,6 +18,7 @@ const COLOURS: &[(&str, RGBColor)] = &[
     ("floor", RGBColor(120, 120, 120)),
     ("Ingot", RGBColor(31, 119, 180)),
     ("Ingot kernel", RGBColor(31, 119, 180)),
+    ("Linux", RGBColor(214, 39, 40)),
     ("Linux PVH", RGBColor(214, 39, 40)),
     ("Linux bzImage", RGBColor(255, 127, 14)),
 ];
@@ -167,6 +169,119 @@ pub fn bars(
         .label_font(("sans-serif", 16))
         .draw()
         .map_err(draw)?;
+    root.present().map_err(draw)?;
+    Ok(())
+}
+
+/// One curve of a line panel.
+pub struct Curve {
+    pub name: String,
+    /// (x, y) points in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One panel of [`line_panels`]: a title, axis names and its curves.
+pub struct Panel {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub curves: Vec<Curve>,
+}
+
+/// Writes panels side by side (linear axes from 0, x ticks at the points' x values) to
+/// `target/ingot/bench/<file>`. `format` renders y values for the axis and point labels.
+pub fn line_panels(
+    file: &str,
+    title: &str,
+    format: fn(f64) -> String,
+    panels: &[Panel],
+) -> Result<(), String> {
+    font()?;
+    let path = super::bench_dir().join(file);
+    std::fs::create_dir_all(super::bench_dir()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let draw = |e: DrawingAreaErrorKind<_>| format!("{}: drawing failed: {e:?}", path.display());
+    let width = 160 + 520 * panels.len().max(1) as u32;
+    let root = BitMapBackend::new(&path, (width, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(draw)?;
+    let root = root.titled(title, ("sans-serif", 24)).map_err(draw)?;
+    for (panel, area) in panels.iter().zip(root.split_evenly((1, panels.len().max(1)))) {
+        let finite = |f: fn(&(f64, f64)) -> f64| -> Vec<f64> {
+            panel
+                .curves
+                .iter()
+                .flat_map(|c| c.points.iter().map(f))
+                .filter(|v| v.is_finite())
+                .collect()
+        };
+        let (xs, ys) = (finite(|p| p.0), finite(|p| p.1));
+        if xs.is_empty() || ys.is_empty() {
+            return Err(format!("{file}: panel `{}` has nothing to draw", panel.title));
+        }
+        let x_hi = super::stats::max(&xs);
+        let y_hi = super::stats::max(&ys) * 1.15;
+        let mut ticks: Vec<f64> = xs.clone();
+        ticks.sort_by(f64::total_cmp);
+        ticks.dedup();
+        let names: Vec<&str> = panel.curves.iter().map(|c| c.name.as_str()).collect();
+        let palette = colours(&names);
+        let mut chart = ChartBuilder::on(&area)
+            .caption(&panel.title, ("sans-serif", 20))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..x_hi + 0.5, 0f64..y_hi)
+            .map_err(draw)?;
+        let tick_label = |x: &f64| {
+            if ticks.iter().any(|t| (t - x).abs() < 1e-9) {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_labels(((x_hi + 0.5) * 2.0) as usize + 1)
+            .x_label_formatter(&tick_label)
+            .y_label_formatter(&|v: &f64| format(*v))
+            .x_desc(panel.x_desc.as_str())
+            .y_desc(panel.y_desc.as_str())
+            .label_style(("sans-serif", 15))
+            .draw()
+            .map_err(draw)?;
+        for (curve, colour) in panel.curves.iter().zip(palette) {
+            let points: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(3)))
+                .map_err(draw)?
+                .label(curve.name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3))
+                });
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 5, colour.filled())))
+                .map_err(draw)?;
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|p| Text::new(format(p.1), (p.0 + 0.05, p.1), ("sans-serif", 14))),
+                )
+                .map_err(draw)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .draw()
+            .map_err(draw)?;
+    }
     root.present().map_err(draw)?;
     Ok(())
 }

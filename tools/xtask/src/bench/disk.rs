@@ -31,8 +31,8 @@ const IMAGE_BYTES: u64 = 64 << 20;
 const MEMORY: &str = "256M";
 const INGOT_TIMEOUT: Duration = Duration::from_secs(120);
 const LINUX_TIMEOUT: Duration = Duration::from_secs(240);
-/// The peer's command line in disk mode (see [`peer::BOOT_APPEND`] for the other words).
-pub const LINUX_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=disk";
+/// The peer's command line in disk mode.
+pub const LINUX_APPEND: &str = peer::DISK_APPEND;
 /// Phases, in the order the programs run them.
 const PHASES: [&str; 3] = ["seq-write", "seq-read", "rand-read"];
 
@@ -117,7 +117,7 @@ pub fn configs(
             .kernel(&artifacts.kernel)
             .initrd(artifacts.program("disk-bench"))
             .append("exit=qemu"),
-        base.kernel(&peer.vmlinux).initrd(&peer.initramfs).append(LINUX_APPEND),
+        base.kernel(&peer.vmlinux).initrd(&peer.disk_initramfs).append(LINUX_APPEND),
     ]
 }
 

@@ -1,10 +1,10 @@
-//! `cargo xtask bench [boot|size|all|peer]`: measurements of Ingot beside a Linux peer.
+//! `cargo xtask bench [boot|size|disk|smp|all|peer]`: measurements of Ingot beside a Linux peer.
 //!
 //! Each benchmark builds what it needs, runs, writes `target/ingot/bench/<name>.json`
 //! (every run's numbers, the QEMU flags, the host load) and its own section of
-//! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`] and [`size`] are the benchmarks,
-//! [`peer`] builds the Linux peer from Debian packages (with the static C programs of
-//! [`peer_programs`]), [`measure`] runs one boot (wall
+//! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`], [`disk`], [`size`] and
+//! [`smp`] are the benchmarks ([`disk_report`] writes disk's output), [`peer`] builds the
+//! Linux peer from Debian packages ([`peer_programs`]: its disk program), [`measure`] runs one boot (wall
 //! time or exact instruction count), [`chart`] draws, [`stats`] and [`cpio`] are pure
 //! helpers. A new benchmark is one more file plus one line in [`BENCHES`].
 //! Benchmarks never run in `cargo xtask test` (their pure helpers are unit-tested there).
@@ -20,6 +20,7 @@ mod peer;
 mod peer_check;
 mod peer_programs;
 mod size;
+mod smp;
 mod stats;
 
 use std::path::PathBuf;
@@ -28,8 +29,12 @@ use std::path::PathBuf;
 type BenchFn = fn(&Options) -> Result<(), String>;
 
 /// Every benchmark `all` runs, in order, with its entry point.
-const BENCHES: &[(&str, BenchFn)] =
-    &[("boot", boot_all), ("size", size::bench_size), ("disk", disk::bench_disk)];
+const BENCHES: &[(&str, BenchFn)] = &[
+    ("boot", boot_all),
+    ("size", size::bench_size),
+    ("disk", disk::bench_disk),
+    ("smp", smp::bench_smp),
+];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both
 /// firmwares beside their firmware-only floors.

@@ -9,9 +9,16 @@
 //!   carries it as one xz stream; we find the xz magic and run `xz -dc --single-stream`
 //!   from there. The result is an ELF with a PVH note (`CONFIG_PVH=y`), so `-kernel
 //!   vmlinux` boots through PVH like Ingot's `kernel-pvh.elf`;
-//! - `initramfs.cpio`: busybox, `/init` ([`INIT`]), the NIC and disk-controller modules
-//!   and their dependencies, the static programs of [`super::peer_programs`] in `/bin`,
-//!   and `/www/index.html`, written by [`super::cpio`].
+//! - `initramfs.cpio`: busybox, `/init` ([`INIT`]), the virtio NIC/disk modules and their
+//!   dependencies, and `/www/index.html`, written by [`super::cpio`];
+//! - `initramfs-smp.cpio`: the same plus `/bin/smp-bench`, the work-queue benchmark's
+//!   pthread-pool twin (`tools/bench-peer/smp_bench.c`, linked statically by the host's
+//!   gcc), run by `/init` under `peer=smp` ([`SMP_APPEND`]). A separate file, so the boot
+//!   benchmark's initramfs stays as small as it was;
+//! - `initramfs-disk.cpio`: the base plus the NVMe, AHCI and PIIX IDE modules
+//!   ([`DISK_MODULES`]) and `/bin/disk-bench` (`tools/bench-peer/disk_bench.c`, built by
+//!   [`super::peer_programs`]), run by `/init` under `peer=disk` ([`DISK_APPEND`]) on the
+//!   first disk that appears.
 //!
 //! Downloads and extractions are cached: a rerun only rewrites the initramfs.
 
@@ -28,10 +35,16 @@ pub const READY: &str = "ingot-peer: ready";
 /// QEMU through isa-debug-exit). `nokaslr` keeps instruction counts repeatable;
 /// `panic=-1` turns a panic (e.g. out of memory) into a reset, which `-no-reboot` ends.
 pub const BOOT_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=boot";
-/// Modules the initramfs carries (with their dependencies), loaded in every mode but
-/// `boot`: virtio NIC and disk, and the NVMe, AHCI and PIIX IDE disk controllers.
-const MODULES: &[&str] =
-    &["virtio_pci", "virtio_net", "virtio_blk", "nvme", "ahci", "ata_piix", "sd_mod"];
+/// Kernel command line for `bench smp`: run `/bin/smp-bench`, then exit QEMU.
+pub const SMP_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=smp";
+/// The Linux side of `bench smp`, relative to the workspace root.
+const SMP_BENCH_SOURCE: &str = "tools/bench-peer/smp_bench.c";
+/// Kernel command line for `bench disk`: run `/bin/disk-bench` on the disk, then exit.
+pub const DISK_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=disk";
+/// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
+const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
+/// Further modules of `initramfs-disk.cpio`: the NVMe, AHCI and PIIX IDE controllers.
+const DISK_MODULES: &[&str] = &["nvme", "ahci", "ata_piix", "sd_mod"];
 /// Busybox applets linked into `/bin` before anything else runs.
 const APPLETS: &[&str] =
     &["sh", "mount", "insmod", "ip", "httpd", "dd", "cat", "sleep", "mkdir", "printf"];
@@ -43,6 +56,7 @@ const INIT: &str = r#"#!/bin/sh
 echo "ingot-peer: ready"
 exit_qemu() { printf '\000' | dd of=/dev/port bs=1 seek=244 2>/dev/null; }
 [ "${peer:-boot}" = boot ] && exit_qemu
+if [ "$peer" = smp ]; then /bin/smp-bench; exit_qemu; fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -72,7 +86,7 @@ if [ "$peer" = disk ]; then
     done
     if [ -n "$disk" ]; then
         echo "ingot-peer: disk $disk"
-        disk-bench "$disk"
+        /bin/disk-bench "$disk"
         echo "ingot-peer: disk-bench exit $?"
     else
         echo "ingot-peer: no disk"
@@ -94,6 +108,10 @@ pub struct Peer {
     pub vmlinux: PathBuf,
     /// The initramfs (uncompressed newc cpio).
     pub initramfs: PathBuf,
+    /// The initramfs with `/bin/smp-bench` added.
+    pub smp_initramfs: PathBuf,
+    /// The initramfs with the disk modules and `/bin/disk-bench` added.
+    pub disk_initramfs: PathBuf,
 }
 
 fn run(command: &mut Command, what: &str) -> Result<Vec<u8>, String> {
@@ -267,7 +285,32 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> Result<(), String> {
+/// Links `tools/bench-peer/smp_bench.c` statically (when missing or older than its source).
+fn build_smp_bench(out: &Path) -> Result<(), String> {
+    let source = crate::build::workspace_root().join(SMP_BENCH_SOURCE);
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(out).is_some() && modified(out) >= modified(&source) {
+        return Ok(());
+    }
+    run(
+        Command::new("gcc")
+            .args(["-O2", "-static", "-pthread", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(out)
+            .arg(&source),
+        "gcc (static glibc comes from libc6-dev)",
+    )
+    .map(drop)
+}
+
+/// Writes the initramfs to `out`, with `(path, bytes)` files added (mode 0755).
+fn build_initramfs(
+    kroot: &Path,
+    release: &str,
+    busybox: &Path,
+    extra_modules: &[&str],
+    extra: &[(&str, &[u8])],
+    out: &Path,
+) -> Result<(), String> {
     let mut modules = BTreeMap::new();
     index_modules(&kroot.join("lib/modules").join(release).join("kernel"), &mut modules);
     let depends_of = |name: &str| -> Result<Vec<String>, String> {
@@ -275,7 +318,8 @@ fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> R
             modules.get(name).ok_or(format!("module {name} not in linux-image-{release}"))?;
         Ok(module_depends(&read(path)?))
     };
-    let order = load_order(MODULES, &depends_of)?;
+    let wanted: Vec<&str> = MODULES.iter().chain(extra_modules).copied().collect();
+    let order = load_order(&wanted, &depends_of)?;
     let mut cpio = Cpio::new();
     for dir in ["bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules", "www"] {
         cpio.dir(dir, 0o755);
@@ -291,11 +335,11 @@ fn build_initramfs(kroot: &Path, release: &str, busybox: &Path, out: &Path) -> R
     for name in &order {
         cpio.file(&format!("lib/modules/{name}.ko"), 0o644, &read(&modules[name])?);
     }
-    for (name, binary) in super::peer_programs::build()? {
-        cpio.file(&format!("bin/{name}"), 0o755, &read(&binary)?);
-    }
     cpio.file("init", 0o755, INIT.replace("@MODULES@", &order.join(" ")).as_bytes());
     cpio.file("www/index.html", 0o644, b"<html><body>ingot-peer: busybox httpd</body></html>\n");
+    for (path, bytes) in extra {
+        cpio.file(path, 0o755, bytes);
+    }
     fs::write(out, cpio.finish()).map_err(|e| format!("{}: {e}", out.display()))
 }
 
@@ -320,8 +364,19 @@ pub fn prepare() -> Result<Peer, String> {
     let vmlinux = dir.join("vmlinux");
     decompress_vmlinux(&vmlinuz, &vmlinux)?;
     let initramfs = dir.join("initramfs.cpio");
-    build_initramfs(&kroot, &release, &bbroot.join("bin/busybox"), &initramfs)?;
-    Ok(Peer { release, vmlinuz, vmlinux, initramfs })
+    let busybox = bbroot.join("bin/busybox");
+    build_initramfs(&kroot, &release, &busybox, &[], &[], &initramfs)?;
+    let smp_bench = dir.join("smp-bench");
+    build_smp_bench(&smp_bench)?;
+    let smp_initramfs = dir.join("initramfs-smp.cpio");
+    let smp_bytes = read(&smp_bench)?;
+    let smp_extra: &[(&str, &[u8])] = &[("bin/smp-bench", &smp_bytes)];
+    build_initramfs(&kroot, &release, &busybox, &[], smp_extra, &smp_initramfs)?;
+    let disk_initramfs = dir.join("initramfs-disk.cpio");
+    let disk_bytes = read(&super::peer_programs::build_disk_bench()?)?;
+    let disk_extra: &[(&str, &[u8])] = &[("bin/disk-bench", &disk_bytes)];
+    build_initramfs(&kroot, &release, &busybox, DISK_MODULES, disk_extra, &disk_initramfs)?;
+    Ok(Peer { release, vmlinuz, vmlinux, initramfs, smp_initramfs, disk_initramfs })
 }
 
 #[cfg(test)]

@@ -1,27 +1,21 @@
-//! Static C programs for the Linux peer's initramfs (`/bin/<name>`), from
-//! `tools/bench-peer/`. Each is built with the host's gcc as a static glibc binary
-//! (`gcc -O2 -static`: the initramfs has no libc), rebuilt when older than its source.
-//! A program for another benchmark is one more line in [`PROGRAMS`].
+//! `/bin/disk-bench` for the Linux peer's `initramfs-disk.cpio`: built from
+//! `tools/bench-peer/disk_bench.c` with the host's gcc as a stripped static glibc binary
+//! (`gcc -O2 -static -s`: the initramfs has no libc; static glibc is in libc6-dev),
+//! rebuilt when older than its source.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (name in `/bin`, source under the workspace root).
-const PROGRAMS: &[(&str, &str)] = &[("disk-bench", "tools/bench-peer/disk_bench.c")];
+/// The Linux side of `bench disk`, relative to the workspace root.
+const DISK_BENCH_SOURCE: &str = "tools/bench-peer/disk_bench.c";
 
-/// Builds every program (when needed) and returns (name, path of the binary).
-pub fn build() -> Result<Vec<(&'static str, PathBuf)>, String> {
-    let out_dir = crate::build::output_dir().join("linux-peer").join("bin");
+/// Builds `disk-bench` (when needed) and returns the binary's path.
+pub fn build_disk_bench() -> Result<PathBuf, String> {
+    let out_dir = crate::build::output_dir().join("linux-peer");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    PROGRAMS
-        .iter()
-        .map(|(name, source)| {
-            let source = crate::build::workspace_root().join(source);
-            let out = out_dir.join(name);
-            compile(&source, &out)?;
-            Ok((*name, out))
-        })
-        .collect()
+    let out = out_dir.join("disk-bench");
+    compile(&crate::build::workspace_root().join(DISK_BENCH_SOURCE), &out)?;
+    Ok(out)
 }
 
 fn compile(source: &Path, out: &Path) -> Result<(), String> {
@@ -30,7 +24,7 @@ fn compile(source: &Path, out: &Path) -> Result<(), String> {
         return Ok(());
     }
     let output = Command::new("gcc")
-        .args(["-O2", "-static", "-Wall", "-Wextra", "-Werror", "-o"])
+        .args(["-O2", "-static", "-s", "-Wall", "-Wextra", "-Werror", "-o"])
         .arg(out)
         .arg(source)
         .output()

@@ -34,6 +34,7 @@ fn smp_demo(artifacts: &Artifacts, machine: Machine, cores: u32, cpu: Option<&st
         qemu,
         &[
             BANNER,
+            r"^ingot: ioapic id=\d+ gsi=0-23 masked$",
             &ready,
             &tasks,
             r"^smp: nested groups parents=16 children=32 ok=true$",
