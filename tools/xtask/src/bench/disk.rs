@@ -1,123 +1,274 @@
 //! `cargo xtask bench disk`: per storage controller, sequential read and write MB/s
-//! with 1 MiB requests and 4 KiB random-read IOPS, measured by `apps/disk-bench` on
-//! a fresh 64 MiB image. The program prints a line at the start and end of each
-//! phase; the host takes the phase time from the arrival of those lines (so one
-//! serial line's latency, well under a millisecond, is in each number). Results go
-//! to `target/ingot/bench/disk.json`.
+//! with 1 MiB requests and 4 KiB random-read IOPS, for Ingot (`apps/disk-bench`) and
+//! for the Linux peer doing the same with `O_DIRECT` (`tools/bench-peer/disk_bench.c`,
+//! `/init` mode `peer=disk`), as Ingot ÷ Linux ratios.
 //!
-//! Not yet done: the Linux peer (`bench/peer.rs`) doing the same with direct I/O under
-//! identical QEMU flags, for the ratios the issue asks for; this reports Ingot alone.
+//! Both guests get identical QEMU flags per controller (machine, `-m`, the `-drive …
+//! cache=none,aio=threads` and `-device` lines); only `-kernel`, `-initrd` and `-append`
+//! differ. Every run gets a fresh, zero-filled 64 MiB raw image. `--runs` rounds (default 5), each
+//! running every controller with Ingot and then Linux, so host load hits both alike.
+//!
+//! Timing is like for like: both programs print the same `disk-bench: <phase>
+//! start|done` lines and the host takes each phase's time from the arrival of those two
+//! lines ([`phases`]), so each number includes one serial line's latency in either guest.
+//! After every run the host checks that the image holds the written pattern. The Linux
+//! program's own `CLOCK_MONOTONIC` durations (`ns=` on its done lines) are kept
+//! in `disk.json` as a cross-check. The report is written by [`super::disk_report`].
 
-use std::fmt::Write as _;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::build::{build_all, output_dir};
+use super::disk_report::{self, Run};
+use super::peer::{self, Peer};
+use super::stats::{load1, unix_now};
+use crate::build::{Artifacts, build_all, output_dir};
 use crate::harness::{Event, Running};
 use crate::qemu::{Machine, QemuConfig};
 
 const IMAGE_BYTES: u64 = 64 << 20;
-const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+/// Guest RAM for both guests (the Linux peer needs about 86 MiB to boot).
+const MEMORY: &str = "256M";
+const INGOT_TIMEOUT: Duration = Duration::from_secs(120);
+const LINUX_TIMEOUT: Duration = Duration::from_secs(240);
+/// The peer's command line in disk mode.
+pub const LINUX_APPEND: &str = peer::DISK_APPEND;
+/// Phases, in the order the programs run them.
+const PHASES: [&str; 3] = ["seq-write", "seq-read", "rand-read"];
 
 /// (name, machine, `-device` options using drive `d0`).
-const CONTROLLERS: [(&str, Machine, &[&str]); 4] = [
+pub const CONTROLLERS: [(&str, Machine, &[&str]); 4] = [
     ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"]),
     ("nvme", Machine::Q35, &["nvme,drive=d0,serial=bench"]),
     ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"]),
     ("ide", Machine::Pc, &["ide-hd,drive=d0,bus=ide.0,unit=0"]),
 ];
 
-/// Phase results of one controller.
-struct DiskResult {
-    controller: &'static str,
-    write_mb_s: f64,
-    read_mb_s: f64,
-    random_iops: f64,
+/// One phase as seen from the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    /// Seconds between the start and done lines' arrival.
+    pub seconds: f64,
+    /// Bytes (sequential phases) or operations (random reads), from the start line.
+    pub amount: u64,
+    /// The guest's own duration (`ns=` on the done line), when it printed one.
+    pub guest_ns: Option<u64>,
 }
 
-/// Runs every controller once and writes the report.
-pub fn bench_disk(_options: &super::Options) -> Result<(), String> {
-    let artifacts = build_all()?;
-    let dir = output_dir().join("bench");
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut results = Vec::new();
-    for (name, machine, devices) in CONTROLLERS {
-        let image = output_dir().join("disks").join(format!("bench-{name}.img"));
-        fs::create_dir_all(image.parent().unwrap_or(&dir)).map_err(|e| e.to_string())?;
-        fs::File::create(&image)
-            .and_then(|f| f.set_len(IMAGE_BYTES))
-            .map_err(|e| format!("{}: {e}", image.display()))?;
-        let mut qemu = QemuConfig::new(machine)
-            .memory("256M")
+/// Write MB/s, read MB/s (10^6 bytes per second) and random-read IOPS of one run.
+pub fn rates(phases: &[Phase; 3]) -> [f64; 3] {
+    let per_second = |p: &Phase| p.amount as f64 / p.seconds;
+    [per_second(&phases[0]) / 1e6, per_second(&phases[1]) / 1e6, per_second(&phases[2])]
+}
+
+/// The three phases of one run, in [`PHASES`] order, from timestamped serial lines
+/// (seconds since any fixed instant). Lines not starting with `disk-bench: ` are ignored.
+pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 3], String> {
+    let find = |phase: &str, what: &str| {
+        lines.iter().find_map(|(at, line)| {
+            let rest = line.strip_prefix("disk-bench: ")?.strip_prefix(phase)?;
+            let rest = rest.strip_prefix(' ')?.strip_prefix(what)?;
+            let value = |key: &str| {
+                rest.split_whitespace().find_map(|w| w.strip_prefix(key)?.parse::<u64>().ok())
+            };
+            Some((*at, value("bytes=").or(value("ops=")), value("ns=")))
+        })
+    };
+    let one = |phase: &str| -> Result<Phase, String> {
+        let seen: Vec<&str> =
+            lines.iter().filter_map(|(_, l)| l.strip_prefix("disk-bench: ")).collect();
+        let (Some((t0, amount, _)), Some((t1, _, guest_ns))) =
+            (find(phase, "start"), find(phase, "done"))
+        else {
+            return Err(format!("phase {phase} did not complete (lines: {seen:?})"));
+        };
+        let amount = amount.ok_or(format!("phase {phase}: start line without bytes=/ops="))?;
+        if t1 <= t0 || amount == 0 {
+            return Err(format!("phase {phase}: no time or no work ({t0}..{t1}, {amount})"));
+        }
+        Ok(Phase { seconds: t1 - t0, amount, guest_ns })
+    };
+    Ok([one(PHASES[0])?, one(PHASES[1])?, one(PHASES[2])?])
+}
+
+/// QEMU flags shared by both guests for one controller, on `image`.
+fn base_config(machine: Machine, devices: &[&str], image: &Path) -> QemuConfig {
+    let mut qemu = QemuConfig::new(machine).memory(MEMORY).extra_args([
+        "-drive".to_string(),
+        format!("file={},format=raw,if=none,id=d0,cache=none,aio=threads", image.display()),
+    ]);
+    for device in devices {
+        qemu = qemu.extra_args(["-device", device]);
+    }
+    qemu
+}
+
+/// Ingot's and Linux's configs (in that order) for one controller.
+pub fn configs(
+    machine: Machine,
+    devices: &[&str],
+    image: &Path,
+    artifacts: &Artifacts,
+    peer: &Peer,
+) -> [QemuConfig; 2] {
+    let base = base_config(machine, devices, image);
+    [
+        base.clone()
             .kernel(&artifacts.kernel)
             .initrd(artifacts.program("disk-bench"))
-            .append("exit=qemu")
-            .extra_args([
-                "-drive".to_string(),
-                format!("file={},format=raw,if=none,id=d0,cache=none,aio=threads", image.display()),
-            ]);
-        for device in devices {
-            qemu = qemu.extra_args(["-device", device]);
-        }
-        let result = run_one(name, &qemu)?;
-        println!(
-            "{name:>10}: seq-write {:.1} MB/s, seq-read {:.1} MB/s, 4 KiB random read {:.0} IOPS",
-            result.write_mb_s, result.read_mb_s, result.random_iops
-        );
-        results.push(result);
-        let _ = fs::remove_file(&image);
-    }
-    let mut json = String::from("{\n  \"linux_peer\": null,\n  \"controllers\": [\n");
-    for (i, r) in results.iter().enumerate() {
-        let comma = if i + 1 < results.len() { "," } else { "" };
-        let _ = writeln!(
-            json,
-            "    {{\"controller\": \"{}\", \"seq_write_mb_s\": {:.2}, \"seq_read_mb_s\": {:.2}, \"rand_read_4k_iops\": {:.1}}}{comma}",
-            r.controller, r.write_mb_s, r.read_mb_s, r.random_iops
-        );
-    }
-    json.push_str("  ]\n}\n");
-    let path = dir.join("disk.json");
-    fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
-    println!("wrote {} (Linux peer not available yet: no ratios)", path.display());
-    Ok(())
+            .append("exit=qemu"),
+        base.kernel(&peer.vmlinux).initrd(&peer.disk_initramfs).append(LINUX_APPEND),
+    ]
 }
 
-fn run_one(name: &'static str, qemu: &QemuConfig) -> Result<DiskResult, String> {
-    let mut running = Running::spawn(qemu)?;
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let mut marks: Vec<(String, Instant, u64)> = Vec::new();
-    while let Event::Line(at, line) = running.next_line(deadline) {
-        if let Some(rest) = line.strip_prefix("disk-bench: ") {
-            let amount = rest.rsplit('=').next().and_then(|v| v.parse().ok()).unwrap_or(0);
-            marks.push((rest.split(' ').take(2).collect::<Vec<_>>().join(" "), at, amount));
-            if rest.starts_with("rand-read done") {
+fn fresh_image(path: &Path) -> Result<(), String> {
+    let _ = fs::remove_file(path);
+    fs::File::create(path)
+        .and_then(|f| f.set_len(IMAGE_BYTES))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Whether `bytes` (a multiple of 1 MiB long) hold the programs' write pattern: every
+/// 1 MiB request writes byte `i` of the request as `i * 7` (mod 256).
+pub fn holds_write_pattern(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().enumerate().all(|(i, &b)| b == ((i % (1 << 20)) * 7) as u8)
+}
+
+/// After a run: the image's first 32 MiB must hold what the guest wrote, so a guest
+/// that skipped or lost its writes cannot report a rate.
+fn check_written(image: &Path) -> Result<(), String> {
+    let bytes = fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    match bytes.get(..32 << 20) {
+        Some(written) if holds_write_pattern(written) => Ok(()),
+        _ => Err(format!("{}: the written pattern is not on the disk image", image.display())),
+    }
+}
+
+/// Boots `config` until the random-read phase is done (or the guest gives up).
+fn run_one(config: &QemuConfig, timeout: Duration) -> Result<[Phase; 3], String> {
+    let mut running = Running::spawn(config)?;
+    let deadline = Instant::now() + timeout;
+    let mut lines = Vec::new();
+    let mut outcome = "timed out";
+    loop {
+        match running.next_line(deadline) {
+            Event::Line(at, line) => {
+                let done = line.starts_with("disk-bench: rand-read done")
+                    || line.starts_with("ingot: program exited")
+                    || line.starts_with("ingot-peer: disk-bench exit")
+                    || line.starts_with("ingot-peer: no disk");
+                lines.push((at.duration_since(running.started).as_secs_f64(), line));
+                if done {
+                    outcome = "ended";
+                    break;
+                }
+            }
+            Event::Eof => {
+                outcome = "QEMU exited";
                 break;
             }
-        }
-        if line.starts_with("ingot: program exited") {
-            break;
+            Event::Timeout => break,
         }
     }
     running.kill();
-    let phase = |phase: &str| -> Result<(f64, u64), String> {
-        let start = marks.iter().find(|m| m.0 == format!("{phase} start"));
-        let done = marks.iter().find(|m| m.0 == format!("{phase} done"));
-        match (start, done) {
-            (Some(s), Some(d)) => Ok((d.1.duration_since(s.1).as_secs_f64(), s.2)),
-            _ => Err(format!(
-                "{name}: phase {phase} did not complete (marks: {:?})",
-                marks.iter().map(|m| &m.0).collect::<Vec<_>>()
-            )),
-        }
-    };
-    let (write_s, write_bytes) = phase("seq-write")?;
-    let (read_s, read_bytes) = phase("seq-read")?;
-    let (random_s, ops) = phase("rand-read")?;
-    Ok(DiskResult {
-        controller: name,
-        write_mb_s: write_bytes as f64 / 1e6 / write_s,
-        read_mb_s: read_bytes as f64 / 1e6 / read_s,
-        random_iops: ops as f64 / random_s,
+    phases(&lines).map_err(|e| {
+        let tail: Vec<&str> = lines.iter().rev().take(8).rev().map(|(_, l)| l.as_str()).collect();
+        format!("{e}; run {outcome}, last lines: {tail:?}")
     })
+}
+
+/// Runs `options.runs` interleaved rounds and writes the report.
+pub fn bench_disk(options: &super::Options) -> Result<(), String> {
+    let artifacts = build_all()?;
+    let peer = peer::prepare()?;
+    let disks: PathBuf = output_dir().join("disks");
+    fs::create_dir_all(&disks).map_err(|e| format!("{}: {e}", disks.display()))?;
+    let started = unix_now();
+    let mut runs = Vec::new();
+    for round in 0..options.runs {
+        for (controller, machine, devices) in CONTROLLERS {
+            let image = disks.join(format!("bench-{controller}.img"));
+            let configs = configs(machine, devices, &image, &artifacts, &peer);
+            for (guest, config) in ["Ingot", "Linux"].into_iter().zip(configs) {
+                fresh_image(&image)?;
+                let load = load1();
+                let timeout = if guest == "Ingot" { INGOT_TIMEOUT } else { LINUX_TIMEOUT };
+                let phases = run_one(&config, timeout)
+                    .and_then(|phases| check_written(&image).map(|()| phases))
+                    .map_err(|e| format!("{guest} on {controller}: {e}"))?;
+                let [write, read, iops] = rates(&phases);
+                println!(
+                    "round {}/{} {controller:>10} {guest:>5}: write {write:.1} MB/s, \
+                     read {read:.1} MB/s, 4 KiB random read {iops:.0} IOPS (load {load:.2})",
+                    round + 1,
+                    options.runs,
+                );
+                runs.push(Run { round, controller, guest, phases, load1: load, config });
+            }
+            let _ = fs::remove_file(&image);
+        }
+    }
+    disk_report::write(&runs, started, unix_now(), &peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{holds_write_pattern, phases, rates};
+
+    #[test]
+    fn write_pattern() {
+        let mut bytes: Vec<u8> = (0..2usize << 20).map(|i| ((i % (1 << 20)) * 7) as u8).collect();
+        assert!(holds_write_pattern(&bytes));
+        bytes[(1 << 20) + 5] ^= 1;
+        assert!(!holds_write_pattern(&bytes));
+        assert!(!holds_write_pattern(&[]));
+        assert!(!holds_write_pattern(&vec![0; 1 << 20]));
+    }
+
+    fn lines(v: &[(f64, &str)]) -> Vec<(f64, String)> {
+        v.iter().map(|(t, l)| (*t, l.to_string())).collect()
+    }
+
+    #[test]
+    fn phases_from_timed_lines() {
+        let seen = lines(&[
+            (0.5, "ingot-peer: disk /dev/vda"),
+            (1.0, "disk-bench: seq-write start bytes=33554432"),
+            (1.5, "disk-bench: seq-write done ns=480000000"),
+            (1.5, "disk-bench: seq-read start bytes=33554432"),
+            (1.75, "disk-bench: seq-read done"),
+            (2.0, "disk-bench: rand-read start ops=4000"),
+            (4.0, "disk-bench: rand-read done ns=1990000000"),
+        ]);
+        let all = phases(&seen).unwrap();
+        let [write, read, random] = &all;
+        assert_eq!(write.seconds, 0.5);
+        assert_eq!(write.amount, 32 << 20);
+        assert_eq!(write.guest_ns, Some(480_000_000));
+        assert_eq!(read.guest_ns, None);
+        assert_eq!(random.amount, 4000);
+        assert_eq!(random.guest_ns, Some(1_990_000_000));
+        let [write_mb_s, read_mb_s, iops] = rates(&all);
+        assert!((write_mb_s - 67.108864).abs() < 1e-9);
+        assert!((read_mb_s - 134.217728).abs() < 1e-9);
+        assert_eq!(iops, 2000.0);
+    }
+
+    #[test]
+    fn incomplete_or_malformed_runs_are_errors() {
+        let partial = lines(&[
+            (1.0, "disk-bench: seq-write start bytes=1048576"),
+            (2.0, "disk-bench: seq-write done"),
+        ]);
+        let err = phases(&partial).unwrap_err();
+        assert!(err.contains("seq-read did not complete"), "{err}");
+        let no_amount =
+            lines(&[(1.0, "disk-bench: seq-write start"), (2.0, "disk-bench: seq-write done")]);
+        assert!(phases(&no_amount).unwrap_err().contains("without bytes="));
+        let backwards = lines(&[
+            (2.0, "disk-bench: seq-write start bytes=1048576"),
+            (2.0, "disk-bench: seq-write done"),
+        ]);
+        assert!(phases(&backwards).unwrap_err().contains("no time"));
+    }
 }

@@ -3,7 +3,8 @@
 //! Each benchmark builds what it needs, runs, writes `target/ingot/bench/<name>.json`
 //! (every run's numbers, the QEMU flags, the host load) and its own section of
 //! `report.md`, plus PNG charts. Files: [`boot`], [`disk_images`], [`disk`], [`size`] and
-//! [`smp`] are the benchmarks, [`peer`] builds the Linux peer from Debian packages, [`measure`] runs one boot (wall
+//! [`smp`] are the benchmarks ([`disk_report`] writes disk's output), [`peer`] builds the
+//! Linux peer from Debian packages ([`peer_programs`]: its disk program), [`measure`] runs one boot (wall
 //! time or exact instruction count), [`chart`] draws, [`stats`] and [`cpio`] are pure
 //! helpers. A new benchmark is one more file plus one line in [`BENCHES`].
 //! Benchmarks never run in `cargo xtask test` (their pure helpers are unit-tested there).
@@ -13,9 +14,11 @@ mod chart;
 mod cpio;
 mod disk;
 mod disk_images;
+mod disk_report;
 mod measure;
 mod peer;
 mod peer_check;
+mod peer_programs;
 mod size;
 mod smp;
 mod stats;

@@ -14,7 +14,11 @@
 //! - `initramfs-smp.cpio`: the same plus `/bin/smp-bench`, the work-queue benchmark's
 //!   pthread-pool twin (`tools/bench-peer/smp_bench.c`, linked statically by the host's
 //!   gcc), run by `/init` under `peer=smp` ([`SMP_APPEND`]). A separate file, so the boot
-//!   benchmark's initramfs stays as small as it was.
+//!   benchmark's initramfs stays as small as it was;
+//! - `initramfs-disk.cpio`: the base plus the NVMe, AHCI and PIIX IDE modules
+//!   ([`DISK_MODULES`]) and `/bin/disk-bench` (`tools/bench-peer/disk_bench.c`, built by
+//!   [`super::peer_programs`]), run by `/init` under `peer=disk` ([`DISK_APPEND`]) on the
+//!   first disk that appears.
 //!
 //! Downloads and extractions are cached: a rerun only rewrites the initramfs.
 
@@ -35,8 +39,12 @@ pub const BOOT_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=boot";
 pub const SMP_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=smp";
 /// The Linux side of `bench smp`, relative to the workspace root.
 const SMP_BENCH_SOURCE: &str = "tools/bench-peer/smp_bench.c";
+/// Kernel command line for `bench disk`: run `/bin/disk-bench` on the disk, then exit.
+pub const DISK_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=disk";
 /// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
 const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
+/// Further modules of `initramfs-disk.cpio`: the NVMe, AHCI and PIIX IDE controllers.
+const DISK_MODULES: &[&str] = &["nvme", "ahci", "ata_piix", "sd_mod"];
 /// Busybox applets linked into `/bin` before anything else runs.
 const APPLETS: &[&str] =
     &["sh", "mount", "insmod", "ip", "httpd", "dd", "cat", "sleep", "mkdir", "printf"];
@@ -68,6 +76,23 @@ if [ "$peer" = dd ]; then
     [ -b /dev/vda ] && time dd if=/dev/vda of=/dev/null bs=1048576 2>&1
     exit_qemu
 fi
+if [ "$peer" = disk ]; then
+    # `bench disk`: the first disk that appears (devtmpfs adds it once probed), then
+    # tools/bench-peer/disk_bench.c on it.
+    disk=
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        for d in vda nvme0n1 sda; do [ -b "/dev/$d" ] && disk=/dev/$d && break 2; done
+        sleep 1
+    done
+    if [ -n "$disk" ]; then
+        echo "ingot-peer: disk $disk"
+        /bin/disk-bench "$disk"
+        echo "ingot-peer: disk-bench exit $?"
+    else
+        echo "ingot-peer: no disk"
+    fi
+    exit_qemu
+fi
 # Serve until the console sends "q".
 while read -r line; do [ "$line" = q ] && exit_qemu; done
 while :; do sleep 3600; done
@@ -85,6 +110,8 @@ pub struct Peer {
     pub initramfs: PathBuf,
     /// The initramfs with `/bin/smp-bench` added.
     pub smp_initramfs: PathBuf,
+    /// The initramfs with the disk modules and `/bin/disk-bench` added.
+    pub disk_initramfs: PathBuf,
 }
 
 fn run(command: &mut Command, what: &str) -> Result<Vec<u8>, String> {
@@ -280,6 +307,7 @@ fn build_initramfs(
     kroot: &Path,
     release: &str,
     busybox: &Path,
+    extra_modules: &[&str],
     extra: &[(&str, &[u8])],
     out: &Path,
 ) -> Result<(), String> {
@@ -290,7 +318,8 @@ fn build_initramfs(
             modules.get(name).ok_or(format!("module {name} not in linux-image-{release}"))?;
         Ok(module_depends(&read(path)?))
     };
-    let order = load_order(MODULES, &depends_of)?;
+    let wanted: Vec<&str> = MODULES.iter().chain(extra_modules).copied().collect();
+    let order = load_order(&wanted, &depends_of)?;
     let mut cpio = Cpio::new();
     for dir in ["bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules", "www"] {
         cpio.dir(dir, 0o755);
@@ -336,13 +365,18 @@ pub fn prepare() -> Result<Peer, String> {
     decompress_vmlinux(&vmlinuz, &vmlinux)?;
     let initramfs = dir.join("initramfs.cpio");
     let busybox = bbroot.join("bin/busybox");
-    build_initramfs(&kroot, &release, &busybox, &[], &initramfs)?;
+    build_initramfs(&kroot, &release, &busybox, &[], &[], &initramfs)?;
     let smp_bench = dir.join("smp-bench");
     build_smp_bench(&smp_bench)?;
     let smp_initramfs = dir.join("initramfs-smp.cpio");
     let smp_bytes = read(&smp_bench)?;
-    build_initramfs(&kroot, &release, &busybox, &[("bin/smp-bench", &smp_bytes)], &smp_initramfs)?;
-    Ok(Peer { release, vmlinuz, vmlinux, initramfs, smp_initramfs })
+    let smp_extra: &[(&str, &[u8])] = &[("bin/smp-bench", &smp_bytes)];
+    build_initramfs(&kroot, &release, &busybox, &[], smp_extra, &smp_initramfs)?;
+    let disk_initramfs = dir.join("initramfs-disk.cpio");
+    let disk_bytes = read(&super::peer_programs::build_disk_bench()?)?;
+    let disk_extra: &[(&str, &[u8])] = &[("bin/disk-bench", &disk_bytes)];
+    build_initramfs(&kroot, &release, &busybox, DISK_MODULES, disk_extra, &disk_initramfs)?;
+    Ok(Peer { release, vmlinuz, vmlinux, initramfs, smp_initramfs, disk_initramfs })
 }
 
 #[cfg(test)]

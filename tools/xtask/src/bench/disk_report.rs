@@ -1,0 +1,194 @@
+//! Output of `cargo xtask bench disk` ([`super::disk`]): `disk.json` (every run with its
+//! phases, host load and QEMU flags), the `disk` section of `report.md` (medians and
+//! Ingot ÷ Linux ratios per controller) and two PNG charts.
+
+use std::fmt::Write as _;
+
+use super::chart::{self, Bar};
+use super::disk::{CONTROLLERS, LINUX_APPEND, Phase, rates};
+use super::peer::Peer;
+use super::stats::{
+    json_args, json_num, json_str, max, median, min, ratios, thousands, utc_string,
+};
+use super::{write_output, write_report_section};
+use crate::qemu::QemuConfig;
+
+/// Metric names, in the order of [`rates`].
+const METRICS: [(&str, &str); 3] = [
+    ("seq_write_mb_s", "seq write MB/s"),
+    ("seq_read_mb_s", "seq read MB/s"),
+    ("rand_read_4k_iops", "4 KiB random-read IOPS"),
+];
+
+/// One guest's run on one controller.
+pub struct Run {
+    pub round: usize,
+    pub controller: &'static str,
+    pub guest: &'static str,
+    pub phases: [Phase; 3],
+    pub load1: f64,
+    pub config: QemuConfig,
+}
+
+/// Per controller and metric: Ingot's and Linux's per-round values (round order).
+fn series(runs: &[Run], controller: &str, guest: &str, metric: usize) -> Vec<f64> {
+    let mut chosen: Vec<&Run> =
+        runs.iter().filter(|r| r.controller == controller && r.guest == guest).collect();
+    chosen.sort_by_key(|r| r.round);
+    chosen.iter().map(|r| rates(&r.phases)[metric]).collect()
+}
+
+/// Chart labels: whole numbers with thousands separators (MB/s and IOPS need no more).
+fn whole(value: f64) -> String {
+    thousands(value.round().max(0.0) as u64)
+}
+
+/// Writes `disk.json`, the report section and the charts.
+pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(), String> {
+    let json = write_output("disk.json", to_json(runs, started, finished, peer).as_bytes())?;
+    let mut throughput = Vec::new();
+    let mut iops = Vec::new();
+    for (controller, _, _) in CONTROLLERS {
+        for guest in ["Ingot", "Linux"] {
+            for (metric, short) in [(0, "write"), (1, "read")] {
+                let value = median(&series(runs, controller, guest, metric));
+                let group = format!("{controller} {short}");
+                throughput.push(Bar { group, series: guest.to_string(), value });
+            }
+            let value = median(&series(runs, controller, guest, 2));
+            iops.push(Bar { group: controller.to_string(), series: guest.to_string(), value });
+        }
+    }
+    chart::bars(
+        "disk-throughput.png",
+        "Sequential 1 MiB requests, median MB/s (Linux: O_DIRECT)",
+        "MB/s",
+        whole,
+        &throughput,
+    )?;
+    chart::bars(
+        "disk-iops.png",
+        "4 KiB random reads, median IOPS (Linux: O_DIRECT)",
+        "IOPS",
+        whole,
+        &iops,
+    )?;
+    write_report_section("disk", &markdown(runs, started, peer))?;
+    println!("wrote {}", json.display());
+    Ok(())
+}
+
+/// How many rounds `runs` spans.
+fn rounds(runs: &[Run]) -> usize {
+    runs.iter().map(|r| r.round + 1).max().unwrap_or(0)
+}
+
+fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
+    let rounds = rounds(runs);
+    let loads: Vec<f64> = runs.iter().map(|r| r.load1).filter(|l| l.is_finite()).collect();
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## Disk: sequential MB/s and random IOPS per controller, beside Linux with O_DIRECT\n\n\
+         `cargo xtask bench disk`, {}, {rounds} interleaved rounds (each: every controller, \
+         Ingot then Linux, fresh 64 MiB image per run); host load average {:.2}–{:.2}. \
+         Linux peer: Debian `linux-image-{}` (PVH `vmlinux`), `{LINUX_APPEND}`. \
+         Ratios are Ingot ÷ Linux (above 1: Ingot faster): the median of the per-round \
+         ratios, with their range.\n",
+        utc_string(started),
+        min(&loads),
+        max(&loads),
+        peer.release
+    );
+    md.push_str(
+        "| Controller | metric | Ingot (median) | Linux (median) | Ingot ÷ Linux | range |\n",
+    );
+    md.push_str("|---|---|---|---|---|---|\n");
+    for (controller, _, _) in CONTROLLERS {
+        for (metric, (_, label)) in METRICS.iter().enumerate() {
+            let ingot = series(runs, controller, "Ingot", metric);
+            let linux = series(runs, controller, "Linux", metric);
+            let r = ratios(&ingot, &linux);
+            let _ = writeln!(
+                md,
+                "| {controller} | {label} | {:.0} | {:.0} | **{:.2}** | {:.2}–{:.2} |",
+                median(&ingot),
+                median(&linux),
+                median(&r),
+                min(&r),
+                max(&r)
+            );
+        }
+    }
+    md.push_str("\n![throughput](disk-throughput.png) ![iops](disk-iops.png)\n\nQEMU command lines (image path varies):\n\n```\n");
+    for run in runs.iter().filter(|r| r.round == 0) {
+        let _ = writeln!(md, "{}", run.config.command_line());
+    }
+    md.push_str("```\n");
+    md
+}
+
+fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
+    let mut json = format!(
+        "{{\n  \"benchmark\": \"disk\",\n  \"started_unix\": {},\n  \"finished_unix\": {},\n  \
+         \"rounds\": {},\n  \"linux_peer\": {{\"release\": {}, \"append\": {}, \"io\": \"O_DIRECT\"}},\n  \
+         \"timing\": \"host: arrival of the start and done serial lines of each phase\",\n  \"summary\": [\n",
+        json_num(started),
+        json_num(finished),
+        rounds(runs),
+        json_str(&peer.release),
+        json_str(LINUX_APPEND)
+    );
+    let mut rows = Vec::new();
+    for (controller, _, _) in CONTROLLERS {
+        for (metric, (key, _)) in METRICS.iter().enumerate() {
+            let ingot = series(runs, controller, "Ingot", metric);
+            let linux = series(runs, controller, "Linux", metric);
+            rows.push(format!(
+                "    {{\"controller\": {}, \"metric\": {}, \"ingot_median\": {}, \"linux_median\": {}, \"ratio_median\": {}}}",
+                json_str(controller),
+                json_str(key),
+                json_num(median(&ingot)),
+                json_num(median(&linux)),
+                json_num(median(&ratios(&ingot, &linux)))
+            ));
+        }
+    }
+    json.push_str(&rows.join(",\n"));
+    json.push_str("\n  ],\n  \"runs\": [\n");
+    let rows: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let phases: Vec<String> = r
+                .phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{{\"seconds\": {}, \"amount\": {}, \"guest_ns\": {}}}",
+                        json_num(p.seconds),
+                        p.amount,
+                        p.guest_ns.map_or("null".to_string(), |n| n.to_string())
+                    )
+                })
+                .collect();
+            let [w, rd, io] = rates(&r.phases);
+            format!(
+                "    {{\"round\": {}, \"controller\": {}, \"guest\": {}, \"load1\": {}, \
+                 \"seq_write_mb_s\": {}, \"seq_read_mb_s\": {}, \"rand_read_4k_iops\": {}, \
+                 \"phases\": [{}], \"qemu_args\": {}}}",
+                r.round,
+                json_str(r.controller),
+                json_str(r.guest),
+                json_num(r.load1),
+                json_num(w),
+                json_num(rd),
+                json_num(io),
+                phases.join(", "),
+                json_args(&r.config.args())
+            )
+        })
+        .collect();
+    json.push_str(&rows.join(",\n"));
+    json.push_str("\n  ]\n}\n");
+    json
+}
