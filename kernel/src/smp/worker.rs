@@ -1,6 +1,6 @@
 //! The per-core work loop, submitting work, waking sleeping cores, waiting for groups.
 
-use core::sync::atomic::{AtomicBool, Ordering, fence};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 
 use ingot_arch::apic::Ipi;
 use ingot_arch::interrupts::WAKE_VECTOR;
@@ -28,6 +28,8 @@ static SHARED: Once<Shared> = Once::new();
 /// Set once the bootstrap core has recorded every core: until then started cores
 /// only wait, so no core runs work before the core table is complete.
 static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
+/// Where the next search for a sleeping core starts.
+static NEXT_TO_WAKE: AtomicUsize = AtomicUsize::new(0);
 
 fn shared() -> &'static Shared {
     SHARED.call_once(|| Shared {
@@ -108,7 +110,12 @@ fn wake(index: usize) {
 fn wake_one() {
     fence(Ordering::SeqCst);
     let me = super::current_core();
-    for index in 0..super::core_count() {
+    let count = super::core_count();
+    // Start where the last search stopped, so every sleeping core gets its turn instead
+    // of the lowest-numbered ones taking all the work.
+    let start = NEXT_TO_WAKE.fetch_add(1, Ordering::Relaxed);
+    for offset in 0..count {
+        let index = (start + offset) % count;
         if index != me && shared().sleeping[index].swap(false, Ordering::AcqRel) {
             wake(index);
             return;
