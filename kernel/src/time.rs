@@ -1,6 +1,6 @@
 //! Time: the TSC, calibrated once against the PIT, as a monotonic nanosecond clock.
 //!
-//! The PIT's channel 2 counts a known 1.193182 MHz; timing a 10 ms one-shot with the
+//! The PIT's channel 2 counts a known 1.193182 MHz; timing a 2 ms one-shot with the
 //! TSC gives the TSC frequency. Without a PIT (it never finishes counting) the kernel
 //! falls back to the frequency CPUID reports, or 1 GHz, and says so. The TSC is
 //! assumed invariant and synchronised across cores (true on QEMU and modern CPUs).
@@ -13,7 +13,7 @@ const PIT_HZ: u64 = 1_193_182;
 const PIT_CHANNEL2_DATA: u16 = 0x42;
 const PIT_COMMAND: u16 = 0x43;
 const PIT_GATE_PORT: u16 = 0x61;
-const CALIBRATION_TICKS: u64 = 11_932; // 10 ms
+const CALIBRATION_TICKS: u64 = 2_386; // 2 ms: ±1 PIT tick is 0.04 %
 const FALLBACK_HZ: u64 = 1_000_000_000;
 const MIN_PLAUSIBLE_HZ: u64 = 100_000_000;
 

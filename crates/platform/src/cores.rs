@@ -80,8 +80,17 @@ impl CoreStarter {
         Ok(Self { page, layout })
     }
 
-    /// Starts the core with APIC ID `apic_id` as core `index`; it runs `main(index)`
-    /// on its own stack with its own tables loaded.
+    /// Sends INIT to every core in `apic_ids` and waits the 10 ms the architecture asks
+    /// for once, so that starting many cores does not cost 10 ms each.
+    pub fn reset_all(&self, apic: &LocalApic, apic_ids: &[u32], delay_us: &dyn Fn(u64)) {
+        for &apic_id in apic_ids {
+            apic.send(apic_id, Ipi::Init);
+        }
+        delay_us(10_000);
+    }
+
+    /// Starts the core with APIC ID `apic_id` (already reset by [`Self::reset_all`]) as
+    /// core `index`; it runs `main(index)` on its own stack with its own tables loaded.
     pub fn start(
         &self,
         frames: &mut PhysicalFrames,
@@ -119,8 +128,6 @@ impl CoreStarter {
             field(page, self.layout.argument).write_volatile(block);
             field(page, self.layout.started).write_volatile(0);
         }
-        apic.send(apic_id, Ipi::Init);
-        delay_us(10_000);
         let started = || {
             // SAFETY: reading the flag the AP sets; the page stays ours.
             unsafe { field(page, self.layout.started).read_volatile() == 1 }

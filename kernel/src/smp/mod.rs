@@ -87,6 +87,7 @@ pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u6
     };
     worker::mark_online(0);
     if let Some(starter) = starter {
+        starter.reset_all(&apic, &candidates, &crate::time::delay_us);
         for apic_id in candidates {
             let index = ids.len() as u64;
             let started = crate::memory::with_kernel_memory(|memory| {
