@@ -58,6 +58,36 @@ multiboot_header:
     .long pvh_entry
     .balign 4
 
+.macro build_boot_tables prefix
+    /* PML4 -> one PDPT -> four PDs of 2 MiB pages: the first 4 GiB identity-mapped.
+       The same text assembles in 32- and 64-bit mode (addresses stay below 4 GiB). */
+    mov edi, offset boot_pml4
+    xor eax, eax
+    mov ecx, 6 * 1024
+    rep stosd
+    mov eax, offset boot_pdpt
+    or eax, 3
+    mov [boot_pml4], eax
+    mov eax, offset boot_pd
+    or eax, 3
+    mov edi, offset boot_pdpt
+    mov ecx, 4
+\prefix\()_fill_pdpt:
+    mov [edi], eax
+    add eax, 4096
+    add edi, 8
+    loop \prefix\()_fill_pdpt
+    mov edi, offset boot_pd
+    mov eax, 0x83
+    xor ecx, ecx
+\prefix\()_fill_pd:
+    mov [edi + ecx * 8], eax
+    add eax, 0x200000
+    inc ecx
+    cmp ecx, 2048
+    jne \prefix\()_fill_pd
+.endm
+
 .section .text.boot, "ax"
 .code32
 .global pvh_entry
@@ -73,31 +103,7 @@ multiboot_entry:
     mov esi, eax
 boot32_common:
     mov esp, offset boot_stack_top
-    mov edi, offset boot_pml4
-    xor eax, eax
-    mov ecx, 6 * 1024
-    rep stosd
-    mov eax, offset boot_pdpt
-    or eax, 3
-    mov [boot_pml4], eax
-    mov eax, offset boot_pd
-    or eax, 3
-    mov edi, offset boot_pdpt
-    mov ecx, 4
-boot32_fill_pdpt:
-    mov [edi], eax
-    add eax, 4096
-    add edi, 8
-    loop boot32_fill_pdpt
-    mov edi, offset boot_pd
-    mov eax, 0x83
-    xor ecx, ecx
-boot32_fill_pd:
-    mov [edi + ecx * 8], eax
-    add eax, 0x200000
-    inc ecx
-    cmp ecx, 2048
-    jne boot32_fill_pd
+    build_boot_tables boot32
     mov eax, cr4
     or eax, 0x20
     mov cr4, eax
@@ -140,31 +146,7 @@ loader64_entry:
     mov r13, rsi
     mov r14, rdx
     mov esp, offset boot_stack_top
-    mov edi, offset boot_pml4
-    xor eax, eax
-    mov ecx, 6 * 1024
-    rep stosd
-    mov eax, offset boot_pdpt
-    or eax, 3
-    mov [boot_pml4], eax
-    mov eax, offset boot_pd
-    or eax, 3
-    mov edi, offset boot_pdpt
-    mov ecx, 4
-loader64_fill_pdpt:
-    mov [rdi], eax
-    add eax, 4096
-    add edi, 8
-    loop loader64_fill_pdpt
-    mov edi, offset boot_pd
-    mov eax, 0x83
-    xor ecx, ecx
-loader64_fill_pd:
-    mov [rdi + rcx * 8], rax
-    add rax, 0x200000
-    inc ecx
-    cmp ecx, 2048
-    jne loader64_fill_pd
+    build_boot_tables loader64
     mov eax, offset boot_pml4
     mov cr3, rax
     lgdt [boot_gdt_pointer64]
