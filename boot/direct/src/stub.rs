@@ -88,6 +88,17 @@ multiboot_header:
     jne \prefix\()_fill_pd
 .endm
 
+.macro load_data_segments
+    /* Flat data selector 0x10 in DS, ES and SS; FS and GS null. */
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor eax, eax
+    mov fs, ax
+    mov gs, ax
+.endm
+
 .section .text.boot, "ax"
 .code32
 .global pvh_entry
@@ -124,13 +135,7 @@ boot32_common:
     retf
 .code64
 boot64_entry:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    xor eax, eax
-    mov fs, ax
-    mov gs, ax
+    load_data_segments
     mov esp, offset boot_stack_top
     mov edi, ebp
     mov edx, esi
@@ -155,13 +160,7 @@ loader64_entry:
     push rax
     .byte 0x48, 0xCB
 loader64_reload:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    xor eax, eax
-    mov fs, ax
-    mov gs, ax
+    load_data_segments
     mov edi, r12d
     mov rsi, r13
     mov rdx, r14
