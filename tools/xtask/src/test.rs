@@ -18,6 +18,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-smp",
     "ingot-acpi",
     "ingot-block",
+    "ingot-net",
     "ingot-pci",
     "ingot-virtio-blk",
     "ingot-nvme",
