@@ -90,13 +90,16 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     let acpi = acpi::discover(boot.rsdp);
     power::init(acpi.as_ref());
     let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
+    // PCI enumeration (BAR sizing) and the storage drivers' start run while this is the
+    // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
+    // writes overlap BAR sizing, and nothing here needs the other cores.
+    storage::configure(&options);
+    storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
         None => 1,
     };
-    storage::configure(&options);
-    storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

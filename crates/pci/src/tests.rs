@@ -133,6 +133,32 @@ fn sizes_64_bit_and_io_bars_and_restores_them() {
 }
 
 #[test]
+fn sizes_bars_only_while_decoding_is_off() {
+    let model = machine();
+    let nvme = PciAddress::new(2, 0, 0);
+    enumerate(&model, &[Root { segment: 0, first_bus: 0, last_bus: 255 }]);
+    // Replay the writes to the NVMe-like function: whenever a BAR is written with all
+    // ones, the command register last written must have memory and I/O decoding off.
+    let mut command = 0x0006u32; // memory space and bus master on, as the model starts
+    let mut probes = 0;
+    for &(address, offset, value) in model.writes.borrow().iter() {
+        if address != nvme {
+            continue;
+        }
+        match offset {
+            offsets::COMMAND => command = value,
+            0x10..=0x24 if value == 0xFFFF_FFFF => {
+                probes += 1;
+                assert_eq!(command & 0x3, 0, "BAR {offset:#x} sized with decoding on");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(probes, 6, "every BAR slot of the type-0 header is probed");
+    assert_eq!(command & 0x3, 0x2, "memory decoding is restored afterwards");
+}
+
+#[test]
 fn decodes_msi_and_msix() {
     let model = machine();
     let found = enumerate(&model, &[Root { segment: 0, first_bus: 0, last_bus: 255 }]);
