@@ -12,6 +12,7 @@
 extern crate alloc;
 
 mod bar;
+pub mod ecam;
 mod function;
 mod scan;
 

@@ -5,6 +5,7 @@
 
 pub mod boot_images;
 mod cores;
+mod ecam;
 mod foundation;
 mod storage;
 mod stress;
@@ -22,6 +23,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         foundation::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
+        ecam::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
     ]
