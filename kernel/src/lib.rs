@@ -67,14 +67,14 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Ok(boot) => boot,
         Err(error) => faults::fatal(format_args!("boot information unusable: {error}")),
     };
+    for notice in boot.cmdline_damage().notices() {
+        println!("ingot: cmdline: {notice}");
+    }
     let options = KernelOptions::parse(boot.cmdline(), |problem| {
         println!("ingot: cmdline: {problem}");
     });
     if let Some(error) = boot.framebuffer_error {
         println!("ingot: loader's framebuffer record refused ({error:?}); serial only");
-    }
-    if boot.cmdline_truncated {
-        println!("ingot: cmdline: longer than the kernel keeps; the end was cut");
     }
     if boot.modules_dropped > 0 {
         println!("ingot: {} extra boot modules ignored", boot.modules_dropped);

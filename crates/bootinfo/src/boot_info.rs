@@ -2,6 +2,7 @@
 
 use ingot_mem::MemoryMap;
 
+use crate::cmdline_buffer::{CmdlineBuffer, CmdlineDamage, MAX_CMDLINE};
 use crate::physical::PhysicalMemory;
 
 /// How the kernel was started.
@@ -40,7 +41,6 @@ pub struct Module {
 
 /// Most modules a boot can pass; more are reported and ignored.
 pub const MAX_MODULES: usize = 8;
-const MAX_CMDLINE: usize = 1024;
 
 /// Why the loader's information could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +85,7 @@ pub struct BootInfo {
     module_count: usize,
     /// Modules beyond [`MAX_MODULES`] that were dropped.
     pub modules_dropped: usize,
-    cmdline: [u8; MAX_CMDLINE],
-    cmdline_len: usize,
-    /// The command line was longer than the kernel keeps and was cut.
-    pub cmdline_truncated: bool,
+    cmdline: CmdlineBuffer,
 }
 
 impl BootInfo {
@@ -103,9 +100,7 @@ impl BootInfo {
             modules: [Module { start: 0, len: 0 }; MAX_MODULES],
             module_count: 0,
             modules_dropped: 0,
-            cmdline: [0; MAX_CMDLINE],
-            cmdline_len: 0,
-            cmdline_truncated: false,
+            cmdline: CmdlineBuffer::new(),
         }
     }
 
@@ -124,39 +119,40 @@ impl BootInfo {
         }
     }
 
-    /// The kernel command line (invalid UTF-8 is replaced by an empty line).
+    /// The kernel command line as kept (see [`BootInfo::cmdline_damage`]).
     pub fn cmdline(&self) -> &str {
-        core::str::from_utf8(&self.cmdline[..self.cmdline_len]).unwrap_or("")
+        self.cmdline.text()
     }
 
-    /// Sets the command line from text.
-    pub fn set_cmdline(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let mut len = bytes.len().min(MAX_CMDLINE);
-        while !text.is_char_boundary(len) {
-            len -= 1;
-        }
-        self.cmdline[..len].copy_from_slice(&bytes[..len]);
-        self.cmdline_len = len;
-        self.cmdline_truncated = len < bytes.len();
+    /// What was lost of the loader's command line (cut, invalid bytes skipped).
+    pub fn cmdline_damage(&self) -> CmdlineDamage {
+        self.cmdline.damage()
     }
 
-    /// Copies a NUL-terminated command line from physical memory.
+    /// Removes the first `count` bytes of the command line (a loader's image path).
+    pub(crate) fn drop_cmdline_prefix(&mut self, count: usize) {
+        self.cmdline.drop_prefix(count);
+    }
+
+    /// Copies a NUL-terminated command line from physical memory: at most
+    /// [`MAX_CMDLINE`] bytes, noting whether (and how) the line went on.
     pub(crate) fn read_cmdline(&mut self, memory: &impl PhysicalMemory, address: u64) {
+        let mut raw = [0u8; MAX_CMDLINE];
         let mut len = 0;
         let mut byte = [0u8];
-        while len < MAX_CMDLINE {
-            if !memory.read(address + len as u64, &mut byte) || byte[0] == 0 {
+        let mut next = None;
+        while let Some(at) = address.checked_add(len as u64) {
+            if !memory.read(at, &mut byte) || byte[0] == 0 {
                 break;
             }
-            self.cmdline[len] = byte[0];
+            if len == MAX_CMDLINE {
+                next = Some(byte[0]);
+                break;
+            }
+            raw[len] = byte[0];
             len += 1;
         }
-        self.cmdline_truncated = len == MAX_CMDLINE;
-        // Keep only the valid UTF-8 prefix so `cmdline()` never loses the whole line.
-        self.cmdline_len = match core::str::from_utf8(&self.cmdline[..len]) {
-            Ok(_) => len,
-            Err(error) => error.valid_up_to(),
-        };
+        let more_starts_word = next.is_some_and(|byte| !byte.is_ascii_whitespace());
+        self.cmdline.store(&raw[..len], next.is_some(), more_starts_word);
     }
 }

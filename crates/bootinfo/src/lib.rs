@@ -9,12 +9,14 @@
 
 mod boot_info;
 pub mod cmdline;
+mod cmdline_buffer;
 mod framebuffer;
 mod multiboot;
 mod physical;
 mod pvh;
 
 pub use boot_info::{BootInfo, BootProtocol, MAX_MODULES, Module, ParseError};
+pub use cmdline_buffer::{CmdlineDamage, MAX_CMDLINE, Notice as CmdlineNotice};
 pub use framebuffer::{
     FRAMEBUFFER_MAGIC, FRAMEBUFFER_RECORD_BYTES, Framebuffer, FramebufferError, parse_framebuffer,
 };

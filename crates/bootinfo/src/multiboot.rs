@@ -40,16 +40,17 @@ pub fn parse_multiboot(
 
     if flags & FLAG_CMDLINE != 0 {
         info.read_cmdline(memory, u64::from(field(16)?));
-        let without_image_path = match info.cmdline().split_once(' ') {
-            Some((first, rest)) if !first.contains('=') => Some(rest.trim_start()),
-            None if !info.cmdline().contains('=') => Some(""),
+        // QEMU and GRUB put the kernel's path first; it is not an option.
+        let line = info.cmdline();
+        let image_path = match line.split_once(' ') {
+            Some((first, rest)) if !first.contains('=') => {
+                Some(line.len() - rest.trim_start().len())
+            }
+            None if !line.contains('=') => Some(line.len()),
             _ => None,
         };
-        if let Some(rest) = without_image_path {
-            let mut copy = [0u8; 1024];
-            let len = rest.len().min(copy.len());
-            copy[..len].copy_from_slice(&rest.as_bytes()[..len]);
-            info.set_cmdline(core::str::from_utf8(&copy[..len]).unwrap_or(""));
+        if let Some(count) = image_path {
+            info.drop_cmdline_prefix(count);
         }
     }
 
@@ -140,6 +141,36 @@ mod tests {
             &[Module { start: 0x20_0000, len: 0x1000 }, Module { start: 0x30_0000, len: 0x10 }]
         );
         assert_eq!(info.memory.usable_bytes(), 0x9_FC00 + 0x7EE_0000);
+    }
+
+    #[test]
+    fn a_4_kib_command_line_is_cut_and_the_cut_is_reported() {
+        let mut memory = FakeMemory::new(0x10_000);
+        multiboot_info(&mut memory, b"k\0");
+        let mut line = std::vec::Vec::from(&b"/tmp/kernel.elf exit=qemu"[..]);
+        while line.len() < 4096 {
+            line.extend_from_slice(b" filler=0123456789");
+        }
+        line.push(0);
+        memory.put(0xD000, &line);
+        memory.put_u32(INFO + 16, 0xD000);
+        let info = parse_multiboot(&memory, MULTIBOOT_BOOTLOADER_MAGIC, INFO).unwrap();
+        assert!(info.cmdline().starts_with("exit=qemu filler=0123456789 "));
+        assert!(info.cmdline().ends_with(" filler=0123456789"));
+        // 1024 bytes read, the incomplete last word and the 16-byte image path dropped.
+        let kept = info.cmdline().len();
+        assert_eq!(info.cmdline_damage().cut_to, Some(kept));
+        assert!((1024 - 16 - 18..=1024 - 16).contains(&kept), "kept {kept}");
+    }
+
+    #[test]
+    fn an_invalid_byte_loses_only_itself() {
+        let mut memory = FakeMemory::new(0x10_000);
+        multiboot_info(&mut memory, b"/k colour=\xFFblue exit=qemu\0");
+        let info = parse_multiboot(&memory, MULTIBOOT_BOOTLOADER_MAGIC, INFO).unwrap();
+        assert_eq!(info.cmdline(), "colour=blue exit=qemu");
+        let damage = info.cmdline_damage();
+        assert_eq!((damage.cut_to, damage.invalid_bytes, damage.first_invalid), (None, 1, 10));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! kernel's failure exit is 255.
 
 pub mod boot_images;
+mod cmdline;
 mod cores;
 mod ecam;
 mod foundation;
@@ -21,6 +22,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
     [
         foundation::scenarios(artifacts),
+        cmdline::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
