@@ -6,6 +6,7 @@
 pub mod boot_images;
 mod cores;
 mod foundation;
+mod front_door;
 mod storage;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         boot_images::scenarios(artifacts),
+        front_door::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
