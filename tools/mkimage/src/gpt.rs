@@ -12,6 +12,9 @@ pub const FIRST_USABLE_LBA: u64 = 34;
 const ENTRIES: usize = 128;
 const ENTRY_BYTES: usize = 128;
 const ENTRY_SECTORS: u64 = (ENTRIES * ENTRY_BYTES / SECTOR) as u64;
+/// Sectors the backup GPT takes at the end of the disk: its entries and its header.
+pub const BACKUP_SECTORS: u64 = ENTRY_SECTORS + 1;
+const HEADER_BYTES: usize = 92;
 
 /// A GUID as written in text (`AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE`), stored in GPT's
 /// mixed-endian form: the first three fields little-endian, the rest as bytes.
@@ -63,24 +66,31 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// Writes the protective MBR's partition table and signature, both GPT headers and
-/// both entry arrays into `disk` (whose length is a whole number of sectors).
-pub fn write(disk: &mut [u8], disk_guid: Guid, partitions: &[Partition]) -> Result<(), String> {
-    let sectors = (disk.len() / SECTOR) as u64;
-    let last_usable = sectors - 1 - ENTRY_SECTORS - 1;
+/// The protective MBR's partition table and signature, both GPT headers and both entry
+/// arrays for a disk of `sectors` sectors, as (byte offset, bytes) pieces to write.
+pub fn tables(
+    sectors: u64,
+    disk_guid: Guid,
+    partitions: &[Partition],
+) -> Result<Vec<(u64, Vec<u8>)>, String> {
+    if sectors < FIRST_USABLE_LBA + BACKUP_SECTORS + 1 {
+        return Err(format!("a disk of {sectors} sectors has no room for a GPT"));
+    }
+    let last_usable = sectors - BACKUP_SECTORS - 1;
     for p in partitions {
         if p.first_lba < FIRST_USABLE_LBA || p.last_lba > last_usable || p.first_lba > p.last_lba {
             return Err(format!("partition {} does not fit the disk", p.name));
         }
     }
+    let mut pieces = Vec::new();
     // Protective MBR: one partition of type 0xEE covering the disk from LBA 1.
-    let mbr = &mut disk[446..512];
-    mbr.fill(0);
+    let mut mbr = vec![0u8; 66];
     mbr[..16]
         .copy_from_slice(&[0x00, 0x00, 0x02, 0x00, 0xEE, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 0, 0, 0, 0]);
     let covered = u32::try_from(sectors - 1).unwrap_or(u32::MAX);
     mbr[12..16].copy_from_slice(&covered.to_le_bytes());
     mbr[64..66].copy_from_slice(&[0x55, 0xAA]);
+    pieces.push((446, mbr));
 
     let mut entries = vec![0u8; ENTRIES * ENTRY_BYTES];
     for (p, slot) in partitions.iter().zip(entries.chunks_mut(ENTRY_BYTES)) {
@@ -97,10 +107,10 @@ pub fn write(disk: &mut [u8], disk_guid: Guid, partitions: &[Partition]) -> Resu
     for (header_lba, other_lba, entries_lba) in
         [(1, sectors - 1, 2), (sectors - 1, 1, backup_entries_lba)]
     {
-        let mut header = [0u8; 92];
+        let mut header = vec![0u8; SECTOR];
         header[..8].copy_from_slice(b"EFI PART");
         header[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
-        header[12..16].copy_from_slice(&92u32.to_le_bytes());
+        header[12..16].copy_from_slice(&(HEADER_BYTES as u32).to_le_bytes());
         header[24..32].copy_from_slice(&header_lba.to_le_bytes());
         header[32..40].copy_from_slice(&other_lba.to_le_bytes());
         header[40..48].copy_from_slice(&FIRST_USABLE_LBA.to_le_bytes());
@@ -110,13 +120,19 @@ pub fn write(disk: &mut [u8], disk_guid: Guid, partitions: &[Partition]) -> Resu
         header[80..84].copy_from_slice(&(ENTRIES as u32).to_le_bytes());
         header[84..88].copy_from_slice(&(ENTRY_BYTES as u32).to_le_bytes());
         header[88..92].copy_from_slice(&entries_crc.to_le_bytes());
-        let crc = crc32(&header);
+        let crc = crc32(&header[..HEADER_BYTES]);
         header[16..20].copy_from_slice(&crc.to_le_bytes());
-        let at = header_lba as usize * SECTOR;
-        disk[at..at + SECTOR].fill(0);
-        disk[at..at + 92].copy_from_slice(&header);
-        let at = entries_lba as usize * SECTOR;
-        disk[at..at + entries.len()].copy_from_slice(&entries);
+        pieces.push((header_lba * SECTOR as u64, header));
+        pieces.push((entries_lba * SECTOR as u64, entries.clone()));
+    }
+    Ok(pieces)
+}
+
+/// Writes [`tables`] into `disk` (whose length is a whole number of sectors).
+pub fn write(disk: &mut [u8], disk_guid: Guid, partitions: &[Partition]) -> Result<(), String> {
+    for (at, bytes) in tables((disk.len() / SECTOR) as u64, disk_guid, partitions)? {
+        let at = at as usize;
+        disk[at..at + bytes.len()].copy_from_slice(&bytes);
     }
     Ok(())
 }

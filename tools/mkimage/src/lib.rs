@@ -20,6 +20,10 @@
 pub mod esp;
 pub mod gpt;
 
+use std::fs::File;
+use std::io::{Cursor, Seek, SeekFrom, Write};
+use std::path::Path;
+
 use gpt::{Guid, Partition, SECTOR};
 
 const MIB: u64 = 1024 * 1024;
@@ -30,11 +34,11 @@ const ESP_FIRST_LBA: u64 = 2048;
 pub const BMFS_START: u64 = 6 * MIB;
 /// First LBA of the BIOS stage 2 (must match `boot/bios`).
 pub const STAGE2_LBA: u64 = gpt::FIRST_USABLE_LBA;
-/// Smallest image: the ESP, the BMFS minimum of 3 blocks, the backup GPT.
-pub const MIN_SIZE_MIB: u64 = 14;
 /// Default image size (the mission's 32 MiB disk): 12 BMFS blocks of 2 MiB, so the
 /// directory and up to 11 files; `xtask` stores only the user-facing programs.
 pub const DEFAULT_SIZE_MIB: u64 = 32;
+/// Longest command line both loaders carry (each keeps 1023 bytes and a NUL).
+pub const MAX_CMDLINE_BYTES: usize = 1023;
 
 /// What goes into the image.
 pub struct ImageSpec<'a> {
@@ -57,13 +61,77 @@ pub struct ImageSpec<'a> {
     pub init: Option<&'a [u8]>,
 }
 
-/// Builds the whole image in memory.
+impl ImageSpec<'_> {
+    /// The files of the BMFS partition, in directory order.
+    fn bmfs_files(&self) -> Vec<(String, &[u8])> {
+        let mut files: Vec<(String, &[u8])> =
+            vec![("kernel.bin".into(), self.kernel), ("cmdline".into(), self.cmdline.as_bytes())];
+        for (name, bytes) in &self.programs {
+            files.push((format!("{name}.app"), bytes));
+        }
+        if let Some(init) = self.init {
+            files.push(("init.app".into(), init));
+        }
+        files
+    }
+
+    /// The smallest image, in whole MiB, that holds this spec: the BMFS partition
+    /// needs its directory block, every file's blocks and the last block (which BMFS
+    /// never allocates), and the backup GPT follows it.
+    pub fn minimum_size_mib(&self) -> u64 {
+        let file_blocks: u64 = self
+            .bmfs_files()
+            .iter()
+            .map(|(_, contents)| ingot_bmfs::blocks_for(contents.len() as u64))
+            .sum();
+        let blocks = (1 + file_blocks + 1).max(ingot_bmfs::MIN_BLOCKS);
+        let bytes =
+            BMFS_START + blocks * ingot_bmfs::BLOCK_BYTES + gpt::BACKUP_SECTORS * SECTOR as u64;
+        bytes.div_ceil(MIB)
+    }
+}
+
+/// Builds the whole image in memory (for tests and small images).
 pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
-    if spec.size_mib < MIN_SIZE_MIB {
+    let mut disk = Cursor::new(Vec::new());
+    write_to(spec, &mut disk)?;
+    Ok(disk.into_inner())
+}
+
+/// Writes the image to the file `out`, sparsely: the file is sized first, then only
+/// the parts with content are written, so a large image costs neither memory nor disk
+/// space for its empty blocks.
+pub fn write_file(spec: &ImageSpec<'_>, out: &Path) -> Result<(), String> {
+    check(spec)?;
+    let error = |e: std::io::Error| format!("cannot write {}: {e}", out.display());
+    let mut file = File::create(out).map_err(error)?;
+    file.set_len(spec.size_mib * MIB).map_err(error)?;
+    write_to(spec, &mut file)?;
+    file.sync_all().map_err(error)
+}
+
+/// Refuses a spec the layout or the loaders cannot carry, naming the limit.
+fn check(spec: &ImageSpec<'_>) -> Result<(), String> {
+    if spec.size_mib.checked_mul(MIB).is_none() {
+        return Err(format!("image size {} MiB does not fit in 64 bits of bytes", spec.size_mib));
+    }
+    let minimum = spec.minimum_size_mib();
+    if spec.size_mib < minimum {
         return Err(format!(
-            "image size {} MiB is below the minimum {MIN_SIZE_MIB} MiB",
-            spec.size_mib
+            "image size {} MiB is below the minimum of {minimum} MiB for these files \
+             (EFI partition to {} MiB, then the BMFS directory block, every file's 2 MiB blocks, a spare block and the backup GPT)",
+            spec.size_mib,
+            BMFS_START / MIB
         ));
+    }
+    if spec.cmdline.len() > MAX_CMDLINE_BYTES {
+        return Err(format!(
+            "command line is {} bytes; the loaders carry at most {MAX_CMDLINE_BYTES}",
+            spec.cmdline.len()
+        ));
+    }
+    if spec.cmdline.contains('\0') {
+        return Err("command line contains a NUL byte, which would end it early".into());
     }
     if spec.boot_sector.len() != SECTOR {
         return Err(format!("boot sector is {} bytes, not 512", spec.boot_sector.len()));
@@ -75,12 +143,24 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
             spec.stage2.len()
         ));
     }
+    Ok(())
+}
+
+/// Writes `bytes` at byte offset `at` of `disk`.
+fn put<W: Write + Seek>(disk: &mut W, at: u64, bytes: &[u8]) -> Result<(), String> {
+    disk.seek(SeekFrom::Start(at))
+        .and_then(|_| disk.write_all(bytes))
+        .map_err(|e| format!("cannot write the image at byte {at}: {e}"))
+}
+
+/// Writes the image into `disk` (empty or zero-filled), at offsets: the boot code,
+/// stage 2, the ESP, the BMFS header and files, the GPT. Bytes not written stay zero.
+pub fn write_to<W: Write + Seek>(spec: &ImageSpec<'_>, disk: &mut W) -> Result<(), String> {
+    check(spec)?;
     let bytes = spec.size_mib * MIB;
-    let mut disk = vec![0u8; bytes as usize];
     let sectors = bytes / SECTOR as u64;
-    disk[..446].copy_from_slice(&spec.boot_sector[..446]);
-    let at = STAGE2_LBA as usize * SECTOR;
-    disk[at..at + spec.stage2.len()].copy_from_slice(spec.stage2);
+    put(disk, 0, &spec.boot_sector[..446])?;
+    put(disk, STAGE2_LBA * SECTOR as u64, spec.stage2)?;
 
     // The ESP.
     let mut esp_files: Vec<(&str, &[u8])> =
@@ -92,33 +172,23 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
         esp_files.push(("ingot/init.app", init));
     }
     let esp = esp::build(ESP_BYTES as usize, &esp_files)?;
-    let at = ESP_FIRST_LBA as usize * SECTOR;
-    disk[at..at + esp.len()].copy_from_slice(&esp);
+    put(disk, ESP_FIRST_LBA * SECTOR as u64, &esp)?;
 
     // The BMFS partition: whole blocks between its start and the backup GPT.
-    let last_usable = sectors - 34;
+    let last_usable = sectors - gpt::BACKUP_SECTORS - 1;
     let blocks = ((last_usable + 1) * SECTOR as u64 - BMFS_START) / ingot_bmfs::BLOCK_BYTES;
     let bmfs_bytes = blocks * ingot_bmfs::BLOCK_BYTES;
-    let base = BMFS_START as usize;
-    let region = &mut disk[base..base + bmfs_bytes as usize];
-    ingot_bmfs::format(region, blocks).map_err(|e| format!("BMFS: {e}"))?;
-    let mut files: Vec<(String, &[u8])> =
-        vec![("kernel.bin".into(), spec.kernel), ("cmdline".into(), spec.cmdline.as_bytes())];
-    for (name, bytes) in &spec.programs {
-        files.push((format!("{name}.app"), bytes));
-    }
-    if let Some(init) = spec.init {
-        files.push(("init.app".into(), init));
-    }
-    for (name, contents) in files {
+    let mut header = vec![0u8; ingot_bmfs::HEADER_BYTES];
+    ingot_bmfs::format(&mut header, blocks).map_err(|e| format!("BMFS: {e}"))?;
+    for (name, contents) in spec.bmfs_files() {
         let mut directory =
-            ingot_bmfs::Directory::open(region).map_err(|e| format!("BMFS: {e}"))?;
+            ingot_bmfs::Directory::open(&mut header).map_err(|e| format!("BMFS: {e}"))?;
         let entry = directory
             .create(&name, contents.len() as u64, blocks)
             .map_err(|e| format!("BMFS: {name}: {e}"))?;
-        let at = (entry.starting_block * ingot_bmfs::BLOCK_BYTES) as usize;
-        region[at..at + contents.len()].copy_from_slice(contents);
+        put(disk, BMFS_START + entry.starting_block * ingot_bmfs::BLOCK_BYTES, contents)?;
     }
+    put(disk, BMFS_START, &header)?;
 
     let guid =
         |n: u8| Guid(0x1D60_7000 + u32::from(n), 0x1A60, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, n]);
@@ -138,8 +208,10 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
             name: "BMFS",
         },
     ];
-    gpt::write(&mut disk, guid(0), &partitions)?;
-    Ok(disk)
+    for (at, bytes) in gpt::tables(sectors, guid(0), &partitions)? {
+        put(disk, at, &bytes)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -201,6 +273,59 @@ mod tests {
         assert_eq!(init.file_size, 13);
         let at = (init.starting_block << 21) as usize;
         assert_eq!(&bmfs[at..at + 13], b"program bytes");
+    }
+
+    #[test]
+    fn the_minimum_size_is_exactly_what_the_files_need() {
+        // Directory + kernel + cmdline + hello + the never-used last block = 5 blocks
+        // of 2 MiB after the 6 MiB of MBR, GPT, stage 2 and ESP; then the backup GPT.
+        let s = spec(32);
+        assert_eq!(s.minimum_size_mib(), 17);
+        let disk = build(&ImageSpec { size_mib: 17, ..spec(32) }).unwrap();
+        assert_eq!(disk.len(), 17 << 20);
+        let error = build(&ImageSpec { size_mib: 16, ..spec(32) }).unwrap_err();
+        assert!(error.contains("16 MiB is below the minimum of 17 MiB"), "{error}");
+        // A 5 MiB file takes 3 blocks (BareMetal's rounding), so 4 more MiB.
+        let mut big = spec(32);
+        big.programs.push(("big".into(), vec![1; 5 << 20]));
+        assert_eq!(big.minimum_size_mib(), 23);
+        assert!(build(&ImageSpec { size_mib: 23, ..big }).is_ok());
+    }
+
+    #[test]
+    fn command_lines_the_loaders_cannot_carry_are_refused() {
+        let longest = "x".repeat(MAX_CMDLINE_BYTES);
+        assert!(build(&ImageSpec { cmdline: &longest, ..spec(32) }).is_ok());
+        let too_long = "x".repeat(MAX_CMDLINE_BYTES + 1);
+        let error = build(&ImageSpec { cmdline: &too_long, ..spec(32) }).unwrap_err();
+        assert!(error.contains("1024 bytes") && error.contains("at most 1023"), "{error}");
+        assert!(build(&ImageSpec { cmdline: "a\0b", ..spec(32) }).unwrap_err().contains("NUL"));
+    }
+
+    #[test]
+    fn a_large_image_is_written_sparsely_and_reads_back() {
+        use std::os::unix::fs::MetadataExt;
+        let path = std::env::temp_dir().join(format!("ingot-mkimage-{}.img", std::process::id()));
+        let size_mib = 100_000;
+        write_file(&spec(size_mib), &path).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        let disk_bytes = metadata.blocks() * 512;
+        let mut file = std::fs::File::open(&path).unwrap();
+        let mut backup = vec![0u8; 512];
+        use std::io::{Read, Seek, SeekFrom};
+        file.seek(SeekFrom::Start((size_mib << 20) - 512)).unwrap();
+        file.read_exact(&mut backup).unwrap();
+        let mut head = vec![0u8; 8 << 20];
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.read_exact(&mut head).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(metadata.len(), size_mib << 20);
+        assert!(disk_bytes < 64 << 20, "{disk_bytes} bytes allocated for a sparse image");
+        assert_eq!(&backup[..8], b"EFI PART");
+        assert_eq!(&head[510..512], &[0x55, 0xAA]);
+        assert_eq!(&head[34 * 512..34 * 512 + 9], b"stage two");
+        let dir = ingot_bmfs::Directory::open(&mut head[6 << 20..]).unwrap();
+        assert_eq!(dir.find("hello.app").map(|e| e.file_size), Some(3000));
     }
 
     #[test]

@@ -134,18 +134,7 @@ pub fn build_all() -> Result<Artifacts, String> {
     fs::create_dir_all(&programs)
         .map_err(|e| format!("cannot create {}: {e}", programs.display()))?;
 
-    let artifacts = Artifacts {
-        kernel: out.join("kernel.elf"),
-        kernel_pvh: out.join("kernel-pvh.elf"),
-        floor: out.join("floor.elf"),
-        programs,
-        kernel_flat: out.join("kernel.bin"),
-        bios_loader: out.join("bios.bin"),
-        uefi_loader: Some(out.join("BOOTX64.EFI")),
-        bios_floor: out.join("bios-floor.bin"),
-        uefi_floor: out.join("floor.efi"),
-        test_image: out.join("ingot-test.img"),
-    };
+    let artifacts = artifacts_in(&out);
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
@@ -169,6 +158,22 @@ pub fn build_all() -> Result<Artifacts, String> {
     let options = crate::image::ImageOptions::for_tests();
     crate::image::write_image(&artifacts, &options, &artifacts.test_image)?;
     Ok(artifacts)
+}
+
+/// Where [`build_all`] puts each artifact under `out`.
+pub fn artifacts_in(out: &Path) -> Artifacts {
+    Artifacts {
+        kernel: out.join("kernel.elf"),
+        kernel_pvh: out.join("kernel-pvh.elf"),
+        floor: out.join("floor.elf"),
+        programs: out.join("programs"),
+        kernel_flat: out.join("kernel.bin"),
+        bios_loader: out.join("bios.bin"),
+        uefi_loader: Some(out.join("BOOTX64.EFI")),
+        bios_floor: out.join("bios-floor.bin"),
+        uefi_floor: out.join("floor.efi"),
+        test_image: out.join("ingot-test.img"),
+    }
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

@@ -13,9 +13,10 @@ use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
 const USAGE: &str =
     "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--init PROGRAM] [--out PATH]
 
-  --size MiB      image size (default 32, at least 14)
-  --cmdline TEXT  kernel command line stored in the image (default empty)
-  --init PROGRAM  a built program (e.g. hello) the loaders pass as the boot program
+  --size MiB      image size (default 32; at least what the files need, about 24,
+                  named when too small; written sparsely, so large sizes cost nothing)
+  --cmdline TEXT  kernel command line stored in the image (default empty, at most 1023 bytes)
+  --init PROGRAM  the boot program the loaders pass: a built program (e.g. hello) or a file
   --out PATH      where to write it (default target/ingot/ingot.img)
 ";
 
@@ -25,7 +26,7 @@ pub struct ImageOptions {
     pub size_mib: u64,
     /// Kernel command line.
     pub cmdline: String,
-    /// Name of the built program stored as `init.app`, if any.
+    /// The program stored as `init.app`, if any: a built program's name or a file's path.
     pub init: Option<String>,
 }
 
@@ -57,7 +58,13 @@ pub fn write_image(
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
     let init = match &options.init {
         Some(name) if PROGRAMS.contains(&name.as_str()) => Some(read(&artifacts.program(name))?),
-        Some(name) => return Err(format!("--init: no built program `{name}` (have {PROGRAMS:?})")),
+        Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
+        Some(name) => {
+            return Err(format!(
+                "--init {name}: no such file, and no built program of that name (built: {})",
+                PROGRAMS.join(", ")
+            ));
+        }
         None => None,
     };
     let mut programs = Vec::new();
@@ -74,8 +81,7 @@ pub fn write_image(
         programs,
         init: init.as_deref(),
     };
-    let image = ingot_mkimage::build(&spec)?;
-    fs::write(out, image).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    ingot_mkimage::write_file(&spec, out)
 }
 
 /// `cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]`.
@@ -105,6 +111,13 @@ pub fn image(args: &[String]) -> Result<(), String> {
             }
             other => return Err(format!("unknown option `{other}`\n{USAGE}")),
         }
+    }
+    if options.cmdline.len() > ingot_mkimage::MAX_CMDLINE_BYTES {
+        return Err(format!(
+            "--cmdline is {} bytes; the loaders carry at most {}",
+            options.cmdline.len(),
+            ingot_mkimage::MAX_CMDLINE_BYTES
+        ));
     }
     let artifacts = build_all()?;
     write_image(&artifacts, &options, &out)?;

@@ -41,7 +41,15 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "build" => build::build_all().map(|artifacts| artifacts.print_summary()),
         "image" => image::image(rest),
-        "run" => run::run(rest),
+        "run" => {
+            return match run::run(rest) {
+                Ok(code) => ExitCode::from(code),
+                Err(message) => {
+                    eprintln!("xtask: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         "test" => test::test(rest),
         "bench" => bench::bench(rest),
         "check" => check::check(),

@@ -8,6 +8,7 @@ mod cmdline;
 mod cores;
 mod ecam;
 mod foundation;
+mod front_door;
 mod storage;
 mod stress;
 
@@ -28,6 +29,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         ecam::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
+        front_door::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
