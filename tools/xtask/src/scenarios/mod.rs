@@ -5,6 +5,7 @@
 
 pub mod boot_images;
 mod cores;
+mod failures;
 mod foundation;
 mod storage;
 
@@ -22,6 +23,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         boot_images::scenarios(artifacts),
+        failures::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
