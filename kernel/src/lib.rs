@@ -99,7 +99,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     }
     let acpi = acpi::discover(boot.rsdp);
     power::init(acpi.as_ref());
-    let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
+    memory::init(&boot);
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
@@ -107,6 +107,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     };
     storage::configure(&options);
     storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
+    let layout = memory::map_program_window(boot.memory.usable_bytes(), module);
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

@@ -1,6 +1,8 @@
 //! Failures reported as failures: a program that was named but cannot run, and the
 //! boot programs the disk loaders refuse, must end with the kernel's failure status
 //! (255) and one line saying why, never with the status of a program that returned 0.
+//! And what once failed silently must work: a 48 MiB program loads and runs, and 18
+//! disks on three kinds of controller at `-m 128M` all come up.
 //!
 //! The images here are copies of a test image booting `hello` whose `init.app` was
 //! made empty or too large on the host (the BMFS directory entry's size, the ESP's FAT
@@ -10,7 +12,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::boot_images::{damaged_copy, disk_boot, uefi_boot};
-use super::{BANNER, KERNEL_FAILURE, ready, scenario};
+use super::storage::{disk_line, storage_scenario};
+use super::{BANNER, KERNEL_FAILURE, exit_status_for, ready, scenario};
 use crate::build::{Artifacts, output_dir};
 use crate::harness::Scenario;
 use crate::image::{ImageOptions, write_image};
@@ -71,7 +74,72 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         &[BANNER, &ready("uefi"), EMPTY_MODULE],
         KERNEL_FAILURE,
     ));
+    scenarios.push(large_program(artifacts));
+    scenarios.push(eighteen_disks(artifacts));
     scenarios
+}
+
+/// `hello` padded with zeros to 48 MiB: its page tables must fit the pool, and the
+/// machine keeps its disks (a failed window once kept all free RAM, so no driver got
+/// DMA memory).
+fn large_program(artifacts: &Artifacts) -> Scenario {
+    const BYTES: usize = 48 << 20;
+    let path = output_dir().join("hello-48M.bin");
+    let written = fs::read(artifacts.program("hello")).and_then(|mut program| {
+        program.resize(BYTES, 0);
+        fs::write(&path, program)
+    });
+    if let Err(error) = written {
+        eprintln!("xtask: cannot write {}: {error}", path.display());
+    }
+    let qemu = QemuConfig::new(Machine::Q35)
+        .memory("1G")
+        .kernel(&artifacts.kernel)
+        .initrd(&path)
+        .append("exit=qemu")
+        .extra_args(["-drive", "if=none,id=d0,format=raw,file=null-co://,file.size=8M"])
+        .extra_args(["-device", "virtio-blk-pci,drive=d0"]);
+    let expect = [
+        BANNER,
+        &disk_line(0, "virtio-blk", 512),
+        r"^ingot: memory usable=\d+KiB window=\d+KiB kernel-free=\d+KiB identity-end=0x[0-9a-f]+$",
+        &ready("multiboot"),
+        "^ingot: program loaded bytes=50331648 at 0xffff800000000000$",
+        "^hello from an Ingot program$",
+        "^hello: bad pointers refused=true$",
+        "^ingot: program exited status=42$",
+    ];
+    let mut s = scenario("program-48M", qemu, &expect, exit_status_for(42));
+    s.timeout = std::time::Duration::from_secs(120);
+    s
+}
+
+/// 8 virtio-blk, 4 NVMe and 6 AHCI disks at `-m 128M`: every one comes up (in PCI
+/// order) and `disk-test` writes and reads back each.
+fn eighteen_disks(artifacts: &Artifacts) -> Scenario {
+    let mut devices: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..8 {
+        devices.push(format!("virtio-blk-pci,drive=d{i},addr={:02x}.0", 3 + i));
+        lines.push(disk_line(i, "virtio-blk", 512));
+    }
+    for i in 8..12 {
+        devices.push(format!("nvme,drive=d{i},serial=ingot-{i},addr={:02x}.0", 3 + i));
+        lines.push(disk_line(i, "nvme", 512));
+    }
+    devices.push("ahci,id=ahci0,addr=0f.0".into());
+    for (port, i) in (12..18).enumerate() {
+        devices.push(format!("ide-hd,drive=d{i},bus=ahci0.{port}"));
+        lines.push(disk_line(i, "ahci", 512));
+    }
+    let devices: Vec<&str> = devices.iter().map(String::as_str).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s =
+        storage_scenario(artifacts, "storage-18-disks-128M", Machine::Q35, 18, &devices, &lines);
+    s.qemu = s.qemu.memory("128M");
+    s.forbid.push("out of DMA memory".into());
+    s.timeout = std::time::Duration::from_secs(300);
+    s
 }
 
 /// The test image with `hello` as `init.app`, written for these scenarios.
