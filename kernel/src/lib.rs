@@ -81,7 +81,17 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     }
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
-    let module = boot.modules().first().copied();
+    let named_module = boot.modules().first().copied();
+    let refusal = named_module.and_then(|module| {
+        use ingot_bootinfo::PhysicalMemory;
+        let mut first_bytes = [0u8; 4];
+        let count = module.len.min(first_bytes.len() as u64) as usize;
+        if !ingot_platform::physical::IdentityMemory.read(module.start, &mut first_bytes[..count]) {
+            return Some("the boot module lies outside the memory the kernel can read");
+        }
+        program::refuse_module(module, &first_bytes[..count])
+    });
+    let module = named_module.filter(|_| refusal.is_none());
     let mut ports = console::port_handle();
     if let Some(ports) = ports.as_mut() {
         let (hz, source) = time::calibrate(ports);
@@ -89,7 +99,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     }
     let acpi = acpi::discover(boot.rsdp);
     power::init(acpi.as_ref());
-    let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
+    memory::init(&boot);
     // PCI enumeration (BAR sizing) and the storage drivers' start run while this is the
     // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
     // writes overlap BAR sizing, and nothing here needs the other cores.
@@ -100,13 +110,18 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
         None => 1,
     };
+    let layout = memory::map_program_window(boot.memory.usable_bytes(), module);
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,
         boot.protocol.name()
     );
-    match (module, layout) {
-        (Some(module), Some(window)) => program::run(window, module, api_table, options.exit),
-        _ => program::nothing_to_run(options.exit),
+    match (named_module, refusal, layout) {
+        (None, ..) => program::nothing_to_run(options.exit),
+        (Some(_), Some(why), _) => program::not_run(options.exit, format_args!("{why}")),
+        (Some(module), None, Some(window)) => program::run(window, module, api_table, options.exit),
+        (Some(_), None, None) => {
+            program::not_run(options.exit, format_args!("there is no program window"))
+        }
     }
 }

@@ -47,16 +47,16 @@ pub fn heap_bytes(usable: u64) -> u64 {
 }
 
 /// Frames kept back from the program for the kernel: 64 KiB plus 1/32 of RAM (at most
-/// 64 MiB), plus each extra core's stack and tables. Storage drivers take their rings
-/// and bounce buffers from here (about 0.5 MiB per controller), so a 128 MiB machine
-/// keeps 4 MiB.
-fn kernel_reserve_bytes(usable: u64, cores: usize) -> u64 {
-    let per_core = ingot_platform::cores::PER_CORE_BYTES * cores.saturating_sub(1) as u64;
-    (64 * KIB + usable / 32).min(64 * MIB) + per_core
+/// 64 MiB), for what it allocates once the program runs. The cores' stacks and the
+/// storage drivers' rings and buffers are not in it: they are taken at boot, before the
+/// window is mapped from what is left, so any number of controllers gets its memory.
+fn kernel_reserve_bytes(usable: u64) -> u64 {
+    (64 * KIB + usable / 32).min(64 * MIB)
 }
 
-/// Sets up memory and returns the program window (or `None` if there is no room for one).
-pub fn init(boot: &BootInfo, module: Option<Module>, cores: usize) -> Option<ProgramMemory> {
+/// Sets up frames, the kernel heap and the page tables, and activates them. The
+/// program window is mapped later, by [`map_program_window`].
+pub fn init(boot: &BootInfo) {
     let mut frames = match PhysicalFrames::from_boot_info(boot) {
         Some(Ok(frames)) => frames,
         Some(Err(error)) => fatal(format_args!("memory map unusable: {error}")),
@@ -72,12 +72,27 @@ pub fn init(boot: &BootInfo, module: Option<Module>, cores: usize) -> Option<Pro
         Ok(space) => space,
         Err(error) => fatal(format_args!("cannot build page tables: {error}")),
     };
-    let window =
-        ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable, cores), module);
     space.activate();
-    let kernel_free = frames.allocator().free_bytes();
-    let identity_end = space.identity_end();
     *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space });
+}
+
+/// Maps all free RAM left after boot (less the kernel's reserve), then the boot
+/// module's pages, as the program window; `None` (said on the console) if there is no
+/// room for one. Called once the cores and the storage drivers have their memory.
+pub fn map_program_window(usable: u64, module: Option<Module>) -> Option<ProgramMemory> {
+    let mapped = with_kernel_memory(|memory| {
+        let window = ProgramMemory::map_window(
+            &mut memory.frames,
+            &memory.space,
+            kernel_reserve_bytes(usable),
+            module,
+        );
+        (window, memory.frames.allocator().free_bytes(), memory.space.identity_end())
+    });
+    let Some((window, kernel_free, identity_end)) = mapped else {
+        println!("ingot: no program window: memory not set up");
+        return None;
+    };
     match window {
         Ok(window) => {
             println!(

@@ -25,11 +25,25 @@ pub fn run_task(entry: u64, argument: u64) {
     }
 }
 
+/// The first bytes of an ELF file.
+const ELF_MAGIC: [u8; 4] = [0x7F, b'E', b'L', b'F'];
+
+/// Why a boot module that was named cannot run, checked before any of it is used
+/// (`first_bytes` are its first bytes, as many as it has up to four).
+pub fn refuse_module(module: Module, first_bytes: &[u8]) -> Option<&'static str> {
+    if module.len == 0 {
+        return Some("the boot module is empty (0 bytes)");
+    }
+    if first_bytes.starts_with(&ELF_MAGIC) {
+        return Some("the boot module is an ELF file; ELF programs are not supported yet");
+    }
+    None
+}
+
 /// Copies the boot module into the window and calls it on the bootstrap core.
 pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode) -> ! {
     if let Err(error) = window.load_module(module) {
-        println!("ingot: program not loaded: {error:?} ({} bytes)", module.len);
-        nothing_to_run(exit);
+        not_run(exit, format_args!("cannot load it: {error:?} ({} bytes)", module.len));
     }
     let window = WINDOW.call_once(|| window);
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
@@ -49,9 +63,21 @@ fn finish(exit: ExitMode, status: Option<u64>) -> ! {
     idle()
 }
 
-/// No program was given (or it could not be loaded): with `exit=qemu` end QEMU with
-/// status 0, otherwise idle. (The monitor shell will run here once it exists.)
+/// No program was named: with `exit=qemu` end QEMU with status 0 (as if a program
+/// returned 0: the boot itself succeeded), otherwise per `exit=`. (The monitor shell
+/// will run here once it exists.)
 pub fn nothing_to_run(exit: ExitMode) -> ! {
+    finish(exit, None)
+}
+
+/// A program was named but never ran: says why in one line, then with `exit=qemu` ends
+/// QEMU with the kernel's failure status (255), never the status of a program that
+/// returned; otherwise per `exit=`.
+pub fn not_run(exit: ExitMode, why: core::fmt::Arguments<'_>) -> ! {
+    println!("ingot: program not run: {why}");
+    if exit == ExitMode::Qemu {
+        ingot_arch::cpu::qemu_debug_exit(crate::faults::FAILURE_EXIT);
+    }
     finish(exit, None)
 }
 

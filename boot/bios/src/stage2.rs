@@ -5,7 +5,8 @@
 //!    `init.app` up in the 64-entry directory at byte 4096, read them (the kernel to
 //!    0x20000, at most 320 KiB; the command line to 0x5200, at most 1023 bytes; the
 //!    program, if present and at most 128 KiB, to 0x70000, where it stays and is
-//!    passed as the PVH boot module the kernel runs).
+//!    passed as the PVH boot module the kernel runs; an empty or larger one is passed
+//!    as an empty module, which the kernel refuses with its failure status).
 //! 3. E820 into 24-byte records at 0x6000 (the PVH memory-map layout).
 //! 4. VBE: a 32-bpp linear-framebuffer mode, described at 0x5100 (see
 //!    `ingot_bootinfo::framebuffer`); none found means serial only.
@@ -112,17 +113,19 @@ stage2_cmdline_fits:
     mov dword ptr [0x5000 + 24], 0x5200
 stage2_no_cmdline:
 
+    # An init.app that is empty or too large is passed on as an empty module, so the
+    # kernel reports the program it cannot run instead of booting as if none was named.
     mov si, offset name_init
     call find_file
     jc stage2_no_init
+    mov dword ptr [0x5040], 0x70000
+    mov dword ptr [0x5000 + 12], 1
+    mov dword ptr [0x5000 + 16], 0x5040
     cmp ecx, 0
     je stage2_no_init
     cmp ecx, 0x20000
     ja stage2_init_too_large
-    mov dword ptr [0x5040], 0x70000
     mov dword ptr [0x5048], ecx
-    mov dword ptr [0x5000 + 12], 1
-    mov dword ptr [0x5000 + 16], 0x5040
     mov dx, 0x7000
     call load_file
     jmp stage2_no_init
@@ -346,7 +349,7 @@ name_cmdline:
 name_init:
     .asciz "init.app"
 msg_init_too_large:
-    .asciz "ingot-bios: init.app is larger than 128 KiB; starting without it\r\n"
+    .asciz "ingot-bios: init.app is larger than 128 KiB; passed on as empty\r\n"
 msg_stage2:
     .asciz "ingot-bios: loading kernel.bin\r\n"
 msg_no_gpt:

@@ -106,7 +106,12 @@ fn load_program(
     handover: &mut [u8],
 ) -> Result<(), &'static str> {
     let size = files::size(program).map_err(|_| "cannot read init.app's size")?;
+    let base = handover.as_ptr() as u64;
+    put(handover, 12, &1u32.to_le_bytes());
+    put(handover, 16, &(base + MODULE_AT as u64).to_le_bytes());
     if size == 0 {
+        // Passed on as an empty module: the kernel refuses it with its failure status.
+        put(handover, MODULE_AT, &base.to_le_bytes());
         return Ok(());
     }
     if size > PROGRAM_MAX_BYTES {
@@ -119,9 +124,6 @@ fn load_program(
     if files::read(program, &mut memory[..size]) != Ok(size) {
         return Err("disk read error while reading init.app");
     }
-    let base = handover.as_ptr() as u64;
-    put(handover, 12, &1u32.to_le_bytes());
-    put(handover, 16, &(base + MODULE_AT as u64).to_le_bytes());
     put(handover, MODULE_AT, &(memory.as_ptr() as u64).to_le_bytes());
     put(handover, MODULE_AT + 8, &(size as u64).to_le_bytes());
     Ok(())

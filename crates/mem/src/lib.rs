@@ -9,6 +9,8 @@
 //! * [`FrameAllocator`] hands out physical 4 KiB frames from a [`RangeSet`].
 //! * [`PageTableBuilder`] builds x86-64 4-level page tables through the
 //!   [`TableMemory`] trait, so it can be tested on the host with fake memory.
+//! * [`map_window`] lays out the program window and [`table_frames_bound`] sizes
+//!   the page-table pool it needs.
 //!
 //! Nothing here touches hardware or uses `unsafe`, which is why it lives in its
 //! own crate with host unit tests.
@@ -23,6 +25,7 @@ mod range_set;
 mod region;
 #[cfg(test)]
 mod test_rng;
+mod window;
 
 pub use error::MemError;
 pub use frame::FrameAllocator;
@@ -32,3 +35,4 @@ pub use layout::{
 pub use page_table::{PageFlags, PageSize, PageTableBuilder, TableMemory, is_canonical};
 pub use range_set::{MAX_RANGES, RangeSet};
 pub use region::{MAX_REGIONS, MemoryMap, Region, RegionKind};
+pub use window::{for_each_piece, map_window, module_pages, table_frames_bound};

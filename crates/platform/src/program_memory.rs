@@ -1,7 +1,8 @@
 //! The program's memory window: all free RAM, mapped contiguously at
 //! [`PROGRAM_BASE`], and the one place where pointers a program passes are checked.
 //!
-//! The window is laid out so large pages can be used: first every 1 GiB-aligned
+//! The window is laid out so large pages can be used (`ingot_mem::map_window`, which
+//! also bounds the page tables it needs, module included): first every 1 GiB-aligned
 //! piece of free RAM (when the CPU has 1 GiB pages), then every 2 MiB-aligned piece,
 //! then the 4 KiB-granular rest, and last the frames of the boot module. The module
 //! therefore never overlaps the start of the window, where it is copied to.
@@ -9,7 +10,7 @@
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
 use ingot_mem::{
-    HUGE_PAGE_SIZE, LARGE_PAGE_SIZE, MemError, PAGE_SIZE, PageFlags, PageTableBuilder, RangeSet,
+    MemError, PAGE_SIZE, PageTableBuilder, map_window, module_pages, table_frames_bound,
 };
 
 use crate::address_space::AddressSpace;
@@ -40,38 +41,11 @@ impl From<MemError> for WindowError {
     }
 }
 
-/// Calls `place` for each piece of `free`, in window order: 1 GiB-aligned whole huge
-/// pages (if `huge`), then 2 MiB-aligned whole large pages, then the rest.
-fn for_each_piece(
-    free: &RangeSet,
-    huge: bool,
-    mut place: impl FnMut(u64, u64) -> Result<(), MemError>,
-) -> Result<(), MemError> {
-    let sizes: &[u64] = if huge { &[HUGE_PAGE_SIZE, LARGE_PAGE_SIZE] } else { &[LARGE_PAGE_SIZE] };
-    let mut rest = free.clone();
-    for &size in sizes {
-        let mut taken = RangeSet::new();
-        for (start, end) in rest.iter() {
-            let aligned_start = start.next_multiple_of(size);
-            let aligned_end = end / size * size;
-            if aligned_end > aligned_start {
-                place(aligned_start, aligned_end - aligned_start)?;
-                taken.insert(aligned_start, aligned_end)?;
-            }
-        }
-        for (start, end) in taken.iter() {
-            rest.remove(start, end)?;
-        }
-    }
-    for (start, end) in rest.iter() {
-        place(start, end - start)?;
-    }
-    Ok(())
-}
-
 impl ProgramMemory {
     /// Maps all free RAM of `frames` except `kernel_reserve_bytes`, then the pages of
-    /// `module`, into `space` (before it is activated).
+    /// `module`, into `space` (the tables may be live: only new entries are written).
+    /// On an error every frame taken for the window is given back to `frames` (page
+    /// tables already linked stay allocated; nothing runs in the window then).
     pub fn map_window(
         frames: &mut PhysicalFrames,
         space: &AddressSpace,
@@ -79,36 +53,34 @@ impl ProgramMemory {
         module: Option<Module>,
     ) -> Result<Self, WindowError> {
         let huge_pages = space.huge_pages();
+        let module_pages = module.and_then(|module| module_pages(module.start, module.len));
+        let module_bytes = module_pages.map_or(0, |(_, len)| len);
         let reserve_frames = kernel_reserve_bytes.div_ceil(PAGE_SIZE).max(1);
         let reserve = frames.allocate(reserve_frames, PAGE_SIZE)?;
-        let free_now = frames.allocator().free_ranges();
-        let total = free_now.total();
-        let table_frames = 2 * (free_now.len() as u64 + 2) + 2 * (total / HUGE_PAGE_SIZE + 2) + 4;
-        let pool = frames.allocate(table_frames, PAGE_SIZE)?;
+        let table_frames =
+            table_frames_bound(frames.allocator().free_ranges(), huge_pages, module_bytes);
+        let pool = match frames.allocate(table_frames, PAGE_SIZE) {
+            Ok(pool) => pool,
+            Err(error) => {
+                frames.free(reserve, reserve_frames)?;
+                return Err(error.into());
+            }
+        };
         let window_ranges = frames.allocator_mut().take_all();
         frames.free(pool, table_frames)?;
 
-        let mut bytes = 0;
-        {
+        let mapped = {
             let mut tables = TableFrames::new(frames);
             let mut builder = PageTableBuilder::with_root(&mut tables, space.root(), huge_pages);
-            let flags = PageFlags::WRITABLE;
-            for_each_piece(&window_ranges, huge_pages, |start, len| {
-                builder.map(PROGRAM_BASE + bytes, start, len, flags)?;
-                bytes += len;
-                Ok(())
-            })?;
-            if let Some(module) = module {
-                let start = module.start.next_multiple_of(PAGE_SIZE);
-                let end = (module.start + module.len) / PAGE_SIZE * PAGE_SIZE;
-                if end > start {
-                    builder.map(PROGRAM_BASE + bytes, start, end - start, flags)?;
-                    bytes += end - start;
-                }
+            map_window(&mut builder, &window_ranges, huge_pages, module_pages)
+        };
+        if mapped.is_err() {
+            for (start, end) in window_ranges.iter() {
+                frames.allocator_mut().add_free(start, end)?;
             }
         }
         frames.free(reserve, reserve_frames)?;
-        Ok(Self { bytes })
+        Ok(Self { bytes: mapped? })
     }
 
     /// First address of the window.

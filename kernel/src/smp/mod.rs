@@ -43,12 +43,6 @@ pub fn local_apic() -> Option<&'static ingot_arch::apic::LocalApic> {
     LOCAL_APIC.get()
 }
 
-/// Cores the MADT lists as usable (enabled), the bootstrap core included.
-pub fn usable_cores(acpi: Option<&Acpi>) -> usize {
-    acpi.and_then(|acpi| acpi.madt.as_ref())
-        .map_or(1, |madt| madt.processors.iter().filter(|core| core.enabled).count().max(1))
-}
-
 /// Brings up the APIC and every other core; returns the number of running cores.
 pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u64>) -> usize {
     mask_legacy_pics(ports);

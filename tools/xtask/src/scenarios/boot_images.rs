@@ -211,7 +211,7 @@ fn cut_inside_bmfs(image: &mut Vec<u8>) {
 
 /// Writes `<name>.img` next to the test image: a copy with `damage` applied. A failure
 /// to write is reported; the scenario then fails on the missing file.
-fn damaged_copy(image: &Path, name: &str, damage: fn(&mut Vec<u8>)) -> PathBuf {
+pub(super) fn damaged_copy(image: &Path, name: &str, damage: fn(&mut Vec<u8>)) -> PathBuf {
     let path = output_dir().join(format!("{name}.img"));
     let written = fs::read(image).and_then(|mut bytes| {
         damage(&mut bytes);

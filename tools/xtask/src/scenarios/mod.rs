@@ -7,6 +7,7 @@ pub mod boot_images;
 mod cmdline;
 mod cores;
 mod ecam;
+mod failures;
 mod foundation;
 mod front_door;
 mod storage;
@@ -30,6 +31,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),
+        failures::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()

@@ -26,7 +26,7 @@ pub fn pattern_byte(disk: u64, offset: u64) -> u8 {
 }
 
 /// The boot line for disk `number` on an image of [`IMAGE_BYTES`] with `sector_size`.
-fn disk_line(number: usize, driver: &str, sector_size: u64) -> String {
+pub(super) fn disk_line(number: usize, driver: &str, sector_size: u64) -> String {
     let sectors = IMAGE_BYTES / sector_size;
     format!("^ingot: disk {number} {driver} sectors={sectors} sector_size={sector_size}$")
 }
@@ -46,7 +46,7 @@ fn fresh_image(scenario: &str, index: usize) -> PathBuf {
 
 /// Builds a storage scenario with `drives` fresh images (drive ids `d0`, `d1`, …, in
 /// the order the kernel numbers the disks) and the `-device` options in `devices`.
-fn storage_scenario(
+pub(super) fn storage_scenario(
     artifacts: &Artifacts,
     name: &str,
     machine: Machine,
