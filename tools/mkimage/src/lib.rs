@@ -101,7 +101,8 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
     let bmfs_bytes = blocks * ingot_bmfs::BLOCK_BYTES;
     let base = BMFS_START as usize;
     let region = &mut disk[base..base + bmfs_bytes as usize];
-    ingot_bmfs::format(region, blocks).map_err(|e| format!("BMFS: {e}"))?;
+    let mut bmfs = ingot_bmfs::Bmfs::format(ingot_bmfs::SliceDisk::new(region))
+        .map_err(|e| format!("BMFS: {e}"))?;
     let mut files: Vec<(String, &[u8])> =
         vec![("kernel.bin".into(), spec.kernel), ("cmdline".into(), spec.cmdline.as_bytes())];
     for (name, bytes) in &spec.programs {
@@ -111,13 +112,7 @@ pub fn build(spec: &ImageSpec<'_>) -> Result<Vec<u8>, String> {
         files.push(("init.app".into(), init));
     }
     for (name, contents) in files {
-        let mut directory =
-            ingot_bmfs::Directory::open(region).map_err(|e| format!("BMFS: {e}"))?;
-        let entry = directory
-            .create(&name, contents.len() as u64, blocks)
-            .map_err(|e| format!("BMFS: {name}: {e}"))?;
-        let at = (entry.starting_block * ingot_bmfs::BLOCK_BYTES) as usize;
-        region[at..at + contents.len()].copy_from_slice(contents);
+        bmfs.write(&name, contents).map_err(|e| format!("BMFS: {name}: {e}"))?;
     }
 
     let guid =
@@ -171,13 +166,17 @@ mod tests {
         assert_eq!(entry[..16], gpt::BMFS_TYPE.to_bytes());
         assert_eq!(u64::from_le_bytes(entry[32..40].try_into().unwrap()), 12288);
         assert_eq!(u64::from_le_bytes(entry[40..48].try_into().unwrap()), 12288 + 12 * 4096 - 1);
-        let bmfs = &mut disk[6 << 20..];
+        let bmfs = &mut disk[6 << 20..(6 << 20) + (12 << 21)];
         assert_eq!(&bmfs[1024..1028], b"BMFS");
-        let dir = ingot_bmfs::Directory::open(bmfs).unwrap();
-        let kernel = dir.find("kernel.bin").unwrap();
-        let hello = dir.find("hello.app").unwrap();
+        let mut fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
+        assert_eq!(fs.disk_blocks(), 12);
+        assert_eq!(fs.check(), Ok(()));
+        let kernel = fs.find("kernel.bin").unwrap();
+        let hello = fs.find("hello.app").unwrap();
         assert_eq!((kernel.starting_block, kernel.file_size), (1, 14));
         assert_eq!((hello.starting_block, hello.file_size), (3, 3000));
+        assert_eq!(fs.read_to_vec("hello.app").unwrap(), vec![7; 3000]);
+        assert_eq!(fs.read_to_vec("cmdline").unwrap(), b"exit=qemu");
         let at = (3 << 21) as usize;
         assert_eq!(&bmfs[at..at + 3000], &[7; 3000][..]);
         let at = 2 << 21;
@@ -197,7 +196,8 @@ mod tests {
         fs.root_dir().open_file("ingot/init.app").unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "program bytes");
         let bmfs = &mut disk[6 << 20..];
-        let init = ingot_bmfs::Directory::open(bmfs).unwrap().find("init.app").unwrap();
+        let fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
+        let init = fs.find("init.app").unwrap();
         assert_eq!(init.file_size, 13);
         let at = (init.starting_block << 21) as usize;
         assert_eq!(&bmfs[at..at + 13], b"program bytes");
