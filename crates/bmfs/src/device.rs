@@ -102,9 +102,9 @@ mod file {
     }
 
     impl FileDisk {
-        /// The whole file.
-        pub fn new(file: File) -> std::io::Result<Self> {
-            let bytes = file.metadata()?.len();
+        /// The whole file (or block device: its size is found by seeking to the end).
+        pub fn new(mut file: File) -> std::io::Result<Self> {
+            let bytes = file.seek(SeekFrom::End(0))?;
             Ok(Self::window(file, 0, bytes))
         }
 

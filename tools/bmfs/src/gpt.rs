@@ -23,7 +23,8 @@ pub struct Window {
 
 /// The BMFS disk in `file`: its GPT partition, or the whole file.
 pub fn locate(file: &mut File) -> Result<Window, String> {
-    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    // Seeking to the end also sizes a block device, whose metadata says 0 bytes.
+    let size = file.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
     let raw = Window { base: 0, bytes: size, partition: false };
     let Some(header) = read_at(file, SECTOR as u64, 92, size)? else { return Ok(raw) };
     if &header[..8] != b"EFI PART" {
