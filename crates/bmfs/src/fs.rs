@@ -71,6 +71,11 @@ impl<D: SectorDevice> Bmfs<D> {
         self.blocks
     }
 
+    /// The device.
+    pub fn device(&self) -> &D {
+        &self.device
+    }
+
     /// The device back.
     pub fn into_device(self) -> D {
         self.device

@@ -258,10 +258,44 @@ fn the_check_finds_overlaps_duplicates_and_unterminated_names() {
 }
 
 #[test]
-fn device_errors_are_passed_on() {
+fn a_partial_last_block_is_not_counted() {
     let mut disk = formatted(8);
     let mut fs = Bmfs::open(SliceDisk::new(&mut disk[..7 * MIB])).unwrap();
-    // The slice ends inside block 3: the disk claims 3 blocks, file at block 1 fits.
-    fs.write("a", b"x").unwrap();
     assert_eq!(fs.disk_blocks(), 3);
+    fs.write("a", b"x").unwrap();
+    assert_eq!(fs.write("b", b"x"), Err(Error::NoSpace { blocks: 1 }), "block 2 is the last");
+}
+
+/// A disk whose writes fail from sector `fail_from` on.
+struct FailingDisk {
+    bytes: Vec<u8>,
+    fail_from: u64,
+}
+
+impl SectorDevice for FailingDisk {
+    type Error = &'static str;
+    fn sector_count(&self) -> u64 {
+        (self.bytes.len() / SECTOR_BYTES) as u64
+    }
+    fn read_sectors(&mut self, first: u64, buffer: &mut [u8]) -> Result<(), &'static str> {
+        SliceDisk::new(&mut self.bytes).read_sectors(first, buffer).map_err(|_| "range")
+    }
+    fn write_sectors(&mut self, first: u64, buffer: &[u8]) -> Result<(), &'static str> {
+        if first + (buffer.len() / SECTOR_BYTES) as u64 > self.fail_from {
+            return Err("medium error");
+        }
+        SliceDisk::new(&mut self.bytes).write_sectors(first, buffer).map_err(|_| "range")
+    }
+}
+
+#[test]
+fn device_errors_are_passed_on_and_the_size_is_not_recorded() {
+    let disk = FailingDisk { bytes: formatted(8), fail_from: 4096 + 10 };
+    let mut fs = Bmfs::open(disk).unwrap();
+    // The data write of block 1 (sectors 4096..) fails part way: the entry made for
+    // the new file stays with size 0, as the reference tool leaves it.
+    assert_eq!(fs.write("f", &[7u8; 6000]), Err(Error::Device("medium error")));
+    assert_eq!(fs.find("f").map(|e| e.file_size), Some(0));
+    let text = fs.write("f", &[7u8; 6000]).unwrap_err().to_string();
+    assert_eq!(text, "disk error: medium error");
 }

@@ -4,7 +4,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use ingot_bmfs::{BLOCK_BYTES, BOOT_OFFSET, Bmfs, Error, FileDisk, MIN_BLOCKS};
+use ingot_bmfs::{
+    BLOCK_BYTES, BOOT_OFFSET, Bmfs, Error, FileDisk, MIN_BLOCKS, SECTOR_BYTES, SectorDevice,
+};
 
 use crate::Command;
 use crate::gpt;
@@ -83,7 +85,8 @@ fn open(path: &Path, writable: bool) -> Result<Fs, String> {
 
 /// The reference tool's listing.
 fn list(fs: &mut Fs) -> Result<(), String> {
-    println!("Disk Size: {} MiB", fs.disk_blocks() * BLOCK_BYTES / MIB);
+    // As the reference tool: the disk's (or partition's) whole size, not only its blocks.
+    println!("Disk Size: {} MiB", fs.device().sector_count() * SECTOR_BYTES as u64 / MIB);
     println!("Name                            |            Size (B)|      Reserved (MiB)");
     println!("{}", "=".repeat(74));
     for entry in fs.entries() {

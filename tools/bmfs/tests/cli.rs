@@ -90,13 +90,15 @@ fn library_images_read_by_the_tool() {
     let dir = scratch("library");
     let path = dir.join("made.img");
     let file = fs::File::create(&path).unwrap();
-    file.set_len(16 * MIB as u64).unwrap();
+    // 17 MiB: 8 blocks and a spare MiB, which `list` counts in the disk size.
+    file.set_len(17 * MIB as u64).unwrap();
     let mut fs_lib = Bmfs::format(FileDisk::new(file).unwrap()).unwrap();
     let program = pattern(5000, 9);
     fs_lib.write("program.app", &program).unwrap();
     fs_lib.create("reserved", 3).unwrap();
     drop(fs_lib);
     let listing = ok(&dir, &["made.img", "list"]);
+    assert!(listing.starts_with("Disk Size: 17 MiB\n"), "{listing}");
     assert!(listing.contains(&format!("{:<32} {:>20} {:>20}", "program.app", 5000, 2)));
     assert!(listing.contains(&format!("{:<32} {:>20} {:>20}", "reserved", 0, 4)));
     ok(&dir, &["made.img", "read", "program.app"]);
