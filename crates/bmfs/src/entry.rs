@@ -1,7 +1,7 @@
 //! One 64-byte directory entry: `name[32]`, then little-endian u64 `starting_block`,
 //! `reserved_blocks`, `file_size` and an unused u64.
 
-use crate::{ENTRY_BYTES, MAX_NAME};
+use crate::MAX_NAME;
 
 /// First name byte of the slot that ends the directory.
 pub const END_MARK: u8 = 0x00;
@@ -100,13 +100,17 @@ impl Entry {
         }
     }
 
-    /// Writes the entry into its 64 bytes (the unused word is zeroed).
+    /// Writes the entry into its 64 bytes as BareMetal's tool does when it creates a
+    /// file: the name and its NUL, then the three fields. Name bytes after the NUL and
+    /// the unused word keep what a deleted entry left there, so images stay identical
+    /// to the reference tool's byte for byte.
     pub(crate) fn encode(&self, bytes: &mut [u8]) {
-        bytes[..32].copy_from_slice(&self.name.0);
+        let name = self.name.as_bytes();
+        bytes[..name.len()].copy_from_slice(name);
+        bytes[name.len()] = 0;
         bytes[32..40].copy_from_slice(&self.starting_block.to_le_bytes());
         bytes[40..48].copy_from_slice(&self.reserved_blocks.to_le_bytes());
         bytes[48..56].copy_from_slice(&self.file_size.to_le_bytes());
-        bytes[56..ENTRY_BYTES].fill(0);
     }
 
     /// One past the last reserved block, `None` if that overflows.

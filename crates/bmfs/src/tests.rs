@@ -82,6 +82,26 @@ fn create_reserves_and_first_fit_fills_gaps() {
 }
 
 #[test]
+fn a_reused_slot_keeps_the_bytes_the_reference_tool_keeps() {
+    let mut disk = formatted(16);
+    let mut fs = Bmfs::open(SliceDisk::new(&mut disk)).unwrap();
+    fs.write("a-longer-name", b"first").unwrap();
+    fs.delete("a-longer-name").unwrap();
+    let _ = fs.into_device();
+    disk[4096 + 56] = 0x99; // Something in the unused word.
+    let mut fs = Bmfs::open(SliceDisk::new(&mut disk)).unwrap();
+    fs.create("x", 1).unwrap();
+    let _ = fs.into_device();
+    // The reference tool strcpy()s the name and sets the three fields, nothing else.
+    assert_eq!(&disk[4096..4096 + 14], b"x\0longer-name\0");
+    assert_eq!(u64_at(&disk, 4096 + 32), 1);
+    assert_eq!(u64_at(&disk, 4096 + 48), 0);
+    assert_eq!(disk[4096 + 56], 0x99);
+    let fs = Bmfs::open(SliceDisk::new(&mut disk)).unwrap();
+    assert_eq!(fs.find("x").unwrap().name.as_bytes(), b"x");
+}
+
+#[test]
 fn names_are_checked() {
     let mut disk = formatted(8);
     let mut fs = Bmfs::open(SliceDisk::new(&mut disk)).unwrap();
