@@ -82,7 +82,7 @@ impl ImageSpec<'_> {
         let file_blocks: u64 = self
             .bmfs_files()
             .iter()
-            .map(|(_, contents)| ingot_bmfs::blocks_for(contents.len() as u64))
+            .map(|(_, contents)| ingot_bmfs::blocks_for_write(contents.len() as u64))
             .sum();
         let blocks = (1 + file_blocks + 1).max(ingot_bmfs::MIN_BLOCKS);
         let bytes =
@@ -153,6 +153,30 @@ fn put<W: Write + Seek>(disk: &mut W, at: u64, bytes: &[u8]) -> Result<(), Strin
         .map_err(|e| format!("cannot write the image at byte {at}: {e}"))
 }
 
+/// The BMFS partition of an image being written: sector writes land at `start` of
+/// the disk. The image builder only formats and writes, so reading is refused.
+struct PartitionWriter<'a, W> {
+    disk: &'a mut W,
+    start: u64,
+    sectors: u64,
+}
+
+impl<W: Write + Seek> ingot_bmfs::SectorDevice for PartitionWriter<'_, W> {
+    type Error = String;
+
+    fn sector_count(&self) -> u64 {
+        self.sectors
+    }
+
+    fn read_sectors(&mut self, first: u64, _: &mut [u8]) -> Result<(), String> {
+        Err(format!("the image writer cannot read back BMFS sector {first}"))
+    }
+
+    fn write_sectors(&mut self, first: u64, buffer: &[u8]) -> Result<(), String> {
+        put(self.disk, self.start + first * SECTOR as u64, buffer)
+    }
+}
+
 /// Writes the image into `disk` (empty or zero-filled), at offsets: the boot code,
 /// stage 2, the ESP, the BMFS header and files, the GPT. Bytes not written stay zero.
 pub fn write_to<W: Write + Seek>(spec: &ImageSpec<'_>, disk: &mut W) -> Result<(), String> {
@@ -178,17 +202,12 @@ pub fn write_to<W: Write + Seek>(spec: &ImageSpec<'_>, disk: &mut W) -> Result<(
     let last_usable = sectors - gpt::BACKUP_SECTORS - 1;
     let blocks = ((last_usable + 1) * SECTOR as u64 - BMFS_START) / ingot_bmfs::BLOCK_BYTES;
     let bmfs_bytes = blocks * ingot_bmfs::BLOCK_BYTES;
-    let mut header = vec![0u8; ingot_bmfs::HEADER_BYTES];
-    ingot_bmfs::format(&mut header, blocks).map_err(|e| format!("BMFS: {e}"))?;
+    let partition =
+        PartitionWriter { disk, start: BMFS_START, sectors: bmfs_bytes / SECTOR as u64 };
+    let mut bmfs = ingot_bmfs::Bmfs::format(partition).map_err(|e| format!("BMFS: {e}"))?;
     for (name, contents) in spec.bmfs_files() {
-        let mut directory =
-            ingot_bmfs::Directory::open(&mut header).map_err(|e| format!("BMFS: {e}"))?;
-        let entry = directory
-            .create(&name, contents.len() as u64, blocks)
-            .map_err(|e| format!("BMFS: {name}: {e}"))?;
-        put(disk, BMFS_START + entry.starting_block * ingot_bmfs::BLOCK_BYTES, contents)?;
+        bmfs.write(&name, contents).map_err(|e| format!("BMFS: {name}: {e}"))?;
     }
-    put(disk, BMFS_START, &header)?;
 
     let guid =
         |n: u8| Guid(0x1D60_7000 + u32::from(n), 0x1A60, 0x4000, [0x80, 0, 0, 0, 0, 0, 0, n]);
@@ -243,13 +262,17 @@ mod tests {
         assert_eq!(entry[..16], gpt::BMFS_TYPE.to_bytes());
         assert_eq!(u64::from_le_bytes(entry[32..40].try_into().unwrap()), 12288);
         assert_eq!(u64::from_le_bytes(entry[40..48].try_into().unwrap()), 12288 + 12 * 4096 - 1);
-        let bmfs = &mut disk[6 << 20..];
+        let bmfs = &mut disk[6 << 20..(6 << 20) + (12 << 21)];
         assert_eq!(&bmfs[1024..1028], b"BMFS");
-        let dir = ingot_bmfs::Directory::open(bmfs).unwrap();
-        let kernel = dir.find("kernel.bin").unwrap();
-        let hello = dir.find("hello.app").unwrap();
+        let mut fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
+        assert_eq!(fs.disk_blocks(), 12);
+        assert_eq!(fs.check(), Ok(()));
+        let kernel = fs.find("kernel.bin").unwrap();
+        let hello = fs.find("hello.app").unwrap();
         assert_eq!((kernel.starting_block, kernel.file_size), (1, 14));
         assert_eq!((hello.starting_block, hello.file_size), (3, 3000));
+        assert_eq!(fs.read_to_vec("hello.app").unwrap(), vec![7; 3000]);
+        assert_eq!(fs.read_to_vec("cmdline").unwrap(), b"exit=qemu");
         let at = (3 << 21) as usize;
         assert_eq!(&bmfs[at..at + 3000], &[7; 3000][..]);
         let at = 2 << 21;
@@ -269,7 +292,8 @@ mod tests {
         fs.root_dir().open_file("ingot/init.app").unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "program bytes");
         let bmfs = &mut disk[6 << 20..];
-        let init = ingot_bmfs::Directory::open(bmfs).unwrap().find("init.app").unwrap();
+        let fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
+        let init = fs.find("init.app").unwrap();
         assert_eq!(init.file_size, 13);
         let at = (init.starting_block << 21) as usize;
         assert_eq!(&bmfs[at..at + 13], b"program bytes");
@@ -318,14 +342,16 @@ mod tests {
         let mut head = vec![0u8; 8 << 20];
         file.seek(SeekFrom::Start(0)).unwrap();
         file.read_exact(&mut head).unwrap();
+        let bmfs_bytes = (size_mib << 20) - (6 << 20) - (1 << 20);
+        let fs = ingot_bmfs::Bmfs::open(ingot_bmfs::FileDisk::window(file, 6 << 20, bmfs_bytes))
+            .unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(metadata.len(), size_mib << 20);
         assert!(disk_bytes < 64 << 20, "{disk_bytes} bytes allocated for a sparse image");
         assert_eq!(&backup[..8], b"EFI PART");
         assert_eq!(&head[510..512], &[0x55, 0xAA]);
         assert_eq!(&head[34 * 512..34 * 512 + 9], b"stage two");
-        let dir = ingot_bmfs::Directory::open(&mut head[6 << 20..]).unwrap();
-        assert_eq!(dir.find("hello.app").map(|e| e.file_size), Some(3000));
+        assert_eq!(fs.find("hello.app").map(|e| e.file_size), Some(3000));
     }
 
     #[test]

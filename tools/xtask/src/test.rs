@@ -28,6 +28,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-device-models",
     "ingot-bmfs",
     "ingot-mkimage",
+    "ingot-bmfs-tool",
     "ingot-fbconsole",
     "xtask",
 ];

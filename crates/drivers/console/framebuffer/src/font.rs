@@ -1,22 +1,28 @@
-//! Ingot's built-in font: printable ASCII in 5×7 glyphs, drawn by hand for this
+//! Ingot's built-in font: printable ASCII in 5×8 glyphs, drawn by hand for this
 //! project in `glyphs.txt` (one line per character from 0x20 to 0x7E: the character,
-//! then seven rows of five `#`/`.` separated by `|`) and turned into bitmaps at
+//! then eight rows of five `#`/`.` separated by `|`) and turned into bitmaps at
 //! compile time, so the art file is the single source of truth.
+//!
+//! Capitals, digits and lowercase letters stand on [`BASELINE_ROW`] (lowercase from
+//! row 2); the rows below it belong to descenders, so `g`, `j`, `p`, `q` and `y`
+//! reach under the line instead of sitting on it.
 
 /// Glyph width in font pixels.
 pub const GLYPH_WIDTH: usize = 5;
 /// Glyph height in font pixels.
-pub const GLYPH_HEIGHT: usize = 7;
+pub const GLYPH_HEIGHT: usize = 8;
+/// The lowest row of letters without descenders.
+pub const BASELINE_ROW: usize = 6;
 const FIRST: u8 = 0x20;
 const COUNT: usize = 95;
-/// Bytes per line of `glyphs.txt`: the character, then 7 × (`|` + 5 pixels), newline.
+/// Bytes per line of `glyphs.txt`: the character, then 8 × (`|` + 5 pixels), newline.
 const LINE_BYTES: usize = 1 + GLYPH_HEIGHT * (1 + GLYPH_WIDTH) + 1;
 
 /// Each glyph's rows, top first; bit 4 is the leftmost pixel.
 static GLYPHS: [[u8; GLYPH_HEIGHT]; COUNT] = parse(include_bytes!("glyphs.txt"));
 
 const fn parse(text: &[u8]) -> [[u8; GLYPH_HEIGHT]; COUNT] {
-    assert!(text.len() == COUNT * LINE_BYTES, "glyphs.txt: one 44-byte line per character");
+    assert!(text.len() == COUNT * LINE_BYTES, "glyphs.txt: one 50-byte line per character");
     let mut glyphs = [[0u8; GLYPH_HEIGHT]; COUNT];
     let mut index = 0;
     while index < COUNT {
@@ -64,11 +70,34 @@ mod tests {
 
     #[test]
     fn shapes_come_from_the_art() {
-        assert_eq!(glyph(b' '), &[0; 7]);
-        assert_eq!(glyph(b'I'), &[0b01110, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110]);
+        assert_eq!(glyph(b' '), &[0; 8]);
+        assert_eq!(
+            glyph(b'I'),
+            &[0b01110, 0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110, 0]
+        );
         assert!(pixel(b'L', 0, 6) && pixel(b'L', 4, 6) && !pixel(b'L', 4, 5));
+        assert_eq!(glyph(b'p')[6..], [0b10000, 0b10000], "the stem of p goes under the line");
         assert_eq!(glyph(0x07), glyph(b'?'));
         assert_eq!(glyph(0xFF), glyph(b'?'));
+    }
+
+    /// The lowest row with ink.
+    fn bottom(byte: u8) -> usize {
+        (0..GLYPH_HEIGHT).rev().find(|&row| glyph(byte)[row] != 0).unwrap()
+    }
+
+    #[test]
+    fn descenders_reach_below_the_baseline_and_nothing_else_does() {
+        for byte in 0x21..0x7F {
+            let expected = match byte {
+                b'g' | b'j' | b'p' | b'q' | b'y' => BASELINE_ROW + 1,
+                _ => bottom(byte).min(BASELINE_ROW),
+            };
+            assert_eq!(bottom(byte), expected, "{}", byte as char);
+        }
+        for byte in b'A'..=b'Z' {
+            assert_eq!(bottom(byte), BASELINE_ROW, "{}", byte as char);
+        }
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! A text console on a linear framebuffer, with the built-in [`font`].
 //!
-//! Each character cell is [`CELL_WIDTH`] × [`CELL_HEIGHT`] pixels holding a 5×7 glyph
-//! drawn at twice its size (so 10×14) with a one-pixel margin. Text wraps at the right
-//! edge, `\n` starts a new line, `\r` returns to column 0, `\t` moves to the next
-//! multiple of 8, backspace moves one cell left; when the cursor leaves the last row
-//! the screen scrolls up one row. The console draws through the [`Surface`] trait,
-//! so it is tested on the host against a pixel buffer; the platform supplies the real
-//! framebuffer.
+//! Each character cell is [`CELL_WIDTH`] × [`CELL_HEIGHT`] pixels holding a 5×8 glyph
+//! drawn at twice its size (so 10×16) after a one-pixel left margin; the glyph's last
+//! row is for descenders. Text wraps at the right edge, `\n` starts a new line, `\r`
+//! returns to column 0, `\t` moves to the next multiple of 8, backspace moves one cell
+//! left; when the cursor leaves the last row the screen scrolls up one row.
+//!
+//! The cursor is a block cursor: the cell at the write position drawn with foreground
+//! and background swapped. It is taken off before a write changes anything and put
+//! back at the new position afterwards, so it never stays behind or scrolls up with
+//! the text. To redraw the cell under it the console remembers the bytes of the
+//! current row (rows below it are always blank).
+//!
+//! The console draws through the [`Surface`] trait, so it is tested on the host
+//! against a pixel buffer; the platform supplies the real framebuffer.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -17,9 +24,12 @@ pub const SCALE: usize = 2;
 /// Cell width in screen pixels.
 pub const CELL_WIDTH: usize = font::GLYPH_WIDTH * SCALE + 2;
 /// Cell height in screen pixels.
-pub const CELL_HEIGHT: usize = font::GLYPH_HEIGHT * SCALE + 2;
-/// Where the glyph starts inside its cell.
+pub const CELL_HEIGHT: usize = font::GLYPH_HEIGHT * SCALE;
+/// Where the glyph starts inside its cell, from the left (it fills the cell's height).
 const MARGIN: usize = 1;
+/// Most text columns used, however wide the screen (the current row is kept in a
+/// buffer of this size).
+pub const MAX_COLUMNS: usize = 1024;
 
 /// A rectangle of 32-bit pixels the console draws on.
 pub trait Surface {
@@ -45,6 +55,11 @@ pub struct Colours {
 }
 
 impl Colours {
+    /// Foreground and background swapped: how the cursor cell is drawn.
+    pub fn inverted(self) -> Self {
+        Self { foreground: self.background, background: self.foreground }
+    }
+
     /// Light grey on black for a pixel format with 8-bit channels at these bit positions.
     pub fn grey_on_black(red_shift: u8, green_shift: u8, blue_shift: u8) -> Self {
         let grey = 0xC0u32;
@@ -63,19 +78,24 @@ pub struct Console<S: Surface> {
     rows: usize,
     column: usize,
     row: usize,
+    /// The bytes drawn in the current row, for redrawing the cell under the cursor.
+    line: [u8; MAX_COLUMNS],
 }
 
 impl<S: Surface> Console<S> {
     /// A console filling `surface`, which is cleared. `None` if not even one cell fits.
     pub fn new(mut surface: S, colours: Colours) -> Option<Self> {
-        let columns = surface.width() / CELL_WIDTH;
+        let columns = (surface.width() / CELL_WIDTH).min(MAX_COLUMNS);
         let rows = surface.height() / CELL_HEIGHT;
         if columns == 0 || rows == 0 {
             return None;
         }
         let height = surface.height();
         surface.fill_rows(0, height, colours.background);
-        Some(Self { surface, colours, columns, rows, column: 0, row: 0 })
+        let line = [b' '; MAX_COLUMNS];
+        let mut console = Self { surface, colours, columns, rows, column: 0, row: 0, line };
+        console.show_cursor(true);
+        Some(console)
     }
 
     /// Text columns and rows.
@@ -93,11 +113,24 @@ impl<S: Surface> Console<S> {
         &self.surface
     }
 
-    /// Writes bytes (ASCII; anything unprintable draws as `?`).
+    /// Writes bytes (ASCII; anything unprintable draws as `?`) and moves the cursor
+    /// after them.
     pub fn write_bytes(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.show_cursor(false);
         for &byte in bytes {
             self.write_byte(byte);
         }
+        self.show_cursor(true);
+    }
+
+    /// Draws the cell at the cursor with (`true`) or without the cursor.
+    fn show_cursor(&mut self, shown: bool) {
+        let colours = if shown { self.colours.inverted() } else { self.colours };
+        let (left, top) = (self.column * CELL_WIDTH, self.row * CELL_HEIGHT);
+        draw_cell(&mut self.surface, colours, left, top, self.line[self.column]);
     }
 
     fn write_byte(&mut self, byte: u8) {
@@ -127,11 +160,13 @@ impl<S: Surface> Console<S> {
     fn draw(&mut self, byte: u8) {
         let (left, top) = (self.column * CELL_WIDTH, self.row * CELL_HEIGHT);
         draw_cell(&mut self.surface, self.colours, left, top, byte);
+        self.line[self.column] = byte;
         self.column += 1;
     }
 
     fn new_line(&mut self) {
         self.column = 0;
+        self.line.fill(b' ');
         if self.row + 1 < self.rows {
             self.row += 1;
             return;
@@ -160,8 +195,7 @@ pub fn draw_cell(surface: &mut impl Surface, colours: Colours, left: usize, top:
 
 /// The pixel at (`x`, `y`) inside the cell of `byte`: what a screenshot must show.
 pub fn cell_pixel(colours: Colours, byte: u8, x: usize, y: usize) -> u32 {
-    let inside = x >= MARGIN && y >= MARGIN;
-    if inside && font::pixel(byte, (x - MARGIN) / SCALE, (y - MARGIN) / SCALE) {
+    if x >= MARGIN && font::pixel(byte, (x - MARGIN) / SCALE, y / SCALE) {
         colours.foreground
     } else {
         colours.background
