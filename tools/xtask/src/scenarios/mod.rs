@@ -7,6 +7,7 @@ pub mod boot_images;
 mod cores;
 mod failures;
 mod foundation;
+mod loader_checks;
 mod storage;
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         storage::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         failures::scenarios(artifacts),
+        loader_checks::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
