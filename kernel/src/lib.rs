@@ -67,6 +67,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Ok(boot) => boot,
         Err(error) => faults::fatal(format_args!("boot information unusable: {error}")),
     };
+    memory::check_room(&boot);
     let options = KernelOptions::parse(boot.cmdline(), |problem| {
         println!("ingot: cmdline: {problem}");
     });
