@@ -67,9 +67,10 @@ const MIN_KERNEL_FRAMES_BYTES: u64 = 128 * KIB;
 pub fn check_room(boot: &BootInfo) {
     let (image_start, image_end) = ingot_platform::frames::kernel_image();
     let after_image = image_end.next_multiple_of(4096);
-    let covering = boot.memory.regions_of(RegionKind::Usable).find(|region| {
-        region.start <= image_start && image_start < region.end
-    });
+    let covering = boot
+        .memory
+        .regions_of(RegionKind::Usable)
+        .find(|region| region.start <= image_start && image_start < region.end);
     let usable_end = covering.map_or(image_start, |region| region.end);
     let page_after_exists = boot
         .memory

@@ -115,9 +115,11 @@ fn is_whole_image(image: &[u8]) -> bool {
         .get(IMAGE_LENGTH_AT..IMAGE_LENGTH_AT + 4)
         .and_then(|field| field.try_into().ok())
         .map(u32::from_le_bytes);
-    let sum = image.chunks_exact(4).fold(0u32, |sum, word| {
-        sum.wrapping_add(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-    });
+    let sum = image
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .fold(0u32, |sum, word| sum.wrapping_add(u32::from_le_bytes(*word)));
     length == Some(image.len() as u32) && image.len().is_multiple_of(4) && sum == 0
 }
 

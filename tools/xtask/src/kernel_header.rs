@@ -15,9 +15,11 @@ const HEADER_BYTES: usize = 0x80;
 
 /// The wrapping sum of `image`'s little-endian `u32` words (its length a multiple of 4).
 fn word_sum(image: &[u8]) -> u32 {
-    image.chunks_exact(4).fold(0u32, |sum, word| {
-        sum.wrapping_add(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-    })
+    image
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .fold(0u32, |sum, word| sum.wrapping_add(u32::from_le_bytes(*word)))
 }
 
 /// Pads the flat kernel image with zeros to a multiple of 4 bytes and writes its

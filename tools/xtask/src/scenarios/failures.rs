@@ -167,7 +167,7 @@ fn hello_image(artifacts: &Artifacts) -> PathBuf {
 }
 
 /// Sets the size recorded in the BMFS directory entry of `init.app`.
-fn set_bmfs_init_size(image: &mut Vec<u8>, size: u64) {
+fn set_bmfs_init_size(image: &mut [u8], size: u64) {
     let directory = ingot_mkimage::BMFS_START as usize + ingot_bmfs::DIRECTORY_OFFSET;
     if let Some(slots) = image.get_mut(directory..directory + 64 * 64) {
         for entry in slots.chunks_mut(64) {
@@ -180,7 +180,7 @@ fn set_bmfs_init_size(image: &mut Vec<u8>, size: u64) {
 
 /// Sets the size in the ESP's FAT directory entry of `ingot/init.app` (8.3 name
 /// `INIT    APP`, size at byte 28).
-fn set_esp_init_size(image: &mut Vec<u8>, size: u32) {
+fn set_esp_init_size(image: &mut [u8], size: u32) {
     let esp = 1 << 20;
     let region = &mut image[esp..esp + ingot_mkimage::ESP_BYTES as usize];
     let mut at = 0;
