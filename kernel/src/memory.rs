@@ -1,8 +1,9 @@
 //! Memory at boot: frames, the kernel heap, the identity map and the program window.
 //!
-//! The kernel keeps a small share of RAM for itself (its heap and a reserve of frames
-//! for page tables and, later, device rings and buffers); all the rest becomes the
-//! program's window at `ingot_abi::PROGRAM_BASE`.
+//! The kernel first checks RAM can hold it at all, then keeps a share for itself (its
+//! heap, its page tables, the cores' stacks and the storage drivers' rings and buffers,
+//! all taken at boot, plus a reserve for later); all the rest becomes the program's
+//! window at `ingot_abi::PROGRAM_BASE`, mapped once the drivers have their memory.
 
 use ingot_bootinfo::{BootInfo, Module};
 use ingot_platform::address_space::AddressSpace;
