@@ -83,16 +83,6 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let named_module = boot.modules().first().copied();
-    let refusal = named_module.and_then(|module| {
-        use ingot_bootinfo::PhysicalMemory;
-        let mut first_bytes = [0u8; 4];
-        let count = module.len.min(first_bytes.len() as u64) as usize;
-        if !ingot_platform::physical::IdentityMemory.read(module.start, &mut first_bytes[..count]) {
-            return Some("the boot module lies outside the memory the kernel can read");
-        }
-        program::refuse_module(module, &first_bytes[..count])
-    });
-    let module = named_module.filter(|_| refusal.is_none());
     let mut ports = console::port_handle();
     if let Some(ports) = ports.as_mut() {
         let (hz, source) = time::calibrate(ports);
@@ -101,6 +91,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     let acpi = acpi::discover(boot.rsdp);
     power::init(acpi.as_ref());
     memory::init(&boot);
+    // The module is checked through the kernel's identity map, before any of it is used.
+    let refusal = named_module.and_then(program::refuse_module);
+    let module = named_module.filter(|_| refusal.is_none());
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
