@@ -37,12 +37,7 @@ pub fn refuse_module(module: Module) -> Option<&'static str> {
     if !IdentityMemory.read(module.start, &mut first_bytes[..count]) {
         return Some("the boot module lies outside the memory the kernel can read");
     }
-    refusal_for(module.len, &first_bytes[..count])
-}
-
-/// The refusal for a module of `len` bytes starting with `first_bytes`.
-fn refusal_for(len: u64, first_bytes: &[u8]) -> Option<&'static str> {
-    if len == 0 {
+    if module.len == 0 {
         return Some("the boot module is empty (0 bytes)");
     }
     if first_bytes.starts_with(&ELF_MAGIC) {
