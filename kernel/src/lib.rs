@@ -67,6 +67,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Ok(boot) => boot,
         Err(error) => faults::fatal(format_args!("boot information unusable: {error}")),
     };
+    memory::check_room(&boot);
     for notice in boot.cmdline_damage().notices() {
         println!("ingot: cmdline: {notice}");
     }
@@ -82,16 +83,6 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let named_module = boot.modules().first().copied();
-    let refusal = named_module.and_then(|module| {
-        use ingot_bootinfo::PhysicalMemory;
-        let mut first_bytes = [0u8; 4];
-        let count = module.len.min(first_bytes.len() as u64) as usize;
-        if !ingot_platform::physical::IdentityMemory.read(module.start, &mut first_bytes[..count]) {
-            return Some("the boot module lies outside the memory the kernel can read");
-        }
-        program::refuse_module(module, &first_bytes[..count])
-    });
-    let module = named_module.filter(|_| refusal.is_none());
     let mut ports = console::port_handle();
     if let Some(ports) = ports.as_mut() {
         let (hz, source) = time::calibrate(ports);
@@ -100,6 +91,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     let acpi = acpi::discover(boot.rsdp);
     power::init(acpi.as_ref());
     memory::init(&boot);
+    // The module is checked through the kernel's identity map, before any of it is used.
+    let refusal = named_module.and_then(program::refuse_module);
+    let module = named_module.filter(|_| refusal.is_none());
     // PCI enumeration (BAR sizing) and the storage drivers' start run while this is the
     // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
     // writes overlap BAR sizing, and nothing here needs the other cores.

@@ -1,15 +1,16 @@
 //! Memory at boot: frames, the kernel heap, the identity map and the program window.
 //!
-//! The kernel keeps a small share of RAM for itself (its heap and a reserve of frames
-//! for page tables and, later, device rings and buffers); all the rest becomes the
-//! program's window at `ingot_abi::PROGRAM_BASE`.
+//! The kernel first checks RAM can hold it at all, then keeps a share for itself (its
+//! heap, its page tables, the cores' stacks and the storage drivers' rings and buffers,
+//! all taken at boot, plus a reserve for later); all the rest becomes the program's
+//! window at `ingot_abi::PROGRAM_BASE`, mapped once the drivers have their memory.
 
 use ingot_bootinfo::{BootInfo, Module};
 use ingot_platform::address_space::AddressSpace;
 use ingot_platform::frames::PhysicalFrames;
 use ingot_platform::program_memory::ProgramMemory;
 
-use ingot_mem::MemError;
+use ingot_mem::{MemError, RegionKind};
 use spin::Mutex;
 
 use crate::faults::fatal;
@@ -52,6 +53,50 @@ pub fn heap_bytes(usable: u64) -> u64 {
 /// window is mapped from what is left, so any number of controllers gets its memory.
 fn kernel_reserve_bytes(usable: u64) -> u64 {
     (64 * KIB + usable / 32).min(64 * MIB)
+}
+
+/// Free RAM the kernel needs beside its heap before the program window: its first
+/// page tables (identity map) and the cores' and drivers' first frames.
+const MIN_KERNEL_FRAMES_BYTES: u64 = 128 * KIB;
+
+/// Ends the boot with one fatal line if RAM cannot hold the kernel, before anything
+/// relies on it: the image with its `.bss` (which the entry stub and the console already
+/// use) must lie in one usable region, the page after it (where Multiboot loaders put
+/// their information) must be RAM of any kind, and the other usable RAM must hold the
+/// heap and the first page tables. (RAM so small that the image's first bytes are
+/// missing cannot run any code to say so.)
+pub fn check_room(boot: &BootInfo) {
+    let (image_start, image_end) = ingot_platform::frames::kernel_image();
+    let after_image = image_end.next_multiple_of(4096);
+    let covering = boot
+        .memory
+        .regions_of(RegionKind::Usable)
+        .find(|region| region.start <= image_start && image_start < region.end);
+    let usable_end = covering.map_or(image_start, |region| region.end);
+    let page_after_exists = boot
+        .memory
+        .regions()
+        .iter()
+        .any(|region| region.start <= after_image && after_image + 4096 <= region.end);
+    if usable_end < image_end || !page_after_exists {
+        fatal(format_args!(
+            "RAM too small: the kernel needs RAM at {image_start:#x}..{:#x} (its image, .bss \
+             and the page after), usable RAM there ends at {usable_end:#x}",
+            after_image + 4096
+        ));
+    }
+    let usable = boot.memory.usable_bytes();
+    let taken: u64 = (image_end - image_start)
+        + boot.modules().iter().map(|module| module.len.next_multiple_of(4096)).sum::<u64>();
+    let free = usable.saturating_sub(taken);
+    let needed = heap_bytes(usable) + MIN_KERNEL_FRAMES_BYTES;
+    if free < needed {
+        fatal(format_args!(
+            "RAM too small: {}KiB free beside the kernel image and boot modules, the kernel needs {}KiB",
+            free / KIB,
+            needed / KIB
+        ));
+    }
 }
 
 /// Sets up frames, the kernel heap and the page tables, and activates them. The

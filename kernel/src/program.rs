@@ -1,6 +1,7 @@
 //! Running the boot program and what happens when it returns.
 
-use ingot_bootinfo::{Module, cmdline::ExitMode};
+use ingot_bootinfo::{Module, PhysicalMemory, cmdline::ExitMode};
+use ingot_platform::physical::IdentityMemory;
 use ingot_platform::program_memory::ProgramMemory;
 use spin::Once;
 
@@ -29,8 +30,13 @@ pub fn run_task(entry: u64, argument: u64) {
 const ELF_MAGIC: [u8; 4] = [0x7F, b'E', b'L', b'F'];
 
 /// Why a boot module that was named cannot run, checked before any of it is used
-/// (`first_bytes` are its first bytes, as many as it has up to four).
-pub fn refuse_module(module: Module, first_bytes: &[u8]) -> Option<&'static str> {
+/// (after the kernel's identity map is built, so the module can be read wherever RAM is).
+pub fn refuse_module(module: Module) -> Option<&'static str> {
+    let mut first_bytes = [0u8; ELF_MAGIC.len()];
+    let count = module.len.min(first_bytes.len() as u64) as usize;
+    if !IdentityMemory.read(module.start, &mut first_bytes[..count]) {
+        return Some("the boot module lies outside the memory the kernel can read");
+    }
     if module.len == 0 {
         return Some("the boot module is empty (0 bytes)");
     }

@@ -15,10 +15,17 @@
 //! 6. Copy the kernel to 1 MiB and jump to the 64-bit entry stored at 1 MiB + 8 with
 //!    RDI = 3 (BIOS), RSI = start info, RDX = framebuffer info or 0.
 //!
+//! Checks before the jump: the GPT's entry count is at most 1024 (a corrupt count is
+//! refused, not scanned); every file's sectors have 32-bit LBAs (BMFS block numbers
+//! that would wrap are refused); `kernel.bin` has the Ingot header, its length field
+//! equals the file's size and its words sum to zero (the checksum `xtask` writes).
 //! Every failure prints `ingot-bios: …` on COM1 and the screen and halts.
 
 core::arch::global_asm!(
     r#"
+# More GPT entries than this (256 sectors) are refused rather than scanned: a corrupt
+# count of 0xFFFFFFFF would otherwise read the whole disk.
+.set GPT_MAX_ENTRIES, 1024
 .section .boot.stage2, "awx"
 .code16
 .global stage2_start
@@ -44,6 +51,8 @@ stage2_start:
     mov eax, dword ptr [0xC000 + 80]
     cmp eax, 0
     je stage2_no_bmfs
+    cmp eax, GPT_MAX_ENTRIES
+    ja stage2_gpt_too_many
     mov dword ptr [gpt_entries_left], eax
     cmp dword ptr [0xC000 + 84], 128
     jne stage2_no_gpt
@@ -95,7 +104,16 @@ gpt_found:
     jne stage2_bad_kernel_ds
     cmp dword ptr [8], 0
     je stage2_bad_kernel_ds
+    # The header's length must be the file's (a multiple of 4), and the image's words
+    # must sum to zero.
+    cmp dword ptr [0x70], ecx
+    jne stage2_corrupt_kernel_ds
+    test cl, 3
+    jnz stage2_corrupt_kernel_ds
     pop ds
+    call kernel_sum
+    test eax, eax
+    jnz stage2_corrupt_kernel
 
     mov si, offset name_cmdline
     call find_file
@@ -232,6 +250,36 @@ stage2_bad_kernel_ds:
 stage2_no_e820:
     mov si, offset msg_no_e820
     jmp fail
+stage2_corrupt_kernel_ds:
+    pop ds
+stage2_corrupt_kernel:
+    mov si, offset msg_corrupt_kernel
+    jmp fail
+stage2_gpt_too_many:
+    mov si, offset msg_gpt_too_many
+    jmp fail
+stage2_block_too_far:
+    mov si, offset msg_block_too_far
+    jmp fail
+
+# kernel_sum: EAX = the wrapping sum of the [kernel_size] / 4 little-endian dwords
+# staged at 0x20000 (segment stepped every 64 KiB).
+kernel_sum:
+    push es
+    xor eax, eax
+    xor esi, esi
+kernel_sum_next:
+    mov edx, esi
+    shr edx, 4
+    and dx, 0xF000
+    add dx, 0x2000
+    mov es, dx
+    add eax, dword ptr es:[si]
+    add esi, 4
+    cmp esi, dword ptr [kernel_size]
+    jb kernel_sum_next
+    pop es
+    ret
 
 # find_file: SI = NUL-terminated name; looks it up in the directory at 0xC000 + 4096.
 # Found: CF clear, EBX = starting block, ECX = size (files of 4 GiB or more count as
@@ -272,14 +320,22 @@ find_file_missing:
     ret
 
 # load_file: EBX = starting block, ECX = size in bytes, DX = destination segment.
+# Keeps every register.
 # Reads whole sectors, 64 at a time.
+# A file whose sectors do not all have 32-bit LBAs is refused (its block would wrap).
 load_file:
     pushad
+    cmp ebx, 0x100000
+    jae stage2_block_too_far
     mov eax, ebx
     shl eax, 12
     add eax, dword ptr [bmfs_lba]
+    jc stage2_block_too_far
     add ecx, 511
     shr ecx, 9
+    mov ebp, eax
+    add ebp, ecx
+    jc stage2_block_too_far
 load_file_chunk:
     push ecx
     cmp ecx, 64
@@ -366,5 +422,11 @@ msg_bad_kernel:
     .asciz "ingot-bios: kernel.bin has no Ingot header with a loader entry\r\n"
 msg_no_e820:
     .asciz "ingot-bios: the BIOS gave no E820 memory map\r\n"
+msg_corrupt_kernel:
+    .asciz "ingot-bios: kernel.bin truncated or corrupt\r\n"
+msg_gpt_too_many:
+    .asciz "ingot-bios: the GPT lists more than 1024 partition entries; refused\r\n"
+msg_block_too_far:
+    .asciz "ingot-bios: a file on the BMFS partition lies beyond LBA 2^32; refused\r\n"
 "#
 );

@@ -16,8 +16,11 @@
 //! GDT and stack as the 32-bit path, so the kernel never runs on a loader's page
 //! tables (UEFI's live in memory the kernel may hand out), and calls
 //! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds the image signature, the slot of
-//! BareMetal's call table (0x100010) and the Multiboot header; Ingot's API table
-//! follows at 0x100080 (see the linker script).
+//! BareMetal's call table (0x100010), the Multiboot header (0x100050) and, at
+//! 0x100070, `kernel.bin`'s length and checksum (a `u32` each; the checksum makes the
+//! wrapping sum of all the image's little-endian `u32` words zero), which the disk
+//! loaders check before they jump; Ingot's API table follows at 0x100080 (see the
+//! linker script).
 
 /// `kmain64`'s first argument for a PVH boot.
 pub const PROTOCOL_PVH: u32 = 1;
@@ -47,6 +50,12 @@ multiboot_header:
     .long __data_end
     .long __image_end
     .long multiboot_entry
+    /* 0x70: kernel.bin's length and checksum, written by `cargo xtask build` into the
+       flat image the disk loaders read (zero in the ELF: direct boot does not check). */
+image_length:
+    .long 0
+image_checksum:
+    .long 0
 
 .section .note.Xen, "a", @note
     .balign 4

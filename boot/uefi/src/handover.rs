@@ -16,6 +16,10 @@ use crate::{files, say};
 const PAGE: usize = 4096;
 const KERNEL_BASE: u64 = 0x10_0000;
 const KERNEL_MAX_BYTES: u64 = 64 << 20;
+/// The kernel header's bytes before the API table; the image length is at 0x70 and
+/// the checksum at 0x74.
+const HEADER_BYTES: u64 = 0x80;
+const IMAGE_LENGTH_AT: usize = 0x70;
 const HANDOVER_PAGES: usize = 4;
 const MODULE_AT: usize = 0x60;
 const FRAMEBUFFER_AT: usize = 0x80;
@@ -58,7 +62,7 @@ pub fn prepare() -> Result<Prepared, &'static str> {
         let mut kernel = files::open(&mut root, cstr16!("ingot\\kernel.bin"))
             .ok_or("\\ingot\\kernel.bin not found on the EFI system partition")?;
         let size = files::size(&mut kernel).map_err(|_| "cannot read kernel.bin's size")?;
-        if !(16..=KERNEL_MAX_BYTES).contains(&size) {
+        if !(HEADER_BYTES..=KERNEL_MAX_BYTES).contains(&size) {
             return Err("kernel.bin is shorter than its header or larger than 64 MiB");
         }
         let size = size as usize;
@@ -74,6 +78,9 @@ pub fn prepare() -> Result<Prepared, &'static str> {
         let entry = u64::from_le_bytes(image[8..16].try_into().unwrap_or_default());
         if &image[..5] != b"INGOT" || entry == 0 {
             return Err("kernel.bin has no Ingot header with a loader entry");
+        }
+        if !is_whole_image(&image[..size]) {
+            return Err("kernel.bin truncated or corrupt");
         }
         if let Some(mut cmdline) = files::open(&mut root, cstr16!("ingot\\cmdline")) {
             let room = &mut handover[CMDLINE_AT..CMDLINE_AT + CMDLINE_MAX];
@@ -98,6 +105,22 @@ pub fn prepare() -> Result<Prepared, &'static str> {
     put(handover, 32, &rsdp.unwrap_or(0).to_le_bytes());
     let framebuffer = write_framebuffer(&mut handover[FRAMEBUFFER_AT..FRAMEBUFFER_AT + 40]);
     Ok(Prepared { entry, handover, framebuffer })
+}
+
+/// Whether `image` is all of `kernel.bin`: its header's length field is its size (a
+/// multiple of 4) and its little-endian `u32` words sum to zero (the checksum
+/// `cargo xtask build` writes at 0x74).
+fn is_whole_image(image: &[u8]) -> bool {
+    let length = image
+        .get(IMAGE_LENGTH_AT..IMAGE_LENGTH_AT + 4)
+        .and_then(|field| field.try_into().ok())
+        .map(u32::from_le_bytes);
+    let sum = image
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .fold(0u32, |sum, word| sum.wrapping_add(u32::from_le_bytes(*word)));
+    length == Some(image.len() as u32) && image.len().is_multiple_of(4) && sum == 0
 }
 
 /// Reads the boot program into pages below 4 GiB and lists it as the PVH module.

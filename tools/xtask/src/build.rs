@@ -52,7 +52,8 @@ pub struct Artifacts {
     pub floor: PathBuf,
     /// Directory holding the flat program binaries, `<name>.bin`.
     pub programs: PathBuf,
-    /// The kernel laid out flat from 1 MiB with `.bss` as zeros (what disk loaders copy).
+    /// The kernel laid out flat from 1 MiB with `.bss` as zeros (what disk loaders copy),
+    /// its length and checksum written into its header (`kernel_header.rs`).
     pub kernel_flat: PathBuf,
     /// The BIOS loader: boot sector (512 bytes) followed by stage 2.
     pub bios_loader: PathBuf,
@@ -142,7 +143,9 @@ pub fn build_all() -> Result<Artifacts, String> {
         let flat = flat_binary(&built.join(name))?;
         write(&artifacts.program(name), &flat)?;
     }
-    write(&artifacts.kernel_flat, &flat_image_with_bss(&artifacts.kernel)?)?;
+    let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
+    crate::kernel_header::seal(&mut kernel_flat)?;
+    write(&artifacts.kernel_flat, &kernel_flat)?;
     write(&artifacts.bios_loader, &flat_binary(&built.join("ingot-bios"))?)?;
     let loader_elf = built.join("ingot-uefi");
     let loader_elf =

@@ -10,6 +10,7 @@ mod build;
 mod check;
 mod harness;
 mod image;
+mod kernel_header;
 mod pe;
 mod qemu;
 mod run;

@@ -1,6 +1,7 @@
 //! Failures reported as failures: a program that was named but cannot run, and the
 //! boot programs the disk loaders refuse, must end with the kernel's failure status
 //! (255) and one line saying why, never with the status of a program that returned 0.
+//! RAM too small for the kernel is said in one fatal line.
 //! And what once failed silently must work: a 48 MiB program loads and runs, and 18
 //! disks on three kinds of controller at `-m 128M` all come up.
 //!
@@ -74,6 +75,19 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         &[BANNER, &ready("uefi"), EMPTY_MODULE],
         KERNEL_FAILURE,
     ));
+    // RAM that cannot hold the kernel's image, .bss and the page after it: one fatal
+    // line before anything uses the missing memory (no exception, no idle machine).
+    let too_small = r"^ingot: fatal: RAM too small: the kernel needs RAM at 0x100000\.\.0x[0-9a-f]+ \(its image, \.bss and the page after\), usable RAM there ends at 0x[0-9a-f]+$";
+    for (name, machine, kernel, memory) in [
+        ("memory-1250K-pc", Machine::Pc, &artifacts.kernel, "1250K"),
+        ("memory-1270K-pc", Machine::Pc, &artifacts.kernel, "1270K"),
+        ("memory-1250K-pvh-microvm", Machine::Microvm, &artifacts.kernel_pvh, "1250K"),
+    ] {
+        let qemu = QemuConfig::new(machine).kernel(kernel).memory(memory).append("exit=qemu");
+        let mut s = scenario(name, qemu, &[BANNER, too_small], KERNEL_FAILURE);
+        s.forbid.push("^ingot: exception".into());
+        scenarios.push(s);
+    }
     scenarios.push(large_program(artifacts));
     scenarios.push(eighteen_disks(artifacts));
     scenarios
@@ -153,7 +167,7 @@ fn hello_image(artifacts: &Artifacts) -> PathBuf {
 }
 
 /// Sets the size recorded in the BMFS directory entry of `init.app`.
-fn set_bmfs_init_size(image: &mut Vec<u8>, size: u64) {
+fn set_bmfs_init_size(image: &mut [u8], size: u64) {
     let directory = ingot_mkimage::BMFS_START as usize + ingot_bmfs::DIRECTORY_OFFSET;
     if let Some(slots) = image.get_mut(directory..directory + 64 * 64) {
         for entry in slots.chunks_mut(64) {
@@ -166,7 +180,7 @@ fn set_bmfs_init_size(image: &mut Vec<u8>, size: u64) {
 
 /// Sets the size in the ESP's FAT directory entry of `ingot/init.app` (8.3 name
 /// `INIT    APP`, size at byte 28).
-fn set_esp_init_size(image: &mut Vec<u8>, size: u32) {
+fn set_esp_init_size(image: &mut [u8], size: u32) {
     let esp = 1 << 20;
     let region = &mut image[esp..esp + ingot_mkimage::ESP_BYTES as usize];
     let mut at = 0;

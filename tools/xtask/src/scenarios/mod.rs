@@ -10,6 +10,7 @@ mod ecam;
 mod failures;
 mod foundation;
 mod front_door;
+mod loader_checks;
 mod storage;
 mod stress;
 
@@ -32,6 +33,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),
         failures::scenarios(artifacts),
+        loader_checks::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
