@@ -95,6 +95,8 @@ pub struct Rtl8139State {
     pub hold_transmit: bool,
     /// The MAC stopped answering: reset never completes, nothing moves.
     pub dead: bool,
+    /// The next frame started is aborted (TABT, as after excessive collisions).
+    pub abort_next: bool,
     /// Frames sent, in order (without FCS).
     pub sent: Vec<Vec<u8>>,
     /// Descriptors started out of turn (a driver bug).
@@ -123,6 +125,7 @@ impl Rtl8139Model {
             link_up: true,
             hold_transmit: false,
             dead: false,
+            abort_next: false,
             sent: Vec::new(),
             out_of_turn: 0,
             filtered: 0,
@@ -210,7 +213,7 @@ impl Rtl8139State {
         }
         self.next_descriptor = (descriptor + 1) % 4;
         let size = (value & TSD_SIZE) as usize;
-        if size > MAX_TRANSMIT {
+        if size > MAX_TRANSMIT || std::mem::take(&mut self.abort_next) {
             self.set(tsd, 4, (value & !TSD_OWN) | TSD_TABT);
             return;
         }
@@ -276,6 +279,11 @@ impl Rtl8139State {
                     self.registers[reg::CR] = CR_RST;
                     self.reset_reads = 3;
                 } else {
+                    if value & CR_RE == 0 {
+                        // A stopped receiver starts again at the ring's beginning.
+                        self.write_offset = 0;
+                        self.set(reg::CBR, 2, 0);
+                    }
                     self.registers[reg::CR] = value & (CR_RE | CR_TE);
                 }
             }
