@@ -84,7 +84,7 @@ mod reg {
 /// Receive header status bits.
 const RX_ROK: u16 = 1 << 0;
 /// Frame alignment, CRC, long, runt and invalid-symbol errors.
-const RX_ERRORS: u16 = 0b11110;
+const RX_ERRORS: u16 = 0b11_1110;
 /// The length the MAC leaves in a header it is still writing.
 const RX_EARLY: usize = 0xFFF0;
 /// Longest frame (with FCS) the MAC stores.
