@@ -6,8 +6,9 @@
 //! the MAC walk the normal-priority ring at TNPDS from where it stopped, send every
 //! frame whose descriptors (FS … LS) all have OWN set, and clear OWN in each. Receive:
 //! a frame that passes the RCR filter is written, with its FCS, into the buffer of the
-//! next receive descriptor (ring at RDSAR) that has OWN set; the MAC clears OWN and
-//! writes FS, LS, the length (FCS included) and the error bits. Rings end at the
+//! next receive descriptor (ring at RDSAR) that has OWN set, continuing into the next
+//! ones if it is longer than a buffer (up to RMS); the MAC clears OWN and writes FS on
+//! the first, LS, the length (FCS included) and the error bits on the last. Rings end at the
 //! descriptor with EOR. Knobs make the MAC hold frames (no carrier), stop answering,
 //! or take the link down.
 
@@ -252,21 +253,41 @@ impl R8169State {
             self.filtered += 1;
             return false;
         }
-        let at = self.ring(reg::RDSAR) + 16 * self.rx_index as u64;
-        let opts1 = self.memory.read_u32(at);
-        let buffer_size = (opts1 & 0x3FFF) as usize;
-        if opts1 & DESC_OWN == 0 || buffer_size < wire.len() {
-            self.missed += 1;
-            let mpc = self.get(reg::MPC, 4) + 1;
-            self.set(reg::MPC, 4, mpc);
-            self.raise(ISR_RDU);
-            return false;
+        // The descriptors the frame needs, all owned by the MAC (a frame longer than
+        // one buffer continues in the next: FS on the first, LS on the last).
+        let base = self.ring(reg::RDSAR);
+        let mut pieces = Vec::new();
+        let (mut index, mut room) = (self.rx_index, 0);
+        while room < wire.len() {
+            let at = base + 16 * index as u64;
+            let opts1 = self.memory.read_u32(at);
+            let size = (opts1 & 0x3FFF) as usize;
+            if opts1 & DESC_OWN == 0 || size == 0 || pieces.len() == 1024 {
+                self.missed += 1;
+                let mpc = self.get(reg::MPC, 4) + 1;
+                self.set(reg::MPC, 4, mpc);
+                self.raise(ISR_RDU);
+                return false;
+            }
+            pieces.push((at, opts1, size));
+            room += size;
+            index = if opts1 & DESC_EOR != 0 { 0 } else { index + 1 };
         }
-        self.memory.write(self.memory.read_u64(at + 8), &wire);
         let errors = if crc_error { RX_RES | RX_CRC } else { 0 };
-        let status = (opts1 & DESC_EOR) | DESC_FS | DESC_LS | errors | wire.len() as u32;
-        self.memory.write_u32(at, status);
-        self.rx_index = if opts1 & DESC_EOR != 0 { 0 } else { self.rx_index + 1 };
+        let mut written = 0;
+        for (i, &(at, opts1, size)) in pieces.iter().enumerate() {
+            let piece = &wire[written..(written + size).min(wire.len())];
+            self.memory.write(self.memory.read_u64(at + 8), piece);
+            written += piece.len();
+            let first = if i == 0 { DESC_FS } else { 0 };
+            let rest = if i + 1 == pieces.len() {
+                DESC_LS | errors | wire.len() as u32
+            } else {
+                size as u32
+            };
+            self.memory.write_u32(at, (opts1 & DESC_EOR) | first | rest);
+        }
+        self.rx_index = index;
         self.raise(if crc_error { ISR_RER } else { ISR_ROK });
         true
     }

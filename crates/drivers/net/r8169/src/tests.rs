@@ -229,3 +229,20 @@ fn a_blank_station_address_is_refused() {
         start(blank, &mut memory.dma(), StepClock::new()).is_err_and(|e| e == NetError::Device(0))
     );
 }
+
+#[test]
+fn a_frame_spanning_two_buffers_is_dropped_whole() {
+    let mut b = bench();
+    // A chip whose RMS lets frames longer than one buffer through.
+    b.model.write_u16(0xDA, 4000);
+    assert!(b.model.deliver(&frame(MAC, 3000, 1)));
+    let after = frame(MAC, 500, 2);
+    assert!(b.model.deliver(&after));
+    assert_eq!(receive_one(&mut b.nic).unwrap(), after);
+    assert_eq!(b.nic.counters().rx_dropped, 1);
+    assert_eq!(b.nic.counters().rx_frames, 1);
+    // Both pieces' descriptors came back: a full ring's worth lands again.
+    for n in 0..RX_DESCRIPTORS {
+        assert!(b.model.deliver(&frame(MAC, 80, n as u8)), "descriptor {n}");
+    }
+}
