@@ -23,6 +23,9 @@
 mod ids;
 
 pub use ids::{PCI_IDS, Variant, matches};
+/// Reads physical memory: the CPU side of the transmit copy. The kernel's
+/// implementation reads through its identity map (`ingot_platform::physical::IdentityMemory`).
+pub use ingot_bootinfo::PhysicalMemory;
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use ingot_net::{
     ETHERNET_HEADER, FrameSink, MacAddress, NetCounters, NetDevice, NetError, STANDARD_MTU,
@@ -39,13 +42,6 @@ pub const RX_RING_BYTES: usize = 8192;
 pub const RESET_TIMEOUT_MS: u64 = 100;
 /// How long the MAC may take to send the frames queued.
 pub const TRANSMIT_TIMEOUT_MS: u64 = 100;
-
-/// Reads physical memory: the CPU side of the transmit copy. The kernel implements it
-/// over its identity map of RAM; `false` when the range is not RAM.
-pub trait PhysicalMemory {
-    /// Copies `out.len()` bytes from `physical`.
-    fn read(&self, physical: u64, out: &mut [u8]) -> bool;
-}
 
 /// Register offsets and bits (datasheet section 6).
 mod reg {

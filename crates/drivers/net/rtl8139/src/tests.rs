@@ -14,13 +14,16 @@ use super::*;
 
 const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
-impl PhysicalMemory for HostMemory {
-    fn read(&self, physical: u64, out: &mut [u8]) -> bool {
-        HostMemory::read(self, physical, out).is_some()
+/// The CPU's view of simulated RAM, for the transmit copy.
+struct Ram(HostMemory);
+
+impl PhysicalMemory for Ram {
+    fn read(&self, address: u64, buffer: &mut [u8]) -> bool {
+        self.0.read(address, buffer).is_some()
     }
 }
 
-type Driver = Rtl8139<Rtl8139Model, HostBuffer, StepClock, HostMemory>;
+type Driver = Rtl8139<Rtl8139Model, HostBuffer, StepClock, Ram>;
 
 struct Bench {
     model: Rtl8139Model,
@@ -33,7 +36,7 @@ fn bench() -> Bench {
     let memory = HostMemory::new(4 << 20);
     let model = Rtl8139Model::new(memory.clone(), MAC);
     let mut dma = memory.dma();
-    let nic = start(model.clone(), &mut dma, StepClock::new(), memory.clone()).unwrap();
+    let nic = start(model.clone(), &mut dma, StepClock::new(), Ram(memory.clone())).unwrap();
     Bench { model, memory, dma, nic }
 }
 
@@ -240,7 +243,7 @@ fn a_device_that_stops_answering_times_out_and_is_failed() {
     let silent = Rtl8139Model::new(memory.clone(), MAC);
     silent.state().dead = true;
     let clock = StepClock::new();
-    let result = start(silent, &mut memory.dma(), clock.clone(), memory.clone());
+    let result = start(silent, &mut memory.dma(), clock.clone(), Ram(memory.clone()));
     assert!(result.is_err_and(|e| e == NetError::Timeout));
     assert!(clock.elapsed_ns() >= RESET_TIMEOUT_MS * 1_000_000);
 }
@@ -249,6 +252,6 @@ fn a_device_that_stops_answering_times_out_and_is_failed() {
 fn a_blank_station_address_is_refused() {
     let memory = HostMemory::new(1 << 20);
     let blank = Rtl8139Model::new(memory.clone(), [0xFF; 6]);
-    let result = start(blank, &mut memory.dma(), StepClock::new(), memory.clone());
+    let result = start(blank, &mut memory.dma(), StepClock::new(), Ram(memory.clone()));
     assert!(result.is_err_and(|e| e == NetError::Device(0)));
 }
