@@ -244,12 +244,13 @@ impl R8169State {
     fn receive(&mut self, frame: &[u8], crc_error: bool) -> bool {
         let rcr = self.get(reg::RCR, 4);
         let mac: [u8; 6] = self.registers[..6].try_into().expect("six bytes");
+        let mar: [u8; 8] = self.registers[8..16].try_into().expect("eight bytes");
         if self.dead || self.command() & CMD_RE == 0 {
             return false;
         }
         let wire = with_fcs(frame);
         let too_long = wire.len() > self.get(reg::RMS, 2) as usize;
-        if !accepts(rcr, mac, frame) || too_long || (crc_error && rcr & RCR_AER == 0) {
+        if !accepts(rcr, mac, mar, frame) || too_long || (crc_error && rcr & RCR_AER == 0) {
             self.filtered += 1;
             return false;
         }

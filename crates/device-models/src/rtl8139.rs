@@ -231,10 +231,11 @@ impl Rtl8139State {
     fn receive(&mut self, frame: &[u8], crc_error: bool) -> bool {
         let rcr = self.get(reg::RCR, 4);
         let mac: [u8; 6] = self.registers[..6].try_into().expect("six bytes");
+        let mar: [u8; 8] = self.registers[8..16].try_into().expect("eight bytes");
         if self.dead || self.registers[reg::CR] & CR_RE == 0 {
             return false;
         }
-        if !accepts(rcr, mac, frame) || (crc_error && rcr & RCR_AER == 0) {
+        if !accepts(rcr, mac, mar, frame) || (crc_error && rcr & RCR_AER == 0) {
             self.filtered += 1;
             return false;
         }

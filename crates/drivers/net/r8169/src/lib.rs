@@ -37,6 +37,7 @@ pub const TRANSMIT_TIMEOUT_MS: u64 = 100;
 /// Register offsets and bits (datasheet chapter 6).
 mod reg {
     pub const IDR0: usize = 0x00;
+    pub const MAR0: usize = 0x08;
     pub const TNPDS: usize = 0x20;
     pub const CHIP_CMD: usize = 0x37;
     pub const TPPOLL: usize = 0x38;
@@ -141,6 +142,9 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     r.write_u8(reg::CHIP_CMD, reg::CMD_TE | reg::CMD_RE);
     r.write_u32(reg::TCR, reg::TCR_VALUE);
     r.write_u32(reg::RCR, reg::RCR_VALUE);
+    // Every multicast group passes the hash filter; the program sorts them out.
+    r.write_u32(reg::MAR0, u32::MAX);
+    r.write_u32(reg::MAR0 + 4, u32::MAX);
     r.write_u16(reg::IMR, 0);
     r.write_u16(reg::ISR, u16::MAX);
     r.write_u32(reg::MPC, 0);

@@ -119,8 +119,12 @@ fn frames_come_in_byte_for_byte_and_buffers_are_recycled() {
     assert!(b.model.deliver(&frame([0xFF; 6], 100, 1)));
     assert!(!b.model.deliver(&frame([2, 0, 0, 0, 0, 1], 100, 1)));
     assert_eq!(receive_one(&mut b.nic).unwrap(), frame([0xFF; 6], 100, 1));
+    // Multicast passes the hash filter the driver opened (IPv6 all-nodes here).
+    let multicast = frame([0x33, 0x33, 0, 0, 0, 1], 90, 2);
+    assert!(b.model.deliver(&multicast));
+    assert_eq!(receive_one(&mut b.nic).unwrap(), multicast);
     let counters = b.nic.counters();
-    assert_eq!(counters.rx_frames, 3 * RX_DESCRIPTORS as u64 + 1);
+    assert_eq!(counters.rx_frames, 3 * RX_DESCRIPTORS as u64 + 2);
     assert_eq!(counters.rx_dropped, 0);
 }
 

@@ -46,6 +46,7 @@ pub const TRANSMIT_TIMEOUT_MS: u64 = 100;
 /// Register offsets and bits (datasheet section 6).
 mod reg {
     pub const IDR0: usize = 0x00;
+    pub const MAR0: usize = 0x08;
     pub const TSD0: usize = 0x10;
     pub const TSAD0: usize = 0x20;
     pub const RBSTART: usize = 0x30;
@@ -142,6 +143,9 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock, P: PhysicalMemory>(
     }
     let (rx_address, tx_address) = (rx_ring.physical() as u32, tx_slots.physical() as u32);
     r.write_u32(reg::RBSTART, rx_address);
+    // Every multicast group passes the hash filter; the program sorts them out.
+    r.write_u32(reg::MAR0, u32::MAX);
+    r.write_u32(reg::MAR0 + 4, u32::MAX);
     r.write_u16(reg::IMR, 0);
     r.write_u16(reg::ISR, u16::MAX);
     r.write_u8(reg::CR, reg::CR_TE | reg::CR_RE);

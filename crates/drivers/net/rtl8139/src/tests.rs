@@ -140,6 +140,10 @@ fn frames_come_in_byte_for_byte_as_the_ring_wraps() {
     assert!(!b.model.deliver(&frame([2, 0, 0, 0, 0, 1], 100, 1)));
     assert!(b.model.deliver(&frame([0xFF; 6], 100, 2)));
     assert_eq!(receive_one(&mut b.nic).unwrap(), frame([0xFF; 6], 100, 2));
+    // Multicast passes the hash filter the driver opened (IPv6 all-nodes here).
+    let multicast = frame([0x33, 0x33, 0, 0, 0, 1], 90, 3);
+    assert!(b.model.deliver(&multicast));
+    assert_eq!(receive_one(&mut b.nic).unwrap(), multicast);
 }
 
 #[test]
