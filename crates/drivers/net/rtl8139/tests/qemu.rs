@@ -1,13 +1,14 @@
 //! The driver against QEMU's own RTL8139 (`-device rtl8139`), not our model. The
-//! machine's firmware is one page of `hlt`, so no guest code runs (QEMU passes frames
+//! machine's firmware is 64 KiB of `hlt`, so no guest code runs (QEMU passes frames
 //! only while the machine runs, so it cannot simply be paused); the qtest protocol on
-//! stdio lets this test play the CPU (PCI configuration, register reads and writes, RAM
-//! for DMA). The
-//! NIC's network side is a Unix datagram socket, one Ethernet frame per datagram, so
-//! the test sees every frame the driver sends and can hand it frames to receive.
-//! Needs `qemu-system-x86_64` (a prerequisite of `cargo xtask test` anyway); QEMU
-//! answers every register access at once, so no wait here depends on the host's speed
-//! beyond a generous per-frame limit.
+//! stdio lets this test play the CPU (PCI configuration, register reads and writes,
+//! RAM for DMA). The NIC's network side is a Unix datagram socket, one Ethernet frame
+//! per datagram, so the test sees every frame the driver sends and can hand it frames
+//! to receive.
+//!
+//! Needs `qemu-system-x86_64` (a prerequisite of `cargo xtask test` anyway). QEMU
+//! finishes every register access before answering it, so no wait depends on the
+//! host's speed beyond a generous per-frame limit.
 
 #![forbid(unsafe_code)]
 
