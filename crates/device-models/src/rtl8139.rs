@@ -66,6 +66,8 @@ pub const TSD_SIZE: u32 = 0x1FFF;
 pub const TSD_OWN: u32 = 1 << 13;
 /// Transmit OK.
 pub const TSD_TOK: u32 = 1 << 15;
+/// Transmit FIFO underrun.
+pub const TSD_TUN: u32 = 1 << 14;
 /// Transmit aborted.
 pub const TSD_TABT: u32 = 1 << 30;
 /// Receive header status: frame received OK.
@@ -74,6 +76,10 @@ pub const RX_ROK: u16 = 1 << 0;
 pub const RX_CRC: u16 = 1 << 2;
 /// ISR: receive OK.
 pub const ISR_ROK: u16 = 1 << 0;
+/// ISR: transmit OK.
+pub const ISR_TOK: u16 = 1 << 2;
+/// ISR: transmit error.
+pub const ISR_TER: u16 = 1 << 3;
 /// ISR: receive buffer overflow.
 pub const ISR_RXOVW: u16 = 1 << 4;
 /// RCR: the MAC writes past the end of the ring instead of wrapping.
@@ -97,6 +103,9 @@ pub struct Rtl8139State {
     pub dead: bool,
     /// The next frame started is aborted (TABT, as after excessive collisions).
     pub abort_next: bool,
+    /// The next frame underruns the FIFO: TUN instead of TOK; it is then sent again
+    /// (ISR.TOK) or, with `abort_next` too, fails (ISR.TER).
+    pub underrun_next: bool,
     /// Frames sent, in order (without FCS).
     pub sent: Vec<Vec<u8>>,
     /// Descriptors started out of turn (a driver bug).
@@ -126,6 +135,7 @@ impl Rtl8139Model {
             hold_transmit: false,
             dead: false,
             abort_next: false,
+            underrun_next: false,
             sent: Vec::new(),
             out_of_turn: 0,
             filtered: 0,
@@ -213,8 +223,20 @@ impl Rtl8139State {
         }
         self.next_descriptor = (descriptor + 1) % 4;
         let size = (value & TSD_SIZE) as usize;
+        if std::mem::take(&mut self.underrun_next) {
+            let failed = std::mem::take(&mut self.abort_next);
+            if !failed {
+                let mut frame = vec![0; size.min(MAX_TRANSMIT)];
+                self.memory.read(u64::from(self.get(reg::TSAD0 + 4 * descriptor, 4)), &mut frame);
+                self.sent.push(frame);
+            }
+            self.set(tsd, 4, value | TSD_OWN | TSD_TUN);
+            self.raise(if failed { ISR_TER } else { ISR_TOK });
+            return;
+        }
         if size > MAX_TRANSMIT || std::mem::take(&mut self.abort_next) {
             self.set(tsd, 4, (value & !TSD_OWN) | TSD_TABT);
+            self.raise(ISR_TER);
             return;
         }
         let mut frame = vec![0; size];
@@ -225,6 +247,7 @@ impl Rtl8139State {
         } else {
             self.sent.push(frame);
             self.set(tsd, 4, value | TSD_OWN | TSD_TOK);
+            self.raise(ISR_TOK);
         }
     }
 

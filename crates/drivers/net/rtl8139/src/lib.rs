@@ -65,7 +65,10 @@ mod reg {
     pub const CR_TE: u8 = 1 << 2;
     pub const CR_BUFE: u8 = 1 << 0;
     pub const TSD_TOK: u32 = 1 << 15;
+    pub const TSD_TUN: u32 = 1 << 14;
     pub const TSD_TABT: u32 = 1 << 30;
+    /// ISR: transmit error (tells an underrun that failed from one that was resent).
+    pub const ISR_TER: u16 = 1 << 3;
     /// Early transmit threshold: start sending after 256 bytes are in the FIFO.
     pub const TSD_THRESHOLD_256: u32 = 8 << 16;
     pub const MSR_LINKB: u8 = 1 << 2;
@@ -103,7 +106,7 @@ pub struct Rtl8139<M, B, C, P> {
     tx_clean: usize,
     tx_used: usize,
     tx_frame_bytes: [usize; TX_SLOTS],
-    /// TSD of the last aborted frame, until `transmit` reports it.
+    /// TSD of the last frame that failed, until `transmit` reports it.
     tx_aborted: Option<u32>,
     rx_read: usize,
     counters: NetCounters,
@@ -235,7 +238,8 @@ impl<M: Mmio, B: DmaBuffer, C: Clock, P: PhysicalMemory> Rtl8139<M, B, C, P> {
         }
     }
 
-    /// Frees the slots whose frames are sent or aborted, oldest first, and counts them.
+    /// Frees the slots whose frames are sent, resent after an underrun, or aborted,
+    /// oldest first, and counts them.
     fn reap(&mut self) {
         while self.tx_used > 0 {
             let slot = self.tx_clean;
@@ -243,9 +247,19 @@ impl<M: Mmio, B: DmaBuffer, C: Clock, P: PhysicalMemory> Rtl8139<M, B, C, P> {
             if status & reg::TSD_TOK != 0 {
                 self.counters.tx_frames += 1;
                 self.counters.tx_bytes += self.tx_frame_bytes[slot] as u64;
-            } else if status & reg::TSD_TABT != 0 {
-                self.counters.tx_errors += 1;
-                self.tx_aborted = Some(status);
+            } else if status & (reg::TSD_TABT | reg::TSD_TUN) != 0 {
+                // After a FIFO underrun the chip sends the frame again; TOK stays clear
+                // and ISR.TER says whether that failed too (datasheet, TSD.TUN).
+                let failed = status & reg::TSD_TABT != 0
+                    || self.registers.read_u16(reg::ISR) & reg::ISR_TER != 0;
+                if failed {
+                    self.registers.write_u16(reg::ISR, reg::ISR_TER);
+                    self.counters.tx_errors += 1;
+                    self.tx_aborted = Some(status);
+                } else {
+                    self.counters.tx_frames += 1;
+                    self.counters.tx_bytes += self.tx_frame_bytes[slot] as u64;
+                }
             } else {
                 break;
             }

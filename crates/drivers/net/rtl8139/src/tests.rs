@@ -217,6 +217,26 @@ fn an_aborted_frame_is_a_device_error_and_the_next_one_goes() {
 }
 
 #[test]
+fn an_underrun_frame_counts_as_sent_when_resent_and_as_an_error_when_not() {
+    let mut b = bench();
+    let bytes = frame([0xFF; 6], 300, 4);
+    let (_m, list) = segments(&mut b.dma, &bytes, 3);
+    b.model.state().underrun_next = true;
+    b.nic.transmit(&list).unwrap();
+    assert_eq!(b.model.state().sent, [bytes.clone()]);
+    assert_eq!((b.nic.counters().tx_frames, b.nic.counters().tx_errors), (1, 0));
+    b.model.state().underrun_next = true;
+    b.model.state().abort_next = true;
+    assert!(matches!(b.nic.transmit(&list), Err(NetError::Device(_))));
+    assert_eq!((b.nic.counters().tx_frames, b.nic.counters().tx_errors), (1, 1));
+    // The error was acknowledged: the next underrun that is resent counts as sent.
+    b.model.state().underrun_next = true;
+    b.nic.transmit(&list).unwrap();
+    assert_eq!((b.nic.counters().tx_frames, b.nic.counters().tx_errors), (2, 1));
+    assert_eq!(b.model.state().sent.len(), 2);
+}
+
+#[test]
 fn bad_frames_are_refused_before_the_device_sees_them() {
     let mut b = bench();
     let long = frame([0xFF; 6], STANDARD_MTU + ETHERNET_HEADER + 1, 0);
