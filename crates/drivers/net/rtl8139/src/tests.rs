@@ -223,7 +223,7 @@ fn an_underrun_frame_counts_as_sent_when_resent_and_as_an_error_when_not() {
     let (_m, list) = segments(&mut b.dma, &bytes, 3);
     b.model.state().underrun_next = true;
     b.nic.transmit(&list).unwrap();
-    assert_eq!(b.model.state().sent, [bytes.clone()]);
+    assert_eq!(b.model.state().sent, std::slice::from_ref(&bytes));
     assert_eq!((b.nic.counters().tx_frames, b.nic.counters().tx_errors), (1, 0));
     b.model.state().underrun_next = true;
     b.model.state().abort_next = true;
