@@ -4,7 +4,7 @@
 //! stdio lets this test play the CPU (PCI configuration, register reads and writes,
 //! RAM for DMA). The NIC's network side is a Unix datagram socket, one Ethernet frame
 //! per datagram, so the test sees every frame the driver sends and can hand it frames
-//! to receive.
+//! to receive; QMP pulls the virtual cable for the link state.
 //!
 //! Needs `qemu-system-x86_64` (a prerequisite of `cargo xtask test` anyway). QEMU
 //! finishes every register access before answering it, so no wait depends on the
@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixDatagram;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::rc::Rc;
@@ -97,6 +97,30 @@ impl Drop for Qtest {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// QEMU's machine protocol (QMP), for what qtest cannot do: pulling the cable.
+struct Monitor(BufReader<UnixStream>);
+
+impl Monitor {
+    fn connect(path: &std::path::Path) -> Self {
+        let mut monitor = Self(BufReader::new(UnixStream::connect(path).expect("QMP socket")));
+        let mut greeting = String::new();
+        monitor.0.read_line(&mut greeting).expect("QMP greeting");
+        monitor.execute(r#"{"execute":"qmp_capabilities"}"#);
+        monitor
+    }
+
+    /// Runs one command and waits for its `return` (events in between are skipped).
+    fn execute(&mut self, command: &str) {
+        writeln!(self.0.get_mut(), "{command}").expect("QMP command");
+        let mut answer = String::new();
+        while !answer.contains("\"return\"") {
+            answer.clear();
+            assert!(self.0.read_line(&mut answer).expect("QMP answer") > 0, "QMP closed");
+            assert!(!answer.contains("\"error\""), "{command}: {answer}");
+        }
     }
 }
 
@@ -235,7 +259,9 @@ fn frames_round_trip_through_qemus_rtl8139() {
             nic_side.display(),
             test_side.display()
         ))
-        .args(["-device", &format!("rtl8139,netdev=n,mac={mac},addr=3,romfile=")])
+        .args(["-device", &format!("rtl8139,id=nic,netdev=n,mac={mac},addr=3,romfile=")])
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", directory.join("qmp").display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -293,5 +319,12 @@ fn frames_round_trip_through_qemus_rtl8139() {
     }
     let counters = nic.counters();
     assert_eq!((counters.rx_frames, counters.rx_dropped, counters.rx_errors), (30, 0, 0));
+
+    // Link state follows QEMU's `set_link`.
+    let mut monitor = Monitor::connect(&directory.join("qmp"));
+    monitor.execute(r#"{"execute":"set_link","arguments":{"name":"nic","up":false}}"#);
+    assert!(!nic.link_up());
+    monitor.execute(r#"{"execute":"set_link","arguments":{"name":"nic","up":true}}"#);
+    assert!(nic.link_up());
     std::fs::remove_dir_all(&directory).unwrap();
 }
