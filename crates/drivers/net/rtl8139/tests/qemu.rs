@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use ingot_hal::{Clock, DmaAllocator, DmaBuffer, DmaError, Mmio};
 use ingot_net::{MacAddress, NetDevice, NetError, Segment, SliceSink};
-use ingot_rtl8139::{PhysicalMemory, start};
+use ingot_rtl8139::{PhysicalMemory, Rtl8139, start};
 
 const MAC: [u8; 6] = [0x52, 0x54, 0x00, 0xAB, 0xCD, 0xEF];
 /// Where the test places BAR1 (inside the pc machine's PCI hole).
@@ -237,6 +237,26 @@ fn frame(destination: [u8; 6], len: usize, seed: u8) -> Vec<u8> {
     bytes
 }
 
+type Driver = Rtl8139<Registers, GuestBuffer, HostClock, CpuView>;
+
+/// The next frame the driver receives, waiting up to 10 s for it to arrive.
+fn receive_within_10s(nic: &mut Driver) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buffer = vec![0; 2048];
+    loop {
+        match nic.receive(&mut SliceSink { buffer: &mut buffer }) {
+            Ok(len) => {
+                buffer.truncate(len);
+                return buffer;
+            }
+            Err(NetError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => panic!("receive failed or nothing came within 10 s: {e}"),
+        }
+    }
+}
+
 #[test]
 fn frames_round_trip_through_qemus_rtl8139() {
     let directory = std::env::temp_dir().join(format!("ingot-rtl8139-{}", std::process::id()));
@@ -304,21 +324,29 @@ fn frames_round_trip_through_qemus_rtl8139() {
     for n in 0..30usize {
         let bytes = frame(MAC, 60 + (n * 211) % 1455, n as u8);
         wire.send(&bytes).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut buffer = vec![0; 2048];
-        let len = loop {
-            match nic.receive(&mut SliceSink { buffer: &mut buffer }) {
-                Ok(len) => break len,
-                Err(NetError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err(e) => panic!("frame {n}: {e}"),
-            }
-        };
-        assert_eq!(&buffer[..len], &bytes[..], "frame {n}");
+        assert_eq!(receive_within_10s(&mut nic), bytes, "frame {n}");
     }
     let counters = nic.counters();
     assert_eq!((counters.rx_frames, counters.rx_dropped, counters.rx_errors), (30, 0, 0));
+
+    // A header QEMU never wrote (the ring out of step with the MAC) resets the
+    // receiver, and frames flow again.
+    wire.send(&frame(MAC, 200, 0xAA)).unwrap();
+    let registers = Registers(qemu.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while registers.read_u8(0x37) & 1 != 0 {
+        assert!(Instant::now() < deadline, "frame never reached the ring");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let ring = u64::from(registers.read_u32(0x30));
+    let header = u64::from(registers.read_u16(0x38).wrapping_add(16)) % 8192;
+    qemu.borrow_mut().write(ring + header, &0x7000_0001u32.to_le_bytes());
+    let mut buffer = vec![0; 2048];
+    assert_eq!(nic.receive(&mut SliceSink { buffer: &mut buffer }), Err(NetError::WouldBlock));
+    assert_eq!(nic.counters().rx_errors, 1);
+    let after = frame(MAC, 300, 0xBB);
+    wire.send(&after).unwrap();
+    assert_eq!(receive_within_10s(&mut nic), after);
 
     // Link state follows QEMU's `set_link`.
     let mut monitor = Monitor::connect(&directory.join("qmp"));
