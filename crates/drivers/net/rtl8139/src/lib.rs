@@ -1,7 +1,7 @@
 //! Driver for the Realtek RTL8139 fast-Ethernet MAC, written from the RTL8139C(L)
 //! datasheet. QEMU models it (`-device rtl8139`, 10ec:8139).
 //!
-//! [`start`] powers the chip up (CONFIG1), resets it (CR.RST), reads the station
+//! [`start`] wakes the chip (CONFIG1 SLEEP and PWRDN cleared), resets it (CR.RST), reads the station
 //! address from IDR0-5 (loaded from its EEPROM), points RBSTART at an 8 KiB receive
 //! ring and each of the four transmit descriptors (TSAD0-3) at its own 2 KiB slot.
 //!
@@ -11,7 +11,7 @@
 //! therefore copied (through [`PhysicalMemory`]) into the descriptor's slot, padded to
 //! the 60-byte minimum, and the slot is started by writing its TSD. Descriptors are
 //! used strictly in turn, as the chip requires; a slot is free again once its TSD
-//! reports TOK (sent) or TABT (aborted). Receive: the MAC writes each frame into the
+//! reports TOK (sent), TUN (underrun, resent by the chip) or TABT (aborted). Receive: the MAC writes each frame into the
 //! ring as a 4-byte header (status, length with FCS), the frame and its FCS, padded to
 //! a dword, wrapping at the ring's end (RCR.WRAP clear); the driver shows the frame to
 //! the sink where it lies and returns the space by writing CAPR (read offset minus 16,
@@ -57,6 +57,7 @@ mod reg {
     pub const TCR: usize = 0x40;
     pub const RCR: usize = 0x44;
     pub const MPC: usize = 0x4C;
+    pub const CR9346: usize = 0x50;
     pub const CONFIG1: usize = 0x52;
     pub const MSR: usize = 0x58;
 
@@ -64,6 +65,8 @@ mod reg {
     pub const CR_RE: u8 = 1 << 3;
     pub const CR_TE: u8 = 1 << 2;
     pub const CR_BUFE: u8 = 1 << 0;
+    /// 9346CR: configuration registers writable.
+    pub const CR9346_UNLOCK: u8 = 0xC0;
     pub const TSD_TOK: u32 = 1 << 15;
     pub const TSD_TUN: u32 = 1 << 14;
     pub const TSD_TABT: u32 = 1 << 30;
@@ -125,7 +128,9 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock, P: PhysicalMemory>(
     memory: P,
 ) -> Result<Rtl8139<M, D::Buffer, C, P>, NetError> {
     let r = &registers;
+    r.write_u8(reg::CR9346, reg::CR9346_UNLOCK);
     r.write_u8(reg::CONFIG1, 0);
+    r.write_u8(reg::CR9346, 0);
     r.write_u8(reg::CR, reg::CR_RST);
     Deadline::after_ms(&clock, RESET_TIMEOUT_MS)
         .wait(&clock, || (r.read_u8(reg::CR) & reg::CR_RST == 0).then_some(()))?;
