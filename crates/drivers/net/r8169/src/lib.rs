@@ -138,7 +138,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     r.write_u8(reg::ETTHR, reg::ETTHR_VALUE);
     r.write_u64(reg::TNPDS, rings.physical() + TX_RING as u64);
     r.write_u64(reg::RDSAR, rings.physical() + RX_RING as u64);
-    // The 8169 takes TCR and RCR only with the transmitter and receiver enabled.
+    // TCR and RCR after TE and RE, the order the Realtek MACs since the 8139 need.
     r.write_u8(reg::CHIP_CMD, reg::CMD_TE | reg::CMD_RE);
     r.write_u32(reg::TCR, reg::TCR_VALUE);
     r.write_u32(reg::RCR, reg::RCR_VALUE);
