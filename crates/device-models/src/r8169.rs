@@ -105,6 +105,8 @@ pub struct R8169State {
     pub hold_transmit: bool,
     /// The MAC stopped answering: reset never completes, rings are not served.
     pub dead: bool,
+    /// The function is gone from the bus: every register reads as all ones.
+    pub absent: bool,
     /// Frames sent, in order (without FCS).
     pub sent: Vec<Vec<u8>>,
     /// Descriptors each sent frame used.
@@ -135,6 +137,7 @@ impl R8169Model {
             link_up: true,
             hold_transmit: false,
             dead: false,
+            absent: false,
             sent: Vec::new(),
             segments_per_frame: Vec::new(),
             missed: 0,
@@ -325,7 +328,7 @@ impl R8169State {
     }
 
     fn read(&mut self, offset: usize, width: usize) -> u32 {
-        if offset + width > self.registers.len() {
+        if offset + width > self.registers.len() || self.absent {
             return u32::MAX >> (32 - 8 * width);
         }
         if (offset..offset + width).contains(&reg::CHIP_CMD) && self.reset_reads > 0 && !self.dead {

@@ -316,8 +316,10 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for R8169<M, B, C> {
         STANDARD_MTU
     }
 
+    /// PHYstatus reading all ones is a device that no longer answers, not a link.
     fn link_up(&mut self) -> bool {
-        !self.failed && self.registers.read_u8(reg::PHY_STATUS) & reg::PHY_LINK != 0
+        let status = self.registers.read_u8(reg::PHY_STATUS);
+        !self.failed && status != u8::MAX && status & reg::PHY_LINK != 0
     }
 
     fn transmit(&mut self, segments: &[Segment]) -> Result<(), NetError> {

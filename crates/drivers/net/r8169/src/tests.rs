@@ -73,6 +73,9 @@ fn pci_ids_mac_and_link_state_come_from_the_device() {
     assert!(!b.nic.link_up());
     b.model.state().link_up = true;
     assert!(b.nic.link_up());
+    // A function gone from the bus reads all ones: that is no link.
+    b.model.state().absent = true;
+    assert!(!b.nic.link_up());
 }
 
 #[test]
