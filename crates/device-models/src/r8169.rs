@@ -8,9 +8,9 @@
 //! a frame that passes the RCR filter is written, with its FCS, into the buffer of the
 //! next receive descriptor (ring at RDSAR) that has OWN set, continuing into the next
 //! ones if it is longer than a buffer (up to RMS); the MAC clears OWN and writes FS on
-//! the first, LS, the length (FCS included) and the error bits on the last. Rings end at the
-//! descriptor with EOR. Knobs make the MAC hold frames (no carrier), stop answering,
-//! or take the link down.
+//! the first, LS, the length (FCS included) and the error bits on the last. Rings end
+//! at the descriptor with EOR. Knobs make the MAC hold frames (no carrier), stop
+//! answering, vanish from the bus (registers read all ones) or take the link down.
 
 use std::cell::RefCell;
 use std::rc::Rc;
