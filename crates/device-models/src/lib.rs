@@ -12,6 +12,9 @@ pub mod ahci;
 pub mod ide;
 pub mod memory;
 pub mod nvme;
+pub mod r8169;
+pub mod realtek;
+pub mod rtl8139;
 pub mod virtio_blk;
 
 pub use memory::{HostDma, HostMemory, StepClock};

@@ -25,6 +25,8 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-ahci",
     "ingot-ata",
     "ingot-ide",
+    "ingot-r8169",
+    "ingot-rtl8139",
     "ingot-device-models",
     "ingot-bmfs",
     "ingot-mkimage",
