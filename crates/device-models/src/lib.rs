@@ -12,6 +12,8 @@ pub mod ahci;
 pub mod ide;
 pub mod memory;
 pub mod nvme;
+pub mod virtio;
 pub mod virtio_blk;
+pub mod virtio_net;
 
-pub use memory::{HostDma, HostMemory, StepClock};
+pub use memory::{HostBuffer, HostDma, HostMemory, StepClock};
