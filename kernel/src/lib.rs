@@ -14,9 +14,12 @@ extern crate alloc;
 mod acpi;
 pub mod api;
 pub mod api_cores;
+pub mod api_net;
 mod console;
+mod devices;
 mod faults;
 pub mod memory;
+mod net;
 mod pci;
 mod power;
 mod program;
@@ -91,12 +94,12 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     power::init(acpi.as_ref());
     let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
+    storage::configure(&options);
+    devices::init(&devices::ecam_regions(&options, acpi.as_ref()));
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
         None => 1,
     };
-    storage::configure(&options);
-    storage::init(&storage::ecam_regions(&options, acpi.as_ref()));
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",
         boot.memory.usable_bytes() >> 20,

@@ -14,10 +14,19 @@ use ingot_mem::{
 
 use crate::address_space::AddressSpace;
 use crate::frames::PhysicalFrames;
-use crate::physical::TableFrames;
+use crate::physical::{ActiveTables, TableFrames};
 
 /// Bytes at the top of the window used as the program's stack.
 pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
+
+/// One physically contiguous piece of a range of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhysicalPiece {
+    /// Physical address of the first byte.
+    pub physical: u64,
+    /// Bytes.
+    pub len: u64,
+}
 
 /// The mapped program window.
 #[derive(Debug, Clone, Copy)]
@@ -205,5 +214,62 @@ impl ProgramMemory {
         // the kernel to fill it and does not run while the call is in progress.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len()) }
         Ok(())
+    }
+
+    /// The physical pieces of the program's bytes `[address, address + len)`, in
+    /// order, pages that are physically adjacent merged into one piece, written to
+    /// `out`; returns how many. For handing program memory to a device (DMA) without
+    /// copying. `BadAddress` if the range leaves the window (or is not mapped),
+    /// `InvalidArgument` if it is empty or needs more than `out.len()` pieces.
+    pub fn physical_pieces(
+        &self,
+        address: u64,
+        len: u64,
+        out: &mut [PhysicalPiece],
+    ) -> Result<usize, Error> {
+        self.check(address, len)?;
+        if len == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        let mut tables = ActiveTables;
+        let walker = PageTableBuilder::with_root(&mut tables, ingot_arch::cpu::read_cr3(), false);
+        let end = address + len;
+        let mut at = address;
+        let mut count = 0usize;
+        while at < end {
+            let (physical, size) = walker.translate(at).ok_or(Error::BadAddress)?;
+            let page_end = (at | (size.bytes() - 1)).saturating_add(1).min(end);
+            let piece_len = page_end - at;
+            match count.checked_sub(1).and_then(|last| out.get_mut(last)) {
+                Some(last) if last.physical + last.len == physical => last.len += piece_len,
+                _ => {
+                    let slot = out.get_mut(count).ok_or(Error::InvalidArgument)?;
+                    *slot = PhysicalPiece { physical, len: piece_len };
+                    count += 1;
+                }
+            }
+            at = page_end;
+        }
+        Ok(count)
+    }
+
+    /// Lets `fill` write the program's bytes `[address, address + len)` directly (a
+    /// device's receive buffer copied straight in, without a kernel bounce buffer),
+    /// if they lie in the window; returns what `fill` returned.
+    pub fn write_with<R>(
+        &self,
+        address: u64,
+        len: u64,
+        fill: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Error> {
+        self.check(address, len)?;
+        if len == 0 {
+            return Ok(fill(&mut []));
+        }
+        // SAFETY: the range lies inside the mapped window (checked); as for `write_at`,
+        // the program asked the kernel to fill it and does not use it during the call,
+        // and the slice does not outlive `fill`.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(address as *mut u8, len as usize) };
+        Ok(fill(bytes))
     }
 }

@@ -37,3 +37,57 @@ fn device_ids_follow_the_type() {
     assert!(!pci::matches(pci::device_type::NET, 0x1AF4, 0x1042));
     assert!(!pci::matches(pci::device_type::NET, 0x8086, 0x1000));
 }
+
+mod against_models {
+    use ingot_device_models::HostMemory;
+    use ingot_device_models::virtio::{NOTIFY_MULTIPLIER, WindowKind};
+    use ingot_device_models::virtio_blk::VirtioBlkModel;
+    use ingot_device_models::virtio_net::{F_MAC, F_STATUS, F_VERSION_1, VirtioNetModel};
+
+    use crate::transport::{LegacyTransport, ModernTransport, Transport, status};
+    use crate::{FEATURE_VERSION_1, FeaturesRefused, negotiate, queue_size};
+
+    const MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
+
+    #[test]
+    fn negotiation_takes_what_both_sides_want_on_block_and_net() {
+        let memory = HostMemory::new(1 << 20);
+        let blk = VirtioBlkModel::new(memory.clone(), 64);
+        let mut legacy = LegacyTransport::new(blk.legacy(0xC000), 0xC000);
+        let (accepted, running) = negotiate(&mut legacy, (1 << 9) | (1 << 20)).unwrap();
+        assert_eq!(accepted, 1 << 9); // FLUSH offered; bit 20 not; no VERSION_1 on legacy
+        assert_eq!(running, status::ACKNOWLEDGE | status::DRIVER);
+        assert_eq!(queue_size(&mut legacy, 0, 16, 3), Some(128)); // legacy: the device's size
+        assert_eq!(queue_size(&mut legacy, 1, 16, 3), None);
+
+        let net = VirtioNetModel::new(memory, MAC, F_MAC | F_STATUS | F_VERSION_1);
+        let mut modern = ModernTransport::new(
+            net.window(WindowKind::Common),
+            net.window(WindowKind::Notify),
+            NOTIFY_MULTIPLIER,
+            net.window(WindowKind::Device),
+        );
+        let (accepted, running) = negotiate(&mut modern, F_MAC).unwrap();
+        assert_eq!(accepted, F_MAC | FEATURE_VERSION_1);
+        assert_ne!(running & status::FEATURES_OK, 0);
+        assert_eq!(net.state().core.driver_features, F_MAC | F_VERSION_1);
+        assert_eq!(queue_size(&mut modern, 1, 16, 5), Some(16)); // modern: capped
+        assert_eq!(queue_size(&mut modern, 2, 16, 5), None);
+        assert_eq!(modern.config_u8(5), 1);
+        assert_eq!(modern.config_u16(6), 1); // link up
+    }
+
+    #[test]
+    fn a_modern_device_without_version_1_is_refused_and_failed() {
+        let memory = HostMemory::new(1 << 20);
+        let net = VirtioNetModel::new(memory, MAC, F_MAC);
+        let mut modern = ModernTransport::new(
+            net.window(WindowKind::Common),
+            net.window(WindowKind::Notify),
+            NOTIFY_MULTIPLIER,
+            net.window(WindowKind::Device),
+        );
+        assert_eq!(negotiate(&mut modern, F_MAC), Err(FeaturesRefused));
+        assert_ne!(net.state().core.status & status::FAILED, 0);
+    }
+}

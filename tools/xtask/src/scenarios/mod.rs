@@ -6,6 +6,7 @@
 pub mod boot_images;
 mod cores;
 mod foundation;
+mod net;
 mod storage;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         foundation::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
+        net::scenarios(artifacts),
         boot_images::scenarios(artifacts),
     ]
     .into_iter()
