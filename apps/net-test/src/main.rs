@@ -140,10 +140,8 @@ fn wait_for<T>(nic: u64, mut accept: impl FnMut(&[u8]) -> Option<T>) -> Option<T
                 return None;
             }
         };
-        let lengths: [usize; 4] = core::array::from_fn(|i| frames.frame_len(i));
-        drop(frames);
-        for (buffer, len) in buffers.iter().zip(lengths).take(received) {
-            if let Some(found) = accept(&buffer[..len]) {
+        for index in 0..received {
+            if let Some(found) = accept(frames.frame(index)) {
                 return Some(found);
             }
         }
@@ -168,7 +166,7 @@ fn ask_gateway(nic: u64, info: &NetInfo) -> Result<(), u64> {
     let mut discover = dhcp_discover(mac, transaction);
     let mut batch = Frames::new();
     batch.push(&mut discover);
-    match net::send_batch(nic, &batch) {
+    match net::send_batch(nic, &mut batch) {
         Ok(1) => {}
         other => {
             println!("net-test: nic {nic} dhcp send failed: {other:?}");

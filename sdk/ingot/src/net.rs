@@ -6,19 +6,22 @@
 //! move several frames per call, so a network loop makes one call per poll:
 //!
 //! ```ignore
+//! use ingot_sdk::net::{self, Frames};
+//!
 //! let mut buffers = [[0u8; 1514]; 8];
 //! loop {
-//!     let mut frames = ingot_sdk::net::Frames::new();
+//!     let mut frames = Frames::new();
 //!     for buffer in buffers.iter_mut() {
 //!         frames.push(buffer);
 //!     }
-//!     if let Ok(received) = ingot_sdk::net::receive_batch(0, &mut frames) {
-//!         for index in 0..received {
-//!             handle(frames.get(index)); // the first `len` bytes of buffer `index`
-//!         }
+//!     let received = net::receive_batch(0, &mut frames).unwrap_or(0);
+//!     for index in 0..received {
+//!         handle(frames.frame(index));
 //!     }
 //! }
 //! ```
+//!
+//! `apps/net-test` is a complete program using every call.
 
 use ingot_abi::{Error, NET_BATCH_MAX, NetFrame, NetInfo};
 
@@ -59,30 +62,33 @@ pub fn receive(nic: u64, buffer: &mut [u8]) -> Result<usize, Error> {
 /// Up to `NET_BATCH_MAX` frames (or receive buffers) for one batch call, borrowed for
 /// as long as the list lives.
 pub struct Frames<'a> {
-    records: [NetFrame; NET_BATCH_MAX as usize],
+    buffers: [Option<&'a mut [u8]>; NET_BATCH_MAX as usize],
+    lengths: [usize; NET_BATCH_MAX as usize],
     count: usize,
-    _buffers: core::marker::PhantomData<&'a mut [u8]>,
 }
 
 impl<'a> Frames<'a> {
     /// An empty list.
     pub fn new() -> Self {
         Self {
-            records: [NetFrame::default(); NET_BATCH_MAX as usize],
+            buffers: [const { None }; NET_BATCH_MAX as usize],
+            lengths: [0; NET_BATCH_MAX as usize],
             count: 0,
-            _buffers: core::marker::PhantomData,
         }
     }
 
-    /// Adds a frame (or a receive buffer); `false` when the list is full.
+    /// Adds a frame to send (or a buffer to receive into); `false` when the list is full.
     pub fn push(&mut self, buffer: &'a mut [u8]) -> bool {
-        let Some(record) = self.records.get_mut(self.count) else { return false };
-        *record = NetFrame { address: buffer.as_mut_ptr() as u64, len: buffer.len() as u64 };
+        if self.count == self.buffers.len() {
+            return false;
+        }
+        self.lengths[self.count] = buffer.len();
+        self.buffers[self.count] = Some(buffer);
         self.count += 1;
         true
     }
 
-    /// Frames in the list.
+    /// Entries in the list.
     pub fn len(&self) -> usize {
         self.count
     }
@@ -92,10 +98,22 @@ impl<'a> Frames<'a> {
         self.count == 0
     }
 
-    /// Length of entry `index`: the buffer's size, or after [`receive_batch`] the
-    /// received frame's length.
-    pub fn frame_len(&self, index: usize) -> usize {
-        self.records[..self.count].get(index).map_or(0, |r| r.len as usize)
+    /// Entry `index`: the whole buffer, or after [`receive_batch`] the frame received
+    /// into it (empty past the end of the list).
+    pub fn frame(&self, index: usize) -> &[u8] {
+        match self.buffers.get(index).and_then(Option::as_deref) {
+            Some(buffer) => &buffer[..self.lengths[index].min(buffer.len())],
+            None => &[],
+        }
+    }
+
+    /// The records the kernel reads, pointing at the buffers.
+    fn records(&mut self) -> [NetFrame; NET_BATCH_MAX as usize] {
+        let mut records = [NetFrame::default(); NET_BATCH_MAX as usize];
+        for (record, buffer) in records.iter_mut().zip(self.buffers.iter_mut().flatten()) {
+            *record = NetFrame { address: buffer.as_mut_ptr() as u64, len: buffer.len() as u64 };
+        }
+        records
     }
 }
 
@@ -107,16 +125,23 @@ impl Default for Frames<'_> {
 
 /// Sends every frame in `frames` with one call; returns how many were sent (fewer
 /// when the device's ring filled up; send the rest again).
-pub fn send_batch(nic: u64, frames: &Frames<'_>) -> Result<usize, Error> {
-    decode((api().net_send_batch)(nic, frames.records.as_ptr(), frames.count as u64))
+pub fn send_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
+    let records = frames.records();
+    decode((api().net_send_batch)(nic, records.as_ptr(), frames.count as u64))
         .map(|sent| sent as usize)
 }
 
 /// Receives up to `frames.len()` frames into its buffers with one call; returns how
-/// many (`frame_len(i)` is then frame `i`'s length), or `Err(WouldBlock)`.
+/// many (`frame(i)` is then frame `i`), or `Err(WouldBlock)`.
 pub fn receive_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
-    decode((api().net_receive_batch)(nic, frames.records.as_mut_ptr(), frames.count as u64))
-        .map(|received| received as usize)
+    let mut records = frames.records();
+    let received =
+        decode((api().net_receive_batch)(nic, records.as_mut_ptr(), frames.count as u64))?
+            as usize;
+    for (length, record) in frames.lengths.iter_mut().zip(&records).take(received) {
+        *length = record.len as usize;
+    }
+    Ok(received)
 }
 
 /// Raw calls for tests of the kernel's argument checks: any interface, address and
