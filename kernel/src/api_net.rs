@@ -31,10 +31,9 @@ pub extern "sysv64" fn net_info(nic: u64, info: *mut NetInfo) -> Status {
 
 fn fill_info(nic: u64, address: u64) -> Result<u64, Error> {
     let window = program::window().ok_or(Error::NotFound)?;
-    let (mac, link_up, mtu, driver, counters) = net::with_interface(nic, |d| {
-        (d.mac(), d.link_up(), d.mtu(), d.driver(), d.counters())
-    })
-    .ok_or(Error::NotFound)?;
+    let (mac, link_up, mtu, driver, counters) =
+        net::with_interface(nic, |d| (d.mac(), d.link_up(), d.mtu(), d.driver(), d.counters()))
+            .ok_or(Error::NotFound)?;
     let mut bytes = [0u8; core::mem::size_of::<NetInfo>()];
     bytes[..6].copy_from_slice(&mac.0);
     bytes[6] = u8::from(link_up);

@@ -218,11 +218,11 @@ pub type NetSend = extern "sysv64" fn(nic: u64, frame: *const u8, len: u64) -> S
 /// length, or `WouldBlock`.
 pub type NetReceive = extern "sysv64" fn(nic: u64, buffer: *mut u8, capacity: u64) -> Status;
 /// Sends the `count` frames described at `frames`; returns how many were sent.
-pub type NetSendBatch =
-    extern "sysv64" fn(nic: u64, frames: *const NetFrame, count: u64) -> Status;
+pub type NetSendBatch = extern "sysv64" fn(nic: u64, frames: *const NetFrame, count: u64) -> Status;
 /// Receives up to `count` frames into the buffers described at `frames` (each
 /// `len` rewritten to the frame's length); returns how many, or `WouldBlock`.
-pub type NetReceiveBatch = extern "sysv64" fn(nic: u64, frames: *mut NetFrame, count: u64) -> Status;
+pub type NetReceiveBatch =
+    extern "sysv64" fn(nic: u64, frames: *mut NetFrame, count: u64) -> Status;
 
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]

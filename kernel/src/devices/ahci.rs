@@ -18,11 +18,10 @@ pub fn start(
     found: &mut Found,
 ) -> Result<(), &'static str> {
     let registers = map_memory_bar(config, function, 5, 0, None)?;
-    let ports = ingot_ahci::start(registers, &mut KernelDma, KernelClock).map_err(|error| {
-        match error {
+    let ports =
+        ingot_ahci::start(registers, &mut KernelDma, KernelClock).map_err(|error| match error {
             ingot_ahci::InitError::NoMemory => "out of DMA memory",
-        }
-    })?;
+        })?;
     add_disks(found, ports);
     Ok(())
 }

@@ -136,8 +136,7 @@ pub fn send_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
 pub fn receive_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
     let mut records = frames.records();
     let received =
-        decode((api().net_receive_batch)(nic, records.as_mut_ptr(), frames.count as u64))?
-            as usize;
+        decode((api().net_receive_batch)(nic, records.as_mut_ptr(), frames.count as u64))? as usize;
     for (length, record) in frames.lengths.iter_mut().zip(&records).take(received) {
         *length = record.len as usize;
     }
@@ -147,7 +146,7 @@ pub fn receive_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> 
 /// Raw calls for tests of the kernel's argument checks: any interface, address and
 /// length.
 pub mod raw {
-    use super::*;
+    use super::{Error, NetFrame, NetInfo, api, decode};
 
     /// `net_send` with any arguments.
     pub fn send(nic: u64, address: u64, len: u64) -> Result<u64, Error> {

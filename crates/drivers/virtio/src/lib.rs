@@ -27,7 +27,10 @@ pub struct FeaturesRefused;
 /// `wanted & offered` (plus `VERSION_1` on the modern interface, which it must
 /// offer) and returns the accepted set and the status bits to keep writing. The
 /// device is marked failed when it refuses.
-pub fn negotiate(transport: &mut impl Transport, wanted: u64) -> Result<(u64, u8), FeaturesRefused> {
+pub fn negotiate(
+    transport: &mut impl Transport,
+    wanted: u64,
+) -> Result<(u64, u8), FeaturesRefused> {
     transport.set_status(0);
     transport.set_status(status::ACKNOWLEDGE);
     transport.set_status(status::ACKNOWLEDGE | status::DRIVER);
@@ -57,7 +60,12 @@ pub fn negotiate(transport: &mut impl Transport, wanted: u64) -> Result<(u64, u8
 /// The size to use for queue `queue`: the device's maximum, capped at `limit` on the
 /// modern interface (legacy devices use exactly their size); `None` when the queue
 /// does not exist, is smaller than `at_least`, or (modern) is not a power of two.
-pub fn queue_size(transport: &mut impl Transport, queue: u16, limit: u16, at_least: u16) -> Option<u16> {
+pub fn queue_size(
+    transport: &mut impl Transport,
+    queue: u16,
+    limit: u16,
+    at_least: u16,
+) -> Option<u16> {
     let max = transport.queue_max_size(queue);
     let size = if transport.is_modern() { max.min(limit) } else { max };
     if size < at_least || size == 0 || (transport.is_modern() && !size.is_power_of_two()) {

@@ -53,7 +53,9 @@ fn net_scenario(
     for (index, (device, id, interface)) in nics.iter().enumerate() {
         qemu = qemu.extra_args(nic_args(index, device));
         lines.push(format!(r"^ingot: virtio-net 0000:00:\d\d\.0 interface={interface}$"));
-        lines.push(format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=02\.00 driver=virtio-net$"));
+        lines.push(format!(
+            r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=02\.00 driver=virtio-net$"
+        ));
     }
     for index in 0..nics.len() {
         lines.push(format!("^ingot: net {index} virtio-net mac={} link=up$", mac(index)));

@@ -14,7 +14,6 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-
 pub use ingot_virtio::{queue, transport};
 
 /// Recognising virtio-blk PCI functions (the register windows are found by

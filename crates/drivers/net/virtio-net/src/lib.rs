@@ -197,8 +197,8 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioNet<T, B, C> {
     }
 
     fn post_receive_buffer(&mut self, buffer: u16) {
-        let address = self.receive_buffers.physical()
-            + (usize::from(buffer) * RECEIVE_BUFFER_BYTES) as u64;
+        let address =
+            self.receive_buffers.physical() + (usize::from(buffer) * RECEIVE_BUFFER_BYTES) as u64;
         let segment =
             queue::Segment { address, len: RECEIVE_BUFFER_BYTES as u32, device_writes: true };
         self.receive.push(buffer, &[segment]);
@@ -238,8 +238,8 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioNet<T, B, C> {
             let Some(slot) = (0..self.transmit_slots).find(|&s| !self.transmit_busy[s]) else {
                 break;
             };
-            let mut chain = [queue::Segment { address: 0, len: 0, device_writes: false };
-                MAX_SEGMENTS + 1];
+            let mut chain =
+                [queue::Segment { address: 0, len: 0, device_writes: false }; MAX_SEGMENTS + 1];
             chain[0].address = self.transmit_header.physical();
             chain[0].len = self.header_len as u32;
             for (link, piece) in chain[1..].iter_mut().zip(frame.iter()) {
@@ -350,8 +350,8 @@ impl<T: Transport, B: DmaBuffer, C: Clock> NetDevice for VirtioNet<T, B, C> {
             } else {
                 let buffers = &self.receive_buffers;
                 let start = base + self.header_len;
-                let taken =
-                    sink.accept(frame_len, &mut |offset, out| buffers.read_bytes(start + offset, out));
+                let taken = sink
+                    .accept(frame_len, &mut |offset, out| buffers.read_bytes(start + offset, out));
                 if taken.is_none() {
                     self.counters.rx_dropped += 1;
                 }

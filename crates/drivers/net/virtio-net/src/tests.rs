@@ -3,8 +3,8 @@
 extern crate alloc;
 extern crate std;
 
-use std::vec;
 use std::format;
+use std::vec;
 use std::vec::Vec;
 
 use ingot_device_models::virtio::{NOTIFY_MULTIPLIER, WindowKind};
