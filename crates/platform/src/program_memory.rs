@@ -9,7 +9,8 @@
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
 use ingot_mem::{
-    HUGE_PAGE_SIZE, LARGE_PAGE_SIZE, MemError, PAGE_SIZE, PageFlags, PageTableBuilder, RangeSet,
+    HUGE_PAGE_SIZE, LARGE_PAGE_SIZE, MemError, PAGE_SIZE, PageFlags, PageTableBuilder, PiecesError,
+    RangeSet, physical_pieces,
 };
 
 use crate::address_space::AddressSpace;
@@ -19,14 +20,7 @@ use crate::physical::{ActiveTables, TableFrames};
 /// Bytes at the top of the window used as the program's stack.
 pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
 
-/// One physically contiguous piece of a range of the window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PhysicalPiece {
-    /// Physical address of the first byte.
-    pub physical: u64,
-    /// Bytes.
-    pub len: u64,
-}
+pub use ingot_mem::PhysicalPiece;
 
 /// The mapped program window.
 #[derive(Debug, Clone, Copy)]
@@ -228,29 +222,12 @@ impl ProgramMemory {
         out: &mut [PhysicalPiece],
     ) -> Result<usize, Error> {
         self.check(address, len)?;
-        if len == 0 {
-            return Err(Error::InvalidArgument);
-        }
         let mut tables = ActiveTables;
         let walker = PageTableBuilder::with_root(&mut tables, ingot_arch::cpu::read_cr3(), false);
-        let end = address + len;
-        let mut at = address;
-        let mut count = 0usize;
-        while at < end {
-            let (physical, size) = walker.translate(at).ok_or(Error::BadAddress)?;
-            let page_end = (at | (size.bytes() - 1)).saturating_add(1).min(end);
-            let piece_len = page_end - at;
-            match count.checked_sub(1).and_then(|last| out.get_mut(last)) {
-                Some(last) if last.physical + last.len == physical => last.len += piece_len,
-                _ => {
-                    let slot = out.get_mut(count).ok_or(Error::InvalidArgument)?;
-                    *slot = PhysicalPiece { physical, len: piece_len };
-                    count += 1;
-                }
-            }
-            at = page_end;
-        }
-        Ok(count)
+        physical_pieces(|at| walker.translate(at), address, len, out).map_err(|error| match error {
+            PiecesError::Unmapped => Error::BadAddress,
+            PiecesError::Empty | PiecesError::TooManyPieces => Error::InvalidArgument,
+        })
     }
 
     /// Lets `fill` write the program's bytes `[address, address + len)` directly (a
