@@ -8,6 +8,8 @@
 //! Lines (the scenarios in `tools/xtask/src/scenarios/net.rs` expect them):
 //! `net-test: nics=<n>`, `net-test: nic <n> driver=<d> mac=<mac> mtu=<m> link=<up|down>`,
 //! `net-test: refused <call> <case> <Error>`, `net-test: bad arguments sent=<frames>`,
+//! `net-test: nic 0 shared by 2 cores sent=<n> failed=<n> arp-replies=<n> tx_frames+=<n>`
+//! (with two cores or more: both send ARP requests on interface 0 at once),
 //! `net-test: nic <n> arp 10.0.2.2 is-at <mac>`, `net-test: nic <n> dhcp offer <ip> from <ip>`.
 //! Exit status 0 when every interface answered.
 #![no_std]
@@ -15,6 +17,8 @@
 #![forbid(unsafe_code)]
 
 mod frames;
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use ingot_sdk::abi::{Error, NetInfo};
 use ingot_sdk::net::{self, Frames};
@@ -50,6 +54,11 @@ fn main() -> u64 {
         infos[nic as usize] = info;
     }
     if let Err(code) = bad_arguments(&infos[0]) {
+        return code;
+    }
+    if cores::core_count() >= 2
+        && let Err(code) = shared_interface(&infos[0])
+    {
         return code;
     }
     for nic in 0..count.min(8) {
@@ -149,8 +158,54 @@ fn wait_for<T>(nic: u64, mut accept: impl FnMut(&[u8]) -> Option<T>) -> Option<T
     None
 }
 
+/// Frames each of two cores sends at once on interface 0.
+const SHARED_FRAMES: u64 = 20;
+static OTHER_CORE_SENT: AtomicU64 = AtomicU64::new(0);
+static OTHER_CORE_FAILED: AtomicU64 = AtomicU64::new(0);
+
+/// Runs on core 1: sends the 60-byte frame at `frame` (in program memory)
+/// `SHARED_FRAMES` times on interface 0.
+extern "sysv64" fn send_from_other_core(frame: u64) {
+    for _ in 0..SHARED_FRAMES {
+        let counter = match net::raw::send(0, frame, 60) {
+            Ok(_) => &OTHER_CORE_SENT,
+            Err(_) => &OTHER_CORE_FAILED,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Two cores send ARP requests on the same interface at the same time; every request
+/// must go out (the counters) and be answered (the replies).
+fn shared_interface(info: &NetInfo) -> Result<(), u64> {
+    let before = net::info(0).map_err(|_| 40u64)?;
+    let request = arp_request(info.mac, GUEST, GATEWAY);
+    cores::run_on_core(1, send_from_other_core, request.as_ptr() as u64).map_err(|_| 41u64)?;
+    let mut failed = 0;
+    for _ in 0..SHARED_FRAMES {
+        failed += u64::from(net::send(0, &request).is_err());
+    }
+    while cores::cores_busy() {
+        core::hint::spin_loop();
+    }
+    let failed = failed + OTHER_CORE_FAILED.load(Ordering::Relaxed);
+    let sent = SHARED_FRAMES - failed + OTHER_CORE_SENT.load(Ordering::Relaxed);
+    let mut replies = 0;
+    let _ = wait_for(0, |frame| {
+        replies += u64::from(parse_arp_reply(frame, GATEWAY, info.mac).is_some());
+        (replies == 2 * SHARED_FRAMES).then_some(())
+    });
+    let after = net::info(0).map_err(|_| 42u64)?;
+    println!(
+        "net-test: nic 0 shared by 2 cores sent={sent} failed={failed} arp-replies={replies} tx_frames+={}",
+        after.tx_frames - before.tx_frames
+    );
+    Ok(())
+}
+
 fn ask_gateway(nic: u64, info: &NetInfo) -> Result<(), u64> {
     let mac = info.mac;
+    let before = net::info(nic).map_err(|_| 29u64)?;
     let request = arp_request(mac, GUEST, GATEWAY);
     net::send(nic, &request).map_err(|error| {
         println!("net-test: nic {nic} arp send failed: {error:?}");
@@ -181,10 +236,11 @@ fn ask_gateway(nic: u64, info: &NetInfo) -> Result<(), u64> {
     let [a, b, c, d] = offered;
     let [e, f, g, h] = server;
     println!("net-test: nic {nic} dhcp offer {a}.{b}.{c}.{d} from {e}.{f}.{g}.{h}");
-    let counters = net::info(nic).map_err(|_| 34u64)?;
+    let after = net::info(nic).map_err(|_| 34u64)?;
     println!(
-        "net-test: nic {nic} counters tx_frames={} rx_frames={}",
-        counters.tx_frames, counters.rx_frames
+        "net-test: nic {nic} counters tx_frames+={} rx_frames+={}",
+        after.tx_frames - before.tx_frames,
+        after.rx_frames - before.rx_frames
     );
     Ok(())
 }
