@@ -60,7 +60,7 @@ const TRANSMIT_DESCRIPTORS: u16 = 1 + MAX_SEGMENTS as u16;
 /// Transmit chains in flight at most.
 pub const MAX_TRANSMIT_SLOTS: usize = 16;
 /// How long the device may take to send a batch.
-pub const TIMEOUT_MS: u64 = 1_000;
+pub const TIMEOUT_MS: u64 = 5_000;
 /// Offsets in device configuration (virtio §5.1.4).
 const CONFIG_MAC: u16 = 0;
 const CONFIG_STATUS: u16 = 6;
