@@ -14,9 +14,12 @@ extern crate alloc;
 mod acpi;
 pub mod api;
 pub mod api_cores;
+pub mod api_net;
 mod console;
+mod devices;
 mod faults;
 pub mod memory;
+mod net;
 mod pci;
 mod power;
 mod program;
@@ -94,11 +97,11 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     // The module is checked through the kernel's identity map, before any of it is used.
     let refusal = named_module.and_then(program::refuse_module);
     let module = named_module.filter(|_| refusal.is_none());
-    // PCI enumeration (BAR sizing) and the storage drivers' start run while this is the
+    // PCI enumeration (BAR sizing) and the drivers' start run while this is the
     // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
     // writes overlap BAR sizing, and nothing here needs the other cores.
     storage::configure(&options);
-    storage::init(&pci::checked_ecam(storage::ecam_regions(&options, acpi.as_ref()), &boot.memory));
+    devices::init(&pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),

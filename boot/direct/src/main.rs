@@ -11,7 +11,7 @@
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
-use ingot_kernel::{api, api_cores};
+use ingot_kernel::{api, api_cores, api_net};
 
 /// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
 #[used]
@@ -44,6 +44,12 @@ static API_TABLE: ApiTable = ApiTable {
     disk_read: api::disk_read,
     disk_write: api::disk_write,
     disk_flush: api::disk_flush,
+    net_count: api_net::net_count,
+    net_info: api_net::net_info,
+    net_send: api_net::net_send,
+    net_receive: api_net::net_receive,
+    net_send_batch: api_net::net_send_batch,
+    net_receive_batch: api_net::net_receive_batch,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

@@ -23,7 +23,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 1;
+pub const API_VERSION_MINOR: u16 = 2;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -159,6 +159,71 @@ pub type DiskWrite =
 /// Makes completed writes to disk `disk` durable; returns 0.
 pub type DiskFlush = extern "sysv64" fn(disk: u64) -> Status;
 
+/// A network interface, filled by [`ApiTable::net_info`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetInfo {
+    /// Station address.
+    pub mac: [u8; 6],
+    /// 1 when the link is up, 0 when down (read from the device at the call).
+    pub link_up: u8,
+    /// Reserved, zero.
+    pub reserved: u8,
+    /// Payload bytes per frame; frames are at most `mtu + 14` bytes (no FCS).
+    pub mtu: u32,
+    /// Reserved, zero.
+    pub reserved2: u32,
+    /// Driver name, ASCII, NUL-padded (`virtio-net`, `e1000`, ...).
+    pub driver: [u8; 16],
+    /// Frames received and handed to the program.
+    pub rx_frames: u64,
+    /// Bytes of those frames.
+    pub rx_bytes: u64,
+    /// Frames sent.
+    pub tx_frames: u64,
+    /// Bytes of those frames.
+    pub tx_bytes: u64,
+    /// Received frames dropped (too long for the MTU or for the program's buffer).
+    pub rx_dropped: u64,
+    /// Received frames the device flagged as bad.
+    pub rx_errors: u64,
+    /// Frames the device failed to send.
+    pub tx_errors: u64,
+}
+
+/// One frame of a batch call: where it is in program memory and how long. For
+/// [`ApiTable::net_receive_batch`], `len` is the buffer's capacity going in and the
+/// frame's length coming out.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetFrame {
+    /// Address of the frame's first byte in program memory.
+    pub address: u64,
+    /// Bytes.
+    pub len: u64,
+}
+
+/// Most frames one batch call takes.
+pub const NET_BATCH_MAX: u64 = 32;
+/// Bytes of the Ethernet header: the shortest frame [`ApiTable::net_send`] takes.
+pub const NET_HEADER_BYTES: u64 = 14;
+
+/// Returns the number of network interfaces.
+pub type NetCount = extern "sysv64" fn() -> Status;
+/// Fills `*info` for interface `nic`; returns 0 or `NotFound`.
+pub type NetInfoCall = extern "sysv64" fn(nic: u64, info: *mut NetInfo) -> Status;
+/// Sends one frame of `len` bytes at `frame`; returns `len` once the device sent it.
+pub type NetSend = extern "sysv64" fn(nic: u64, frame: *const u8, len: u64) -> Status;
+/// Copies the next received frame into `buffer` (`capacity` bytes); returns its
+/// length, or `WouldBlock`.
+pub type NetReceive = extern "sysv64" fn(nic: u64, buffer: *mut u8, capacity: u64) -> Status;
+/// Sends the `count` frames described at `frames`; returns how many were sent.
+pub type NetSendBatch = extern "sysv64" fn(nic: u64, frames: *const NetFrame, count: u64) -> Status;
+/// Receives up to `count` frames into the buffers described at `frames` (each
+/// `len` rewritten to the frame's length); returns how many, or `WouldBlock`.
+pub type NetReceiveBatch =
+    extern "sysv64" fn(nic: u64, frames: *mut NetFrame, count: u64) -> Status;
+
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]
 pub struct ApiTable {
@@ -216,6 +281,18 @@ pub struct ApiTable {
     pub disk_write: DiskWrite,
     /// See [`DiskFlush`] (since 1.1).
     pub disk_flush: DiskFlush,
+    /// See [`NetCount`] (since 1.2).
+    pub net_count: NetCount,
+    /// See [`NetInfoCall`] (since 1.2).
+    pub net_info: NetInfoCall,
+    /// See [`NetSend`] (since 1.2).
+    pub net_send: NetSend,
+    /// See [`NetReceive`] (since 1.2).
+    pub net_receive: NetReceive,
+    /// See [`NetSendBatch`] (since 1.2).
+    pub net_send_batch: NetSendBatch,
+    /// See [`NetReceiveBatch`] (since 1.2).
+    pub net_receive_batch: NetReceiveBatch,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -233,7 +310,14 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, shutdown), 160);
         assert_eq!(core::mem::offset_of!(ApiTable, disk_count), 168);
         assert_eq!(core::mem::offset_of!(ApiTable, disk_flush), 200);
-        assert_eq!(API_TABLE_BYTES, 208);
+        assert_eq!(core::mem::offset_of!(ApiTable, net_count), 208);
+        assert_eq!(core::mem::offset_of!(ApiTable, net_receive_batch), 248);
+        assert_eq!(API_TABLE_BYTES, 256);
+        assert_eq!(core::mem::size_of::<NetInfo>(), 88);
+        assert_eq!(core::mem::offset_of!(NetInfo, mtu), 8);
+        assert_eq!(core::mem::offset_of!(NetInfo, driver), 16);
+        assert_eq!(core::mem::offset_of!(NetInfo, rx_frames), 32);
+        assert_eq!(core::mem::size_of::<NetFrame>(), 16);
         assert_eq!(core::mem::size_of::<MemoryInfo>(), 32);
         assert_eq!(core::mem::size_of::<DiskInfo>(), 96);
     }

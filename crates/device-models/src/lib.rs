@@ -15,6 +15,8 @@ pub mod nvme;
 pub mod r8169;
 pub mod realtek;
 pub mod rtl8139;
+pub mod virtio;
 pub mod virtio_blk;
+pub mod virtio_net;
 
-pub use memory::{HostDma, HostMemory, StepClock};
+pub use memory::{HostBuffer, HostDma, HostMemory, StepClock};

@@ -21,6 +21,7 @@ mod error;
 mod frame;
 mod layout;
 mod page_table;
+mod physical_pieces;
 mod range_set;
 mod region;
 #[cfg(test)]
@@ -33,6 +34,7 @@ pub use layout::{
     HUGE_PAGE_SIZE, LARGE_PAGE_SIZE, PAGE_SIZE, PROGRAM_BASE, align_down, align_up, is_aligned,
 };
 pub use page_table::{PageFlags, PageSize, PageTableBuilder, TableMemory, is_canonical};
+pub use physical_pieces::{PhysicalPiece, PiecesError, physical_pieces};
 pub use range_set::{MAX_RANGES, RangeSet};
 pub use region::{MAX_REGIONS, MemoryMap, Region, RegionKind};
 pub use window::{for_each_piece, map_window, module_pages, table_frames_bound};

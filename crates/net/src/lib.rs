@@ -158,6 +158,22 @@ pub trait NetDevice {
     /// device reports the frame sent (or fails it), so the caller may reuse the memory
     /// as soon as this returns. A full ring is [`NetError::Busy`], never an overwrite.
     fn transmit(&mut self, segments: &[Segment]) -> Result<(), NetError>;
+    /// Sends several frames, each described by its segments, with the same promise as
+    /// [`Self::transmit`]; returns how many were sent, in order (fewer than
+    /// `frames.len()` when the ring filled up; [`NetError::Busy`] if none fit). A
+    /// bad frame refuses the batch before anything is queued. The default sends one
+    /// frame at a time; drivers that can queue several and wait once override it.
+    fn transmit_batch(&mut self, frames: &[&[Segment]]) -> Result<usize, NetError> {
+        for frame in frames {
+            check_frame(self.mtu(), frame)?;
+        }
+        for (sent, frame) in frames.iter().enumerate() {
+            if let Err(error) = self.transmit(frame) {
+                return if sent == 0 { Err(error) } else { Ok(sent) };
+            }
+        }
+        Ok(frames.len())
+    }
     /// Hands the oldest received frame to `sink` and recycles its buffer; returns the
     /// bytes the sink took, or [`NetError::WouldBlock`] when nothing has arrived.
     fn receive(&mut self, sink: &mut dyn FrameSink) -> Result<usize, NetError>;

@@ -81,3 +81,26 @@ impl TableMemory for TableFrames<'_> {
         unsafe { Self::entry_pointer(table, index).write_volatile(entry) }
     }
 }
+
+/// The page tables the CPU uses now, read through the identity map and never written,
+/// for translating virtual addresses ([`ingot_mem::PageTableBuilder::lookup`]). An
+/// entry outside the identity map reads as not present; allocation fails.
+pub(crate) struct ActiveTables;
+
+impl TableMemory for ActiveTables {
+    fn allocate_table(&mut self) -> Result<u64, MemError> {
+        Err(MemError::OutOfMemory)
+    }
+
+    fn read_entry(&self, table: u64, index: usize) -> u64 {
+        if index >= 512 || !table.is_multiple_of(PAGE_SIZE) || !is_identity_mapped(table, PAGE_SIZE)
+        {
+            return 0;
+        }
+        // SAFETY: an aligned entry of an identity-mapped frame (checked); reading a
+        // page-table entry has no side effects and tables are never freed.
+        unsafe { ((table + index as u64 * 8) as *const u64).read_volatile() }
+    }
+
+    fn write_entry(&mut self, _table: u64, _index: usize, _entry: u64) {}
+}

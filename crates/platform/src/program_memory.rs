@@ -10,15 +10,18 @@
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
 use ingot_mem::{
-    MemError, PAGE_SIZE, PageTableBuilder, map_window, module_pages, table_frames_bound,
+    MemError, PAGE_SIZE, PageTableBuilder, PiecesError, map_window, module_pages, physical_pieces,
+    table_frames_bound,
 };
 
 use crate::address_space::AddressSpace;
 use crate::frames::PhysicalFrames;
-use crate::physical::TableFrames;
+use crate::physical::{ActiveTables, TableFrames};
 
 /// Bytes at the top of the window used as the program's stack.
 pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
+
+pub use ingot_mem::PhysicalPiece;
 
 /// The mapped program window.
 #[derive(Debug, Clone, Copy)]
@@ -177,5 +180,45 @@ impl ProgramMemory {
         // the kernel to fill it and does not run while the call is in progress.
         unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len()) }
         Ok(())
+    }
+
+    /// The physical pieces of the program's bytes `[address, address + len)`, in
+    /// order, pages that are physically adjacent merged into one piece, written to
+    /// `out`; returns how many. For handing program memory to a device (DMA) without
+    /// copying. `BadAddress` if the range leaves the window (or is not mapped),
+    /// `InvalidArgument` if it is empty or needs more than `out.len()` pieces.
+    pub fn physical_pieces(
+        &self,
+        address: u64,
+        len: u64,
+        out: &mut [PhysicalPiece],
+    ) -> Result<usize, Error> {
+        self.check(address, len)?;
+        let mut tables = ActiveTables;
+        let walker = PageTableBuilder::with_root(&mut tables, ingot_arch::cpu::read_cr3(), false);
+        physical_pieces(|at| walker.translate(at), address, len, out).map_err(|error| match error {
+            PiecesError::Unmapped => Error::BadAddress,
+            PiecesError::Empty | PiecesError::TooManyPieces => Error::InvalidArgument,
+        })
+    }
+
+    /// Lets `fill` write the program's bytes `[address, address + len)` directly (a
+    /// device's receive buffer copied straight in, without a kernel bounce buffer),
+    /// if they lie in the window; returns what `fill` returned.
+    pub fn write_with<R>(
+        &self,
+        address: u64,
+        len: u64,
+        fill: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Error> {
+        self.check(address, len)?;
+        if len == 0 {
+            return Ok(fill(&mut []));
+        }
+        // SAFETY: the range lies inside the mapped window (checked); as for `write_at`,
+        // the program asked the kernel to fill it and does not use it during the call,
+        // and the slice does not outlive `fill`.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(address as *mut u8, len as usize) };
+        Ok(fill(bytes))
     }
 }

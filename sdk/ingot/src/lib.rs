@@ -16,6 +16,7 @@ mod calls;
 pub mod console;
 pub mod cores;
 pub mod disk;
+pub mod net;
 pub mod scratch;
 #[doc(hidden)]
 pub mod start;

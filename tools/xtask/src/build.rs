@@ -24,6 +24,7 @@ pub const MACHINE_PACKAGES: &[&str] = &[
     "disk-test",
     "disk-bench",
     "disk-fault",
+    "net-test",
 ];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] = &[
@@ -35,6 +36,7 @@ pub const PROGRAMS: &[&str] = &[
     "disk-test",
     "disk-bench",
     "disk-fault",
+    "net-test",
 ];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();

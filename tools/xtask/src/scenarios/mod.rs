@@ -11,6 +11,7 @@ mod failures;
 mod foundation;
 mod front_door;
 mod loader_checks;
+mod net;
 mod storage;
 mod stress;
 
@@ -29,6 +30,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
+        net::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),

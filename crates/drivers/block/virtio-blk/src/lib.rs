@@ -14,11 +14,19 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-extern crate alloc;
+pub use ingot_virtio::{queue, transport};
 
-pub mod pci;
-pub mod queue;
-pub mod transport;
+/// Recognising virtio-blk PCI functions (the register windows are found by
+/// `ingot_virtio::pci`).
+pub mod pci {
+    use ingot_virtio::pci::{device_type, matches as virtio_matches};
+
+    /// Whether vendor/device is a virtio-blk function (transitional 1af4:1001 or
+    /// modern 1af4:1042).
+    pub fn matches(vendor: u16, device: u16) -> bool {
+        virtio_matches(device_type::BLOCK, vendor, device)
+    }
+}
 
 use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer};
@@ -40,7 +48,6 @@ mod feature {
     pub const SIZE_MAX: u64 = 1 << 1;
     pub const BLK_SIZE: u64 = 1 << 6;
     pub const FLUSH: u64 = 1 << 9;
-    pub const VERSION_1: u64 = 1 << 32;
 }
 
 /// Request types and status values (virtio §5.2.6).
@@ -91,35 +98,13 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         dma: &mut D,
         clock: C,
     ) -> Result<Self, InitError> {
-        transport.set_status(0);
-        transport.set_status(status::ACKNOWLEDGE);
-        transport.set_status(status::ACKNOWLEDGE | status::DRIVER);
-        let offered = transport.device_features();
-        let mut wanted = feature::SIZE_MAX | feature::BLK_SIZE | feature::FLUSH;
-        if transport.is_modern() {
-            wanted |= feature::VERSION_1;
-        }
-        let accepted = offered & wanted;
-        transport.set_driver_features(accepted);
-        let mut running = status::ACKNOWLEDGE | status::DRIVER;
-        if transport.is_modern() {
-            if offered & feature::VERSION_1 == 0 {
-                transport.set_status(status::FAILED);
-                return Err(InitError::FeaturesRefused);
-            }
-            running |= status::FEATURES_OK;
-            transport.set_status(running);
-            if transport.status() & status::FEATURES_OK == 0 {
-                transport.set_status(status::FAILED);
-                return Err(InitError::FeaturesRefused);
-            }
-        }
-        let max = transport.queue_max_size(0);
-        let size = if transport.is_modern() { max.min(QUEUE_SIZE_LIMIT) } else { max };
-        if size < 3 || (transport.is_modern() && !size.is_power_of_two()) {
+        let wanted = feature::SIZE_MAX | feature::BLK_SIZE | feature::FLUSH;
+        let (accepted, running) = ingot_virtio::negotiate(&mut transport, wanted)
+            .map_err(|_| InitError::FeaturesRefused)?;
+        let Some(size) = ingot_virtio::queue_size(&mut transport, 0, QUEUE_SIZE_LIMIT, 3) else {
             transport.set_status(status::FAILED);
             return Err(InitError::NoQueue);
-        }
+        };
         let fail = |transport: &mut T| {
             transport.set_status(status::FAILED);
             InitError::NoMemory

@@ -58,14 +58,14 @@ fn legacy_interface_writes_and_reads_many_sectors() {
     let (model, mut disk) = legacy();
     round_trip(&model, &mut disk);
     // Legacy devices never see VERSION_1.
-    assert_eq!(model.state().driver_features & (1 << 32), 0);
+    assert_eq!(model.state().core.driver_features & (1 << 32), 0);
 }
 
 #[test]
 fn modern_interface_writes_and_reads_many_sectors() {
     let (model, mut disk) = modern();
     round_trip(&model, &mut disk);
-    assert_ne!(model.state().driver_features & (1 << 32), 0);
+    assert_ne!(model.state().core.driver_features & (1 << 32), 0);
     assert_eq!(&disk.identity().serial[..14], b"MODEL-SERIAL-1");
 }
 
@@ -107,30 +107,5 @@ fn a_silent_device_times_out() {
     assert_eq!(disk.read(0, &mut buffer), Err(BlockError::Timeout));
     // After a timeout the device is failed and refuses work at once.
     assert_eq!(disk.read(0, &mut buffer), Err(BlockError::Timeout));
-    assert_ne!(model.state().status & transport::status::FAILED, 0);
-}
-
-#[test]
-fn modern_windows_are_found_in_vendor_capabilities() {
-    // Capabilities at 0x40 (common), 0x54 (notify, multiplier 4), 0x68 (isr), 0x7c (device).
-    let caps: [(u16, [u32; 5]); 4] = [
-        (0x40, [0x0110_0009, 4, 0x0000, 0x38, 0]),
-        (0x54, [0x0214_0009, 4, 0x3000, 0x1000, 4]),
-        (0x68, [0x0310_0009, 4, 0x1000, 0x4, 0]),
-        (0x7C, [0x0410_0009, 4, 0x2000, 0x1000, 0]),
-    ];
-    let read = |offset: u16| {
-        caps.iter()
-            .find_map(|(base, words)| {
-                (offset >= *base && offset < base + 20)
-                    .then(|| words[usize::from(offset - base) / 4])
-            })
-            .unwrap_or(0)
-    };
-    let windows = pci::modern_windows(read, caps.iter().map(|c| c.0)).unwrap();
-    assert_eq!(windows.common, pci::Window { bar: 4, offset: 0, len: 0x38 });
-    assert_eq!(windows.notify, (pci::Window { bar: 4, offset: 0x3000, len: 0x1000 }, 4));
-    assert_eq!(windows.device, pci::Window { bar: 4, offset: 0x2000, len: 0x1000 });
-    // A legacy-only device has none.
-    assert_eq!(pci::modern_windows(read, core::iter::empty()), None);
+    assert_ne!(model.state().core.status & transport::status::FAILED, 0);
 }

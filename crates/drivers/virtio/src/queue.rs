@@ -1,7 +1,8 @@
 //! A split virtqueue (virtio §2.7) in one DMA buffer, in the legacy layout:
 //! descriptor table, available ring, then the used ring at the next 4 KiB
 //! boundary. The legacy interface requires exactly this layout; the modern one
-//! accepts it too, so both share the code.
+//! accepts it too, so both share the code. Drivers give each request a fixed range
+//! of descriptors (its slot), so no free list is needed: the head identifies the slot.
 
 use ingot_hal::DmaBuffer;
 
@@ -76,13 +77,25 @@ impl<B: DmaBuffer> SplitQueue<B> {
 
     /// The head descriptor of the next completed chain, if any.
     pub fn pop_used(&mut self) -> Option<u16> {
+        self.pop_used_len().map(|(head, _)| head)
+    }
+
+    /// The head descriptor of the next completed chain and the bytes the device
+    /// wrote into its device-writable buffers, if any chain completed.
+    pub fn pop_used_len(&mut self) -> Option<(u16, u32)> {
         let device_index = self.memory.read_u16(self.used_offset + 2);
         if device_index == self.last_used {
             return None;
         }
         let slot = usize::from(self.last_used % self.size);
         let id = self.memory.read_u32(self.used_offset + 4 + 8 * slot);
+        let len = self.memory.read_u32(self.used_offset + 8 + 8 * slot);
         self.last_used = self.last_used.wrapping_add(1);
-        Some(id as u16)
+        Some((id as u16, len))
+    }
+
+    /// Entries in the queue.
+    pub fn size(&self) -> u16 {
+        self.size
     }
 }

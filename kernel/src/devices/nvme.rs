@@ -1,14 +1,11 @@
-//! Bringing up an NVMe controller (class 01.08, prog-IF 02): its BAR0 registers,
-//! then one disk per active namespace, in namespace order.
-
-use alloc::boxed::Box;
-use alloc::vec::Vec;
+//! Starting an NVMe controller (class 01.08, prog-IF 02): its BAR0 registers, then
+//! one disk per active namespace, in namespace order.
 
 use crate::time::KernelClock;
-use ingot_pci::{PciConfig, PciFunction, command};
-use ingot_platform::mmio::MmioRegion;
+use ingot_pci::PciFunction;
+use ingot_platform::pci_config::ConfigAccess;
 
-use super::{Disk, KernelDma};
+use super::{Found, KernelDma, add_disks, map_memory_bar};
 
 /// Whether `function` is an NVMe controller.
 pub fn matches(function: &PciFunction) -> bool {
@@ -16,22 +13,13 @@ pub fn matches(function: &PciFunction) -> bool {
 }
 
 pub fn start(
-    config: &impl PciConfig,
+    config: &ConfigAccess,
     function: &PciFunction,
-    disks: &mut Vec<Disk>,
+    found: &mut Found,
 ) -> Result<(), &'static str> {
-    let (_, size) = function.bars[0].memory().ok_or("BAR0 is not a memory BAR")?;
-    function
-        .enable(config, command::MEMORY_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
-    let registers = crate::memory::with_kernel_memory(|memory| {
-        MmioRegion::from_bar(&mut memory.space, &mut memory.frames, &function.bars[0], 0, size)
-    })
-    .ok_or("no kernel memory")?
-    .map_err(|_| "cannot map BAR0")?;
+    let registers = map_memory_bar(config, function, 0, 0, None)?;
     let namespaces = ingot_nvme::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
-    for namespace in namespaces {
-        disks.push(Box::new(namespace));
-    }
+    add_disks(found, namespaces);
     Ok(())
 }
 

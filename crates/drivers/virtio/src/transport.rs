@@ -42,6 +42,12 @@ pub trait Transport {
     fn notify(&mut self, queue: u16);
     /// Reads 32 bits of device-specific configuration.
     fn config_u32(&mut self, offset: u16) -> u32;
+    /// Reads one byte of device-specific configuration.
+    fn config_u8(&mut self, offset: u16) -> u8;
+    /// Reads 16 bits of device-specific configuration.
+    fn config_u16(&mut self, offset: u16) -> u16 {
+        u16::from(self.config_u8(offset)) | (u16::from(self.config_u8(offset + 1)) << 8)
+    }
     /// Reads 64 bits of device-specific configuration (two 32-bit halves).
     fn config_u64(&mut self, offset: u16) -> u64 {
         u64::from(self.config_u32(offset)) | (u64::from(self.config_u32(offset + 4)) << 32)
@@ -103,6 +109,9 @@ impl<P: PortIoWide> Transport for LegacyTransport<P> {
     fn config_u32(&mut self, offset: u16) -> u32 {
         self.ports.read_u32(self.base + legacy::CONFIG + offset)
     }
+    fn config_u8(&mut self, offset: u16) -> u8 {
+        self.ports.read_u8(self.base + legacy::CONFIG + offset)
+    }
 }
 
 /// Common configuration structure offsets (virtio 1.x §4.1.4.3).
@@ -121,19 +130,22 @@ mod common {
     pub const QUEUE_DEVICE: usize = 0x30;
 }
 
+/// Queues the modern transport keeps notification offsets for (virtio-net uses 2).
+pub const MAX_QUEUES: usize = 4;
+
 /// The modern interface: three MMIO windows found through vendor capabilities.
 pub struct ModernTransport<M> {
     common: M,
     notify: M,
     notify_multiplier: u32,
     device: M,
-    notify_offsets: [u32; 1],
+    notify_offsets: [u32; MAX_QUEUES],
 }
 
 impl<M: Mmio> ModernTransport<M> {
     /// The common configuration, notification and device configuration windows.
     pub fn new(common: M, notify: M, notify_multiplier: u32, device: M) -> Self {
-        Self { common, notify, notify_multiplier, device, notify_offsets: [0] }
+        Self { common, notify, notify_multiplier, device, notify_offsets: [0; MAX_QUEUES] }
     }
 }
 
@@ -182,6 +194,9 @@ impl<M: Mmio> Transport for ModernTransport<M> {
     fn config_u32(&mut self, offset: u16) -> u32 {
         self.device.read_u32(usize::from(offset))
     }
+    fn config_u8(&mut self, offset: u16) -> u8 {
+        self.device.read_u8(usize::from(offset))
+    }
 }
 
 /// A boxed transport, so one driver instance type serves both interfaces (the
@@ -213,5 +228,8 @@ impl<T: Transport + ?Sized> Transport for alloc::boxed::Box<T> {
     }
     fn config_u32(&mut self, offset: u16) -> u32 {
         (**self).config_u32(offset)
+    }
+    fn config_u8(&mut self, offset: u16) -> u8 {
+        (**self).config_u8(offset)
     }
 }

@@ -1,15 +1,31 @@
-//! Finding a virtio device's register windows in PCI configuration space.
+//! Recognising virtio PCI functions and finding their register windows in PCI
+//! configuration space (virtio 1.x §4.1.2, §4.1.4).
 
 /// PCI vendor of every virtio device.
 pub const VENDOR: u16 = 0x1AF4;
-/// Transitional virtio-blk (legacy and, if present, modern interfaces).
-pub const DEVICE_TRANSITIONAL: u16 = 0x1001;
-/// Modern-only virtio-blk (0x1040 + device type 2).
-pub const DEVICE_MODERN: u16 = 0x1042;
 
-/// Whether vendor/device is a virtio-blk function this driver handles.
-pub fn matches(vendor: u16, device: u16) -> bool {
-    vendor == VENDOR && (device == DEVICE_TRANSITIONAL || device == DEVICE_MODERN)
+/// Device types (virtio 1.x §5).
+pub mod device_type {
+    /// Network card.
+    pub const NET: u16 = 1;
+    /// Block device.
+    pub const BLOCK: u16 = 2;
+}
+
+/// PCI device ID of the transitional device of `kind` (legacy and, if present, modern
+/// interfaces; virtio §4.1.2.3): 0x1000 for net, 0x1001 for block.
+pub const fn transitional_id(kind: u16) -> u16 {
+    0x1000 + kind - 1
+}
+
+/// PCI device ID of the modern-only device of `kind`: 0x1040 plus the type.
+pub const fn modern_id(kind: u16) -> u16 {
+    0x1040 + kind
+}
+
+/// Whether vendor/device is a virtio function of type `kind` (transitional or modern).
+pub fn matches(kind: u16, vendor: u16, device: u16) -> bool {
+    vendor == VENDOR && (device == transitional_id(kind) || device == modern_id(kind))
 }
 
 /// `cfg_type` values of virtio vendor capabilities (virtio 1.x §4.1.4).

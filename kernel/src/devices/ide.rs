@@ -2,14 +2,12 @@
 //! compatibility ports or native BARs (per the programming interface), with
 //! bus-master DMA when BAR4 is there (unless `ide=pio`), PIO otherwise.
 
-use alloc::boxed::Box;
-use alloc::vec::Vec;
-
 use crate::time::KernelClock;
 use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
-use ingot_pci::{PciConfig, PciFunction, command};
+use ingot_pci::{PciFunction, command};
+use ingot_platform::pci_config::ConfigAccess;
 
-use super::{Disk, KernelDma};
+use super::{Found, KernelDma, add_disks};
 
 /// Whether `function` is an IDE controller.
 pub fn matches(function: &PciFunction) -> bool {
@@ -21,7 +19,7 @@ pub fn matches(function: &PciFunction) -> bool {
 fn channels(function: &PciFunction) -> [ChannelPorts; 2] {
     let mut channels = LEGACY_CHANNELS;
     // Bus master where the controller has it, unless `ide=pio` asked for PIO.
-    let dma_allowed = function.prog_if & 0x80 != 0 && !super::ide_pio_only();
+    let dma_allowed = function.prog_if & 0x80 != 0 && !crate::storage::ide_pio_only();
     let bus_master = function.bars[4].io().map(|(base, _)| base).filter(|_| dma_allowed);
     for (index, channel) in channels.iter_mut().enumerate() {
         let native = function.prog_if & (1 << (2 * index)) != 0;
@@ -36,23 +34,23 @@ fn channels(function: &PciFunction) -> [ChannelPorts; 2] {
 }
 
 pub fn start(
-    config: &impl PciConfig,
+    config: &ConfigAccess,
     function: &PciFunction,
-    disks: &mut Vec<Disk>,
+    found: &mut Found,
 ) -> Result<(), &'static str> {
     function.enable(config, command::IO_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
     let ports = crate::console::device_ports().ok_or("no port I/O")?;
     let channels = channels(function);
-    let found = ingot_ide::start(ports, &channels, &mut KernelDma, KernelClock)
+    let disks = ingot_ide::start(ports, &channels, &mut KernelDma, KernelClock)
         .map_err(|_| "out of DMA memory")?;
-    for disk in found {
+    for disk in &disks {
         let (channel, drive) = disk.position();
         let mode = if disk.uses_dma() { "dma" } else { "pio" };
         crate::println!(
             "ingot: ide {} channel={channel} drive={drive} mode={mode}",
             function.address
         );
-        disks.push(Box::new(disk));
     }
+    add_disks(found, disks);
     Ok(())
 }

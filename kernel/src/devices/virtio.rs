@@ -1,0 +1,81 @@
+//! Starting virtio PCI functions: the transport (modern capability windows when the
+//! function has them, as modern and transitional devices do; legacy I/O ports
+//! otherwise), then the block or network driver on top of it.
+
+use alloc::boxed::Box;
+
+use crate::time::KernelClock;
+use ingot_pci::{PciConfig, PciFunction, capability_ids, command};
+use ingot_platform::mmio::MmioRegion;
+use ingot_platform::pci_config::ConfigAccess;
+use ingot_virtio::pci::{Window, modern_windows};
+use ingot_virtio::transport::{LegacyTransport, ModernTransport, Transport};
+
+use super::{Found, KernelDma, io_bar, map_memory_bar};
+
+/// The transport of `function` and the name of its interface.
+fn transport(
+    config: &ConfigAccess,
+    function: &PciFunction,
+) -> Result<(Box<dyn Transport + Send>, &'static str), &'static str> {
+    function.enable(
+        config,
+        command::MEMORY_SPACE
+            | command::IO_SPACE
+            | command::BUS_MASTER
+            | command::INTERRUPT_DISABLE,
+    );
+    let windows = modern_windows(
+        |offset| config.read_u32(function.address, offset),
+        function.capabilities_with(capability_ids::VENDOR).map(|c| c.offset),
+    );
+    if let Some(windows) = windows {
+        let map = |window: Window| -> Result<MmioRegion, &'static str> {
+            let (bar, offset) = (usize::from(window.bar), u64::from(window.offset));
+            map_memory_bar(config, function, bar, offset, Some(u64::from(window.len)))
+        };
+        let (common, notify, device) =
+            (map(windows.common)?, map(windows.notify.0)?, map(windows.device)?);
+        let transport = ModernTransport::new(common, notify, windows.notify.1, device);
+        return Ok((Box::new(transport), "modern"));
+    }
+    let base =
+        io_bar(config, function, 0).map_err(|_| "no legacy I/O BAR and no modern capabilities")?;
+    let ports = crate::console::device_ports().ok_or("no port I/O")?;
+    Ok((Box::new(LegacyTransport::new(ports, base)), "legacy"))
+}
+
+pub fn start_block(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    use ingot_virtio_blk::{InitError, VirtioBlk};
+    let (transport, interface) = transport(config, function)?;
+    let disk = VirtioBlk::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
+        InitError::FeaturesRefused => "device refused the feature set",
+        InitError::NoQueue => "no usable request queue",
+        InitError::NoMemory => "out of DMA memory",
+    })?;
+    crate::println!("ingot: virtio-blk {} interface={interface}", function.address);
+    found.disks.push(Box::new(disk));
+    Ok(())
+}
+
+pub fn start_net(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    use ingot_virtio_net::{InitError, VirtioNet};
+    let (transport, interface) = transport(config, function)?;
+    let nic = VirtioNet::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
+        InitError::FeaturesRefused => "device refused the feature set",
+        InitError::NoMac => "device has no MAC address",
+        InitError::NoQueue => "no usable receive or transmit queue",
+        InitError::NoMemory => "out of DMA memory",
+    })?;
+    crate::println!("ingot: virtio-net {} interface={interface}", function.address);
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
