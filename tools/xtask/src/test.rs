@@ -20,6 +20,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-block",
     "ingot-net",
     "ingot-pci",
+    "ingot-tsc",
     "ingot-virtio-blk",
     "ingot-nvme",
     "ingot-ahci",

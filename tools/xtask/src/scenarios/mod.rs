@@ -10,6 +10,7 @@ mod ecam;
 mod foundation;
 mod storage;
 mod stress;
+mod time;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     [
         foundation::scenarios(artifacts),
         cmdline::scenarios(artifacts),
+        time::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
