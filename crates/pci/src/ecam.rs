@@ -78,7 +78,7 @@ impl EcamWindow {
         if self.last_bus < self.first_bus {
             return Err(EcamRefusal::EmptyBusRange);
         }
-        if self.base % BYTES_PER_BUS != 0 {
+        if !self.base.is_multiple_of(BYTES_PER_BUS) {
             return Err(EcamRefusal::Misaligned);
         }
         let start = self
