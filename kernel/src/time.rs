@@ -76,7 +76,7 @@ fn calibrate_with(
         Ok(calibration) => {
             if calibration.discarded > 0 {
                 println!(
-                    "ingot: tsc: {} measurement(s) against the {source} discarded (disagreed)",
+                    "ingot: tsc: {} measurement(s) against the {source} discarded (disturbed or disagreeing)",
                     calibration.discarded
                 );
             }
@@ -122,7 +122,8 @@ const PIT_COMMAND: u16 = 0x43;
 
 /// PIT channel 0 as a free-running 16-bit counter at 1.193182 MHz: mode 2 (rate
 /// generator, counts down by one) with the full 65536 reload, read with latch commands.
-/// Interrupts are off and the PICs masked, so its output is never delivered.
+/// Interrupts are off (and the PICs are masked once the cores start), so its output
+/// is never delivered.
 struct Pit<'p, P> {
     ports: &'p mut P,
 }
