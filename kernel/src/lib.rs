@@ -87,11 +87,11 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let named_module = boot.modules().first().copied();
     let mut ports = console::port_handle();
-    if let Some(ports) = ports.as_mut() {
-        let (hz, source) = time::calibrate(ports);
-        println!("ingot: tsc {} MHz ({source:?})", hz / 1_000_000);
-    }
     let acpi = acpi::discover(boot.rsdp);
+    if let Some(ports) = ports.as_mut() {
+        let (hz, source) = time::calibrate(ports, acpi.as_ref());
+        println!("ingot: tsc {} MHz ({source})", hz / 1_000_000);
+    }
     power::init(acpi.as_ref());
     memory::init(&boot);
     // The module is checked through the kernel's identity map, before any of it is used.

@@ -1,85 +1,163 @@
-//! Time: the TSC, calibrated once against the PIT, as a monotonic nanosecond clock.
+//! Time: the TSC, its frequency found once at boot, as a monotonic nanosecond clock.
 //!
-//! The PIT's channel 2 counts a known 1.193182 MHz; timing a 2 ms one-shot with the
-//! TSC gives the TSC frequency. Without a PIT (it never finishes counting) the kernel
-//! falls back to the frequency CPUID reports, or 1 GHz, and says so. The TSC is
-//! assumed invariant and synchronised across cores (true on QEMU and modern CPUs).
+//! The frequency comes from what the hardware declares (hypervisor leaf 0x40000010,
+//! CPUID leaf 0x15), else from measuring the TSC against a reference counter: the ACPI
+//! PM timer (the FADT's port; q35 and pc), then PIT channel 0 read through latch
+//! commands (which also works on microvm, where there is no port 0x61 to gate channel
+//! 2). `ingot_tsc::calibrate` only accepts two measurements in a row that agree, so a
+//! busy emulator host cannot slip a wrong frequency in. Without either, CPUID leaf
+//! 0x16's base frequency, and last a 1 GHz guess; the boot line names the source. The
+//! TSC is assumed invariant and synchronised across cores (true on QEMU and modern CPUs).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use ingot_hal::PortIo;
+use ingot_acpi::Acpi;
+use ingot_hal::PortIoWide;
+use ingot_tsc::{CalibrationError, ReferenceCounter, Source};
 
-const PIT_HZ: u64 = 1_193_182;
-const PIT_CHANNEL2_DATA: u16 = 0x42;
-const PIT_COMMAND: u16 = 0x43;
-const PIT_GATE_PORT: u16 = 0x61;
-const CALIBRATION_TICKS: u64 = 2_386; // 2 ms: ±1 PIT tick is 0.04 %
-const FALLBACK_HZ: u64 = 1_000_000_000;
-const MIN_PLAUSIBLE_HZ: u64 = 100_000_000;
+use crate::println;
 
-static TSC_HZ: AtomicU64 = AtomicU64::new(FALLBACK_HZ);
+/// Measurements per reference before it is given up.
+const ATTEMPTS: u32 = 6;
+/// Each measurement spans about 10 ms.
+const WINDOWS_PER_SECOND: u64 = 100;
 
-/// How the TSC frequency was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// Measured against the PIT.
-    Pit,
-    /// Taken from CPUID leaf 0x15/0x16.
-    Cpuid,
-    /// Assumed (1 GHz).
-    Assumed,
-}
+static TSC_HZ: AtomicU64 = AtomicU64::new(ingot_tsc::GUESS_HZ);
 
-/// Measures the TSC frequency; returns it with its source.
-pub fn calibrate(ports: &mut impl PortIo) -> (u64, Source) {
-    // Under emulation a measurement can stretch when the host is busy; the shortest of
-    // three is the least disturbed.
-    let pit = (0..3).filter_map(|_| measure_with_pit(ports)).min();
-    let (hz, source) = match pit {
-        Some(hz) => (hz, Source::Pit),
-        None => match cpuid_tsc_hz() {
-            Some(hz) => (hz, Source::Cpuid),
-            None => (FALLBACK_HZ, Source::Assumed),
-        },
-    };
+/// Finds the TSC frequency; returns it with its source.
+pub fn calibrate(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Source) {
+    let (hz, source) = find_frequency(ports, acpi);
     TSC_HZ.store(hz.max(1), Ordering::Release);
     (hz, source)
 }
 
-fn measure_with_pit(ports: &mut impl PortIo) -> Option<u64> {
-    let gate = ports.read_u8(PIT_GATE_PORT);
-    ports.write_u8(PIT_GATE_PORT, gate & !0x03); // gate low, speaker off
-    ports.write_u8(PIT_COMMAND, 0b1011_0000); // channel 2, lobyte/hibyte, mode 0
-    ports.write_u8(PIT_CHANNEL2_DATA, CALIBRATION_TICKS as u8);
-    ports.write_u8(PIT_CHANNEL2_DATA, (CALIBRATION_TICKS >> 8) as u8);
-    ports.write_u8(PIT_GATE_PORT, (gate & !0x02) | 0x01); // gate high: count
-    let start = ingot_arch::msr::read_tsc();
-    let mut finished = false;
-    for _ in 0..50_000_000u64 {
-        if ports.read_u8(PIT_GATE_PORT) & 0x20 != 0 {
-            finished = true;
-            break;
-        }
+fn find_frequency(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Source) {
+    let cpuid = raw_cpuid::CpuId::new();
+    let hypervisor_khz = cpuid.get_hypervisor_info().and_then(|info| info.tsc_frequency());
+    let leaf_15_hz = cpuid.get_tsc_info().and_then(|info| info.tsc_frequency());
+    if let Some(declared) = ingot_tsc::declared(hypervisor_khz, leaf_15_hz) {
+        return declared;
     }
-    let elapsed = ingot_arch::msr::read_tsc().wrapping_sub(start);
-    ports.write_u8(PIT_GATE_PORT, gate);
-    let hz = elapsed * PIT_HZ / CALIBRATION_TICKS;
-    // A PIT that is absent reads as finished at once; anything under 100 MHz is not a
-    // TSC of a CPU that runs this kernel.
-    (finished && hz >= MIN_PLAUSIBLE_HZ).then_some(hz)
+    let mut tsc = ingot_arch::msr::read_tsc;
+    let pm_timer = acpi.and_then(|acpi| acpi.fadt.as_ref()).and_then(|fadt| {
+        fadt.pm_timer.map(|port| PmTimer {
+            ports: &mut *ports,
+            port,
+            wide: fadt.pm_timer_is_32_bit(),
+        })
+    });
+    if let Some(mut timer) = pm_timer
+        && let Some(hz) = calibrate_with(&mut timer, &mut tsc, Source::AcpiPmTimer)
+    {
+        return (hz, Source::AcpiPmTimer);
+    }
+    let mut pit = Pit::start(ports);
+    if pit.counts()
+        && let Some(hz) = calibrate_with(&mut pit, &mut tsc, Source::Pit)
+    {
+        return (hz, Source::Pit);
+    }
+    match cpuid.get_processor_frequency_info().map(|info| info.processor_base_frequency()) {
+        Some(mhz) if ingot_tsc::plausible(u64::from(mhz) * 1_000_000) => {
+            (u64::from(mhz) * 1_000_000, Source::CpuidBaseFrequency)
+        }
+        _ => (ingot_tsc::GUESS_HZ, Source::Guess),
+    }
 }
 
-fn cpuid_tsc_hz() -> Option<u64> {
-    let cpuid = raw_cpuid::CpuId::new();
-    if let Some(info) = cpuid.get_tsc_info()
-        && let Some(hz) = info.tsc_frequency()
-    {
-        return Some(hz);
+/// Calibrates against `reference`, reporting a reference that disagrees with itself.
+fn calibrate_with(
+    reference: &mut impl ReferenceCounter,
+    tsc: &mut impl ingot_tsc::CycleCounter,
+    source: Source,
+) -> Option<u64> {
+    let window = reference.hz() / WINDOWS_PER_SECOND;
+    match ingot_tsc::calibrate(reference, tsc, window, ATTEMPTS) {
+        Ok(calibration) => {
+            if calibration.discarded > 0 {
+                println!(
+                    "ingot: tsc: {} measurement(s) against the {source} discarded (disturbed or disagreeing)",
+                    calibration.discarded
+                );
+            }
+            Some(calibration.hz)
+        }
+        Err(CalibrationError::NoReading) => {
+            println!("ingot: tsc: the {source} does not count; not used");
+            None
+        }
+        Err(CalibrationError::Disagreement { previous, last }) => {
+            let mhz = |hz: Option<u64>| hz.map_or(0, |hz| hz / 1_000_000);
+            println!(
+                "ingot: tsc: {ATTEMPTS} measurements against the {source} never agreed (last {} and {} MHz); not used",
+                mhz(previous),
+                mhz(last)
+            );
+            None
+        }
     }
-    cpuid
-        .get_processor_frequency_info()
-        .map(|info| u64::from(info.processor_base_frequency()) * 1_000_000)
-        .filter(|&hz| hz > 0)
+}
+
+/// The ACPI PM timer: a 24- or 32-bit counter at 3.579545 MHz on an I/O port.
+struct PmTimer<'p, P> {
+    ports: &'p mut P,
+    port: u16,
+    wide: bool,
+}
+
+impl<P: PortIoWide> ReferenceCounter for PmTimer<'_, P> {
+    fn hz(&self) -> u64 {
+        3_579_545
+    }
+    fn bits(&self) -> u32 {
+        if self.wide { 32 } else { 24 }
+    }
+    fn read(&mut self) -> u64 {
+        u64::from(self.ports.read_u32(self.port))
+    }
+}
+
+const PIT_CHANNEL0_DATA: u16 = 0x40;
+const PIT_COMMAND: u16 = 0x43;
+
+/// PIT channel 0 as a free-running 16-bit counter at 1.193182 MHz: mode 2 (rate
+/// generator, counts down by one) with the full 65536 reload, read with latch commands.
+/// Interrupts are off (and the PICs are masked once the cores start), so its output
+/// is never delivered.
+struct Pit<'p, P> {
+    ports: &'p mut P,
+}
+
+impl<'p, P: PortIoWide> Pit<'p, P> {
+    fn start(ports: &'p mut P) -> Self {
+        ports.write_u8(PIT_COMMAND, 0b0011_0100); // channel 0, lobyte/hibyte, mode 2
+        ports.write_u8(PIT_CHANNEL0_DATA, 0);
+        ports.write_u8(PIT_CHANNEL0_DATA, 0);
+        Self { ports }
+    }
+
+    /// Whether the counter moves at all (an absent PIT reads a constant 0xFFFF).
+    fn counts(&mut self) -> bool {
+        let first = self.read();
+        (0..10_000).any(|_| self.read() != first)
+    }
+}
+
+impl<P: PortIoWide> ReferenceCounter for Pit<'_, P> {
+    fn hz(&self) -> u64 {
+        1_193_182
+    }
+    fn bits(&self) -> u32 {
+        16
+    }
+    fn read(&mut self) -> u64 {
+        self.ports.write_u8(PIT_COMMAND, 0); // latch channel 0
+        let low = self.ports.read_u8(PIT_CHANNEL0_DATA);
+        let high = self.ports.read_u8(PIT_CHANNEL0_DATA);
+        let down = u64::from(u16::from_le_bytes([low, high]));
+        // Counting down from 65536; as an up-counter modulo 2^16:
+        0x1_0000u64.wrapping_sub(down) & 0xFFFF
+    }
 }
 
 /// TSC ticks per second.

@@ -21,6 +21,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-net",
     "ingot-pci",
     "ingot-virtio",
+    "ingot-tsc",
     "ingot-virtio-blk",
     "ingot-virtio-net",
     "ingot-nvme",

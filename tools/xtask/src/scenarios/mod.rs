@@ -14,6 +14,7 @@ mod loader_checks;
 mod net;
 mod storage;
 mod stress;
+mod time;
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     [
         foundation::scenarios(artifacts),
         cmdline::scenarios(artifacts),
+        time::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
