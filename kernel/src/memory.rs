@@ -68,10 +68,14 @@ pub fn init(boot: &BootInfo, module: Option<Module>, cores: usize) -> Option<Pro
         fatal(format_args!("no memory for the kernel heap: {error}"));
     }
     let features = ingot_arch::cpu::features();
-    let space = match AddressSpace::build(&mut frames, &boot.memory, features.huge_pages) {
+    let mut space = match AddressSpace::build(&mut frames, &boot.memory, features.huge_pages) {
         Ok(space) => space,
         Err(error) => fatal(format_args!("cannot build page tables: {error}")),
     };
+    let boot_guard = ingot_platform::cores::bootstrap_stack_guard();
+    if let Err(error) = space.unmap_guard_page(&mut frames, boot_guard) {
+        println!("ingot: no guard page below the boot stack: {error}");
+    }
     let window =
         ProgramMemory::map_window(&mut frames, &space, kernel_reserve_bytes(usable, cores), module);
     space.activate();

@@ -85,6 +85,27 @@ impl AddressSpace {
         builder.map(first, first, last - first, flags)
     }
 
+    /// Turns the identity-mapped page at `page` into a guard page below a stack:
+    /// unmaps it (splitting the large page around it), flushes it from this core's TLB
+    /// and records it for the fault handler ([`crate::guard_pages`]). The page must
+    /// be a frame the caller owns and gives up for this (it is never accessed again);
+    /// cores started later load the tables as they are now.
+    pub fn unmap_guard_page(
+        &mut self,
+        frames: &mut PhysicalFrames,
+        page: u64,
+    ) -> Result<(), MemError> {
+        if page == 0 || page >= self.identity_end {
+            return Err(MemError::InvalidRange);
+        }
+        let mut tables = TableFrames::new(frames);
+        let mut builder = PageTableBuilder::with_root(&mut tables, self.root, self.huge_pages);
+        builder.unmap_page(page)?;
+        ingot_arch::cpu::invalidate_page(page);
+        crate::guard_pages::record(page);
+        Ok(())
+    }
+
     /// Switches this core to these tables.
     pub fn activate(&self) {
         // SAFETY: `build` identity-mapped all physical memory the kernel can be using

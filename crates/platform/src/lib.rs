@@ -20,6 +20,7 @@ pub mod cpu_tables;
 pub mod dma;
 pub mod framebuffer;
 pub mod frames;
+pub mod guard_pages;
 pub mod heap;
 pub mod io_ports;
 pub mod mmio;

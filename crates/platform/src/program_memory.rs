@@ -5,6 +5,13 @@
 //! piece of free RAM (when the CPU has 1 GiB pages), then every 2 MiB-aligned piece,
 //! then the 4 KiB-granular rest, and last the frames of the boot module. The module
 //! therefore never overlaps the start of the window, where it is copied to.
+//!
+//! The program's stack is the top [`PROGRAM_STACK_BYTES`] of the window, mapped from
+//! frames of its own, and the page below it is left unmapped ([`STACK_GUARD_BYTES`]):
+//! a stack that overflows faults there (reported as a stack overflow, see
+//! [`crate::guard_pages`]) instead of running down over the program's data and code.
+//! Kernel accesses to program memory never touch the guard page: [`ProgramMemory`]
+//! refuses any range that overlaps it.
 
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
@@ -19,7 +26,11 @@ use crate::physical::TableFrames;
 /// Bytes at the top of the window used as the program's stack.
 pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
 
-/// The mapped program window.
+/// The unmapped gap directly below the program's stack.
+pub const STACK_GUARD_BYTES: u64 = PAGE_SIZE;
+
+/// The mapped program window: `[PROGRAM_BASE, guard)` is the program's memory, then
+/// the unmapped guard page, then the stack up to `PROGRAM_BASE + bytes`.
 #[derive(Debug, Clone, Copy)]
 pub struct ProgramMemory {
     bytes: u64,
@@ -81,6 +92,8 @@ impl ProgramMemory {
         let huge_pages = space.huge_pages();
         let reserve_frames = kernel_reserve_bytes.div_ceil(PAGE_SIZE).max(1);
         let reserve = frames.allocate(reserve_frames, PAGE_SIZE)?;
+        let stack_frames = PROGRAM_STACK_BYTES / PAGE_SIZE;
+        let stack = frames.allocate(stack_frames, PAGE_SIZE)?;
         let free_now = frames.allocator().free_ranges();
         let total = free_now.total();
         let table_frames = 2 * (free_now.len() as u64 + 2) + 2 * (total / HUGE_PAGE_SIZE + 2) + 4;
@@ -106,9 +119,14 @@ impl ProgramMemory {
                     bytes += end - start;
                 }
             }
+            bytes += STACK_GUARD_BYTES;
+            builder.map(PROGRAM_BASE + bytes, stack, PROGRAM_STACK_BYTES, flags)?;
+            bytes += PROGRAM_STACK_BYTES;
         }
         frames.free(reserve, reserve_frames)?;
-        Ok(Self { bytes })
+        let window = Self { bytes };
+        crate::guard_pages::record(window.guard_start());
+        Ok(window)
     }
 
     /// First address of the window.
@@ -126,10 +144,15 @@ impl ProgramMemory {
         PROGRAM_BASE + self.bytes
     }
 
+    /// First address of the unmapped guard page below the stack.
+    pub fn guard_start(&self) -> u64 {
+        self.stack_top() - PROGRAM_STACK_BYTES - STACK_GUARD_BYTES
+    }
+
     /// Copies the boot module to the start of the window. Must be called after the
     /// tables passed to [`Self::map_window`] were loaded.
     pub fn load_module(&self, module: Module) -> Result<(), WindowError> {
-        if module.len.saturating_add(PROGRAM_STACK_BYTES) > self.bytes {
+        if module.len > self.guard_start() - PROGRAM_BASE {
             return Err(WindowError::ProgramTooLarge);
         }
         // SAFETY: the module's bytes are reserved RAM on the identity map; the
@@ -147,23 +170,32 @@ impl ProgramMemory {
 
     /// Runs the loaded program: calls the start of the window on the window's stack,
     /// passing the API table address, and returns the status the program returned.
-    /// Must be called after [`Self::load_module`].
-    pub fn run(&self, api_table: u64) -> u64 {
+    /// The kernel's callee-saved registers and stack pointer are restored afterwards
+    /// whatever the program left in them. Must be called after [`Self::load_module`].
+    pub fn run(&self, api_table: u64) -> Result<u64, Error> {
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
         // SAFETY: the window holds the program just loaded (the program contract is
         // that its entry point is its first byte); the top of the window, beyond the
-        // program's image, is its stack (`load_module` checked there is room).
-        unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
+        // program's image, is its stack (`load_module` checked there is room); this
+        // core has its block (checked above).
+        Ok(unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) })
     }
 
     /// Runs the program function at `entry` with `argument` on the calling core's
-    /// stack (a task or a per-core assignment). `entry` must lie in the window.
+    /// stack (a task or a per-core assignment), restoring the kernel's registers
+    /// afterwards as [`Self::run`] does. `entry` must lie in the window.
     pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
         self.check(entry, 1)?;
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
         // SAFETY: `entry` lies inside the program's code window (checked) and the
         // program passed it as a `TaskEntry` (System V, one argument); program code is
-        // trusted as kernel code is in this single address space.
-        let task = unsafe { core::mem::transmute::<u64, extern "sysv64" fn(u64)>(entry) };
-        task(argument);
+        // trusted to return as kernel code is in this single address space; this core
+        // has its block (checked above).
+        unsafe { ingot_arch::program::call_task(entry, argument) };
         Ok(())
     }
 
@@ -182,6 +214,10 @@ impl ProgramMemory {
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
         if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {
+            return Err(Error::BadAddress);
+        }
+        let guard = self.guard_start();
+        if address < guard + STACK_GUARD_BYTES && end > guard {
             return Err(Error::BadAddress);
         }
         Ok(())

@@ -92,6 +92,7 @@ pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u6
             let index = ids.len() as u64;
             let started = crate::memory::with_kernel_memory(|memory| {
                 starter.start(
+                    &mut memory.space,
                     &mut memory.frames,
                     &apic,
                     apic_id,

@@ -6,6 +6,7 @@
 pub mod boot_images;
 mod cores;
 mod foundation;
+mod sound;
 mod storage;
 
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
     [
         foundation::scenarios(artifacts),
+        sound::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         boot_images::scenarios(artifacts),
