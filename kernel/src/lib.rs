@@ -82,8 +82,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let module = boot.modules().first().copied();
-    let mut ports = console::port_handle();
-    if let Some(ports) = ports.as_mut() {
+    let mut timer_ports = console::pit_ports();
+    if let Some(ports) = timer_ports.as_mut() {
         let (hz, source) = time::calibrate(ports);
         println!("ingot: tsc {} MHz ({source:?})", hz / 1_000_000);
     }
@@ -91,8 +91,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     power::init(acpi.as_ref());
     let layout = memory::init(&boot, module, smp::usable_cores(acpi.as_ref()));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
-    let cores = match ports.as_mut() {
-        Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
+    let cores = match timer_ports {
+        Some(_) => smp::init(acpi.as_ref(), trampoline),
         None => 1,
     };
     storage::configure(&options);

@@ -27,3 +27,4 @@ pub mod mmio;
 pub mod pci_config;
 pub mod physical;
 pub mod program_memory;
+mod shared_copy;

@@ -223,23 +223,31 @@ impl ProgramMemory {
         Ok(())
     }
 
-    /// The program's bytes `[address, address + len)`, if they lie in the window.
-    pub fn bytes_at(&self, address: u64, len: u64) -> Result<&[u8], Error> {
-        self.check(address, len)?;
-        if len == 0 {
-            return Ok(&[]);
-        }
-        // SAFETY: the range lies inside the mapped window (checked), which is RAM that
-        // belongs to the program; the kernel only reads it during the call.
-        Ok(unsafe { core::slice::from_raw_parts(address as *const u8, len as usize) })
+    /// Whether `[address, address + len)` lies in the program's memory: inside the
+    /// window and clear of the guard page. `BadAddress` otherwise.
+    pub fn check_range(&self, address: u64, len: u64) -> Result<(), Error> {
+        self.check(address, len)
     }
 
-    /// Writes `data` into the program's memory at `address`, if it lies in the window.
+    /// Copies the program's bytes at `address` into `destination`, if the whole range
+    /// lies in the program's memory. The copy is made with atomic loads, so the
+    /// program (on any core) may change the bytes meanwhile without making the
+    /// kernel's view of them undefined: it simply gets some mix of old and new bytes.
+    pub fn read_into(&self, address: u64, destination: &mut [u8]) -> Result<(), Error> {
+        self.check(address, destination.len() as u64)?;
+        // SAFETY: the range lies inside the mapped window and clear of the guard page
+        // (checked); the kernel never holds references into program memory, so only
+        // atomic accesses (and the program's own) touch it.
+        unsafe { crate::shared_copy::copy_from_shared(address, destination) }
+        Ok(())
+    }
+
+    /// Writes `data` into the program's memory at `address`, if the whole range lies
+    /// in it, with atomic stores (see [`Self::read_into`]).
     pub fn write_at(&self, address: u64, data: &[u8]) -> Result<(), Error> {
         self.check(address, data.len() as u64)?;
-        // SAFETY: the range lies inside the mapped window (checked); the program asked
-        // the kernel to fill it and does not run while the call is in progress.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len()) }
+        // SAFETY: as in `read_into`: checked range, no references into program memory.
+        unsafe { crate::shared_copy::copy_to_shared(address, data) }
         Ok(())
     }
 }

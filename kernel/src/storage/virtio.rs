@@ -39,7 +39,7 @@ pub fn start(
     } else {
         let (base, _) =
             function.bars[0].io().ok_or("no legacy I/O BAR and no modern capabilities")?;
-        let ports = crate::console::device_ports().ok_or("no port I/O")?;
+        let ports = crate::console::bar_ports(&function.bars[0]).ok_or("no port I/O")?;
         Box::new(LegacyTransport::new(ports, base))
     };
     let disk: Disk = Box::new(VirtioBlk::new(transport, &mut KernelDma, clock).map_err(describe)?);
