@@ -6,9 +6,9 @@ use core::fmt::Write;
 
 use ingot_bootinfo::Framebuffer;
 use ingot_fbconsole::{Colours, Console};
-use ingot_platform::framebuffer::{FramebufferMemory, FramebufferUnusable};
 use ingot_hal::PortRange;
 use ingot_pci::Bar;
+use ingot_platform::framebuffer::{FramebufferMemory, FramebufferUnusable};
 use ingot_platform::io_ports::IoPorts;
 use ingot_uart16550::{COM1, Uart16550};
 use spin::Mutex;

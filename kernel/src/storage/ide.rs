@@ -6,8 +6,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::time::KernelClock;
-use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
 use ingot_hal::PortRange;
+use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
 use ingot_pci::{PciConfig, PciFunction, command};
 
 use super::{Disk, KernelDma};

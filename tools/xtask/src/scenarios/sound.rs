@@ -95,3 +95,24 @@ fn fault_below_program_stack(log: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fault_below_program_stack;
+
+    fn log(fault: &str) -> String {
+        format!(
+            "fault-probe: recursing from stack top=0xffff800007a89000 stack bottom=0xffff800007a79000\n\
+             ingot: exception stack overflow core=0 addr={fault}\n"
+        )
+    }
+
+    #[test]
+    fn only_a_fault_in_the_page_below_the_stack_passes() {
+        assert!(fault_below_program_stack(&log("0xffff800007a78fa8")).is_ok());
+        assert!(fault_below_program_stack(&log("0xffff800007a78000")).is_ok());
+        assert!(fault_below_program_stack(&log("0xffff800007a77ff8")).is_err());
+        assert!(fault_below_program_stack(&log("0xffff800007a79000")).is_err());
+        assert!(fault_below_program_stack("no lines at all").is_err());
+    }
+}
