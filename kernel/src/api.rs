@@ -10,16 +10,26 @@ use ingot_platform::program_memory::PROGRAM_STACK_BYTES;
 
 use crate::{console, program, storage};
 
+/// Bytes of program text copied into a kernel buffer per console write.
+const CONSOLE_CHUNK_BYTES: usize = 256;
+
 /// Writes `len` bytes at `bytes` to the console. Returns `len`.
 pub extern "sysv64" fn console_write(bytes: *const u8, len: u64) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
-    match window.bytes_at(bytes as u64, len) {
-        Ok(data) => {
-            console::write_bytes(data);
-            len as Status
-        }
-        Err(error) => error.status(),
+    if let Err(error) = window.check_range(bytes as u64, len) {
+        return error.status();
     }
+    let mut buffer = [0u8; CONSOLE_CHUNK_BYTES];
+    let mut done = 0;
+    while done < len {
+        let part = &mut buffer[..(len - done).min(CONSOLE_CHUNK_BYTES as u64) as usize];
+        if let Err(error) = window.read_into(bytes as u64 + done, part) {
+            return error.status();
+        }
+        console::write_bytes(part);
+        done += part.len() as u64;
+    }
+    len as Status
 }
 
 /// Returns the next input byte, or `WouldBlock`.
@@ -47,9 +57,9 @@ pub extern "sysv64" fn memory_info(info: *mut MemoryInfo) -> Status {
     }
 }
 
-/// Bytes moved per driver call when reading into program memory (the kernel's
-/// bounce buffer; writes go straight from program memory to the driver).
-const READ_CHUNK_BYTES: u64 = 128 * 1024;
+/// Bytes moved per driver call between program memory and the disk (the kernel's
+/// bounce buffer: program memory is only ever copied, never lent to a driver).
+const DISK_CHUNK_BYTES: u64 = 128 * 1024;
 
 /// Returns the number of disks.
 pub extern "sysv64" fn disk_count() -> Status {
@@ -79,8 +89,24 @@ fn check_disk_request(disk: u64, lba: u64, count: u64, buffer: u64) -> Result<u6
     let bytes = count.checked_mul(u64::from(identity.sector_size)).ok_or(Error::InvalidArgument)?;
     let bytes_usize = usize::try_from(bytes).map_err(|_| Error::InvalidArgument)?;
     ingot_block::check_request(&identity, lba, bytes_usize).map_err(storage::api_error)?;
-    window.bytes_at(buffer, bytes)?;
+    window.check_range(buffer, bytes)?;
     Ok(bytes)
+}
+
+/// A zeroed bounce buffer of `min(chunk, bytes)` bytes; `None` if the heap cannot
+/// hold it (an error for the call, not a kernel panic on a small machine).
+fn bounce_buffer(chunk: u64, bytes: u64) -> Option<Vec<u8>> {
+    let len = chunk.min(bytes) as usize;
+    let mut bounce = Vec::new();
+    bounce.try_reserve_exact(len).ok()?;
+    bounce.resize(len, 0u8);
+    Some(bounce)
+}
+
+/// Sector size of `disk` and the bounce chunk for it (a whole number of sectors).
+fn disk_chunk(disk: u64) -> Option<(u64, u64)> {
+    let sector = u64::from(storage::identity(disk)?.sector_size);
+    Some((sector, (DISK_CHUNK_BYTES / sector).max(1) * sector))
 }
 
 /// Reads `count` sectors at `lba` of `disk` into the program's `buffer`.
@@ -90,16 +116,10 @@ pub extern "sysv64" fn disk_read(disk: u64, lba: u64, count: u64, buffer: *mut u
         Err(error) => return error.status(),
     };
     let Some(window) = program::window() else { return Error::NotFound.status() };
-    let Some(identity) = storage::identity(disk) else { return Error::NotFound.status() };
-    let sector = u64::from(identity.sector_size);
-    let chunk = (READ_CHUNK_BYTES / sector).max(1) * sector;
-    // Fallible: a small machine's heap may not hold the bounce buffer; that is an
-    // error for the call, not a kernel panic.
-    let mut bounce = Vec::new();
-    if bounce.try_reserve_exact(chunk.min(bytes) as usize).is_err() {
+    let Some((sector, chunk)) = disk_chunk(disk) else { return Error::NotFound.status() };
+    let Some(mut bounce) = bounce_buffer(chunk, bytes) else {
         return Error::DeviceError.status();
-    }
-    bounce.resize(chunk.min(bytes) as usize, 0u8);
+    };
     let mut done = 0;
     while done < bytes {
         let len = (bytes - done).min(chunk) as usize;
@@ -125,15 +145,25 @@ pub extern "sysv64" fn disk_write(disk: u64, lba: u64, count: u64, buffer: *cons
         Err(error) => return error.status(),
     };
     let Some(window) = program::window() else { return Error::NotFound.status() };
-    let data = match window.bytes_at(buffer as u64, bytes) {
-        Ok(data) => data,
-        Err(error) => return error.status(),
+    let Some((sector, chunk)) = disk_chunk(disk) else { return Error::NotFound.status() };
+    let Some(mut bounce) = bounce_buffer(chunk, bytes) else {
+        return Error::DeviceError.status();
     };
-    match storage::with_disk(disk, |d| d.write(lba, data)) {
-        Some(Ok(())) => count as Status,
-        Some(Err(error)) => storage::api_error(error).status(),
-        None => Error::NotFound.status(),
+    let mut done = 0;
+    while done < bytes {
+        let len = (bytes - done).min(chunk) as usize;
+        let part = &mut bounce[..len];
+        if let Err(error) = window.read_into(buffer as u64 + done, part) {
+            return error.status();
+        }
+        match storage::with_disk(disk, |d| d.write(lba + done / sector, part)) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => return storage::api_error(error).status(),
+            None => return Error::NotFound.status(),
+        }
+        done += len as u64;
     }
+    count as Status
 }
 
 /// Flushes `disk`'s write cache.

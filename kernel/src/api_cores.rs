@@ -57,7 +57,7 @@ pub extern "sysv64" fn core_count() -> Status {
 pub extern "sysv64" fn task_submit(entry: TaskEntry, argument: u64, group: u64) -> Status {
     status((|| {
         let entry = entry as usize as u64;
-        window()?.bytes_at(entry, 1)?;
+        window()?.check_range(entry, 1)?;
         let group = if group == 0 { None } else { Some(group_id(group)?) };
         worker::submit(Task { entry, argument, group }).map_err(|error| match error {
             SubmitError::QueueFull => Error::WouldBlock,
@@ -110,7 +110,7 @@ pub extern "sysv64" fn core_stats(core: u64, stats: *mut CoreStats) -> Status {
 pub extern "sysv64" fn run_on_core(core: u64, entry: TaskEntry, argument: u64) -> Status {
     status((|| {
         let entry = entry as usize as u64;
-        window()?.bytes_at(entry, 1)?;
+        window()?.check_range(entry, 1)?;
         let core = core as usize;
         if core >= smp::core_count() {
             return Err(Error::NotFound);

@@ -105,7 +105,9 @@ fn read_records(
     if count > NET_BATCH_MAX {
         return Err(Error::InvalidArgument);
     }
-    let bytes = window.bytes_at(address, count * FRAME_RECORD)?;
+    let mut raw = [0u8; (NET_BATCH_MAX * FRAME_RECORD) as usize];
+    let bytes = &mut raw[..(count * FRAME_RECORD) as usize];
+    window.read_into(address, bytes)?;
     let mut records = [NetFrame::default(); NET_BATCH_MAX as usize];
     for (record, raw) in records.iter_mut().zip(bytes.as_chunks::<16>().0) {
         let (address, len) = raw.split_at(8);
@@ -143,8 +145,14 @@ fn send_batch(nic: u64, address: u64, count: u64) -> Result<u64, Error> {
     Ok(sent as u64)
 }
 
-/// Copies a received frame straight into program memory; refuses (the frame is
-/// dropped and counted) when it is longer than the program's buffer.
+/// Copies a received frame into program memory; refuses (the frame is dropped and
+/// counted) when it is longer than the program's buffer. The driver's volatile reads
+/// of its receive buffer land in a small staging chunk on this core's stack (it stays
+/// in L1) and go on into program memory with the atomic stores every kernel write to
+/// program memory uses, because the kernel never holds a Rust reference into memory
+/// the program's other cores may touch.
+const STAGING_CHUNK: usize = 512;
+
 struct ProgramSink<'a> {
     window: &'a ProgramMemory,
     address: u64,
@@ -156,7 +164,14 @@ impl FrameSink for ProgramSink<'_> {
         if len as u64 > self.capacity {
             return None;
         }
-        self.window.write_with(self.address, len as u64, |bytes| read(0, bytes)).ok()?;
+        let mut chunk = [0u8; STAGING_CHUNK];
+        let mut offset = 0;
+        while offset < len {
+            let part = &mut chunk[..(len - offset).min(STAGING_CHUNK)];
+            read(offset, part);
+            self.window.write_at(self.address + offset as u64, part).ok()?;
+            offset += part.len();
+        }
         Some(len)
     }
 }
@@ -166,8 +181,7 @@ fn check_buffer(window: &ProgramMemory, address: u64, capacity: u64) -> Result<(
     if capacity < NET_HEADER_BYTES {
         return Err(Error::InvalidArgument);
     }
-    window.bytes_at(address, capacity)?;
-    Ok(())
+    window.check_range(address, capacity)
 }
 
 /// Receives one frame into the program's `buffer`; returns its length or `WouldBlock`.

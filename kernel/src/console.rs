@@ -6,6 +6,8 @@ use core::fmt::Write;
 
 use ingot_bootinfo::Framebuffer;
 use ingot_fbconsole::{Colours, Console};
+use ingot_hal::PortRange;
+use ingot_pci::Bar;
 use ingot_platform::framebuffer::{FramebufferMemory, FramebufferUnusable};
 use ingot_platform::io_ports::IoPorts;
 use ingot_uart16550::{COM1, Uart16550};
@@ -32,18 +34,27 @@ fn screen_print(args: core::fmt::Arguments<'_>) {
 }
 /// A second handle on the UART's ports, kept for the fault path only.
 static EMERGENCY_PORTS: Mutex<Option<IoPorts>> = Mutex::new(None);
+/// The handle on the whole port space. It never leaves this module: everything else
+/// gets a handle limited to the ports of one device ([`ports`], [`device_ports`]).
+static PORT_SPACE: Mutex<Option<IoPorts>> = Mutex::new(None);
+/// The 16550's eight registers.
+const UART_PORTS: u16 = 8;
 
 /// Sets up the serial console. Output before this is dropped.
 pub fn init() {
-    if let Some(ports) = IoPorts::take() {
-        *EMERGENCY_PORTS.lock() = Some(ports.share());
-        *CONSOLE.lock() = Some(Uart16550::new(ports, COM1));
+    if let Some(all) = IoPorts::take() {
+        *EMERGENCY_PORTS.lock() = all.range(COM1, UART_PORTS);
+        if let Some(uart) = all.range(COM1, UART_PORTS) {
+            *CONSOLE.lock() = Some(Uart16550::new(uart, COM1));
+        }
+        *PORT_SPACE.lock() = Some(all);
     }
 }
 
-/// A port-I/O handle for kernel code outside the console (timers, power control).
-pub fn port_handle() -> Option<IoPorts> {
-    EMERGENCY_PORTS.lock().as_ref().map(IoPorts::share)
+/// A handle on `count` ports from `first`, for kernel code outside the console (the
+/// timer, the interrupt controllers, power control).
+pub fn ports(first: u16, count: u16) -> Option<IoPorts> {
+    PORT_SPACE.lock().as_ref()?.range(first, count)
 }
 
 /// Writes raw bytes (program output) to the console.
@@ -99,8 +110,12 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::console_print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-/// A port-I/O handle for device drivers (the port space is one; each driver is
-/// handed only its own device's ports by the code that probes it).
-pub fn device_ports() -> Option<IoPorts> {
-    EMERGENCY_PORTS.lock().as_ref().map(IoPorts::share)
+/// A handle on `ranges` only, for a device driver (the ports of its own device).
+pub fn device_ports(ranges: &[PortRange]) -> Option<IoPorts> {
+    PORT_SPACE.lock().as_ref()?.grant(ranges)
+}
+
+/// A handle on the I/O window of `bar`, for the driver of its device.
+pub fn bar_ports(bar: &Bar) -> Option<IoPorts> {
+    PORT_SPACE.lock().as_ref()?.for_bar(bar)
 }

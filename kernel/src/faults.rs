@@ -12,6 +12,7 @@ use crate::console::print_emergency;
 /// Value written to `isa-debug-exit` on failure (QEMU exit status 255).
 pub const FAILURE_EXIT: u8 = 0x7F;
 
+const DOUBLE_FAULT: u64 = 8;
 const PAGE_FAULT: u64 = 14;
 
 /// Routes CPU exceptions to [`report_exception`] and loads the descriptor tables.
@@ -25,6 +26,17 @@ fn report_exception(frame: &TrapFrame) {
     let core = ingot_arch::cpu::features().apic_id;
     let fault_address =
         if frame.vector == PAGE_FAULT { Some(ingot_arch::cpu::read_cr2()) } else { None };
+    // A stack that overflowed into its guard page faults there; the CPU then cannot
+    // push the page fault's frame either, so this usually arrives as a double fault
+    // (on its own stack) with CR2 still holding the guard-page address.
+    let last_fault = ingot_arch::cpu::read_cr2();
+    let overflow = (frame.vector == PAGE_FAULT || frame.vector == DOUBLE_FAULT)
+        && ingot_platform::guard_pages::is_guard(last_fault);
+    if overflow {
+        print_emergency(format_args!(
+            "ingot: exception stack overflow core={core} addr={last_fault:#x}\n"
+        ));
+    }
     print_emergency(format_args!(
         "ingot: exception {name} rip={:#x} err={:#x}",
         frame.rip, frame.error_code

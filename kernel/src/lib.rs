@@ -86,9 +86,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
 
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let named_module = boot.modules().first().copied();
-    let mut ports = console::port_handle();
     let acpi = acpi::discover(boot.rsdp);
-    if let Some(ports) = ports.as_mut() {
+    let mut timer_ports = console::device_ports(&time::reference_ports(acpi.as_ref()));
+    if let Some(ports) = timer_ports.as_mut() {
         let (hz, source) = time::calibrate(ports, acpi.as_ref());
         println!("ingot: tsc {} MHz ({source})", hz / 1_000_000);
     }
@@ -103,8 +103,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     storage::configure(&options);
     devices::init(&pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
-    let cores = match ports.as_mut() {
-        Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),
+    let cores = match timer_ports {
+        Some(_) => smp::init(acpi.as_ref(), trampoline),
         None => 1,
     };
     let layout = memory::map_program_window(boot.memory.usable_bytes(), module);

@@ -113,10 +113,14 @@ pub fn init(boot: &BootInfo) {
         fatal(format_args!("no memory for the kernel heap: {error}"));
     }
     let features = ingot_arch::cpu::features();
-    let space = match AddressSpace::build(&mut frames, &boot.memory, features.huge_pages) {
+    let mut space = match AddressSpace::build(&mut frames, &boot.memory, features.huge_pages) {
         Ok(space) => space,
         Err(error) => fatal(format_args!("cannot build page tables: {error}")),
     };
+    let boot_guard = ingot_platform::cores::bootstrap_stack_guard();
+    if let Err(error) = space.unmap_guard_page(&mut frames, boot_guard) {
+        println!("ingot: no guard page below the boot stack: {error}");
+    }
     space.activate();
     *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space });
 }

@@ -7,7 +7,6 @@
 
 use ingot_acpi::Acpi;
 use ingot_hal::{PortIo, PortIoWide};
-use ingot_platform::io_ports::IoPorts;
 use spin::Once;
 
 use crate::println;
@@ -40,32 +39,43 @@ pub fn init(acpi: Option<&Acpi>) {
     });
 }
 
-fn ports() -> Option<IoPorts> {
-    crate::console::port_handle()
+/// Writes one power-control port through a handle for that port alone.
+fn write_u8(port: u16, value: u8) {
+    if let Some(mut ports) = crate::console::ports(port, 1) {
+        ports.write_u8(port, value);
+    }
+}
+
+fn write_u16(port: u16, value: u16) {
+    if let Some(mut ports) = crate::console::ports(port, 2) {
+        ports.write_u16(port, value);
+    }
+}
+
+fn read_u8(port: u16) -> u8 {
+    crate::console::ports(port, 1).map_or(u8::MAX, |mut ports| ports.read_u8(port))
 }
 
 /// Resets the machine. Does not return.
 pub fn reboot() -> ! {
     println!("ingot: rebooting");
     let control = CONTROL.get().copied().unwrap_or_default();
-    if let Some(mut ports) = ports() {
-        if let Some((port, value)) = control.reset_port {
-            ports.write_u8(port, value);
-            crate::time::delay_us(50_000);
-        }
-        if control.has_8042 {
-            for _ in 0..100_000 {
-                if ports.read_u8(0x64) & 0x02 == 0 {
-                    break;
-                }
-            }
-            ports.write_u8(0x64, 0xFE);
-            crate::time::delay_us(50_000);
-        }
-        // PCI reset control register (port 0xCF9): full reset.
-        ports.write_u8(0xCF9, 0x06);
+    if let Some((port, value)) = control.reset_port {
+        write_u8(port, value);
         crate::time::delay_us(50_000);
     }
+    if control.has_8042 {
+        for _ in 0..100_000 {
+            if read_u8(0x64) & 0x02 == 0 {
+                break;
+            }
+        }
+        write_u8(0x64, 0xFE);
+        crate::time::delay_us(50_000);
+    }
+    // PCI reset control register (port 0xCF9): full reset.
+    write_u8(0xCF9, 0x06);
+    crate::time::delay_us(50_000);
     ingot_platform::cpu_tables::triple_fault()
 }
 
@@ -73,19 +83,17 @@ pub fn reboot() -> ! {
 pub fn shutdown() -> ! {
     println!("ingot: shutting down");
     let control = CONTROL.get().copied().unwrap_or_default();
-    if let Some(mut ports) = ports() {
-        if let (Some(pm1a), Some((a, b))) = (control.pm1a, control.s5) {
-            ports.write_u16(pm1a, (u16::from(a) << 10) | SLEEP_ENABLE);
-            if let Some(pm1b) = control.pm1b {
-                ports.write_u16(pm1b, (u16::from(b) << 10) | SLEEP_ENABLE);
-            }
-            crate::time::delay_us(50_000);
+    if let (Some(pm1a), Some((a, b))) = (control.pm1a, control.s5) {
+        write_u16(pm1a, (u16::from(a) << 10) | SLEEP_ENABLE);
+        if let Some(pm1b) = control.pm1b {
+            write_u16(pm1b, (u16::from(b) << 10) | SLEEP_ENABLE);
         }
-        ports.write_u16(0x604, 0x2000); // QEMU (q35/pc with ACPI at 0x600)
-        ports.write_u16(0xB004, 0x2000); // Bochs, old QEMU
-        ports.write_u16(0x4004, 0x3400); // VirtualBox
         crate::time::delay_us(50_000);
     }
+    write_u16(0x604, 0x2000); // QEMU (q35/pc with ACPI at 0x600)
+    write_u16(0xB004, 0x2000); // Bochs, old QEMU
+    write_u16(0x4004, 0x3400); // VirtualBox
+    crate::time::delay_us(50_000);
     println!("ingot: power-off failed; halting");
     ingot_arch::cpu::halt_forever()
 }

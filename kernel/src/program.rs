@@ -53,9 +53,16 @@ pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode
     }
     let window = WINDOW.call_once(|| window);
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
-    let status = window.run(api_table);
-    println!("ingot: program exited status={status}");
-    finish(exit, Some(status))
+    match window.run(api_table) {
+        Ok(status) => {
+            println!("ingot: program exited status={status}");
+            finish(exit, Some(status))
+        }
+        Err(error) => {
+            println!("ingot: program not run: this core has no per-core block ({error:?})");
+            nothing_to_run(exit)
+        }
+    }
 }
 
 /// What happens when there is nothing more to run, per `exit=`.

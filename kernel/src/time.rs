@@ -12,7 +12,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use ingot_acpi::Acpi;
-use ingot_hal::PortIoWide;
+use ingot_hal::{PortIoWide, PortRange};
 use ingot_tsc::{CalibrationError, ReferenceCounter, Source};
 
 use crate::println;
@@ -23,6 +23,16 @@ const ATTEMPTS: u32 = 6;
 const WINDOWS_PER_SECOND: u64 = 100;
 
 static TSC_HZ: AtomicU64 = AtomicU64::new(ingot_tsc::GUESS_HZ);
+
+/// The ports calibration may touch: the PIT (0x40-0x43), its channel-2 gate (0x61)
+/// and, where the FADT names one, the ACPI PM timer's 32-bit port.
+pub fn reference_ports(acpi: Option<&Acpi>) -> alloc::vec::Vec<PortRange> {
+    let pm_timer = acpi
+        .and_then(|acpi| acpi.fadt.as_ref())
+        .and_then(|fadt| fadt.pm_timer)
+        .and_then(|port| PortRange::new(port, 4));
+    [PortRange::new(0x40, 4), PortRange::new(0x61, 1), pm_timer].into_iter().flatten().collect()
+}
 
 /// Finds the TSC frequency; returns it with its source.
 pub fn calibrate(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Source) {

@@ -201,6 +201,9 @@ boot_pdpt:
     .skip 4096
 boot_pd:
     .skip 4096 * 4
+.global boot_stack_guard
+boot_stack_guard:
+    .skip 4096
 boot_stack:
     .skip 64 * 1024
 boot_stack_top:

@@ -42,6 +42,14 @@ pub fn read_cr3() -> u64 {
     value & 0x000F_FFFF_FFFF_F000
 }
 
+/// Drops this core's cached translation (TLB and paging-structure caches) for the page
+/// holding `address`, so the next access walks the page tables again.
+pub fn invalidate_page(address: u64) {
+    // SAFETY: `invlpg` only discards cached translations; the page tables themselves
+    // stay as they are, so the next access sees exactly what they say.
+    unsafe { core::arch::asm!("invlpg [{}]", in(reg) address, options(nostack, preserves_flags)) }
+}
+
 /// Switches to the page tables rooted at `pml4` (physical address).
 ///
 /// # Safety

@@ -4,7 +4,8 @@
 //! This is one of the few crates allowed to contain `unsafe` (see `docs/architecture.md`,
 //! "Unsafe policy"). It offers small safe functions where the operation cannot break
 //! memory safety (halting, reading CR2, CPUID) and `unsafe fn`s with a `# Safety`
-//! contract where it can (loading page tables, port I/O, calling a program).
+//! contract where it can (loading page tables, port I/O, calling a program). Calling
+//! program code ([`program`]) restores every register the kernel relies on.
 //!
 //! # Safety
 //! The kernel runs in ring 0 with I/O privilege, so every instruction used here is

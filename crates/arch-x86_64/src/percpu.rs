@@ -1,7 +1,10 @@
 //! Per-core data through the GS segment base: `gs:[0]` holds the core's index.
 //!
 //! Each core points GS at its own small block at start-up; reading the index is then
-//! one instruction, without CPUID or APIC reads.
+//! one instruction, without CPUID or APIC reads. The block also holds the kernel's
+//! stack pointer while program code runs on the core (see [`crate::program`]).
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The first fields of every core's block (the platform may append more).
 #[repr(C)]
@@ -10,15 +13,45 @@ pub struct CoreBlock {
     pub index: u64,
     /// The core's local APIC ID.
     pub apic_id: u64,
+    /// The kernel's RSP while program code runs (written by `crate::program` only).
+    pub(crate) saved_rsp: u64,
+}
+
+impl CoreBlock {
+    /// A block for core `index` with local APIC ID `apic_id`.
+    pub const fn new(index: u64, apic_id: u64) -> Self {
+        Self { index, apic_id, saved_rsp: 0 }
+    }
 }
 
 /// Points this core's GS base at `block`.
 ///
 /// # Safety
-/// `block` must stay valid (and not move) for as long as the core runs.
-pub unsafe fn install(block: *const CoreBlock) {
+/// `block` must stay valid (and not move) for as long as the core runs, and nothing
+/// else may use it as a `CoreBlock` of another core.
+pub unsafe fn install(block: *mut CoreBlock) {
     // SAFETY: per the contract the block outlives the core; GS is not otherwise used.
     unsafe { crate::msr::write(crate::msr::GS_BASE, block as u64) }
+}
+
+/// The block of the one core that reaches [`ensure_installed`] without a block of its
+/// own (the bootstrap core when the kernel could not give it one).
+static mut FALLBACK_BLOCK: CoreBlock = CoreBlock::new(0, 0);
+static FALLBACK_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Makes sure this core has a block: true if one was installed already or the static
+/// fallback block could be given to it (only one core can ever get that one).
+pub fn ensure_installed() -> bool {
+    if core_index().is_some() {
+        return true;
+    }
+    if FALLBACK_TAKEN.swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    // SAFETY: the fallback block is static (it never moves) and the flag above hands
+    // it to this core alone.
+    unsafe { install(&raw mut FALLBACK_BLOCK) };
+    true
 }
 
 /// This core's index, or `None` before [`install`] ran on it.

@@ -4,7 +4,8 @@
 //! driver code runs on the real machine (through `ingot-platform`) and on the host
 //! against device models in unit tests. The traits are deliberately small; each
 //! device class adds only what it needs: port I/O, MMIO registers ([`Mmio`]), PCI
-//! configuration space ([`PciConfig`]), DMA memory ([`DmaAllocator`], [`DmaBuffer`])
+//! configuration space ([`PciConfig`]), the port sets a port handle may use
+//! ([`PortSet`]), DMA memory ([`DmaAllocator`], [`DmaBuffer`])
 //! and a clock for timeouts ([`Clock`], [`Deadline`]).
 #![no_std]
 #![forbid(unsafe_code)]
@@ -13,11 +14,13 @@ mod clock;
 mod dma;
 mod mmio;
 mod pci;
+mod ports;
 
 pub use clock::{Clock, Deadline, TimedOut};
 pub use dma::{DmaAllocator, DmaBuffer, DmaError};
 pub use mmio::Mmio;
 pub use pci::{PciAddress, PciConfig};
+pub use ports::{PortRange, PortSet};
 
 /// x86 port I/O: the 64 KiB I/O address space reached with `in`/`out`.
 pub trait PortIo {

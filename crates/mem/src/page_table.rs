@@ -339,5 +339,7 @@ struct PageRequest {
     apply: bool,
 }
 
+mod unmap;
+
 #[cfg(test)]
 mod tests;

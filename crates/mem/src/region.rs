@@ -197,6 +197,20 @@ impl MemoryMap {
     pub fn highest_usable(&self) -> u64 {
         self.regions_of(RegionKind::Usable).last().map_or(0, |r| r.end)
     }
+
+    /// Whether `[start, end)` may be mapped as a device window: it is not empty, does
+    /// not touch page 0, and lies entirely in `Reserved` regions or in holes of the
+    /// map, never in RAM (usable, ACPI tables or NVS, bad). This is what stops a
+    /// made-up BAR or MCFG entry from turning kernel or program memory into "MMIO".
+    pub fn is_device_window(&self, start: u64, end: u64) -> bool {
+        start < end
+            && start >= crate::layout::PAGE_SIZE
+            && self
+                .regions()
+                .iter()
+                .filter(|region| region.start < end && start < region.end)
+                .all(|region| region.kind == RegionKind::Reserved)
+    }
 }
 
 impl Default for MemoryMap {

@@ -4,54 +4,78 @@ use ingot_hal::{PciAddress, PciConfig};
 
 use crate::{command, offsets};
 
-/// One decoded BAR.
+/// One decoded BAR, as enumeration sized it.
+///
+/// Only [`crate::enumerate`] creates BARs (there is no public constructor and the
+/// fields are private), so a driver cannot make up a window and hand it to the
+/// platform. That alone does not make a BAR trustworthy, because enumeration can be
+/// run over a [`PciConfig`] that invents configuration space: the platform therefore
+/// still checks every BAR window against the firmware memory map before mapping it
+/// (`ingot_platform::mmio::MmioRegion::from_bar`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Bar {
+pub struct Bar {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kind {
     /// Not implemented (or the upper half of a 64-bit BAR).
     #[default]
     None,
     /// A memory window.
-    Memory {
-        /// Physical base address.
-        base: u64,
-        /// Size in bytes (a power of two).
-        size: u64,
-        /// A 64-bit BAR (occupies this slot and the next).
-        wide: bool,
-        /// Prefetchable.
-        prefetchable: bool,
-    },
+    Memory { base: u64, size: u64, wide: bool, prefetchable: bool },
     /// An I/O port window.
-    Io {
-        /// First port.
-        base: u16,
-        /// Number of ports.
-        size: u16,
-    },
+    Io { base: u16, size: u16 },
 }
 
 impl Bar {
+    /// An unimplemented BAR (or the upper half of a 64-bit one).
+    pub const NONE: Self = Self { kind: Kind::None };
+
+    pub(crate) const fn new_memory(base: u64, size: u64, wide: bool, prefetchable: bool) -> Self {
+        Self { kind: Kind::Memory { base, size, wide, prefetchable } }
+    }
+
+    pub(crate) const fn new_io(base: u16, size: u16) -> Self {
+        Self { kind: Kind::Io { base, size } }
+    }
+
     /// Memory base and size, if this is a memory BAR.
     pub fn memory(&self) -> Option<(u64, u64)> {
-        match *self {
-            Self::Memory { base, size, .. } if base != 0 && size != 0 => Some((base, size)),
+        match self.kind {
+            Kind::Memory { base, size, .. } if base != 0 && size != 0 => Some((base, size)),
             _ => None,
         }
     }
 
     /// First I/O port and count, if this is an I/O BAR.
     pub fn io(&self) -> Option<(u16, u16)> {
-        match *self {
-            Self::Io { base, size } if base != 0 && size != 0 => Some((base, size)),
+        match self.kind {
+            Kind::Io { base, size } if base != 0 && size != 0 => Some((base, size)),
             _ => None,
         }
+    }
+
+    /// Whether this is a 64-bit memory BAR (it then occupies this slot and the next).
+    pub fn is_64_bit(&self) -> bool {
+        matches!(self.kind, Kind::Memory { wide: true, .. })
+    }
+
+    /// Whether this is a prefetchable memory BAR.
+    pub fn is_prefetchable(&self) -> bool {
+        matches!(self.kind, Kind::Memory { prefetchable: true, .. })
+    }
+
+    /// Whether nothing is implemented here.
+    pub fn is_none(&self) -> bool {
+        self.kind == Kind::None
     }
 }
 
 /// Reads and sizes the `count` BARs of a function. Decoding is switched off while a
 /// BAR holds all ones, then everything is restored.
 pub(crate) fn read_bars(config: &impl PciConfig, address: PciAddress, count: usize) -> [Bar; 6] {
-    let mut bars = [Bar::None; 6];
+    let mut bars = [Bar::NONE; 6];
     let saved_command = config.read_u16(address, offsets::COMMAND);
     command::write(config, address, saved_command & !(command::IO_SPACE | command::MEMORY_SPACE));
     let mut index = 0;
@@ -62,7 +86,7 @@ pub(crate) fn read_bars(config: &impl PciConfig, address: PciAddress, count: usi
         if low & 1 == 1 {
             let size = (!(mask_low & 0xFFFF_FFFC)).wrapping_add(1) & 0xFFFF;
             if mask_low & 0xFFFF_FFFC != 0 {
-                bars[index] = Bar::Io { base: (low & 0xFFFC) as u16, size: size as u16 };
+                bars[index] = Bar::new_io((low & 0xFFFC) as u16, size as u16);
             }
             index += 1;
             continue;
@@ -85,7 +109,7 @@ pub(crate) fn read_bars(config: &impl PciConfig, address: PciAddress, count: usi
         };
         if mask & 0xFFFF_FFFF != 0 || (wide && mask != 0) {
             let size = (!mask).wrapping_add(1);
-            bars[index] = Bar::Memory { base, size, wide, prefetchable };
+            bars[index] = Bar::new_memory(base, size, wide, prefetchable);
         }
         index += if wide { 2 } else { 1 };
     }

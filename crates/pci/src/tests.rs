@@ -118,13 +118,14 @@ fn sizes_64_bit_and_io_bars_and_restores_them() {
     let model = machine();
     let found = enumerate(&model, &[Root { segment: 0, first_bus: 0, last_bus: 255 }]);
     let nvme = found.iter().find(|f| f.vendor == 0x1b36).unwrap();
-    assert_eq!(
-        nvme.bars[0],
-        Bar::Memory { base: 0x8_0000_0000, size: 0x4000, wide: true, prefetchable: true }
-    );
-    assert_eq!(nvme.bars[1], Bar::None);
+    assert_eq!(nvme.bars[0].memory(), Some((0x8_0000_0000, 0x4000)));
+    assert!(nvme.bars[0].is_64_bit() && nvme.bars[0].is_prefetchable());
+    assert_eq!(nvme.bars[1], Bar::NONE);
+    assert!(nvme.bars[1].is_none() && nvme.bars[1].memory().is_none());
     let virtio = found.iter().find(|f| f.vendor == 0x1af4).unwrap();
-    assert_eq!(virtio.bars[0], Bar::Io { base: 0xC040, size: 0x40 });
+    assert_eq!(virtio.bars[0].io(), Some((0xC040, 0x40)));
+    assert!(virtio.bars[0].memory().is_none());
+    assert!(!virtio.bars[1].is_64_bit() && !virtio.bars[1].is_prefetchable());
     assert_eq!(virtio.bars[1].memory(), Some((0xFEB0_0000, 0x1000)));
     // BARs hold their original values again and the command register is restored.
     assert_eq!(model.read_u32(nvme.address, 0x10), 0xC);

@@ -17,6 +17,9 @@ pub struct AddressSpace {
     root: u64,
     identity_end: u64,
     huge_pages: bool,
+    /// The firmware map the tables were built from: device windows are checked
+    /// against it.
+    memory: MemoryMap,
 }
 
 impl AddressSpace {
@@ -45,7 +48,7 @@ impl AddressSpace {
             builder.map(start, start, end - start, flags)?;
             identity_end = identity_end.max(end);
         }
-        Ok(Self { root: builder.root(), identity_end, huge_pages })
+        Ok(Self { root: builder.root(), identity_end, huge_pages, memory: memory.clone() })
     }
 
     /// Physical address of the PML4.
@@ -63,10 +66,13 @@ impl AddressSpace {
         self.huge_pages
     }
 
-    /// Identity-maps a device's register window `[start, start + len)` (rounded out to
-    /// pages) uncached, for windows outside the boot-time identity map (64-bit BARs
-    /// above 4 GiB). Ranges already mapped the same way are left alone; a range that
-    /// overlaps RAM mapped with other attributes is refused with `AlreadyMapped`.
+    /// Makes the device register window `[start, start + len)` (rounded out to pages)
+    /// accessible at its own address, and guarantees that it is not memory: the
+    /// whole range must lie in `Reserved` regions or holes of the firmware map
+    /// ([`MemoryMap::is_device_window`]: never RAM, ACPI tables, page 0) and outside
+    /// the kernel image, else `InvalidRange`. Below 4 GiB the boot-time identity map
+    /// already covers it; above, it is mapped uncached (64-bit BARs). Ranges already
+    /// mapped the same way are left alone; a conflicting mapping gives `AlreadyMapped`.
     pub fn map_mmio(
         &mut self,
         frames: &mut PhysicalFrames,
@@ -75,7 +81,12 @@ impl AddressSpace {
     ) -> Result<(), MemError> {
         let end = start.checked_add(len).ok_or(MemError::InvalidRange)?;
         let first = start / PAGE_SIZE * PAGE_SIZE;
-        let last = end.next_multiple_of(PAGE_SIZE);
+        let last = end.checked_next_multiple_of(PAGE_SIZE).ok_or(MemError::InvalidRange)?;
+        let (image_start, image_end) = crate::frames::kernel_image();
+        let in_image = first < image_end && image_start < last;
+        if len == 0 || in_image || !self.memory.is_device_window(first, last) {
+            return Err(MemError::InvalidRange);
+        }
         if first < LOW_IDENTITY_END && last <= LOW_IDENTITY_END {
             return Ok(()); // already mapped at boot (caching left to the firmware's MTRRs)
         }
@@ -83,6 +94,27 @@ impl AddressSpace {
         let mut builder = PageTableBuilder::with_root(&mut tables, self.root, self.huge_pages);
         let flags = PageFlags::WRITABLE | PageFlags::CACHE_DISABLE | PageFlags::WRITE_THROUGH;
         builder.map(first, first, last - first, flags)
+    }
+
+    /// Turns the identity-mapped page at `page` into a guard page below a stack:
+    /// unmaps it (splitting the large page around it), flushes it from this core's TLB
+    /// and records it for the fault handler ([`crate::guard_pages`]). The page must
+    /// be a frame the caller owns and gives up for this (it is never accessed again);
+    /// cores started later load the tables as they are now.
+    pub fn unmap_guard_page(
+        &mut self,
+        frames: &mut PhysicalFrames,
+        page: u64,
+    ) -> Result<(), MemError> {
+        if page == 0 || page >= self.identity_end {
+            return Err(MemError::InvalidRange);
+        }
+        let mut tables = TableFrames::new(frames);
+        let mut builder = PageTableBuilder::with_root(&mut tables, self.root, self.huge_pages);
+        builder.unmap_page(page)?;
+        ingot_arch::cpu::invalidate_page(page);
+        crate::guard_pages::record(page);
+        Ok(())
     }
 
     /// Switches this core to these tables.

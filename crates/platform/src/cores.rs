@@ -11,12 +11,25 @@ use ingot_arch::descriptors::{CORE_TABLES_BYTES, CoreTables};
 use ingot_arch::percpu::CoreBlock;
 use ingot_mem::{MemError, PAGE_SIZE};
 
+use crate::address_space::AddressSpace;
 use crate::frames::PhysicalFrames;
 
 /// Stack for each application core.
 pub const CORE_STACK_BYTES: u64 = 64 * 1024;
-/// Memory each started core takes from the frames: stack plus its block.
-pub const PER_CORE_BYTES: u64 = CORE_STACK_BYTES + launch_block_pages() * PAGE_SIZE;
+/// Memory each started core takes from the frames: the unmapped guard page below its
+/// stack, the stack, and its block.
+pub const PER_CORE_BYTES: u64 = PAGE_SIZE + CORE_STACK_BYTES + launch_block_pages() * PAGE_SIZE;
+
+unsafe extern "C" {
+    /// The page below the bootstrap core's stack in the kernel image (`boot/direct`).
+    static boot_stack_guard: u8;
+}
+
+/// The page of the kernel image directly below the bootstrap core's stack, to be made a
+/// guard page once the kernel's own tables exist ([`AddressSpace::unmap_guard_page`]).
+pub fn bootstrap_stack_guard() -> u64 {
+    core::ptr::addr_of!(boot_stack_guard) as u64
+}
 
 const fn launch_block_pages() -> u64 {
     (core::mem::size_of::<LaunchBlock>() as u64).div_ceil(PAGE_SIZE)
@@ -90,9 +103,12 @@ impl CoreStarter {
     }
 
     /// Starts the core with APIC ID `apic_id` (already reset by [`Self::reset_all`]) as
-    /// core `index`; it runs `main(index)` on its own stack with its own tables loaded.
+    /// core `index`; it runs `main(index)` on its own stack, with an unmapped guard page
+    /// below it, and its own tables loaded.
+    #[allow(clippy::too_many_arguments)] // each is a distinct thing the start needs
     pub fn start(
         &self,
+        space: &mut AddressSpace,
         frames: &mut PhysicalFrames,
         apic: &LocalApic,
         apic_id: u32,
@@ -100,23 +116,30 @@ impl CoreStarter {
         main: fn(u64) -> !,
         delay_us: &dyn Fn(u64),
     ) -> Result<(), StartError> {
-        let stack_pages = CORE_STACK_BYTES / PAGE_SIZE;
-        let stack = frames.allocate(stack_pages, PAGE_SIZE).map_err(StartError::Memory)?;
+        let stack_pages = CORE_STACK_BYTES / PAGE_SIZE + 1;
+        let guard = frames.allocate(stack_pages, PAGE_SIZE).map_err(StartError::Memory)?;
+        let stack = guard + PAGE_SIZE;
         let block_pages = launch_block_pages();
         let block = match frames.allocate(block_pages, PAGE_SIZE) {
             Ok(block) => block,
             Err(error) => {
-                let _ = frames.free(stack, stack_pages);
+                let _ = frames.free(guard, stack_pages);
                 return Err(StartError::Memory(error));
             }
         };
+        // The guard frame is given up for good: once unmapped it is never freed.
+        if let Err(error) = space.unmap_guard_page(frames, guard) {
+            let _ = frames.free(guard, stack_pages);
+            let _ = frames.free(block, block_pages);
+            return Err(StartError::Memory(error));
+        }
         let launch = block as *mut LaunchBlock;
         // SAFETY: `block` is a fresh allocation of enough whole frames for a
         // LaunchBlock, identity-mapped and page-aligned; the core it is for has not
         // started, so nothing else reads it yet.
         unsafe {
             core::ptr::addr_of_mut!((*launch).core)
-                .write(CoreBlock { index, apic_id: u64::from(apic_id) });
+                .write(CoreBlock::new(index, u64::from(apic_id)));
             core::ptr::addr_of_mut!((*launch).main).write(main);
         }
         let page = self.page;
@@ -153,7 +176,7 @@ extern "sysv64" fn core_entry(block: u64) -> ! {
     // the tables are loaded once, here, before anything can fault on this core.
     unsafe {
         ingot_arch::descriptors::load_for_core(core::ptr::addr_of_mut!((*launch).tables));
-        ingot_arch::percpu::install(core::ptr::addr_of!((*launch).core));
+        ingot_arch::percpu::install(core::ptr::addr_of_mut!((*launch).core));
     }
     // SAFETY: written by the starter before the start-up IPI.
     let (main, index) = unsafe { ((*launch).main, (*launch).core.index) };
@@ -168,7 +191,7 @@ pub fn install_bootstrap_block(frames: &mut PhysicalFrames, apic_id: u32) -> Res
     let core = block as *mut CoreBlock;
     // SAFETY: a fresh, identity-mapped frame for this core's block, kept forever.
     unsafe {
-        core.write(CoreBlock { index: 0, apic_id: u64::from(apic_id) });
+        core.write(CoreBlock::new(0, u64::from(apic_id)));
         ingot_arch::percpu::install(core);
     }
     Ok(())

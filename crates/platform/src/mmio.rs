@@ -1,4 +1,5 @@
-//! Device register windows ([`ingot_hal::Mmio`]) made only from PCI BARs.
+//! Device register windows ([`ingot_hal::Mmio`]) made only from PCI BARs that the
+//! firmware memory map shows to be device ranges; every access is bounds-checked.
 
 use ingot_mem::MemError;
 use ingot_pci::Bar;
@@ -16,7 +17,9 @@ pub struct MmioRegion {
 impl MmioRegion {
     /// Maps `[offset, offset + len)` of memory BAR `bar` (as PCI enumeration sized
     /// it) and returns it as a register window. Refuses I/O BARs, empty BARs and
-    /// ranges outside the BAR.
+    /// ranges outside the BAR, and (through [`AddressSpace::map_mmio`]) any window
+    /// that is not a device range in the firmware memory map: a BAR describing RAM,
+    /// the kernel or page 0 gives `InvalidRange`, so the window never aliases memory.
     pub fn from_bar(
         space: &mut AddressSpace,
         frames: &mut PhysicalFrames,

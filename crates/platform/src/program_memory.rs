@@ -6,12 +6,19 @@
 //! piece of free RAM (when the CPU has 1 GiB pages), then every 2 MiB-aligned piece,
 //! then the 4 KiB-granular rest, and last the frames of the boot module. The module
 //! therefore never overlaps the start of the window, where it is copied to.
+//!
+//! The program's stack is the top [`PROGRAM_STACK_BYTES`] of the window, mapped from
+//! frames of its own, and the page below it is left unmapped ([`STACK_GUARD_BYTES`]):
+//! a stack that overflows faults there (reported as a stack overflow, see
+//! [`crate::guard_pages`]) instead of running down over the program's data and code.
+//! Kernel accesses to program memory never touch the guard page: [`ProgramMemory`]
+//! refuses any range that overlaps it.
 
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
 use ingot_mem::{
-    MemError, PAGE_SIZE, PageTableBuilder, PiecesError, map_window, module_pages, physical_pieces,
-    table_frames_bound,
+    MemError, PAGE_SIZE, PageFlags, PageTableBuilder, PiecesError, map_window, module_pages,
+    physical_pieces, table_frames_bound,
 };
 
 use crate::address_space::AddressSpace;
@@ -23,7 +30,11 @@ pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
 
 pub use ingot_mem::PhysicalPiece;
 
-/// The mapped program window.
+/// The unmapped gap directly below the program's stack.
+pub const STACK_GUARD_BYTES: u64 = PAGE_SIZE;
+
+/// The mapped program window: `[PROGRAM_BASE, guard)` is the program's memory, then
+/// the unmapped guard page, then the stack up to `PROGRAM_BASE + bytes`.
 #[derive(Debug, Clone, Copy)]
 pub struct ProgramMemory {
     bytes: u64,
@@ -60,11 +71,23 @@ impl ProgramMemory {
         let module_bytes = module_pages.map_or(0, |(_, len)| len);
         let reserve_frames = kernel_reserve_bytes.div_ceil(PAGE_SIZE).max(1);
         let reserve = frames.allocate(reserve_frames, PAGE_SIZE)?;
+        let stack_frames = PROGRAM_STACK_BYTES / PAGE_SIZE;
+        let stack = match frames.allocate(stack_frames, PAGE_SIZE) {
+            Ok(stack) => stack,
+            Err(error) => {
+                frames.free(reserve, reserve_frames)?;
+                return Err(error.into());
+            }
+        };
+        // The guard gap and the stack sit after the module's pages, mapped with 4 KiB
+        // pages like them, so the bound counts them as module bytes.
+        let tail_bytes = module_bytes + STACK_GUARD_BYTES + PROGRAM_STACK_BYTES;
         let table_frames =
-            table_frames_bound(frames.allocator().free_ranges(), huge_pages, module_bytes);
+            table_frames_bound(frames.allocator().free_ranges(), huge_pages, tail_bytes);
         let pool = match frames.allocate(table_frames, PAGE_SIZE) {
             Ok(pool) => pool,
             Err(error) => {
+                frames.free(stack, stack_frames)?;
                 frames.free(reserve, reserve_frames)?;
                 return Err(error.into());
             }
@@ -75,15 +98,27 @@ impl ProgramMemory {
         let mapped = {
             let mut tables = TableFrames::new(frames);
             let mut builder = PageTableBuilder::with_root(&mut tables, space.root(), huge_pages);
-            map_window(&mut builder, &window_ranges, huge_pages, module_pages)
+            map_window(&mut builder, &window_ranges, huge_pages, module_pages).and_then(|bytes| {
+                let stack_at = bytes + STACK_GUARD_BYTES;
+                builder.map(
+                    PROGRAM_BASE + stack_at,
+                    stack,
+                    PROGRAM_STACK_BYTES,
+                    PageFlags::WRITABLE,
+                )?;
+                Ok(stack_at + PROGRAM_STACK_BYTES)
+            })
         };
         if mapped.is_err() {
             for (start, end) in window_ranges.iter() {
                 frames.allocator_mut().add_free(start, end)?;
             }
+            frames.free(stack, stack_frames)?;
         }
         frames.free(reserve, reserve_frames)?;
-        Ok(Self { bytes: mapped? })
+        let window = Self { bytes: mapped? };
+        crate::guard_pages::record(window.guard_start());
+        Ok(window)
     }
 
     /// First address of the window.
@@ -101,10 +136,15 @@ impl ProgramMemory {
         PROGRAM_BASE + self.bytes
     }
 
+    /// First address of the unmapped guard page below the stack.
+    pub fn guard_start(&self) -> u64 {
+        self.stack_top() - PROGRAM_STACK_BYTES - STACK_GUARD_BYTES
+    }
+
     /// Copies the boot module to the start of the window. Must be called after the
     /// tables passed to [`Self::map_window`] were loaded.
     pub fn load_module(&self, module: Module) -> Result<(), WindowError> {
-        if module.len.saturating_add(PROGRAM_STACK_BYTES) > self.bytes {
+        if module.len > self.guard_start() - PROGRAM_BASE {
             return Err(WindowError::ProgramTooLarge);
         }
         // SAFETY: the module's bytes are reserved RAM on the identity map; the
@@ -122,23 +162,32 @@ impl ProgramMemory {
 
     /// Runs the loaded program: calls the start of the window on the window's stack,
     /// passing the API table address, and returns the status the program returned.
-    /// Must be called after [`Self::load_module`].
-    pub fn run(&self, api_table: u64) -> u64 {
+    /// The kernel's callee-saved registers and stack pointer are restored afterwards
+    /// whatever the program left in them. Must be called after [`Self::load_module`].
+    pub fn run(&self, api_table: u64) -> Result<u64, Error> {
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
         // SAFETY: the window holds the program just loaded (the program contract is
         // that its entry point is its first byte); the top of the window, beyond the
-        // program's image, is its stack (`load_module` checked there is room).
-        unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
+        // program's image, is its stack (`load_module` checked there is room); this
+        // core has its block (checked above).
+        Ok(unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) })
     }
 
     /// Runs the program function at `entry` with `argument` on the calling core's
-    /// stack (a task or a per-core assignment). `entry` must lie in the window.
+    /// stack (a task or a per-core assignment), restoring the kernel's registers
+    /// afterwards as [`Self::run`] does. `entry` must lie in the window.
     pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
         self.check(entry, 1)?;
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
         // SAFETY: `entry` lies inside the program's code window (checked) and the
         // program passed it as a `TaskEntry` (System V, one argument); program code is
-        // trusted as kernel code is in this single address space.
-        let task = unsafe { core::mem::transmute::<u64, extern "sysv64" fn(u64)>(entry) };
-        task(argument);
+        // trusted to return as kernel code is in this single address space; this core
+        // has its block (checked above).
+        unsafe { ingot_arch::program::call_task(entry, argument) };
         Ok(())
     }
 
@@ -159,26 +208,38 @@ impl ProgramMemory {
         if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {
             return Err(Error::BadAddress);
         }
+        let guard = self.guard_start();
+        if address < guard + STACK_GUARD_BYTES && end > guard {
+            return Err(Error::BadAddress);
+        }
         Ok(())
     }
 
-    /// The program's bytes `[address, address + len)`, if they lie in the window.
-    pub fn bytes_at(&self, address: u64, len: u64) -> Result<&[u8], Error> {
-        self.check(address, len)?;
-        if len == 0 {
-            return Ok(&[]);
-        }
-        // SAFETY: the range lies inside the mapped window (checked), which is RAM that
-        // belongs to the program; the kernel only reads it during the call.
-        Ok(unsafe { core::slice::from_raw_parts(address as *const u8, len as usize) })
+    /// Whether `[address, address + len)` lies in the program's memory: inside the
+    /// window and clear of the guard page. `BadAddress` otherwise.
+    pub fn check_range(&self, address: u64, len: u64) -> Result<(), Error> {
+        self.check(address, len)
     }
 
-    /// Writes `data` into the program's memory at `address`, if it lies in the window.
+    /// Copies the program's bytes at `address` into `destination`, if the whole range
+    /// lies in the program's memory. The copy is made with atomic loads, so the
+    /// program (on any core) may change the bytes meanwhile without making the
+    /// kernel's view of them undefined: it simply gets some mix of old and new bytes.
+    pub fn read_into(&self, address: u64, destination: &mut [u8]) -> Result<(), Error> {
+        self.check(address, destination.len() as u64)?;
+        // SAFETY: the range lies inside the mapped window and clear of the guard page
+        // (checked); the kernel never holds references into program memory, so only
+        // atomic accesses (and the program's own) touch it.
+        unsafe { crate::shared_copy::copy_from_shared(address, destination) }
+        Ok(())
+    }
+
+    /// Writes `data` into the program's memory at `address`, if the whole range lies
+    /// in it, with atomic stores (see [`Self::read_into`]).
     pub fn write_at(&self, address: u64, data: &[u8]) -> Result<(), Error> {
         self.check(address, data.len() as u64)?;
-        // SAFETY: the range lies inside the mapped window (checked); the program asked
-        // the kernel to fill it and does not run while the call is in progress.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), address as *mut u8, data.len()) }
+        // SAFETY: as in `read_into`: checked range, no references into program memory.
+        unsafe { crate::shared_copy::copy_to_shared(address, data) }
         Ok(())
     }
 
@@ -200,25 +261,5 @@ impl ProgramMemory {
             PiecesError::Unmapped => Error::BadAddress,
             PiecesError::Empty | PiecesError::TooManyPieces => Error::InvalidArgument,
         })
-    }
-
-    /// Lets `fill` write the program's bytes `[address, address + len)` directly (a
-    /// device's receive buffer copied straight in, without a kernel bounce buffer),
-    /// if they lie in the window; returns what `fill` returned.
-    pub fn write_with<R>(
-        &self,
-        address: u64,
-        len: u64,
-        fill: impl FnOnce(&mut [u8]) -> R,
-    ) -> Result<R, Error> {
-        self.check(address, len)?;
-        if len == 0 {
-            return Ok(fill(&mut []));
-        }
-        // SAFETY: the range lies inside the mapped window (checked); as for `write_at`,
-        // the program asked the kernel to fill it and does not use it during the call,
-        // and the slice does not outlive `fill`.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(address as *mut u8, len as usize) };
-        Ok(fill(bytes))
     }
 }

@@ -44,10 +44,10 @@ pub struct Groups {
 
 impl Groups {
     /// An empty table.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
-            in_use: core::array::from_fn(|_| AtomicBool::new(false)),
-            pending: core::array::from_fn(|_| AtomicU64::new(0)),
+            in_use: [const { AtomicBool::new(false) }; MAX_GROUPS],
+            pending: [const { AtomicU64::new(0) }; MAX_GROUPS],
         }
     }
 

@@ -33,12 +33,12 @@ pub struct CoreSlots {
 
 impl CoreSlots {
     /// No core online yet.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Self {
-            online: core::array::from_fn(|_| AtomicBool::new(false)),
-            entry: core::array::from_fn(|_| AtomicU64::new(0)),
-            argument: core::array::from_fn(|_| AtomicU64::new(0)),
-            running: core::array::from_fn(|_| AtomicBool::new(false)),
+            online: [const { AtomicBool::new(false) }; MAX_CORES],
+            entry: [const { AtomicU64::new(0) }; MAX_CORES],
+            argument: [const { AtomicU64::new(0) }; MAX_CORES],
+            running: [const { AtomicBool::new(false) }; MAX_CORES],
         }
     }
 

@@ -19,6 +19,11 @@ pub struct StatsSnapshot {
 }
 
 impl CoreStats {
+    /// Zero counters (usable in a `static`).
+    pub const fn new() -> Self {
+        Self { tasks_run: AtomicU64::new(0), busy_ns: AtomicU64::new(0) }
+    }
+
     /// Records one finished task that ran for `ns` nanoseconds.
     pub fn record(&self, ns: u64) {
         self.tasks_run.fetch_add(1, Ordering::Relaxed);

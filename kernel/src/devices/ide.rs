@@ -2,7 +2,10 @@
 //! compatibility ports or native BARs (per the programming interface), with
 //! bus-master DMA when BAR4 is there (unless `ide=pio`), PIO otherwise.
 
+use alloc::vec::Vec;
+
 use crate::time::KernelClock;
+use ingot_hal::PortRange;
 use ingot_ide::{ChannelPorts, LEGACY_CHANNELS};
 use ingot_pci::{PciFunction, command};
 use ingot_platform::pci_config::ConfigAccess;
@@ -33,14 +36,30 @@ fn channels(function: &PciFunction) -> [ChannelPorts; 2] {
     channels
 }
 
+/// The ports the driver may use: each channel's command block (8 ports), its control
+/// port, and the bus-master block (8 ports per channel).
+fn port_ranges(channels: &[ChannelPorts; 2]) -> Vec<PortRange> {
+    channels
+        .iter()
+        .flat_map(|channel| {
+            [
+                PortRange::new(channel.command, 8),
+                PortRange::new(channel.control, 1),
+                channel.bus_master.and_then(|base| PortRange::new(base, 8)),
+            ]
+        })
+        .flatten()
+        .collect()
+}
+
 pub fn start(
     config: &ConfigAccess,
     function: &PciFunction,
     found: &mut Found,
 ) -> Result<(), &'static str> {
     function.enable(config, command::IO_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
-    let ports = crate::console::device_ports().ok_or("no port I/O")?;
     let channels = channels(function);
+    let ports = crate::console::device_ports(&port_ranges(&channels)).ok_or("no port I/O")?;
     let disks = ingot_ide::start(ports, &channels, &mut KernelDma, KernelClock)
         .map_err(|_| "out of DMA memory")?;
     for disk in &disks {

@@ -155,15 +155,18 @@ pub fn map_memory_bar(
     .map_err(|_| "cannot map the register BAR")
 }
 
-/// The I/O BAR `bar`'s base port, with I/O decoding and bus mastering turned on.
+/// The I/O BAR `bar`'s base port and a port handle limited to that BAR, with I/O
+/// decoding and bus mastering turned on.
 pub fn io_bar(
     config: &impl PciConfig,
     function: &PciFunction,
     bar: usize,
-) -> Result<u16, &'static str> {
-    let (base, _) = function.bars.get(bar).and_then(|b| b.io()).ok_or("no I/O BAR")?;
+) -> Result<(u16, ingot_platform::io_ports::IoPorts), &'static str> {
+    let bar = function.bars.get(bar).ok_or("no I/O BAR")?;
+    let (base, _) = bar.io().ok_or("no I/O BAR")?;
+    let ports = crate::console::bar_ports(bar).ok_or("no port I/O")?;
     function.enable(config, command::IO_SPACE | command::BUS_MASTER | command::INTERRUPT_DISABLE);
-    Ok(base)
+    Ok((base, ports))
 }
 
 /// Boxes each item as a disk.

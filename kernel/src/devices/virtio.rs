@@ -39,9 +39,8 @@ fn transport(
         let transport = ModernTransport::new(common, notify, windows.notify.1, device);
         return Ok((Box::new(transport), "modern"));
     }
-    let base =
+    let (base, ports) =
         io_bar(config, function, 0).map_err(|_| "no legacy I/O BAR and no modern capabilities")?;
-    let ports = crate::console::device_ports().ok_or("no port I/O")?;
     Ok((Box::new(LegacyTransport::new(ports, base)), "legacy"))
 }
 

@@ -14,7 +14,6 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ingot_acpi::Acpi;
 use ingot_hal::PortIo;
 use ingot_platform::cores::{CoreStarter, StartError};
-use ingot_platform::io_ports::IoPorts;
 use spin::Once;
 
 use crate::println;
@@ -44,8 +43,8 @@ pub fn local_apic() -> Option<&'static ingot_arch::apic::LocalApic> {
 }
 
 /// Brings up the APIC and every other core; returns the number of running cores.
-pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u64>) -> usize {
-    mask_legacy_pics(ports);
+pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
+    mask_legacy_pics();
     init_io_apics(acpi);
     let apic = *LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
     let bootstrap_id = apic.id();
@@ -86,6 +85,7 @@ pub fn init(acpi: Option<&Acpi>, ports: &mut IoPorts, trampoline_page: Option<u6
             let index = ids.len() as u64;
             let started = crate::memory::with_kernel_memory(|memory| {
                 starter.start(
+                    &mut memory.space,
                     &mut memory.frames,
                     &apic,
                     apic_id,
@@ -170,9 +170,13 @@ fn init_io_apics(acpi: Option<&Acpi>) {
     IO_APICS.call_once(|| found);
 }
 
-fn mask_legacy_pics(ports: &mut IoPorts) {
-    ports.write_u8(0x21, 0xFF);
-    ports.write_u8(0xA1, 0xFF);
+/// Masks every line of both 8259 interrupt controllers (data ports 0x21 and 0xA1).
+fn mask_legacy_pics() {
+    for data_port in [0x21, 0xA1] {
+        if let Some(mut port) = crate::console::ports(data_port, 1) {
+            port.write_u8(data_port, 0xFF);
+        }
+    }
 }
 
 /// First Rust code on an application core, with its own stack and tables loaded.

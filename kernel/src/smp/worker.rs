@@ -16,15 +16,29 @@ const MIN_QUEUE_CAPACITY: usize = 64;
 /// Longest a sleeping core stays asleep without a wake-up IPI.
 const SLEEP_WATCHDOG_MS: u32 = 10;
 
+/// Everything but the queue is a constant-initialised static: built at run time, these
+/// tables (about 14 KiB) were assembled on the boot stack and overflowed it.
 struct Shared {
-    queue: WorkQueue,
+    queue: Once<WorkQueue>,
     groups: Groups,
     slots: CoreSlots,
     stats: [CoreStats; MAX_CORES],
     sleeping: [AtomicBool; MAX_CORES],
 }
 
-static SHARED: Once<Shared> = Once::new();
+impl Shared {
+    fn queue(&self) -> &WorkQueue {
+        self.queue.call_once(|| WorkQueue::new(queue_capacity()))
+    }
+}
+
+static SHARED: Shared = Shared {
+    queue: Once::new(),
+    groups: Groups::new(),
+    slots: CoreSlots::new(),
+    stats: [const { CoreStats::new() }; MAX_CORES],
+    sleeping: [const { AtomicBool::new(false) }; MAX_CORES],
+};
 /// Set once the bootstrap core has recorded every core: until then started cores
 /// only wait, so no core runs work before the core table is complete.
 static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
@@ -32,13 +46,7 @@ static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
 static NEXT_TO_WAKE: AtomicUsize = AtomicUsize::new(0);
 
 fn shared() -> &'static Shared {
-    SHARED.call_once(|| Shared {
-        queue: WorkQueue::new(queue_capacity()),
-        groups: Groups::new(),
-        slots: CoreSlots::new(),
-        stats: core::array::from_fn(|_| CoreStats::default()),
-        sleeping: core::array::from_fn(|_| AtomicBool::new(false)),
-    })
+    &SHARED
 }
 
 fn queue_capacity() -> usize {
@@ -48,7 +56,7 @@ fn queue_capacity() -> usize {
 
 /// Creates the shared state (the queue's slots come from the kernel heap).
 pub fn init() {
-    shared();
+    shared().queue();
 }
 
 /// Records that core `index` runs its loop.
@@ -86,7 +94,7 @@ pub fn stats(index: usize) -> Option<&'static CoreStats> {
 
 /// Queues a task and wakes one sleeping core for it.
 pub fn submit(task: Task) -> Result<(), SubmitError> {
-    shared().queue.submit(task, &shared().groups)?;
+    shared().queue().submit(task, &shared().groups)?;
     wake_one();
     Ok(())
 }
@@ -125,7 +133,7 @@ fn wake_one() {
 
 /// Runs one queued task on the calling core, if there is one. Returns whether it did.
 pub fn run_one() -> bool {
-    let Some(task) = shared().queue.take() else { return false };
+    let Some(task) = shared().queue().take() else { return false };
     run_task(task);
     true
 }
@@ -173,7 +181,7 @@ pub fn run_forever(index: usize) -> ! {
         }
         shared.sleeping[index].store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if shared.queue.is_empty() && !shared.slots.is_busy(index) {
+        if shared.queue().is_empty() && !shared.slots.is_busy(index) {
             // The timer bounds the sleep: should a wake-up IPI ever be lost, queued
             // work waits at most one watchdog period instead of forever.
             super::arm_timer(SLEEP_WATCHDOG_MS);

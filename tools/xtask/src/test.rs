@@ -11,6 +11,7 @@ use crate::scenarios;
 /// Crates whose unit tests run on the host.
 pub const HOST_CRATES: &[&str] = &[
     "ingot-arch",
+    "ingot-hal",
     "ingot-mem",
     "ingot-bootinfo",
     "ingot-abi",

@@ -15,7 +15,7 @@ use ingot_platform::io_ports::IoPorts;
 
 #[unsafe(no_mangle)]
 extern "sysv64" fn kmain64(_protocol: u32, _info_address: u64, _extra: u64) -> ! {
-    if let Some(ports) = IoPorts::take() {
+    if let Some(ports) = IoPorts::take().and_then(|all| all.range(ingot_uart16550::COM1, 8)) {
         let mut serial = ingot_uart16550::Uart16550::new(ports, ingot_uart16550::COM1);
         serial.write_bytes(b"ingot: ready\n");
     }

@@ -394,3 +394,4 @@ fn table_allocation_failure_propagates_and_retry_completes() {
 }
 
 mod random;
+mod unmap;

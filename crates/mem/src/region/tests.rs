@@ -208,3 +208,31 @@ fn random_entries_match_per_page_model() {
         assert_eq!(m.regions(), expected.as_slice());
     }
 }
+
+#[test]
+fn device_windows_only_in_reserved_ranges_or_holes() {
+    let map = map_of(&[
+        (0, 0x9_F000, Usable),
+        (0xF_0000, 0x1_0000, Reserved),
+        (0x10_0000, 0x7FF0_0000, Usable),
+        (0x7FF0_0000, 0x10_0000, AcpiReclaimable),
+        (0xB000_0000, 0x1000_0000, Reserved),
+        (0x1_0000_0000, 0x4000_0000, Usable),
+    ]);
+    // A hole (the 32-bit PCI window), a reserved range, and a hole above all RAM.
+    assert!(map.is_device_window(0xFEB0_0000, 0xFEB0_1000));
+    assert!(map.is_device_window(0xB000_0000, 0xB010_0000));
+    assert!(map.is_device_window(0x8_0000_0000, 0x8_0000_4000));
+    // From a reserved range into the hole next to it.
+    assert!(map.is_device_window(0xBFFF_F000, 0xC000_1000));
+    // RAM, the kernel at 1 MiB, ACPI tables, page 0, and ranges that only touch RAM.
+    assert!(!map.is_device_window(0x10_0000, 0x10_1000));
+    assert!(!map.is_device_window(0x1_2000_0000, 0x1_2000_1000));
+    assert!(!map.is_device_window(0x7FF0_0000, 0x7FF0_1000));
+    assert!(!map.is_device_window(0, 0x1000));
+    assert!(!map.is_device_window(0x7FFF_F000, 0x8000_1000));
+    assert!(!map.is_device_window(0xFFFF_F000, 0x1_0000_1000));
+    // Empty and inverted ranges.
+    assert!(!map.is_device_window(0xFEB0_0000, 0xFEB0_0000));
+    assert!(!map.is_device_window(0xFEB0_1000, 0xFEB0_0000));
+}

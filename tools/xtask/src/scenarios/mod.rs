@@ -12,6 +12,7 @@ mod foundation;
 mod front_door;
 mod loader_checks;
 mod net;
+mod sound;
 mod storage;
 mod stress;
 mod time;
@@ -29,6 +30,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         foundation::scenarios(artifacts),
         cmdline::scenarios(artifacts),
         time::scenarios(artifacts),
+        sound::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
