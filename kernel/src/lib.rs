@@ -87,7 +87,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     USABLE_RAM.store(boot.memory.usable_bytes(), Ordering::Relaxed);
     let named_module = boot.modules().first().copied();
     let acpi = acpi::discover(boot.rsdp);
-    let mut timer_ports = console::device_ports(&time::reference_ports(acpi.as_ref()));
+    let (timer_ranges, timer_range_count) = time::reference_ports(acpi.as_ref());
+    let mut timer_ports = console::device_ports(&timer_ranges[..timer_range_count]);
     if let Some(ports) = timer_ports.as_mut() {
         let (hz, source) = time::calibrate(ports, acpi.as_ref());
         println!("ingot: tsc {} MHz ({source})", hz / 1_000_000);

@@ -25,13 +25,21 @@ const WINDOWS_PER_SECOND: u64 = 100;
 static TSC_HZ: AtomicU64 = AtomicU64::new(ingot_tsc::GUESS_HZ);
 
 /// The ports calibration may touch: the PIT (0x40-0x43), its channel-2 gate (0x61)
-/// and, where the FADT names one, the ACPI PM timer's 32-bit port.
-pub fn reference_ports(acpi: Option<&Acpi>) -> alloc::vec::Vec<PortRange> {
+/// and, where the FADT names one, the ACPI PM timer's 32-bit port. Runs before the
+/// heap exists, so the ranges come back in a fixed array with their count.
+pub fn reference_ports(acpi: Option<&Acpi>) -> ([PortRange; 3], usize) {
     let pm_timer = acpi
         .and_then(|acpi| acpi.fadt.as_ref())
         .and_then(|fadt| fadt.pm_timer)
         .and_then(|port| PortRange::new(port, 4));
-    [PortRange::new(0x40, 4), PortRange::new(0x61, 1), pm_timer].into_iter().flatten().collect()
+    let mut ranges = [PortRange::ALL; 3];
+    let mut count = 0;
+    for range in [PortRange::new(0x40, 4), PortRange::new(0x61, 1), pm_timer].into_iter().flatten()
+    {
+        ranges[count] = range;
+        count += 1;
+    }
+    (ranges, count)
 }
 
 /// Finds the TSC frequency; returns it with its source.
