@@ -5,39 +5,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use crate::build::{build_all, workspace_root};
+use crate::cli::TestArgs;
 use crate::harness::run_all;
 use crate::scenarios;
-
-/// Crates whose unit tests run on the host.
-pub const HOST_CRATES: &[&str] = &[
-    "ingot-arch",
-    "ingot-mem",
-    "ingot-bootinfo",
-    "ingot-abi",
-    "ingot-uart16550",
-    "ingot-smp",
-    "ingot-acpi",
-    "ingot-block",
-    "ingot-net",
-    "ingot-pci",
-    "ingot-virtio-blk",
-    "ingot-nvme",
-    "ingot-ahci",
-    "ingot-ata",
-    "ingot-ide",
-    "ingot-device-models",
-    "ingot-bmfs",
-    "ingot-mkimage",
-    "ingot-fbconsole",
-    "xtask",
-];
 
 /// QEMU scenarios run at once (the machine has two cores).
 const PARALLEL_SCENARIOS: usize = 2;
 
-/// Runs the tests; `args` may hold a filter that scenario names must contain.
-pub fn test(args: &[String]) -> Result<(), String> {
-    let filter = args.first().map(String::as_str).unwrap_or("");
+/// Runs the host tests, then the scenarios whose names contain `args.filter`.
+pub fn test(args: &TestArgs) -> Result<(), String> {
+    let filter = args.filter.as_str();
     let (mut passed, mut failed) = host_tests()?;
 
     let artifacts = build_all()?;
@@ -59,7 +36,8 @@ fn host_tests() -> Result<(usize, usize), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.arg("test").current_dir(workspace_root()).stdout(Stdio::piped());
-    for package in HOST_CRATES {
+    // Every workspace package outside the machine-only folders (`workspace.rs`).
+    for package in &crate::workspace::workspace()?.host_crates {
         command.args(["-p", package]);
     }
     let mut child = command.spawn().map_err(|e| format!("cannot run cargo test: {e}"))?;
