@@ -240,7 +240,7 @@ fn report(
                 "— | —".to_string()
             } else {
                 let ingot = r.above_floor("ingot");
-                format!("{:.3e} | {:.0}×", ingot / above, above / ingot)
+                format!("{} | {:.0}×", stats::ratio(ingot / above), above / ingot)
             };
             let above_text =
                 if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
@@ -264,6 +264,7 @@ fn report(
         "boot-wall.png",
         "Boot wall time to ready (median, log scale)",
         "wall time",
+        chart::Scale::Log,
         chart::seconds,
         &wall_bars,
     )?;
@@ -271,6 +272,7 @@ fn report(
         "boot-instructions.png",
         "Guest instructions to ready, above floor (log scale)",
         "instructions",
+        chart::Scale::Log,
         chart::count,
         &insn_bars,
     )?;

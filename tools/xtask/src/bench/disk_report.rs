@@ -63,6 +63,7 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         "disk-throughput.png",
         "Sequential 1 MiB requests, median MB/s (Linux: O_DIRECT)",
         "MB/s",
+        chart::Scale::Linear,
         whole,
         &throughput,
     )?;
@@ -70,6 +71,7 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         "disk-iops.png",
         "4 KiB random reads, median IOPS (Linux: O_DIRECT)",
         "IOPS",
+        chart::Scale::Linear,
         whole,
         &iops,
     )?;

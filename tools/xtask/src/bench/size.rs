@@ -149,11 +149,19 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             });
         }
     }
-    chart::bars("size-bytes.png", "Image bytes (log scale)", "bytes", chart::count, &byte_bars)?;
+    chart::bars(
+        "size-bytes.png",
+        "Image bytes (log scale)",
+        "bytes",
+        chart::Scale::Log,
+        chart::count,
+        &byte_bars,
+    )?;
     chart::bars(
         "size-memory.png",
         "Least guest RAM reaching ready (log scale)",
         "guest RAM",
+        chart::Scale::Log,
         chart::mib,
         &mem_bars,
     )?;

@@ -72,6 +72,16 @@ pub fn json_args(args: &[String]) -> String {
     format!("[{}]", args.iter().map(|a| json_str(a)).collect::<Vec<_>>().join(", "))
 }
 
+/// A ratio with three significant digits and no exponent: 1 → `1.00`, 0.005755 →
+/// `0.00576`, 174.2 → `174`.
+pub fn ratio(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return if x == 0.0 { "0".into() } else { "—".into() };
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 /// `1234567` → `1,234,567`, for instruction counts and byte sizes in reports.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -124,6 +134,10 @@ mod tests {
     fn text() {
         assert_eq!(utc_string(0.0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc_string(1_709_251_199.0), "2024-02-29 23:59:59 UTC");
+        assert_eq!(ratio(1.0), "1.00");
+        assert_eq!(ratio(9_036_238.0 / 1_570_081_527.0), "0.00576");
+        assert_eq!(ratio(174.2), "174");
+        assert_eq!(ratio(f64::NAN), "—");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_691_989_420), "1,691,989,420");
