@@ -373,12 +373,13 @@ pub fn mib(value: f64) -> String {
     format!("{value:.0} MiB")
 }
 
-/// A compact count: 1.7e9 → "1.7G", 8806487 → "8.806M".
+/// A compact count: 1.7e9 → "1.69G", 8806487 → "8.81M", 111056 → "111k".
 pub fn count(value: f64) -> String {
     short(value)
 }
 
-/// A compact number for bar labels: 0.0123 → "12.3m", 1.7e9 → "1.7G".
+/// A compact number with three significant digits, as people read them: 0.0123 →
+/// "12.3m", 1.7e9 → "1.69G", 111056 → "111k", 2.5 → "2.5".
 pub fn short(value: f64) -> String {
     let (scaled, suffix) = match value.abs() {
         v if v >= 1e9 => (value / 1e9, "G"),
@@ -387,7 +388,15 @@ pub fn short(value: f64) -> String {
         v if v >= 1.0 || v == 0.0 => (value, ""),
         _ => (value * 1e3, "m"),
     };
-    format!("{scaled:.3}").trim_end_matches('0').trim_end_matches('.').to_string() + suffix
+    let decimals = match scaled.abs() {
+        v if v >= 100.0 || v == 0.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    let text = format!("{scaled:.decimals$}");
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    text.to_string() + suffix
 }
 
 #[cfg(test)]
@@ -438,8 +447,11 @@ mod tests {
     fn short_numbers() {
         assert_eq!(seconds(0.1449), "145 ms");
         assert_eq!(seconds(3.93), "3.9 s");
-        assert_eq!(short(1_691_989_420.0), "1.692G");
-        assert_eq!(short(8_806_487.0), "8.806M");
+        assert_eq!(short(1_691_989_420.0), "1.69G");
+        assert_eq!(short(8_806_487.0), "8.81M");
+        assert_eq!(short(111_056.0), "111k");
+        assert_eq!(short(5_392.0), "5.39k");
+        assert_eq!(short(65_907_000.0), "65.9M");
         assert_eq!(short(2.5), "2.5");
         assert_eq!(short(0.0123), "12.3m");
         assert_eq!(short(0.0), "0");
