@@ -30,7 +30,9 @@ pub fn run(options: &RunArgs) -> Result<u8, String> {
         .into_iter()
         .map(|arg| if arg == "stdio" { "mon:stdio".to_string() } else { arg })
         .collect();
-    eprintln!("xtask: {QEMU} {}", args.join(" "));
+    let shown: Vec<String> =
+        args.iter().map(|a| if a.contains(' ') { format!("'{a}'") } else { a.clone() }).collect();
+    eprintln!("xtask: {QEMU} {}", shown.join(" "));
     eprintln!("{HOW_TO_LEAVE}");
     let status =
         Command::new(QEMU).args(&args).status().map_err(|e| format!("cannot start {QEMU}: {e}"))?;
@@ -116,6 +118,9 @@ pub fn qemu_config(
     let program = options.program.as_deref().map(|p| program_path(artifacts, p)).transpose()?;
     let machine = if options.uefi { Machine::Q35 } else { options.machine };
     let image = options.image || options.uefi;
+    if image && machine == Machine::Microvm {
+        return Err("--image: microvm's firmware boots no disks; use --machine pc or q35".into());
+    }
     let disks = disk_args(machine, &options.disk, usize::from(image))?;
     let mut config = if image {
         let image_options = crate::image::ImageOptions {
@@ -217,6 +222,13 @@ mod tests {
             "-drive file=a.img,format=raw,if=none,id=disk0 -device nvme,drive=disk0,serial=ingot-disk0 \
              -drive file=b.img,format=raw,if=none,id=disk1 -device ide-hd,drive=disk1,bus=ide.0,unit=0"
         );
+    }
+
+    #[test]
+    fn a_disk_image_boot_on_microvm_is_refused() {
+        let options = parse_run(&["--image", "--machine", "microvm"]).unwrap();
+        let error = qemu_config(&options, &artifacts(), Path::new("/unused.img")).unwrap_err();
+        assert!(error.contains("use --machine pc or q35"), "{error}");
     }
 
     #[test]
