@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::boot::guests;
 use super::chart::{self, Bar};
 use super::measure::time_to_marker;
-use super::stats::{load1, thousands, unix_now, utc_string};
+use super::stats::{load1, ratio, thousands, unix_now, utc_string};
 use super::{Options, peer, write_output, write_report_section};
 use crate::qemu::Machine;
 
@@ -106,8 +106,12 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     for (label, path) in &files {
         match bytes_of(path) {
             Some(n) => {
-                let _ =
-                    writeln!(md, "| {label} | {} | {:.4} |", thousands(n), ingot_bytes / n as f64);
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} |",
+                    thousands(n),
+                    ratio(ingot_bytes / n as f64)
+                );
                 byte_bars.push(Bar {
                     group: "bytes".into(),
                     series: label.split(" (").next().unwrap_or(label).into(),
@@ -135,9 +139,7 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             })
             .collect();
         let (least_text, ratio) = match (least, ingot_least) {
-            (Some(l), Some(i)) => {
-                (format!("{l} MiB"), format!("{:.3}", f64::from(i) / f64::from(*l)))
-            }
+            (Some(l), Some(i)) => (format!("{l} MiB"), ratio(f64::from(i) / f64::from(*l))),
             (Some(l), None) => (format!("{l} MiB"), "—".into()),
             (None, _) => (format!("> {HIGH_MIB} MiB"), "—".into()),
         };
