@@ -1,7 +1,7 @@
 //! Host tests that keep README.md and docs/ true to the repository and to the CLI:
 //! every relative link and repository path they mention exists, nothing points outside
-//! the repository, every `cargo xtask` command line they show parses, and every option
-//! of every subcommand is documented.
+//! the repository, every `cargo xtask` command line they show parses, every option of
+//! every subcommand is in the README and every option the README names exists.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -253,6 +253,25 @@ fn every_option_is_documented_in_the_readme() {
         }
     }
     assert!(missing.is_empty(), "not in README.md: {}", missing.join(", "));
+}
+
+#[test]
+fn every_option_the_readme_names_exists() {
+    let readme = fs::read_to_string(workspace_root().join("README.md")).expect("README");
+    let command = Cli::command();
+    let known: Vec<String> = command
+        .get_subcommands()
+        .flat_map(|sub| sub.get_arguments().filter_map(|arg| arg.get_long()))
+        .chain(["help", "version"])
+        .map(|long| format!("--{long}"))
+        .collect();
+    let option = Regex::new(r"--[a-z][a-z0-9-]*").expect("valid regex");
+    let unknown: Vec<&str> = option
+        .find_iter(&readme)
+        .map(|found| found.as_str())
+        .filter(|name| !known.iter().any(|k| k == name))
+        .collect();
+    assert!(unknown.is_empty(), "README.md names options xtask does not have: {unknown:?}");
 }
 
 #[test]
