@@ -1,4 +1,5 @@
-//! `cargo xtask test`: host unit tests, then every QEMU scenario; ends with the line
+//! `cargo xtask test`: host unit tests, then every QEMU scenario (or those whose names
+//! contain a filter; a filter that matches none is an error); ends with the line
 //! `N passed, N failed` counting both.
 
 use std::io::{BufRead, BufReader};
@@ -20,6 +21,10 @@ pub fn test(args: &TestArgs) -> Result<(), String> {
     let artifacts = build_all()?;
     let selected: Vec<_> =
         scenarios::all(&artifacts).into_iter().filter(|s| s.name.contains(filter)).collect();
+    if selected.is_empty() {
+        // A mistyped filter must not pass as "0 scenarios, all fine".
+        return Err(format!("no QEMU scenario name contains `{filter}`"));
+    }
     println!("running {} QEMU scenarios, {PARALLEL_SCENARIOS} at a time", selected.len());
     let outcomes = run_all(selected, PARALLEL_SCENARIOS);
     let scenario_failures = outcomes.iter().filter(|outcome| !outcome.passed).count();
