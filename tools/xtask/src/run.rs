@@ -34,8 +34,12 @@ pub fn run(options: &RunArgs) -> Result<u8, String> {
         args.iter().map(|a| if a.contains(' ') { format!("'{a}'") } else { a.clone() }).collect();
     eprintln!("xtask: {QEMU} {}", shown.join(" "));
     eprintln!("{HOW_TO_LEAVE}");
-    let status =
-        Command::new(QEMU).args(&args).status().map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let status = Command::new(QEMU).args(&args).status().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "`{QEMU}` not found on PATH (install it, e.g. `apt-get install qemu-system-x86`)"
+        ),
+        _ => format!("cannot start {QEMU}: {e}"),
+    })?;
     exit_code(status.code())
 }
 
