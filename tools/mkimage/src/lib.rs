@@ -15,6 +15,12 @@
 //! stored as zeros, so neither loader needs an ELF parser or a separate zeroing step:
 //! each copies the file to 1 MiB and jumps to the 64-bit entry whose address is the
 //! quad at 1 MiB + 8 (`docs/architecture.md`, "Boot from disk").
+//!
+//! [`write_file`] sizes the file first and writes only the parts with content at their
+//! offsets (the ESP, the BMFS header and files, the GPT), so an image of any size costs
+//! neither memory nor disk space for its empty blocks. A spec the layout cannot hold is
+//! refused with the limit named: a size below [`ImageSpec::minimum_size_mib`], a command
+//! line longer than the loaders' [`MAX_CMDLINE_BYTES`].
 #![forbid(unsafe_code)]
 
 pub mod esp;

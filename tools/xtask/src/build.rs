@@ -12,35 +12,6 @@ use std::process::Command;
 
 use object::{Object, ObjectSegment};
 
-/// Packages built for the machine (`x86_64-unknown-none`).
-pub const MACHINE_PACKAGES: &[&str] = &[
-    "ingot-boot-direct",
-    "ingot-boot-bios",
-    "ingot-boot-uefi",
-    "hello",
-    "fault-probe",
-    "smp-demo",
-    "smp-bench",
-    "disk-test",
-    "disk-bench",
-    "disk-fault",
-    "net-test",
-];
-/// Program binaries turned into flat `.bin` files.
-pub const PROGRAMS: &[&str] = &[
-    "hello",
-    "divide-by-zero",
-    "touch-unmapped",
-    "clobber-registers",
-    "stack-overflow",
-    "core-stack-overflow",
-    "smp-demo",
-    "smp-bench",
-    "disk-test",
-    "disk-bench",
-    "disk-fault",
-    "net-test",
-];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.
@@ -90,7 +61,9 @@ impl Artifacts {
             let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
-        for name in PROGRAMS {
+        let programs =
+            crate::workspace::workspace().map(|w| w.programs.clone()).unwrap_or_default();
+        for name in &programs {
             let path = self.program(name);
             let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
@@ -129,8 +102,12 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
 
 /// Builds everything (release profile) into `target/ingot/`.
 pub fn build_all() -> Result<Artifacts, String> {
+    eprintln!(
+        "xtask: building the kernel, its loaders and the programs (cargo build --release --target {MACHINE_TARGET})"
+    );
+    let workspace = crate::workspace::workspace()?;
     let mut args = vec!["build", "--release", "--target", MACHINE_TARGET];
-    for package in MACHINE_PACKAGES {
+    for package in &workspace.machine_packages {
         args.extend(["-p", package]);
     }
     cargo(&args)?;
@@ -144,7 +121,7 @@ pub fn build_all() -> Result<Artifacts, String> {
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
-    for name in PROGRAMS {
+    for name in &workspace.programs {
         let flat = flat_binary(&built.join(name))?;
         write(&artifacts.program(name), &flat)?;
     }

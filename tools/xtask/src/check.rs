@@ -9,8 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::build::{MACHINE_PACKAGES, cargo, workspace_root};
-use crate::test::HOST_CRATES;
+use crate::build::{cargo, workspace_root};
 
 /// Crate directories allowed to contain `unsafe`, with the reason.
 pub const UNSAFE_ALLOWED: &[(&str, &str)] = &[
@@ -26,14 +25,15 @@ pub const UNSAFE_ALLOWED: &[(&str, &str)] = &[
 /// Runs every check; fails on the first that does not hold.
 pub fn check() -> Result<(), String> {
     cargo(&["fmt", "--all", "--check"])?;
+    let workspace = crate::workspace::workspace()?;
     let mut host = vec!["clippy", "--all-targets"];
-    for package in HOST_CRATES {
+    for package in &workspace.host_crates {
         host.extend(["-p", package]);
     }
     host.extend(["--", "-D", "warnings"]);
     cargo(&host)?;
     let mut machine = vec!["clippy", "--release", "--target", "x86_64-unknown-none"];
-    for package in MACHINE_PACKAGES {
+    for package in &workspace.machine_packages {
         machine.extend(["-p", package]);
     }
     machine.extend(["--", "-D", "warnings"]);

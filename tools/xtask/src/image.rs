@@ -6,19 +6,10 @@
 //! boot `ingot-test.img`, built by the same code from the same artifacts with
 //! `exit=qemu` as the command line so that QEMU exits with the kernel's status.
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
-
-const USAGE: &str =
-    "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--init PROGRAM] [--out PATH]
-
-  --size MiB      image size (default 32; at least what the files need, about 24,
-                  named when too small; written sparsely, so large sizes cost nothing)
-  --cmdline TEXT  kernel command line stored in the image (default empty, at most 1023 bytes)
-  --init PROGRAM  the boot program the loaders pass: a built program (e.g. hello) or a file
-  --out PATH      where to write it (default target/ingot/ingot.img)
-";
+use crate::build::{Artifacts, build_all, output_dir};
+use crate::cli::ImageArgs;
 
 /// What varies between images.
 pub struct ImageOptions {
@@ -42,6 +33,11 @@ impl ImageOptions {
 /// default 32 MiB image (11 files of at most 2 MiB each) has room.
 pub const IMAGE_PROGRAMS: &[&str] = &["hello", "smp-demo", "smp-bench", "disk-test"];
 
+/// Whether `name` is a program `cargo xtask build` builds.
+pub fn is_program(name: &str) -> Result<bool, String> {
+    Ok(crate::workspace::workspace()?.programs.iter().any(|program| program == name))
+}
+
 /// Writes an image made from `artifacts` to `out`.
 pub fn write_image(
     artifacts: &Artifacts,
@@ -57,12 +53,12 @@ pub fn write_image(
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
     let init = match &options.init {
-        Some(name) if PROGRAMS.contains(&name.as_str()) => Some(read(&artifacts.program(name))?),
+        Some(name) if is_program(name)? => Some(read(&artifacts.program(name))?),
         Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
         Some(name) => {
             return Err(format!(
                 "--init {name}: no such file, and no built program of that name (built: {})",
-                PROGRAMS.join(", ")
+                crate::workspace::workspace()?.programs.join(", ")
             ));
         }
         None => None,
@@ -84,41 +80,14 @@ pub fn write_image(
     ingot_mkimage::write_file(&spec, out)
 }
 
-/// `cargo xtask image [--size MiB] [--cmdline TEXT] [--out PATH]`.
-pub fn image(args: &[String]) -> Result<(), String> {
-    let mut options = ImageOptions {
-        size_mib: ingot_mkimage::DEFAULT_SIZE_MIB,
-        cmdline: String::new(),
-        init: None,
+/// `cargo xtask image`: builds, then writes the image `args` describe.
+pub fn image(args: &ImageArgs) -> Result<(), String> {
+    let options = ImageOptions {
+        size_mib: args.size,
+        cmdline: args.cmdline.clone(),
+        init: args.init.clone(),
     };
-    let mut out: PathBuf = output_dir().join("ingot.img");
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value =
-            || args.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
-        match arg.as_str() {
-            "--size" => {
-                let text = value()?;
-                options.size_mib =
-                    text.parse().map_err(|_| format!("--size: `{text}` is not a number of MiB"))?;
-            }
-            "--cmdline" => options.cmdline = value()?,
-            "--init" => options.init = Some(value()?),
-            "--out" => out = PathBuf::from(value()?),
-            "--help" | "-h" => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            other => return Err(format!("unknown option `{other}`\n{USAGE}")),
-        }
-    }
-    if options.cmdline.len() > ingot_mkimage::MAX_CMDLINE_BYTES {
-        return Err(format!(
-            "--cmdline is {} bytes; the loaders carry at most {}",
-            options.cmdline.len(),
-            ingot_mkimage::MAX_CMDLINE_BYTES
-        ));
-    }
+    let out = args.out.clone().unwrap_or_else(|| output_dir().join("ingot.img"));
     let artifacts = build_all()?;
     write_image(&artifacts, &options, &out)?;
     println!("{:>8} bytes  {}", options.size_mib << 20, out.display());

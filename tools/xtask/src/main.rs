@@ -2,12 +2,17 @@
 //!
 //! Subcommands: `build`, `image`, `run`, `test`, `bench`, `check`. Everything the README
 //! promises goes through here so that CI and developers run exactly the same steps.
+//! Arguments are parsed by `clap` ([`cli`]), so every subcommand has `--help`, unknown
+//! options and values are named with the valid ones, and `--version` exists.
 
 #![forbid(unsafe_code)]
 
 mod bench;
 mod build;
 mod check;
+mod cli;
+#[cfg(test)]
+mod doc_check;
 mod harness;
 mod image;
 mod kernel_header;
@@ -17,51 +22,31 @@ mod run;
 mod scenarios;
 mod screenshot;
 mod test;
+mod workspace;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <command> [options]
+use clap::Parser;
 
-commands:
-  build                 build the kernel, the floor kernel and the programs into target/ingot/
-  image [options]       build target/ingot/ingot.img, the hybrid BIOS/UEFI disk image (image --help)
-  run [options]         boot Ingot in QEMU with serial on this terminal (run --help)
-  test [filter]         host unit tests, then every QEMU scenario (optionally only names containing filter)
-  bench [boot|size|all] benchmarks beside a Linux peer; results in target/ingot/bench/
-  bench peer            boot the Linux peer with a NIC and check its httpd answers
-  check                 rustfmt, clippy -D warnings, unsafe allow-list audit
-";
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(command) = args.first() else {
-        eprint!("{USAGE}");
-        return ExitCode::FAILURE;
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build => build::build_all().map(|artifacts| artifacts.print_summary()),
+        Command::Image(args) => image::image(&args),
+        Command::Run(args) => return exit_with(run::run(&args)),
+        Command::Test(args) => test::test(&args),
+        Command::Bench(args) => bench::bench(&args),
+        Command::Check => check::check(),
     };
-    let rest = &args[1..];
-    let result = match command.as_str() {
-        "build" => build::build_all().map(|artifacts| artifacts.print_summary()),
-        "image" => image::image(rest),
-        "run" => {
-            return match run::run(rest) {
-                Ok(code) => ExitCode::from(code),
-                Err(message) => {
-                    eprintln!("xtask: {message}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        "test" => test::test(rest),
-        "bench" => bench::bench(rest),
-        "check" => check::check(),
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            Ok(())
-        }
-        other => Err(format!("unknown command `{other}`\n{USAGE}")),
-    };
+    exit_with(result.map(|()| 0))
+}
+
+/// The process's exit code: `code` on success, 1 with the message on stderr otherwise.
+fn exit_with(result: Result<u8, String>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE

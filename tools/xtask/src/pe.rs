@@ -7,21 +7,17 @@
 //! headers), `.bss` included as zeros; each `R_X86_64_RELATIVE` relocation is applied
 //! for the preferred image base and listed as an `IMAGE_REL_BASED_DIR64` entry in a
 //! `.reloc` section, so the firmware can load the image anywhere. Any other dynamic
-//! relocation is an error.
+//! relocation is an error. The PE file itself is laid out by `object`'s PE writer.
+use object::pe;
+use object::write::pe::{NtHeaders, Writer};
 use object::{Object, ObjectSegment, RelocationFlags, RelocationTarget};
 
 const IMAGE_BASE: u64 = 0x1000_0000;
 const SECTION_ALIGN: u32 = 0x1000;
 const FILE_ALIGN: u32 = 0x200;
-const HEADERS: u32 = 0x400;
 /// RVA of the first byte of the ELF's address 0.
 const SHIFT: u32 = SECTION_ALIGN;
 const R_X86_64_RELATIVE: u32 = 8;
-const SUBSYSTEM_EFI_APPLICATION: u16 = 10;
-
-fn align(value: u32, to: u32) -> u32 {
-    value.div_ceil(to) * to
-}
 
 /// Converts the loader ELF to a PE32+ EFI application.
 pub fn elf_to_efi(elf: &[u8]) -> Result<Vec<u8>, String> {
@@ -58,127 +54,90 @@ pub fn elf_to_efi(elf: &[u8]) -> Result<Vec<u8>, String> {
     pe_image(&image, entry, &fixups)
 }
 
-/// The base-relocation table: one block per 4 KiB page, DIR64 entries, padded to 4 bytes.
-fn base_relocations(fixups: &[u32]) -> Vec<u8> {
+/// Lays out the PE file with `object`'s PE writer: headers, `.text` (the image, at RVA
+/// [`SHIFT`]) and `.reloc` (one block per 4 KiB page of DIR64 entries).
+fn pe_image(image: &[u8], entry: u32, fixups: &[u32]) -> Result<Vec<u8>, String> {
+    let text_size = u32::try_from(image.len()).map_err(|_| "loader too big")?;
+    let mut out = Vec::new();
+    let mut writer = Writer::new(true, SECTION_ALIGN, FILE_ALIGN, &mut out);
+    writer.reserve_dos_header_and_stub();
+    writer.reserve_nt_headers(pe::IMAGE_NUMBEROF_DIRECTORY_ENTRIES);
+    writer.reserve_section_headers(2);
+    let text = writer.reserve_section(
+        *b".text\0\0\0",
+        pe::IMAGE_SCN_CNT_CODE
+            | pe::IMAGE_SCN_CNT_INITIALIZED_DATA
+            | pe::IMAGE_SCN_MEM_EXECUTE
+            | pe::IMAGE_SCN_MEM_READ
+            | pe::IMAGE_SCN_MEM_WRITE,
+        text_size,
+        text_size,
+    );
+    if text.virtual_address != SHIFT {
+        return Err(format!("PE headers pushed .text to RVA {:#x}", text.virtual_address));
+    }
     let mut sorted = fixups.to_vec();
     sorted.sort_unstable();
-    let mut table = Vec::new();
-    let mut index = 0;
-    while index < sorted.len() {
-        let page = sorted[index] & !0xFFF;
-        let mut entries: Vec<u16> = Vec::new();
-        while index < sorted.len() && sorted[index] & !0xFFF == page {
-            entries.push(0xA000 | (sorted[index] & 0xFFF) as u16);
-            index += 1;
-        }
-        if entries.len() % 2 == 1 {
-            entries.push(0);
-        }
-        table.extend(page.to_le_bytes());
-        table.extend((8 + 2 * entries.len() as u32).to_le_bytes());
-        for entry in entries {
-            table.extend(entry.to_le_bytes());
-        }
+    for fixup in sorted {
+        writer.add_reloc(fixup, pe::IMAGE_REL_BASED_DIR64);
     }
-    table
-}
-
-/// Lays out the PE file: headers, `.text` (the image) and `.reloc`.
-fn pe_image(image: &[u8], entry: u32, fixups: &[u32]) -> Result<Vec<u8>, String> {
-    let relocs = base_relocations(fixups);
-    let text_size = u32::try_from(image.len()).map_err(|_| "loader too big")?;
-    let text_raw = align(text_size, FILE_ALIGN);
-    let reloc_rva = SHIFT + align(text_size, SECTION_ALIGN);
-    let reloc_size = relocs.len() as u32;
-    let reloc_raw = align(reloc_size.max(1), FILE_ALIGN);
-    let image_size = reloc_rva + align(reloc_size.max(1), SECTION_ALIGN);
-    let mut out = vec![0u8; (HEADERS + text_raw + reloc_raw) as usize];
-    let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
-
-    put(0, b"MZ");
-    put(0x3C, &0x40u32.to_le_bytes());
-    put(0x40, b"PE\0\0");
-    // COFF header.
-    put(0x44, &0x8664u16.to_le_bytes());
-    put(0x46, &2u16.to_le_bytes());
-    put(0x54, &240u16.to_le_bytes());
-    put(0x56, &0x0022u16.to_le_bytes());
-    // Optional header (PE32+).
-    let opt = 0x58;
-    put(opt, &0x20Bu16.to_le_bytes());
-    put(opt + 4, &text_raw.to_le_bytes());
-    put(opt + 8, &reloc_raw.to_le_bytes());
-    put(opt + 16, &entry.to_le_bytes());
-    put(opt + 20, &SHIFT.to_le_bytes());
-    put(opt + 24, &IMAGE_BASE.to_le_bytes());
-    put(opt + 32, &SECTION_ALIGN.to_le_bytes());
-    put(opt + 36, &FILE_ALIGN.to_le_bytes());
-    put(opt + 56, &image_size.to_le_bytes());
-    put(opt + 60, &HEADERS.to_le_bytes());
-    put(opt + 68, &SUBSYSTEM_EFI_APPLICATION.to_le_bytes());
-    put(opt + 72, &0x10_0000u64.to_le_bytes());
-    put(opt + 80, &0x1000u64.to_le_bytes());
-    put(opt + 88, &0x10_0000u64.to_le_bytes());
-    put(opt + 96, &0x1000u64.to_le_bytes());
-    put(opt + 108, &16u32.to_le_bytes());
-    put(opt + 112 + 5 * 8, &reloc_rva.to_le_bytes());
-    put(opt + 112 + 5 * 8 + 4, &reloc_size.to_le_bytes());
-    // Section table.
-    let sections = opt + 240;
-    let section = |name: &[u8], size: u32, rva: u32, raw: u32, file_at: u32, flags: u32| {
-        let mut header = [0u8; 40];
-        header[..name.len()].copy_from_slice(name);
-        header[8..12].copy_from_slice(&size.to_le_bytes());
-        header[12..16].copy_from_slice(&rva.to_le_bytes());
-        header[16..20].copy_from_slice(&raw.to_le_bytes());
-        header[20..24].copy_from_slice(&file_at.to_le_bytes());
-        header[36..40].copy_from_slice(&flags.to_le_bytes());
-        header
-    };
-    put(sections, &section(b".text", text_size, SHIFT, text_raw, HEADERS, 0xE000_0060));
-    put(
-        sections + 40,
-        &section(b".reloc", reloc_size, reloc_rva, reloc_raw, HEADERS + text_raw, 0x4200_0040),
-    );
-    put(HEADERS as usize, image);
-    put((HEADERS + text_raw) as usize, &relocs);
+    writer.reserve_reloc_section();
+    writer.write_dos_header_and_stub().map_err(|e| format!("PE: {e}"))?;
+    writer.write_nt_headers(NtHeaders {
+        machine: pe::IMAGE_FILE_MACHINE_AMD64,
+        time_date_stamp: 0,
+        characteristics: pe::IMAGE_FILE_EXECUTABLE_IMAGE | pe::IMAGE_FILE_LARGE_ADDRESS_AWARE,
+        major_linker_version: 0,
+        minor_linker_version: 0,
+        address_of_entry_point: entry,
+        image_base: IMAGE_BASE,
+        major_operating_system_version: 0,
+        minor_operating_system_version: 0,
+        major_image_version: 0,
+        minor_image_version: 0,
+        major_subsystem_version: 0,
+        minor_subsystem_version: 0,
+        subsystem: pe::IMAGE_SUBSYSTEM_EFI_APPLICATION,
+        dll_characteristics: 0,
+        size_of_stack_reserve: 0x10_0000,
+        size_of_stack_commit: 0x1000,
+        size_of_heap_reserve: 0x10_0000,
+        size_of_heap_commit: 0x1000,
+    });
+    writer.write_section_headers();
+    writer.write_section(text.file_offset, image);
+    writer.write_reloc_section();
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use object::read::pe::PeFile64;
+    use object::{Object, ObjectSection};
+
     use super::*;
 
-    fn u32_at(bytes: &[u8], at: usize) -> u32 {
-        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
-    }
-
     #[test]
-    fn relocation_blocks_per_page_with_padding() {
-        let table = base_relocations(&[0x1010, 0x2008, 0x1000]);
-        assert_eq!(u32_at(&table, 0), 0x1000);
-        assert_eq!(u32_at(&table, 4), 12);
-        assert_eq!(&table[8..12], &[0x00, 0xA0, 0x10, 0xA0]);
-        assert_eq!(u32_at(&table, 12), 0x2000);
-        assert_eq!(u32_at(&table, 16), 12, "one entry plus a padding entry");
-        assert_eq!(&table[20..24], &[0x08, 0xA0, 0, 0]);
-    }
-
-    #[test]
-    fn headers_describe_the_sections() {
+    fn the_pe_file_reads_back_with_its_sections_entry_and_relocations() {
         let image = vec![0xC3u8; 0x1234];
-        let pe = pe_image(&image, 0x1100, &[0x1008]).unwrap();
-        assert_eq!(&pe[..2], b"MZ");
-        assert_eq!(&pe[0x40..0x44], b"PE\0\0");
-        assert_eq!(u32_at(&pe, 0x58 + 16), 0x1100, "entry RVA");
-        assert_eq!(u32_at(&pe, 0x58 + 56), 0x4000, "image: headers, 2 text pages, 1 reloc page");
-        assert_eq!(u16::from_le_bytes([pe[0x58 + 68], pe[0x58 + 69]]), 10);
-        assert_eq!(u32_at(&pe, 0x58 + 112 + 40), 0x3000, "reloc directory RVA");
-        assert_eq!(u32_at(&pe, 0x58 + 112 + 44), 12);
-        let text = 0x58 + 240;
-        assert_eq!(&pe[text..text + 5], b".text");
-        assert_eq!(u32_at(&pe, text + 12), 0x1000);
-        assert_eq!(pe[0x400], 0xC3);
-        assert_eq!(u32_at(&pe, 0x400 + 0x1400), 0x1000, "reloc block after the text");
+        let bytes = pe_image(&image, 0x1100, &[0x2008, 0x1010, 0x1000]).unwrap();
+        let file = PeFile64::parse(&*bytes).unwrap();
+        assert_eq!(file.entry(), IMAGE_BASE + 0x1100);
+        assert_eq!(file.relative_address_base(), IMAGE_BASE);
+        let header = file.nt_headers().optional_header;
+        assert_eq!(header.subsystem.get(object::LittleEndian), pe::IMAGE_SUBSYSTEM_EFI_APPLICATION);
+        let text = file.section_by_name(".text").unwrap();
+        assert_eq!(text.address(), IMAGE_BASE + 0x1000);
+        assert_eq!(&text.data().unwrap()[..0x1234], &image[..]);
+        let reloc = file.section_by_name(".reloc").unwrap().data().unwrap().to_vec();
+        let u32_at = |at: usize| u32::from_le_bytes(reloc[at..at + 4].try_into().unwrap());
+        // Page 0x1000: two DIR64 entries; page 0x2000: one, padded to an even count.
+        assert_eq!((u32_at(0), u32_at(4)), (0x1000, 12));
+        assert_eq!(&reloc[8..12], &[0x00, 0xA0, 0x10, 0xA0]);
+        assert_eq!((u32_at(12), u32_at(16)), (0x2000, 12));
+        assert_eq!(&reloc[20..24], &[0x08, 0xA0, 0, 0]);
+        let directory = file.data_directory(pe::IMAGE_DIRECTORY_ENTRY_BASERELOC).unwrap();
+        assert_eq!(directory.virtual_address.get(object::LittleEndian), 0x3000);
+        assert_eq!(directory.size.get(object::LittleEndian), 24);
     }
 }

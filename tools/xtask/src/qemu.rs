@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub const QEMU: &str = "qemu-system-x86_64";
 
 /// QEMU machine models we boot on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Machine {
     /// i440FX + PIIX, the classic PC.
     Pc,
@@ -23,15 +23,7 @@ pub enum Machine {
 }
 
 impl Machine {
-    /// Every machine, in a stable order.
-    pub const ALL: [Machine; 3] = [Machine::Pc, Machine::Q35, Machine::Microvm];
-
-    /// Parses a machine name as given on the command line (`pc`, `q35`, `microvm`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(s))
-    }
-
-    /// The short name, as accepted by [`Machine::parse`].
+    /// The short name, as `--machine` takes it.
     pub fn name(self) -> &'static str {
         match self {
             Machine::Pc => "pc",
@@ -214,12 +206,12 @@ mod tests {
     use super::{Machine, QemuConfig};
 
     #[test]
-    fn machine_names_round_trip() {
-        for m in Machine::ALL {
-            assert_eq!(Machine::parse(m.name()), Some(m));
+    fn machine_names_are_what_the_command_line_takes() {
+        use clap::ValueEnum;
+        for m in Machine::value_variants() {
+            assert_eq!(Machine::from_str(m.name(), false), Ok(*m));
         }
-        assert_eq!(Machine::parse("Q35"), Some(Machine::Q35));
-        assert_eq!(Machine::parse("isapc"), None);
+        assert!(Machine::from_str("isapc", true).is_err());
     }
 
     #[test]

@@ -1,118 +1,51 @@
 //! `cargo xtask run`: boot Ingot in QEMU with the serial console on this terminal.
 //!
-//! [`qemu_config`] turns the options into a QEMU configuration (the scenarios in
-//! `scenarios/front_door.rs` boot exactly what it builds); [`exit_code`] maps QEMU's
-//! status back to the program's, so `run` can be used in scripts.
+//! It says what it does (building, then the QEMU command and how to leave QEMU) before
+//! the guest's output. [`qemu_config`] turns the options into a QEMU configuration (the
+//! scenarios in `scenarios/front_door.rs` boot exactly what it builds); [`exit_code`]
+//! maps QEMU's status back to the program's, so `run` can be used in scripts.
 
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
+use crate::build::{Artifacts, build_all, output_dir};
+use crate::cli::{DiskModel, DiskSpec, RunArgs};
 use crate::qemu::{Machine, QEMU, QemuConfig};
 use crate::scenarios::boot_images::{OVMF, disk_boot};
 
-const HELP: &str = "usage: cargo xtask run [options] [-- extra QEMU arguments]
-  --machine pc|q35|microvm   machine model (default q35)
-  --cores N                  number of cores (default 1)
-  --memory SIZE              RAM, QEMU syntax (default 128M)
-  --cpu MODEL                QEMU CPU model
-  --program NAME|PATH        program to load: a built program name (hello) or a flat binary
-  --append TEXT              kernel command line
-  --pvh                      boot through PVH instead of Multiboot
-  --image                    boot a disk image (BIOS loader, VGA; add -- -display gtk to see it)
-  --uefi                     boot the disk image under OVMF (implies --image; machine q35)
-Quit QEMU with Ctrl-A X. With --append exit=qemu, run exits with the program's status.";
+/// Printed before the guest's output: the serial console is this terminal, so QEMU's
+/// own keys are the only way out.
+const HOW_TO_LEAVE: &str =
+    "xtask: quit QEMU with Ctrl-A X (Ctrl-A H lists QEMU's other keys); guest output follows";
 
-/// What `run` was asked to boot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunOptions {
-    /// Machine model.
-    pub machine: Machine,
-    /// Number of cores.
-    pub cores: u32,
-    /// Guest RAM, QEMU syntax.
-    pub memory: String,
-    /// QEMU CPU model.
-    pub cpu: Option<String>,
-    /// A built program's name or a flat binary's path.
-    pub program: Option<String>,
-    /// Kernel command line.
-    pub append: Option<String>,
-    /// Boot through PVH instead of Multiboot.
-    pub pvh: bool,
-    /// Boot a disk image under SeaBIOS.
-    pub image: bool,
-    /// Boot a disk image under OVMF.
-    pub uefi: bool,
-    /// Raw QEMU arguments after `--`.
-    pub extra: Vec<String>,
-}
-
-impl RunOptions {
-    /// Parses `run`'s arguments; `Ok(None)` when help was asked for (and printed).
-    pub fn parse(args: &[String]) -> Result<Option<Self>, String> {
-        let mut options = RunOptions {
-            machine: Machine::Q35,
-            cores: 1,
-            memory: "128M".into(),
-            cpu: None,
-            program: None,
-            append: None,
-            pvh: false,
-            image: false,
-            uefi: false,
-            extra: Vec::new(),
-        };
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = || args.next().cloned().ok_or(format!("{arg} needs a value\n{HELP}"));
-            match arg.as_str() {
-                "--machine" => {
-                    let name = value()?;
-                    options.machine =
-                        Machine::parse(&name).ok_or(format!("unknown machine {name}"))?;
-                }
-                "--cores" => {
-                    options.cores = value()?.parse().map_err(|_| "--cores needs a number")?
-                }
-                "--memory" => options.memory = value()?,
-                "--cpu" => options.cpu = Some(value()?),
-                "--program" => options.program = Some(value()?),
-                "--append" => options.append = Some(value()?),
-                "--pvh" => options.pvh = true,
-                "--image" => options.image = true,
-                "--uefi" => (options.image, options.uefi) = (true, true),
-                "--help" | "-h" => {
-                    println!("{HELP}");
-                    return Ok(None);
-                }
-                "--" => options.extra.extend(args.by_ref().cloned()),
-                other => return Err(format!("unknown option {other}\n{HELP}")),
-            }
-        }
-        Ok(Some(options))
-    }
-}
-
-/// Parses the options, builds, runs QEMU in the foreground and returns the exit code
-/// `cargo xtask run` ends with.
-pub fn run(args: &[String]) -> Result<u8, String> {
-    let Some(options) = RunOptions::parse(args)? else { return Ok(0) };
+/// Builds, runs QEMU in the foreground and returns the exit code `cargo xtask run` ends
+/// with.
+pub fn run(options: &RunArgs) -> Result<u8, String> {
     let artifacts = build_all()?;
-    let config = qemu_config(&options, &artifacts, &output_dir().join("run.img"))?;
+    create_missing_disks(&options.disk, options.disk_size)?;
+    let config = qemu_config(options, &artifacts, &output_dir().join("run.img"))?;
     let args: Vec<String> = config
         .args()
         .into_iter()
         .map(|arg| if arg == "stdio" { "mon:stdio".to_string() } else { arg })
         .collect();
-    let status =
-        Command::new(QEMU).args(&args).status().map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    let shown: Vec<String> =
+        args.iter().map(|a| if a.contains(' ') { format!("'{a}'") } else { a.clone() }).collect();
+    eprintln!("xtask: {QEMU} {}", shown.join(" "));
+    eprintln!("{HOW_TO_LEAVE}");
+    let status = Command::new(QEMU).args(&args).status().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!(
+            "`{QEMU}` not found on PATH (install it, e.g. `apt-get install qemu-system-x86`)"
+        ),
+        _ => format!("cannot start {QEMU}: {e}"),
+    })?;
     exit_code(status.code())
 }
 
 /// The path of the program `--program` names: a built program, else an existing file.
 pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, String> {
-    if PROGRAMS.contains(&program) {
+    if crate::image::is_program(program)? {
         return Ok(artifacts.program(program));
     }
     if Path::new(program).is_file() {
@@ -120,31 +53,91 @@ pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, Str
     }
     Err(format!(
         "--program {program}: no such file, and no built program of that name (built: {})",
-        PROGRAMS.join(", ")
+        crate::workspace::workspace()?.programs.join(", ")
     ))
+}
+
+/// Creates each `--disk` file that does not exist as an empty (sparse) image of
+/// `size_mib` MiB, saying so.
+fn create_missing_disks(disks: &[DiskSpec], size_mib: u64) -> Result<(), String> {
+    for disk in disks.iter().filter(|disk| !disk.path.exists()) {
+        let error = |e: std::io::Error| format!("--disk {}: {e}", disk.path.display());
+        let file =
+            OpenOptions::new().write(true).create_new(true).open(&disk.path).map_err(error)?;
+        file.set_len(size_mib << 20).map_err(error)?;
+        eprintln!("xtask: created {} ({size_mib} MiB, empty)", disk.path.display());
+    }
+    Ok(())
+}
+
+/// The QEMU arguments attaching `disks` on `machine` (drive ids `disk0`, `disk1`, …);
+/// IDE disks take the PIIX slots from `first_ide_slot` on (a disk-image boot holds 0).
+pub fn disk_args(
+    machine: Machine,
+    disks: &[DiskSpec],
+    first_ide_slot: usize,
+) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    for (index, disk) in disks.iter().enumerate() {
+        let id = format!("disk{index}");
+        let device = match (machine, disk.model) {
+            (Machine::Microvm, _) => {
+                return Err(
+                    "--disk: microvm has no PCI bus, and Ingot drives disks on PCI; use --machine q35 or pc".into()
+                );
+            }
+            (Machine::Q35, DiskModel::Ide) => {
+                return Err("--disk ...,ide: q35's disk controller is AHCI; use --machine pc for IDE, or ahci".into());
+            }
+            (_, DiskModel::VirtioBlk) => vec![format!("virtio-blk-pci,drive={id}")],
+            (_, DiskModel::Nvme) => vec![format!("nvme,drive={id},serial=ingot-{id}")],
+            (_, DiskModel::Ahci) => {
+                vec![format!("ahci,id=ahci{index}"), format!("ide-hd,drive={id},bus=ahci{index}.0")]
+            }
+            (_, DiskModel::Ide) => {
+                let slot = first_ide_slot
+                    + disks[..index].iter().filter(|d| d.model == DiskModel::Ide).count();
+                if slot >= 4 {
+                    return Err("--disk: the PIIX IDE controller has room for 4 disks (the boot image takes one)".into());
+                }
+                vec![format!("ide-hd,drive={id},bus=ide.{},unit={}", slot / 2, slot % 2)]
+            }
+        };
+        args.push("-drive".to_string());
+        args.push(format!("file={},format=raw,if=none,id={id}", disk.path.display()));
+        for device in device {
+            args.extend(["-device".to_string(), device]);
+        }
+    }
+    Ok(args)
 }
 
 /// The QEMU configuration for `options`; a disk-image boot first writes its image, with
 /// the program as `init.app` and the command line as `cmdline`, to `image_path`.
 pub fn qemu_config(
-    options: &RunOptions,
+    options: &RunArgs,
     artifacts: &Artifacts,
     image_path: &Path,
 ) -> Result<QemuConfig, String> {
     let program = options.program.as_deref().map(|p| program_path(artifacts, p)).transpose()?;
-    let mut config = if options.image {
+    let machine = if options.uefi { Machine::Q35 } else { options.machine };
+    let image = options.image || options.uefi;
+    if image && machine == Machine::Microvm {
+        return Err("--image: microvm's firmware boots no disks; use --machine pc or q35".into());
+    }
+    let disks = disk_args(machine, &options.disk, usize::from(image))?;
+    let mut config = if image {
         let image_options = crate::image::ImageOptions {
             cmdline: options.append.clone().unwrap_or_default(),
             init: program.map(|path| path.display().to_string()),
             ..crate::image::ImageOptions::for_tests()
         };
         crate::image::write_image(artifacts, &image_options, image_path)?;
-        let machine = if options.uefi { Machine::Q35 } else { options.machine };
         let config = disk_boot(machine, image_path).extra_args(["-vga", "std"]);
         if options.uefi { config.extra_args(["-bios", OVMF]) } else { config }
     } else {
         let kernel = if options.pvh { &artifacts.kernel_pvh } else { &artifacts.kernel };
-        let mut config = QemuConfig::new(options.machine).kernel(kernel);
+        let mut config = QemuConfig::new(machine).kernel(kernel);
         if let Some(program) = program {
             config = config.initrd(program);
         }
@@ -157,7 +150,7 @@ pub fn qemu_config(
     if let Some(cpu) = &options.cpu {
         config = config.cpu(cpu.clone());
     }
-    Ok(config.extra_args(options.extra.iter().cloned()))
+    Ok(config.extra_args(disks).extra_args(options.qemu_args.iter().cloned()))
 }
 
 /// QEMU's exit status mapped to `run`'s: a program's status `n` (which `exit=qemu`
@@ -180,10 +173,7 @@ pub fn exit_code(status: Option<i32>) -> Result<u8, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(line: &str) -> Vec<String> {
-        line.split_whitespace().map(String::from).collect()
-    }
+    use crate::cli::parse_run;
 
     #[test]
     fn a_programs_status_comes_back_from_qemus() {
@@ -210,14 +200,65 @@ mod tests {
     }
 
     #[test]
-    fn direct_boot_passes_program_and_command_line() {
-        let options =
-            RunOptions::parse(&args("--machine microvm --program hello --append exit=qemu"))
-                .unwrap()
-                .unwrap();
+    fn direct_boot_passes_program_command_line_and_disks() {
+        let options = parse_run(&[
+            "--machine",
+            "microvm",
+            "--program",
+            "hello",
+            "--append",
+            "exit=qemu",
+            "--",
+            "-S",
+        ])
+        .unwrap();
         let config = qemu_config(&options, &artifacts(), Path::new("/unused.img")).unwrap();
         assert_eq!(config.machine, Machine::Microvm);
         assert_eq!(config.initrd, Some(artifacts().program("hello")));
         assert_eq!(config.append.as_deref(), Some("exit=qemu"));
+        assert_eq!(config.extra, vec!["-S".to_string()]);
+
+        let options =
+            parse_run(&["--machine", "pc", "--disk", "a.img,nvme", "--disk", "b.img,ide"]).unwrap();
+        let config = qemu_config(&options, &artifacts(), Path::new("/unused.img")).unwrap();
+        assert_eq!(
+            config.extra.join(" "),
+            "-drive file=a.img,format=raw,if=none,id=disk0 -device nvme,drive=disk0,serial=ingot-disk0 \
+             -drive file=b.img,format=raw,if=none,id=disk1 -device ide-hd,drive=disk1,bus=ide.0,unit=0"
+        );
+    }
+
+    #[test]
+    fn a_disk_image_boot_on_microvm_is_refused() {
+        let options = parse_run(&["--image", "--machine", "microvm"]).unwrap();
+        let error = qemu_config(&options, &artifacts(), Path::new("/unused.img")).unwrap_err();
+        assert!(error.contains("use --machine pc or q35"), "{error}");
+    }
+
+    #[test]
+    fn disks_a_machine_cannot_carry_are_refused() {
+        let disk = |text: &str| vec![text.parse::<DiskSpec>().unwrap()];
+        assert!(disk_args(Machine::Microvm, &disk("a.img"), 0).unwrap_err().contains("no PCI"));
+        assert!(disk_args(Machine::Q35, &disk("a.img,ide"), 0).unwrap_err().contains("machine pc"));
+        let four: Vec<DiskSpec> = (0..4).map(|i| format!("{i}.img,ide").parse().unwrap()).collect();
+        assert!(disk_args(Machine::Pc, &four, 0).is_ok());
+        assert!(disk_args(Machine::Pc, &four, 1).unwrap_err().contains("room for 4 disks"));
+        let ahci = disk_args(Machine::Q35, &disk("a.img,ahci"), 0).unwrap().join(" ");
+        assert!(ahci.ends_with("-device ahci,id=ahci0 -device ide-hd,drive=disk0,bus=ahci0.0"));
+    }
+
+    #[test]
+    fn a_missing_disk_file_is_created_empty_at_the_size_asked() {
+        let path = std::env::temp_dir().join(format!("ingot-run-disk-{}.img", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let disks = vec![DiskSpec { path: path.clone(), model: DiskModel::Nvme }];
+        create_missing_disks(&disks, 3).unwrap();
+        let length = std::fs::metadata(&path).map(|m| m.len());
+        std::fs::write(&path, b"kept").unwrap();
+        create_missing_disks(&disks, 3).unwrap();
+        let kept = std::fs::read(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(length.unwrap(), 3 << 20);
+        assert_eq!(kept.unwrap(), b"kept", "an existing disk is used as it is");
     }
 }

@@ -1,55 +1,30 @@
-//! `cargo xtask test`: host unit tests, then every QEMU scenario; ends with the line
+//! `cargo xtask test`: host unit tests, then every QEMU scenario (or those whose names
+//! contain a filter; a filter that matches none is an error); ends with the line
 //! `N passed, N failed` counting both.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use crate::build::{build_all, workspace_root};
+use crate::cli::TestArgs;
 use crate::harness::run_all;
 use crate::scenarios;
-
-/// Crates whose unit tests run on the host.
-pub const HOST_CRATES: &[&str] = &[
-    "ingot-arch",
-    "ingot-hal",
-    "ingot-mem",
-    "ingot-bootinfo",
-    "ingot-abi",
-    "ingot-uart16550",
-    "ingot-smp",
-    "ingot-acpi",
-    "ingot-block",
-    "ingot-net",
-    "ingot-pci",
-    "ingot-virtio",
-    "ingot-tsc",
-    "ingot-virtio-blk",
-    "ingot-virtio-net",
-    "ingot-nvme",
-    "ingot-ahci",
-    "ingot-ata",
-    "ingot-ide",
-    "ingot-r8169",
-    "ingot-rtl8139",
-    "ingot-device-models",
-    "ingot-bmfs",
-    "ingot-mkimage",
-    "ingot-bmfs-tool",
-    "ingot-fbconsole",
-    "xtask",
-];
 
 /// QEMU scenarios run at once (the machine has two cores).
 const PARALLEL_SCENARIOS: usize = 2;
 
-/// Runs the tests; `args` may hold a filter that scenario names must contain.
-pub fn test(args: &[String]) -> Result<(), String> {
-    let filter = args.first().map(String::as_str).unwrap_or("");
+/// Runs the host tests, then the scenarios whose names contain `args.filter`.
+pub fn test(args: &TestArgs) -> Result<(), String> {
+    let filter = args.filter.as_str();
     let (mut passed, mut failed) = host_tests()?;
 
     let artifacts = build_all()?;
     let selected: Vec<_> =
         scenarios::all(&artifacts).into_iter().filter(|s| s.name.contains(filter)).collect();
+    if selected.is_empty() {
+        // A mistyped filter must not pass as "0 scenarios, all fine".
+        return Err(format!("no QEMU scenario name contains `{filter}`"));
+    }
     println!("running {} QEMU scenarios, {PARALLEL_SCENARIOS} at a time", selected.len());
     let outcomes = run_all(selected, PARALLEL_SCENARIOS);
     let scenario_failures = outcomes.iter().filter(|outcome| !outcome.passed).count();
@@ -66,7 +41,8 @@ fn host_tests() -> Result<(usize, usize), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.arg("test").current_dir(workspace_root()).stdout(Stdio::piped());
-    for package in HOST_CRATES {
+    // Every workspace package outside the machine-only folders (`workspace.rs`).
+    for package in &crate::workspace::workspace()?.host_crates {
         command.args(["-p", package]);
     }
     let mut child = command.spawn().map_err(|e| format!("cannot run cargo test: {e}"))?;

@@ -13,10 +13,12 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use super::chart::{self, Bar};
 use super::measure::{self, count_instructions, counted, time_to_marker};
 use super::peer::{self, Peer};
-use super::stats::{self, json_args, json_num, json_str, load1, median, min, thousands, unix_now};
+use super::stats::{self, load1, median, min, thousands, unix_now};
 use super::{Options, write_output, write_report_section};
 use crate::build::Artifacts;
 use crate::qemu::{Machine, QemuConfig};
@@ -240,7 +242,7 @@ fn report(
                 "— | —".to_string()
             } else {
                 let ingot = r.above_floor("ingot");
-                format!("{:.3e} | {:.0}×", ingot / above, above / ingot)
+                format!("{} | {:.0}×", stats::ratio(ingot / above), above / ingot)
             };
             let above_text =
                 if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
@@ -264,6 +266,7 @@ fn report(
         "boot-wall.png",
         "Boot wall time to ready (median, log scale)",
         "wall time",
+        chart::Scale::Log,
         chart::seconds,
         &wall_bars,
     )?;
@@ -271,6 +274,7 @@ fn report(
         "boot-instructions.png",
         "Guest instructions to ready, above floor (log scale)",
         "instructions",
+        chart::Scale::Log,
         chart::count,
         &insn_bars,
     )?;
@@ -285,50 +289,41 @@ fn report(
 }
 
 fn to_json(results: &[MachineResult], started: f64, finished: f64, peer: &Peer) -> String {
-    let mut json = format!(
-        "{{\n  \"bench\": \"boot\",\n  \"started_unix\": {},\n  \"finished_unix\": {},\n  \"accel\": \"tcg\",\n  \
-         \"linux_release\": {},\n  \"icount_args\": {},\n  \"machines\": [",
-        json_num(started),
-        json_num(finished),
-        json_str(&peer.release),
-        json_args(&measure::ICOUNT_ARGS.map(String::from)),
-    );
-    for (i, r) in results.iter().enumerate() {
-        let _ = write!(
-            json,
-            "{}\n    {{\"machine\": \"{}\", \"guests\": [",
-            if i == 0 { "" } else { "," },
-            r.machine
-        );
-        for (j, Row { guest: g, samples, counts, counting_args }) in r.rows.iter().enumerate() {
-            let runs: Vec<String> = samples
+    let machines: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            let guests: Vec<Value> = r
+                .rows
                 .iter()
-                .map(|s| {
-                    format!(
-                        "{{\"round\": {}, \"seconds\": {}, \"load1\": {}, \"unix_time\": {}}}",
-                        s.round,
-                        json_num(s.seconds),
-                        json_num(s.load1),
-                        json_num(s.unix_time)
-                    )
+                .map(|Row { guest: g, samples, counts, counting_args }| {
+                    let runs: Vec<Value> = samples
+                        .iter()
+                        .map(|s| {
+                            json!({"round": s.round, "seconds": s.seconds, "load1": s.load1,
+                                   "unix_time": s.unix_time})
+                        })
+                        .collect();
+                    json!({
+                        "guest": g.key,
+                        "ready_marker": g.marker,
+                        "qemu_args_wall": g.config.args(),
+                        "qemu_args_counting": counting_args,
+                        "wall_runs": runs,
+                        "instructions": counts,
+                        "instructions_above_floor": r.above_floor(g.key),
+                    })
                 })
                 .collect();
-            let _ = write!(
-                json,
-                "{}\n      {{\"guest\": \"{}\", \"ready_marker\": {}, \"qemu_args_wall\": {},\n       \"qemu_args_counting\": {},\n       \
-                 \"wall_runs\": [{}],\n       \"instructions\": [{}], \"instructions_above_floor\": {}}}",
-                if j == 0 { "" } else { "," },
-                g.key,
-                json_str(g.marker),
-                json_args(&g.config.args()),
-                json_args(counting_args),
-                runs.join(", "),
-                counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
-                json_num(r.above_floor(g.key)),
-            );
-        }
-        json.push_str("\n    ]}");
-    }
-    json.push_str("\n  ]\n}\n");
-    json
+            json!({"machine": r.machine.name(), "guests": guests})
+        })
+        .collect();
+    stats::to_json(&json!({
+        "bench": "boot",
+        "started_unix": started,
+        "finished_unix": finished,
+        "accel": "tcg",
+        "linux_release": peer.release,
+        "icount_args": measure::ICOUNT_ARGS,
+        "machines": machines,
+    }))
 }

@@ -3,11 +3,15 @@
 //!
 //! Text needs a TrueType font: plotters' `ab_glyph` backend is pure Rust and takes the
 //! font's bytes, which we read at run time from DejaVu Sans (Debian's `fonts-dejavu-core`,
-//! installed by `.ci/run` when missing) and register once. Values span orders of
-//! magnitude (Ingot vs Linux), so the value axis is logarithmic.
+//! installed by `.ci/run` when missing) and register once. Bar charts take a [`Scale`]:
+//! logarithmic where values span orders of magnitude (boot time and instructions, Ingot
+//! against Linux), linear for throughput and rates, where a log axis makes 406 and 732
+//! look alike. A chart is as wide as its group labels need ([`bar_chart_width`]), so
+//! labels never run into each other.
 
 use std::sync::OnceLock;
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
@@ -81,12 +85,40 @@ fn distinct<'a>(bars: &'a [Bar], key: impl Fn(&'a Bar) -> &'a str) -> Vec<&'a st
     out
 }
 
-/// Writes a grouped bar chart (log value axis) to `target/ingot/bench/<file>`.
-/// `format` renders values for the axis and the bar labels.
+/// The value axis of a bar chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// From 0, for throughput and rates: bar heights compare directly.
+    Linear,
+    /// Powers of ten, for values spanning orders of magnitude.
+    Log,
+}
+
+/// Pixel width of one character of the 16 px axis-label font (DejaVu Sans averages
+/// about 0.6 em; digits and lower case stay below it).
+const LABEL_CHAR_PX: u32 = 10;
+/// Room on the left for the value axis's labels and title, and the margins.
+const AXIS_PX: u32 = 90 + 2 * 16;
+/// Pixels per bar slot at least, so bars stay visible.
+const MIN_SLOT_PX: u32 = 28;
+
+/// The width of a bar chart with these group labels and `series` bars per group: each
+/// group (its bars plus one empty slot) is wider than its label plus a gap, and the
+/// chart is at least 960 px.
+pub fn bar_chart_width(groups: &[&str], series: usize) -> u32 {
+    let longest = groups.iter().map(|g| g.chars().count() as u32).max().unwrap_or(0);
+    let group_px =
+        (longest * LABEL_CHAR_PX + 2 * LABEL_CHAR_PX).max(MIN_SLOT_PX * (series as u32 + 1));
+    (AXIS_PX + group_px * groups.len() as u32).max(960)
+}
+
+/// Writes a grouped bar chart to `target/ingot/bench/<file>`. `format` renders values
+/// for the axis and the bar labels.
 pub fn bars(
     file: &str,
     title: &str,
     unit: &str,
+    scale: Scale,
     format: fn(f64) -> String,
     bars: &[Bar],
 ) -> Result<(), String> {
@@ -98,23 +130,61 @@ pub fn bars(
     if finite.is_empty() {
         return Err(format!("{file}: nothing to draw"));
     }
-    let lo = 10f64.powf((super::stats::min(&finite).log10() - 0.5).floor());
-    let hi = 10f64.powf(super::stats::max(&finite).log10().ceil() + 0.3);
     let groups = distinct(bars, |b| b.group.as_str());
     let series = distinct(bars, |b| b.series.as_str());
-    let palette = colours(&series);
-    let slots = series.len() + 1; // one empty slot between groups
+    let width = bar_chart_width(&groups, series.len());
+    let root = BitMapBackend::new(&path, (width, 560)).into_drawing_area();
     let draw = |e: DrawingAreaErrorKind<_>| format!("{}: drawing failed: {e:?}", path.display());
-    let root = BitMapBackend::new(&path, (960, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(draw)?;
+    let layout = Layout { title, unit, format, bars, groups: &groups, series: &series };
+    match scale {
+        Scale::Log => {
+            let lo = 10f64.powf((super::stats::min(&finite).log10() - 0.5).floor());
+            let hi = 10f64.powf(super::stats::max(&finite).log10().ceil() + 0.3);
+            draw_bars(&root, (lo..hi).log_scale(), lo, |v| v * 1.25, &layout).map_err(draw)?;
+        }
+        Scale::Linear => {
+            let hi = super::stats::max(&finite) * 1.15;
+            draw_bars(&root, 0f64..hi, 0.0, |v| v + hi * 0.035, &layout).map_err(draw)?;
+        }
+    }
+    root.present().map_err(draw)?;
+    Ok(())
+}
+
+/// What [`draw_bars`] draws.
+struct Layout<'a> {
+    title: &'a str,
+    unit: &'a str,
+    format: fn(f64) -> String,
+    bars: &'a [Bar],
+    groups: &'a [&'a str],
+    series: &'a [&'a str],
+}
+
+/// Draws the bars on `root` with value axis `y`, bars rising from `floor`, each bar's
+/// label at `label_at(value)`.
+fn draw_bars<'b, Y>(
+    root: &DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    y: Y,
+    floor: f64,
+    label_at: impl Fn(f64) -> f64,
+    layout: &Layout<'_>,
+) -> Result<(), DrawingAreaErrorKind<<BitMapBackend<'b> as DrawingBackend>::ErrorType>>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let Layout { title, unit, format, bars, groups, series } = layout;
+    let palette = colours(series);
+    let slots = series.len() + 1; // one empty slot between groups
     let width = (groups.len() * slots) as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
+    let mut chart = ChartBuilder::on(root)
+        .caption(*title, ("sans-serif", 24))
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..width, (lo..hi).log_scale())
-        .map_err(draw)?;
+        .build_cartesian_2d(0f64..width, y)?;
     let group_label = |x: &f64| {
         let slot = (*x / slots as f64).floor() as usize;
         let centre = slot as f64 * slots as f64 + series.len() as f64 / 2.0;
@@ -130,36 +200,34 @@ pub fn bars(
         .x_labels(groups.len() * slots * 2 + 1)
         .x_label_formatter(&group_label)
         .y_label_formatter(&|v: &f64| format(*v))
-        .y_desc(unit)
+        .y_desc(*unit)
         .label_style(("sans-serif", 16))
-        .draw()
-        .map_err(draw)?;
+        .draw()?;
     for (s, name) in series.iter().enumerate() {
         let colour = palette[s];
-        let rects: Vec<_> = bars
-            .iter()
-            .filter(|b| b.series == *name && b.value.is_finite() && b.value > 0.0)
+        let drawn = || {
+            bars.iter().filter(move |b| b.series == *name && b.value.is_finite() && b.value > 0.0)
+        };
+        let x_of = |b: &Bar| {
+            groups.iter().position(|g| *g == b.group).map(|g| (g * slots + s) as f64 + 0.5)
+        };
+        let rects: Vec<_> = drawn()
             .filter_map(|b| {
-                let g = groups.iter().position(|g| *g == b.group)?;
-                let x = (g * slots + s) as f64 + 0.5;
-                Some(Rectangle::new([(x + 0.05, lo), (x + 0.95, b.value)], colour.filled()))
+                let x = x_of(b)?;
+                Some(Rectangle::new([(x + 0.05, floor), (x + 0.95, b.value)], colour.filled()))
             })
             .collect();
         chart
-            .draw_series(rects)
-            .map_err(draw)?
+            .draw_series(rects)?
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
-        let labels: Vec<_> = bars
-            .iter()
-            .filter(|b| b.series == *name && b.value.is_finite() && b.value > 0.0)
+        let labels: Vec<_> = drawn()
             .filter_map(|b| {
-                let g = groups.iter().position(|g| *g == b.group)?;
-                let x = (g * slots + s) as f64 + 0.5;
-                Some(Text::new(format(b.value), (x + 0.1, b.value * 1.25), ("sans-serif", 14)))
+                let x = x_of(b)?;
+                Some(Text::new(format(b.value), (x + 0.1, label_at(b.value)), ("sans-serif", 14)))
             })
             .collect();
-        chart.draw_series(labels).map_err(draw)?;
+        chart.draw_series(labels)?;
     }
     chart
         .configure_series_labels()
@@ -167,9 +235,7 @@ pub fn bars(
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 16))
-        .draw()
-        .map_err(draw)?;
-    root.present().map_err(draw)?;
+        .draw()?;
     Ok(())
 }
 
@@ -248,6 +314,17 @@ pub fn line_panels(
             .label_style(("sans-serif", 15))
             .draw()
             .map_err(draw)?;
+        // Text hangs below its anchor: the highest point at an x gets its label above
+        // it, the others below, so labels of curves at similar values stay apart.
+        let label_y = |p: (f64, f64)| {
+            let highest = panel
+                .curves
+                .iter()
+                .flat_map(|c| c.points.iter())
+                .filter(|q| q.0 == p.0)
+                .all(|q| q.1 <= p.1);
+            if highest { p.1 + y_hi * 0.06 } else { p.1 - y_hi * 0.015 }
+        };
         for (curve, colour) in panel.curves.iter().zip(palette) {
             let points: Vec<(f64, f64)> = curve
                 .points
@@ -267,9 +344,9 @@ pub fn line_panels(
                 .map_err(draw)?;
             chart
                 .draw_series(
-                    points
-                        .iter()
-                        .map(|p| Text::new(format(p.1), (p.0 + 0.05, p.1), ("sans-serif", 14))),
+                    points.iter().map(|p| {
+                        Text::new(format(p.1), (p.0 + 0.08, label_y(*p)), ("sans-serif", 14))
+                    }),
                 )
                 .map_err(draw)?;
         }
@@ -296,12 +373,13 @@ pub fn mib(value: f64) -> String {
     format!("{value:.0} MiB")
 }
 
-/// A compact count: 1.7e9 → "1.7G", 8806487 → "8.806M".
+/// A compact count: 1.7e9 → "1.69G", 8806487 → "8.81M", 111056 → "111k".
 pub fn count(value: f64) -> String {
     short(value)
 }
 
-/// A compact number for bar labels: 0.0123 → "12.3m", 1.7e9 → "1.7G".
+/// A compact number with three significant digits, as people read them: 0.0123 →
+/// "12.3m", 1.7e9 → "1.69G", 111056 → "111k", 2.5 → "2.5".
 pub fn short(value: f64) -> String {
     let (scaled, suffix) = match value.abs() {
         v if v >= 1e9 => (value / 1e9, "G"),
@@ -310,12 +388,51 @@ pub fn short(value: f64) -> String {
         v if v >= 1.0 || v == 0.0 => (value, ""),
         _ => (value * 1e3, "m"),
     };
-    format!("{scaled:.3}").trim_end_matches('0').trim_end_matches('.').to_string() + suffix
+    let decimals = match scaled.abs() {
+        v if v >= 100.0 || v == 0.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    let text = format!("{scaled:.decimals$}");
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    text.to_string() + suffix
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{COLOURS, OTHER_COLOURS, colours, seconds, short};
+    use super::*;
+
+    #[test]
+    fn group_labels_fit_their_groups() {
+        let groups = ["virtio-blk write", "virtio-blk read", "nvme write", "ide read"];
+        let width = bar_chart_width(&groups, 2);
+        let group_px = (width - AXIS_PX) / groups.len() as u32;
+        let label_px = "virtio-blk write".len() as u32 * LABEL_CHAR_PX;
+        assert!(group_px > label_px + LABEL_CHAR_PX, "{group_px} px for a {label_px} px label");
+        assert_eq!(bar_chart_width(&["pc", "q35"], 3), 960, "small charts keep the usual width");
+    }
+
+    #[test]
+    fn charts_render_on_both_scales() {
+        if font().is_err() {
+            return; // No DejaVu font on this host: nothing can be drawn (bench says so).
+        }
+        let bar = |group: &str, series: &str, value| Bar {
+            group: group.into(),
+            series: series.into(),
+            value,
+        };
+        let data =
+            [bar("virtio-blk write", "Ingot", 406.0), bar("virtio-blk write", "Linux", 732.0)];
+        for (file, scale) in [("test-linear.png", Scale::Linear), ("test-log.png", Scale::Log)] {
+            bars(file, "test", "MB/s", scale, short, &data).unwrap();
+            let png = std::fs::read(super::super::bench_dir().join(file)).unwrap();
+            assert_eq!(&png[1..4], b"PNG");
+            std::fs::remove_file(super::super::bench_dir().join(file)).unwrap();
+        }
+        assert!(bars("empty.png", "t", "u", Scale::Linear, short, &[]).is_err());
+    }
 
     #[test]
     fn series_colours_are_fixed_by_name_and_distinct_otherwise() {
@@ -330,8 +447,11 @@ mod tests {
     fn short_numbers() {
         assert_eq!(seconds(0.1449), "145 ms");
         assert_eq!(seconds(3.93), "3.9 s");
-        assert_eq!(short(1_691_989_420.0), "1.692G");
-        assert_eq!(short(8_806_487.0), "8.806M");
+        assert_eq!(short(1_691_989_420.0), "1.69G");
+        assert_eq!(short(8_806_487.0), "8.81M");
+        assert_eq!(short(111_056.0), "111k");
+        assert_eq!(short(5_392.0), "5.39k");
+        assert_eq!(short(65_907_000.0), "65.9M");
         assert_eq!(short(2.5), "2.5");
         assert_eq!(short(0.0123), "12.3m");
         assert_eq!(short(0.0), "0");

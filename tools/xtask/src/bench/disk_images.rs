@@ -21,8 +21,10 @@ use std::fs;
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use super::measure::time_to_marker;
-use super::stats::{json_num, load1, median, min, unix_now};
+use super::stats::{load1, median, min, unix_now};
 use crate::build::{Artifacts, output_dir};
 use crate::harness::{Event, Running};
 use crate::image::{ImageOptions, write_image};
@@ -95,9 +97,8 @@ pub fn bench(options: &super::Options) -> Result<(), String> {
     let artifacts = crate::build::build_all()?;
     let started = unix_now();
     let (md, json) = bench_disk_boot(&artifacts, options.runs)?;
-    let json = format!(
-        "{{\"bench\": \"disk-boot\", \"started_unix\": {}, \"firmwares\": {json}}}\n",
-        json_num(started)
+    let json = super::stats::to_json(
+        &json!({"bench": "disk-boot", "started_unix": started, "firmwares": json}),
     );
     let path = super::write_output("boot-disk.json", json.as_bytes())?;
     super::write_report_section("disk-boot", &md)?;
@@ -106,7 +107,7 @@ pub fn bench(options: &super::Options) -> Result<(), String> {
 }
 
 /// Runs both firmware pairs; returns the markdown section and the JSON body.
-fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String), String> {
+fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, Value), String> {
     let out = output_dir();
     let image = out.join("bench-ingot.img");
     let options = ImageOptions { cmdline: String::new(), ..ImageOptions::for_tests() };
@@ -148,8 +149,8 @@ fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String
          | firmware | floor median | ingot median | ingot min | median paired difference | loader line → ready (median) | target | verdict |\n\
          |---|---|---|---|---|---|---|---|\n"
     );
-    let mut json = String::from("[");
-    for (index, (firmware, first_line, floor, ingot)) in pairs.iter().enumerate() {
+    let mut json = Vec::new();
+    for (firmware, first_line, floor, ingot) in &pairs {
         eprintln!("bench boot: disk image, {firmware}: 1 warm-up pair + {runs} measured pairs");
         time_to_ready(floor).map_err(|e| format!("bench boot: {firmware} floor warm-up: {e}"))?;
         time_to_ready(ingot).map_err(|e| format!("bench boot: {firmware} ingot warm-up: {e}"))?;
@@ -205,32 +206,23 @@ fn bench_disk_boot(artifacts: &Artifacts, runs: usize) -> Result<(String, String
             ms(interval),
             pass(ok)
         );
-        let runs_json: Vec<String> = samples
+        let runs_json: Vec<Value> = samples
             .iter()
-            .map(|r| {
-                format!(
-                    "{{\"pair\": {}, \"kind\": \"{}\", \"seconds\": {}, \"load1\": {}}}",
-                    r.pair,
-                    r.kind,
-                    json_num(r.seconds),
-                    json_num(r.load1)
-                )
-            })
+            .map(
+                |r| json!({"pair": r.pair, "kind": r.kind, "seconds": r.seconds, "load1": r.load1}),
+            )
             .collect();
-        let _ = write!(
-            json,
-            "{}\n    {{\"firmware\": \"{firmware}\", \"floor_median_s\": {}, \"ingot_median_s\": {}, \
-             \"ingot_min_s\": {}, \"paired_difference_median_s\": {}, \"loader_to_ready_median_s\": {}, \"loader_to_ready_s\": [{}], \"within_target\": {ok}, \"runs\": [{}]}}",
-            if index == 0 { "" } else { "," },
-            json_num(summary.floor_median),
-            json_num(summary.ingot_median),
-            json_num(summary.ingot_min),
-            json_num(difference),
-            json_num(interval),
-            intervals.iter().map(|&s| json_num(s)).collect::<Vec<_>>().join(", "),
-            runs_json.join(", ")
-        );
+        json.push(json!({
+            "firmware": firmware,
+            "floor_median_s": summary.floor_median,
+            "ingot_median_s": summary.ingot_median,
+            "ingot_min_s": summary.ingot_min,
+            "paired_difference_median_s": difference,
+            "loader_to_ready_median_s": interval,
+            "loader_to_ready_s": intervals,
+            "within_target": ok,
+            "runs": runs_json,
+        }));
     }
-    json.push_str("\n  ]");
-    Ok((md, json))
+    Ok((md, Value::Array(json)))
 }

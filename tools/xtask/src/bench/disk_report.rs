@@ -4,12 +4,12 @@
 
 use std::fmt::Write as _;
 
+use serde_json::{Value, json};
+
 use super::chart::{self, Bar};
 use super::disk::{CONTROLLERS, LINUX_APPEND, Phase, rates};
 use super::peer::Peer;
-use super::stats::{
-    json_args, json_num, json_str, max, median, min, ratios, thousands, utc_string,
-};
+use super::stats::{max, median, min, ratios, thousands, to_json as to_json_text, utc_string};
 use super::{write_output, write_report_section};
 use crate::qemu::QemuConfig;
 
@@ -63,6 +63,7 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         "disk-throughput.png",
         "Sequential 1 MiB requests, median MB/s (Linux: O_DIRECT)",
         "MB/s",
+        chart::Scale::Linear,
         whole,
         &throughput,
     )?;
@@ -70,6 +71,7 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         "disk-iops.png",
         "4 KiB random reads, median IOPS (Linux: O_DIRECT)",
         "IOPS",
+        chart::Scale::Linear,
         whole,
         &iops,
     )?;
@@ -129,66 +131,50 @@ fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
 }
 
 fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
-    let mut json = format!(
-        "{{\n  \"benchmark\": \"disk\",\n  \"started_unix\": {},\n  \"finished_unix\": {},\n  \
-         \"rounds\": {},\n  \"linux_peer\": {{\"release\": {}, \"append\": {}, \"io\": \"O_DIRECT\"}},\n  \
-         \"timing\": \"host: arrival of the start and done serial lines of each phase\",\n  \"summary\": [\n",
-        json_num(started),
-        json_num(finished),
-        rounds(runs),
-        json_str(&peer.release),
-        json_str(LINUX_APPEND)
-    );
-    let mut rows = Vec::new();
+    let mut summary = Vec::new();
     for (controller, _, _) in CONTROLLERS {
         for (metric, (key, _)) in METRICS.iter().enumerate() {
             let ingot = series(runs, controller, "Ingot", metric);
             let linux = series(runs, controller, "Linux", metric);
-            rows.push(format!(
-                "    {{\"controller\": {}, \"metric\": {}, \"ingot_median\": {}, \"linux_median\": {}, \"ratio_median\": {}}}",
-                json_str(controller),
-                json_str(key),
-                json_num(median(&ingot)),
-                json_num(median(&linux)),
-                json_num(median(&ratios(&ingot, &linux)))
-            ));
+            summary.push(json!({
+                "controller": controller,
+                "metric": key,
+                "ingot_median": median(&ingot),
+                "linux_median": median(&linux),
+                "ratio_median": median(&ratios(&ingot, &linux)),
+            }));
         }
     }
-    json.push_str(&rows.join(",\n"));
-    json.push_str("\n  ],\n  \"runs\": [\n");
-    let rows: Vec<String> = runs
+    let runs_json: Vec<Value> = runs
         .iter()
         .map(|r| {
-            let phases: Vec<String> = r
+            let phases: Vec<Value> = r
                 .phases
                 .iter()
-                .map(|p| {
-                    format!(
-                        "{{\"seconds\": {}, \"amount\": {}, \"guest_ns\": {}}}",
-                        json_num(p.seconds),
-                        p.amount,
-                        p.guest_ns.map_or("null".to_string(), |n| n.to_string())
-                    )
-                })
+                .map(|p| json!({"seconds": p.seconds, "amount": p.amount, "guest_ns": p.guest_ns}))
                 .collect();
             let [w, rd, io] = rates(&r.phases);
-            format!(
-                "    {{\"round\": {}, \"controller\": {}, \"guest\": {}, \"load1\": {}, \
-                 \"seq_write_mb_s\": {}, \"seq_read_mb_s\": {}, \"rand_read_4k_iops\": {}, \
-                 \"phases\": [{}], \"qemu_args\": {}}}",
-                r.round,
-                json_str(r.controller),
-                json_str(r.guest),
-                json_num(r.load1),
-                json_num(w),
-                json_num(rd),
-                json_num(io),
-                phases.join(", "),
-                json_args(&r.config.args())
-            )
+            json!({
+                "round": r.round,
+                "controller": r.controller,
+                "guest": r.guest,
+                "load1": r.load1,
+                "seq_write_mb_s": w,
+                "seq_read_mb_s": rd,
+                "rand_read_4k_iops": io,
+                "phases": phases,
+                "qemu_args": r.config.args(),
+            })
         })
         .collect();
-    json.push_str(&rows.join(",\n"));
-    json.push_str("\n  ]\n}\n");
-    json
+    to_json_text(&json!({
+        "benchmark": "disk",
+        "started_unix": started,
+        "finished_unix": finished,
+        "rounds": rounds(runs),
+        "linux_peer": {"release": peer.release, "append": LINUX_APPEND, "io": "O_DIRECT"},
+        "timing": "host: arrival of the start and done serial lines of each phase",
+        "summary": summary,
+        "runs": runs_json,
+    }))
 }

@@ -6,7 +6,8 @@
 //! [`smp`] are the benchmarks ([`disk_report`] writes disk's output), [`peer`] builds the
 //! Linux peer from Debian packages ([`peer_programs`]: its disk program), [`measure`] runs one boot (wall
 //! time or exact instruction count), [`chart`] draws, [`stats`] and [`cpio`] are pure
-//! helpers. A new benchmark is one more file plus one line in [`BENCHES`].
+//! helpers. A new benchmark is one more file, one line in [`BENCHES`] and one value of
+//! [`Bench`].
 //! Benchmarks never run in `cargo xtask test` (their pure helpers are unit-tested there).
 
 mod boot;
@@ -25,15 +26,17 @@ mod stats;
 
 use std::path::PathBuf;
 
+use crate::cli::{Bench, BenchArgs};
+
 /// A benchmark's entry point.
 type BenchFn = fn(&Options) -> Result<(), String>;
 
 /// Every benchmark `all` runs, in order, with its entry point.
-const BENCHES: &[(&str, BenchFn)] = &[
-    ("boot", boot_all),
-    ("size", size::bench_size),
-    ("disk", disk::bench_disk),
-    ("smp", smp::bench_smp),
+const BENCHES: &[(Bench, BenchFn)] = &[
+    (Bench::Boot, boot_all),
+    (Bench::Size, size::bench_size),
+    (Bench::Disk, disk::bench_disk),
+    (Bench::Smp, smp::bench_smp),
 ];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both
@@ -51,39 +54,16 @@ pub struct Options {
     pub runs: usize,
 }
 
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut runs = 5;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let value = match arg.strip_prefix("--runs=") {
-            Some(v) => v.to_string(),
-            None if arg == "--runs" => it.next().ok_or("--runs needs a number")?.clone(),
-            None => return Err(format!("unknown bench option `{arg}` (valid: --runs N)")),
-        };
-        runs = value.parse().map_err(|_| format!("--runs: `{value}` is not a number"))?;
+/// Entry point: `bench [boot|size|disk|smp|all|peer] [--runs N]`.
+pub fn bench(args: &BenchArgs) -> Result<(), String> {
+    if args.which == Bench::Peer {
+        return peer_check::peer_check();
     }
-    if runs < 5 {
-        return Err(format!("--runs must be at least 5 (got {runs})"));
-    }
-    Ok(Options { runs })
-}
-
-/// Entry point: `bench [boot|size|all|peer] [--runs N]`.
-pub fn bench(args: &[String]) -> Result<(), String> {
-    let (sub, rest) = match args.first() {
-        Some(s) if !s.starts_with('-') => (s.as_str(), &args[1..]),
-        _ => ("all", args),
-    };
-    if sub == "peer" {
-        return peer_check::peer_check(rest);
-    }
-    let options = parse_options(rest)?;
-    let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
-    let chosen: Vec<_> = BENCHES.iter().filter(|(n, _)| sub == "all" || *n == sub).collect();
-    if chosen.is_empty() {
-        return Err(format!("unknown bench `{sub}`; valid: {}, all, peer", names.join(", ")));
-    }
-    for (name, run) in chosen {
+    let options = Options { runs: args.runs };
+    let chosen =
+        BENCHES.iter().filter(|(which, _)| args.which == Bench::All || *which == args.which);
+    for (which, run) in chosen {
+        let name = format!("{which:?}").to_lowercase();
         eprintln!("bench {name}: start");
         run(&options).map_err(|e| format!("bench {name}: {e}"))?;
     }
@@ -140,7 +120,7 @@ fn replace_section(existing: &str, name: &str, markdown: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_options, replace_section};
+    use super::replace_section;
 
     #[test]
     fn sections_are_replaced_in_place() {
@@ -152,15 +132,5 @@ mod tests {
         assert!(doc.find("## Boot").unwrap() < doc.find("## Size").unwrap());
         assert_eq!(doc.matches("<!-- section:boot -->").count(), 1);
         assert_eq!(replace_section(&doc, "boot", "## Boot\nnew"), doc);
-    }
-
-    #[test]
-    fn options() {
-        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(parse_options(&args(&[])).map(|o| o.runs), Ok(5));
-        assert_eq!(parse_options(&args(&["--runs", "9"])).map(|o| o.runs), Ok(9));
-        assert_eq!(parse_options(&args(&["--runs=6"])).map(|o| o.runs), Ok(6));
-        assert!(parse_options(&args(&["--runs", "4"])).is_err());
-        assert!(parse_options(&args(&["--fast"])).is_err());
     }
 }

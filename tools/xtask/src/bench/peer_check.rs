@@ -32,10 +32,7 @@ fn http_get(port: u16) -> Result<String, String> {
     Ok(response)
 }
 
-pub fn peer_check(args: &[String]) -> Result<(), String> {
-    if let Some(extra) = args.first() {
-        return Err(format!("bench peer takes no options (got `{extra}`)"));
-    }
+pub fn peer_check() -> Result<(), String> {
     let peer = peer::prepare()?;
     let port = free_port()?;
     let config = QemuConfig::new(Machine::Q35)

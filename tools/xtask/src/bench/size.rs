@@ -10,10 +10,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use super::boot::guests;
 use super::chart::{self, Bar};
 use super::measure::time_to_marker;
-use super::stats::{json_args, json_str, load1, thousands, unix_now, utc_string};
+use super::stats::{load1, ratio, thousands, unix_now, utc_string};
 use super::{Options, peer, write_output, write_report_section};
 use crate::qemu::Machine;
 
@@ -104,8 +106,12 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     for (label, path) in &files {
         match bytes_of(path) {
             Some(n) => {
-                let _ =
-                    writeln!(md, "| {label} | {} | {:.4} |", thousands(n), ingot_bytes / n as f64);
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} |",
+                    thousands(n),
+                    ratio(ingot_bytes / n as f64)
+                );
                 byte_bars.push(Bar {
                     group: "bytes".into(),
                     series: label.split(" (").next().unwrap_or(label).into(),
@@ -133,9 +139,7 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             })
             .collect();
         let (least_text, ratio) = match (least, ingot_least) {
-            (Some(l), Some(i)) => {
-                (format!("{l} MiB"), format!("{:.3}", f64::from(i) / f64::from(*l)))
-            }
+            (Some(l), Some(i)) => (format!("{l} MiB"), ratio(f64::from(i) / f64::from(*l))),
             (Some(l), None) => (format!("{l} MiB"), "—".into()),
             (None, _) => (format!("> {HIGH_MIB} MiB"), "—".into()),
         };
@@ -149,11 +153,19 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             });
         }
     }
-    chart::bars("size-bytes.png", "Image bytes (log scale)", "bytes", chart::count, &byte_bars)?;
+    chart::bars(
+        "size-bytes.png",
+        "Image bytes (log scale)",
+        "bytes",
+        chart::Scale::Log,
+        chart::count,
+        &byte_bars,
+    )?;
     chart::bars(
         "size-memory.png",
         "Least guest RAM reaching ready (log scale)",
         "guest RAM",
+        chart::Scale::Log,
         chart::mib,
         &mem_bars,
     )?;
@@ -164,44 +176,33 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     md.push_str("```\n");
     write_report_section("size", &md)?;
 
-    let mut json = format!(
-        "{{\n  \"bench\": \"size\",\n  \"started_unix\": {started:.3},\n  \"load1\": {},\n  \"machine\": \"{MACHINE}\",\n  \"files\": [",
-        super::stats::json_num(load_at_start)
-    );
-    let file_json: Vec<String> = files
+    let files: Vec<Value> = files
         .iter()
         .map(|(label, path)| {
-            let bytes = bytes_of(path).map_or("null".to_string(), |n| n.to_string());
-            format!(
-                "\n    {{\"what\": {}, \"path\": {}, \"bytes\": {bytes}}}",
-                json_str(label),
-                json_str(&path.display().to_string())
-            )
+            json!({"what": label, "path": path.display().to_string(), "bytes": bytes_of(path)})
         })
         .collect();
-    json.push_str(&file_json.join(","));
-    json.push_str("\n  ],\n  \"least_memory\": [");
-    let mem_json: Vec<String> = rows
+    let least_memory: Vec<Value> = rows
         .iter()
         .map(|(g, least, probes)| {
-            let probes: Vec<String> = probes
+            let probes: Vec<Value> = probes
                 .iter()
                 .map(|p| match &p.outcome {
-                    Ok(s) => format!("{{\"mib\": {}, \"ready\": true, \"seconds\": {s:.6}}}", p.mib),
-                    Err(e) => format!("{{\"mib\": {}, \"ready\": false, \"why\": {}}}", p.mib, json_str(&first_line(e))),
+                    Ok(seconds) => json!({"mib": p.mib, "ready": true, "seconds": seconds}),
+                    Err(e) => json!({"mib": p.mib, "ready": false, "why": first_line(e)}),
                 })
                 .collect();
-            format!(
-                "\n    {{\"guest\": \"{}\", \"least_mib\": {}, \"qemu_args\": {}, \"probes\": [{}]}}",
-                g.key,
-                least.map_or("null".to_string(), |l| l.to_string()),
-                json_args(&g.config.args()),
-                probes.join(", ")
-            )
+            json!({"guest": g.key, "least_mib": least, "qemu_args": g.config.args(), "probes": probes})
         })
         .collect();
-    json.push_str(&mem_json.join(","));
-    json.push_str("\n  ]\n}\n");
+    let json = super::stats::to_json(&json!({
+        "bench": "size",
+        "started_unix": started,
+        "load1": load_at_start,
+        "machine": MACHINE.name(),
+        "files": files,
+        "least_memory": least_memory,
+    }));
     let path = write_output("size.json", json.as_bytes())?;
     println!("wrote {}", path.display());
     Ok(())

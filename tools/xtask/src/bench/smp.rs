@@ -16,9 +16,11 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
 use super::chart::{self, Curve, Panel};
 use super::peer;
-use super::stats::{json_args, json_num, json_str, load1, median, unix_now, utc_string};
+use super::stats::{load1, median, unix_now, utc_string};
 use super::{Options, write_output, write_report_section};
 use crate::build::build_all;
 use crate::harness::{Event, Running};
@@ -214,14 +216,13 @@ fn rate(value: f64) -> String {
     }
 }
 
-fn result_json(r: &RunResult) -> String {
-    format!(
-        "{{\"latency_median_cycles\": {}, \"latency_p99_cycles\": {}, \"empty_tasks_per_s\": {}, \"busy_10us_tasks_per_s\": {}}}",
-        json_num(r.latency_median),
-        json_num(r.latency_p99),
-        json_num(r.empty_per_s),
-        json_num(r.busy_per_s)
-    )
+fn result_json(r: &RunResult) -> Value {
+    json!({
+        "latency_median_cycles": r.latency_median,
+        "latency_p99_cycles": r.latency_p99,
+        "empty_tasks_per_s": r.empty_per_s,
+        "busy_10us_tasks_per_s": r.busy_per_s,
+    })
 }
 
 fn to_json(
@@ -232,49 +233,40 @@ fn to_json(
     linux_args: &[String],
     release: &str,
 ) -> String {
-    let mut out = String::from("{\n");
-    let _ = writeln!(out, "  \"command\": \"cargo xtask bench smp --runs {rounds}\",");
-    let _ = writeln!(out, "  \"rounds\": {rounds},");
-    let _ = writeln!(out, "  \"linux_release\": {},", json_str(release));
-    let _ = writeln!(out, "  \"qemu_args_ingot_1_core\": {},", json_args(ingot_args));
-    let _ = writeln!(out, "  \"qemu_args_linux_1_core\": {},", json_args(linux_args));
-    out.push_str("  \"ratio_meaning\": \"above 1 = Ingot better (latency: linux/ingot; throughput: ingot/linux)\",\n");
-    out.push_str("  \"configs\": [\n");
-    for (i, ((cores, ingot, linux), per_guest)) in summary.iter().zip(samples).enumerate() {
-        let r = ratios(ingot, linux);
-        let _ = writeln!(out, "    {{\"cores\": {cores},");
-        let _ = writeln!(out, "     \"ingot\": {},", result_json(ingot));
-        let _ = writeln!(out, "     \"linux\": {},", result_json(linux));
-        let _ = writeln!(
-            out,
-            "     \"ratios\": {{\"latency_median\": {}, \"latency_p99\": {}, \"empty_throughput\": {}, \"busy_10us_throughput\": {}}},",
-            json_num(r[0]),
-            json_num(r[1]),
-            json_num(r[2]),
-            json_num(r[3])
-        );
-        out.push_str("     \"runs\": [\n");
-        let runs: Vec<String> = GUESTS
-            .iter()
-            .zip(per_guest)
-            .flat_map(|((key, _), list)| {
-                list.iter().map(move |s| {
-                    format!(
-                        "       {{\"guest\": \"{key}\", \"round\": {}, \"load1\": {}, \"unix_time\": {}, \"result\": {}}}",
-                        s.round,
-                        json_num(s.load1),
-                        json_num(s.unix_time),
-                        result_json(&s.result)
-                    )
+    let configs: Vec<Value> = summary
+        .iter()
+        .zip(samples)
+        .map(|((cores, ingot, linux), per_guest)| {
+            let r = ratios(ingot, linux);
+            let runs: Vec<Value> = GUESTS
+                .iter()
+                .zip(per_guest)
+                .flat_map(|((key, _), list)| {
+                    list.iter().map(move |s| {
+                        json!({"guest": key, "round": s.round, "load1": s.load1,
+                               "unix_time": s.unix_time, "result": result_json(&s.result)})
+                    })
                 })
+                .collect();
+            json!({
+                "cores": cores,
+                "ingot": result_json(ingot),
+                "linux": result_json(linux),
+                "ratios": {"latency_median": r[0], "latency_p99": r[1],
+                           "empty_throughput": r[2], "busy_10us_throughput": r[3]},
+                "runs": runs,
             })
-            .collect();
-        out.push_str(&runs.join(",\n"));
-        let comma = if i + 1 < summary.len() { "," } else { "" };
-        let _ = writeln!(out, "\n     ]}}{comma}");
-    }
-    out.push_str("  ]\n}\n");
-    out
+        })
+        .collect();
+    super::stats::to_json(&json!({
+        "command": format!("cargo xtask bench smp --runs {rounds}"),
+        "rounds": rounds,
+        "linux_release": release,
+        "qemu_args_ingot_1_core": ingot_args,
+        "qemu_args_linux_1_core": linux_args,
+        "ratio_meaning": "above 1 = Ingot better (latency: linux/ingot; throughput: ingot/linux)",
+        "configs": configs,
+    }))
 }
 
 fn draw(summary: &[(u32, RunResult, RunResult)]) -> Result<(), String> {
@@ -354,7 +346,27 @@ fn report(
 
 #[cfg(test)]
 mod tests {
-    use super::{RunResult, parse_line, rate, ratios};
+    use super::{RunResult, Sample, parse_line, rate, ratios, to_json};
+
+    #[test]
+    fn json_holds_every_run_and_the_ratios() {
+        let ingot =
+            RunResult { cores: 2, latency_median: 100.0, empty_per_s: 4e5, ..Default::default() };
+        let linux =
+            RunResult { cores: 2, latency_median: 300.0, empty_per_s: 8e5, ..Default::default() };
+        let sample = |result, load1| Sample { round: 0, result, load1, unix_time: 1.0 };
+        let samples = [[vec![sample(ingot, 1.5)], vec![sample(linux, f64::NAN)]]];
+        let text = to_json(5, &samples, &[(2, ingot, linux)], &["-M".into()], &[], "6.1");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let config = &json["configs"][0];
+        assert_eq!(config["cores"], 2);
+        assert_eq!(config["ratios"]["latency_median"], 3.0);
+        assert_eq!(config["ratios"]["empty_throughput"], 0.5);
+        assert_eq!(config["runs"][0]["guest"], "ingot");
+        assert_eq!(config["runs"][1]["load1"], serde_json::Value::Null);
+        assert_eq!(json["command"], "cargo xtask bench smp --runs 5");
+        assert_eq!(json["qemu_args_ingot_1_core"][0], "-M");
+    }
 
     #[test]
     fn lines_fold_into_a_result() {

@@ -1,9 +1,8 @@
 //! Small pure helpers shared by the benchmarks: statistics, JSON text, host load, time.
 //!
-//! JSON is written by hand (a few flat objects per file) rather than pulling in serde for
-//! xtask; [`json_str`] and [`json_num`] are the only escaping rules needed.
+//! Each benchmark builds its JSON with `serde_json::json!`; [`to_json`] gives the files one
+//! layout.
 
-use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Median (mean of the middle two for an even count); NaN for no values.
@@ -45,31 +44,22 @@ pub fn load1() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+/// A benchmark's JSON file text: `value` pretty-printed by `serde_json` (numbers that
+/// are NaN or infinite, e.g. an unreadable load average, are `null`), ending in a newline.
+pub fn to_json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("\"{e}\""));
+    text.push('\n');
+    text
+}
+
+/// A ratio with three significant digits and no exponent: 1 → `1.00`, 0.005755 →
+/// `0.00576`, 174.2 → `174`.
+pub fn ratio(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return if x == 0.0 { "0".into() } else { "—".into() };
     }
-    out.push('"');
-    out
-}
-
-/// JSON number; NaN/infinity (e.g. unreadable loadavg) become null.
-pub fn json_num(x: f64) -> String {
-    if x.is_finite() { format!("{x:.6}") } else { "null".to_string() }
-}
-
-/// A JSON array of strings.
-pub fn json_args(args: &[String]) -> String {
-    format!("[{}]", args.iter().map(|a| json_str(a)).collect::<Vec<_>>().join(", "))
+    let decimals = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
 }
 
 /// `1234567` → `1,234,567`, for instruction counts and byte sizes in reports.
@@ -124,11 +114,14 @@ mod tests {
     fn text() {
         assert_eq!(utc_string(0.0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc_string(1_709_251_199.0), "2024-02-29 23:59:59 UTC");
+        assert_eq!(ratio(1.0), "1.00");
+        assert_eq!(ratio(9_036_238.0 / 1_570_081_527.0), "0.00576");
+        assert_eq!(ratio(174.2), "174");
+        assert_eq!(ratio(f64::NAN), "—");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1_691_989_420), "1,691,989,420");
-        assert_eq!(json_str("a\"b\\\n"), "\"a\\\"b\\\\\\u000a\"");
-        assert_eq!(json_num(f64::NAN), "null");
-        assert_eq!(json_num(1.5), "1.500000");
+        let json = to_json(&serde_json::json!({"a\"b": [1.5, f64::NAN], "n": 3}));
+        assert_eq!(json, "{\n  \"a\\\"b\": [\n    1.5,\n    null\n  ],\n  \"n\": 3\n}\n");
     }
 }

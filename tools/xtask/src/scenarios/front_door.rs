@@ -5,8 +5,9 @@
 
 use super::{BANNER, exit_status_for, ready, scenario};
 use crate::build::{Artifacts, output_dir};
+use crate::cli::parse_run;
 use crate::harness::Scenario;
-use crate::run::{RunOptions, qemu_config};
+use crate::run::qemu_config;
 
 /// The `run` scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
@@ -20,11 +21,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         ("run-image-program-hello", "--image --program hello --append exit=qemu", "bios"),
         ("run-uefi-program-hello", "--uefi --program hello --append exit=qemu", "uefi"),
     ] {
-        let args: Vec<String> = command_line.split(' ').map(String::from).collect();
+        let args: Vec<&str> = command_line.split(' ').collect();
         let image = output_dir().join(format!("{name}.img"));
-        let config = RunOptions::parse(&args)
-            .and_then(|options| options.ok_or_else(|| "help asked for".to_string()))
-            .and_then(|options| qemu_config(&options, artifacts, &image));
+        let config = parse_run(&args).and_then(|options| qemu_config(&options, artifacts, &image));
         let config = match config {
             Ok(config) => config,
             Err(error) => {

@@ -1,0 +1,286 @@
+//! The command line of `cargo xtask`, declared with `clap`'s derive API.
+//!
+//! One declaration gives every subcommand the same `-h`/`--help` layout, errors that
+//! name the valid options and values, and `--version`. The subcommands' modules take
+//! these structs; the host tests in `doc_check.rs` check that every command line in the
+//! README and docs parses and that every option here is documented there.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::qemu::Machine;
+
+/// The front door to building, running, testing and measuring Ingot.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the kernel, its loaders and the programs into target/ingot/.
+    Build,
+    /// Build target/ingot/ingot.img, the hybrid BIOS/UEFI disk image.
+    Image(ImageArgs),
+    /// Boot Ingot in QEMU with serial on this terminal (Ctrl-A X quits).
+    Run(RunArgs),
+    /// Host unit tests, then the QEMU scenarios; ends with "N passed, N failed".
+    Test(TestArgs),
+    /// Benchmarks beside a Linux peer; results in target/ingot/bench/.
+    Bench(BenchArgs),
+    /// rustfmt, clippy -D warnings and the unsafe allow-list audit.
+    Check,
+}
+
+/// `cargo xtask image`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct ImageArgs {
+    /// Image size in MiB; at least what the files need (about 24), named when too small.
+    /// Written sparsely, so a large size costs no memory or disk space.
+    #[arg(long, value_name = "MiB", default_value_t = ingot_mkimage::DEFAULT_SIZE_MIB)]
+    pub size: u64,
+    /// Kernel command line stored in the image (at most 1023 bytes, what the loaders carry).
+    #[arg(long, value_name = "TEXT", default_value = "", value_parser = command_line)]
+    pub cmdline: String,
+    /// Boot program the loaders pass to the kernel: a built program (hello) or a file.
+    #[arg(long, value_name = "PROGRAM")]
+    pub init: Option<String>,
+    /// Where to write the image [default: target/ingot/ingot.img].
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// `cargo xtask run`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct RunArgs {
+    /// Machine model.
+    #[arg(long, value_enum, default_value_t = Machine::Q35)]
+    pub machine: Machine,
+    /// Number of cores.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=255))]
+    pub cores: u32,
+    /// Guest RAM, QEMU syntax (128M, 1G).
+    #[arg(long, value_name = "SIZE", default_value = "128M")]
+    pub memory: String,
+    /// QEMU CPU model (qemu64, max, ...).
+    #[arg(long, value_name = "MODEL")]
+    pub cpu: Option<String>,
+    /// Program to run: a built program's name (hello) or a flat binary's path.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub program: Option<String>,
+    /// Kernel command line; with exit=qemu, run exits with the program's status.
+    #[arg(long, value_name = "TEXT")]
+    pub append: Option<String>,
+    /// Boot through PVH instead of Multiboot.
+    #[arg(long, conflicts_with_all = ["image", "uefi"])]
+    pub pvh: bool,
+    /// Boot from a disk image under SeaBIOS (the program becomes its init.app).
+    #[arg(long)]
+    pub image: bool,
+    /// Boot from a disk image under OVMF (machine q35).
+    #[arg(long)]
+    pub uefi: bool,
+    /// Attach a disk: FILE[,MODEL], MODEL one of virtio-blk (default), nvme, ahci, ide
+    /// (ide: machine pc). A missing FILE is created empty (--disk-size). Repeatable.
+    #[arg(long, value_name = "FILE[,MODEL]")]
+    pub disk: Vec<DiskSpec>,
+    /// Size of the scratch image --disk creates when FILE does not exist.
+    #[arg(long, value_name = "MiB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub disk_size: u64,
+    // A network device (`--net`) comes with the network driver work.
+    /// Further QEMU arguments, after `--`.
+    #[arg(last = true, value_name = "QEMU ARGS")]
+    pub qemu_args: Vec<String>,
+}
+
+/// `cargo xtask test`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct TestArgs {
+    /// Run only the QEMU scenarios whose names contain this (the host tests always run).
+    #[arg(value_name = "FILTER", default_value = "")]
+    pub filter: String,
+}
+
+/// `cargo xtask bench`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct BenchArgs {
+    /// Which benchmark: peer is not one, it checks the Linux peer's NIC and httpd.
+    #[arg(value_enum, default_value_t = Bench::All)]
+    pub which: Bench,
+    /// Paired rounds per measurement: at least 5, so a median and its spread mean something.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = rounds)]
+    pub runs: usize,
+}
+
+/// The benchmarks `bench` runs.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bench {
+    /// Direct boot beside Linux, disk-image boot beside firmware-only floors.
+    Boot,
+    /// Kernel and image bytes, least RAM to boot.
+    Size,
+    /// Disk throughput and IOPS beside Linux.
+    Disk,
+    /// Work-queue latency and throughput beside a Linux pthread pool.
+    Smp,
+    /// boot, size, disk and smp in turn.
+    All,
+    /// Not a benchmark: boot the Linux peer with a NIC and check its httpd answers.
+    Peer,
+}
+
+/// A disk `run --disk` attaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskSpec {
+    /// Raw image file.
+    pub path: PathBuf,
+    /// The controller QEMU emulates for it.
+    pub model: DiskModel,
+}
+
+/// Disk controllers Ingot drives.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskModel {
+    /// virtio-blk on PCI.
+    VirtioBlk,
+    /// An NVMe controller.
+    Nvme,
+    /// An AHCI (SATA) controller.
+    Ahci,
+    /// The PIIX IDE controller of machine pc.
+    Ide,
+}
+
+impl FromStr for DiskSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (path, model) = match text.rsplit_once(',') {
+            Some((path, model)) => {
+                let model = DiskModel::from_str(model, true).map_err(|_| {
+                    format!("unknown disk model `{model}`; valid: virtio-blk, nvme, ahci, ide")
+                })?;
+                (path, model)
+            }
+            None => (text, DiskModel::VirtioBlk),
+        };
+        if path.is_empty() {
+            return Err("--disk needs a file name (FILE[,MODEL])".into());
+        }
+        Ok(DiskSpec { path: path.into(), model })
+    }
+}
+
+/// A command line the loaders can carry.
+fn command_line(text: &str) -> Result<String, String> {
+    if text.len() > ingot_mkimage::MAX_CMDLINE_BYTES {
+        return Err(format!(
+            "{} bytes; the loaders carry at most {}",
+            text.len(),
+            ingot_mkimage::MAX_CMDLINE_BYTES
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A number of benchmark rounds, at least 5.
+fn rounds(text: &str) -> Result<usize, String> {
+    let runs: usize = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
+    if runs < 5 {
+        return Err(format!(
+            "{runs} is too few: at least 5 paired rounds are needed for a median and its spread"
+        ));
+    }
+    Ok(runs)
+}
+
+/// Parses `cargo xtask run` arguments (what follows `run`), for code that builds the
+/// same configuration `run` would (the front-door scenarios).
+pub fn parse_run(args: &[&str]) -> Result<RunArgs, String> {
+    let line = ["cargo xtask", "run"].iter().chain(args);
+    match Cli::try_parse_from(line).map_err(|e| e.to_string())?.command {
+        Command::Run(args) => Ok(args),
+        _ => Err("not a run command".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::error::ErrorKind;
+
+    use super::*;
+
+    fn parse(line: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(["cargo xtask"].into_iter().chain(line.split_whitespace()))
+    }
+
+    fn error(line: &str) -> String {
+        parse(line).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_subcommand_has_help_and_version_exists() {
+        for sub in ["build", "image", "run", "test", "bench", "check"] {
+            let help = parse(&format!("{sub} --help")).unwrap_err();
+            assert_eq!(help.kind(), ErrorKind::DisplayHelp, "{sub}");
+            assert!(help.to_string().contains(&format!("Usage: cargo xtask {sub}")), "{help}");
+            assert_eq!(parse(&format!("{sub} -h")).unwrap_err().kind(), ErrorKind::DisplayHelp);
+        }
+        assert_eq!(parse("--version").unwrap_err().kind(), ErrorKind::DisplayVersion);
+    }
+
+    #[test]
+    fn bad_values_name_the_valid_ones() {
+        let machine = error("run --machine foo");
+        assert!(machine.contains("pc") && machine.contains("q35") && machine.contains("microvm"));
+        let bench = error("bench fast");
+        for name in ["boot", "size", "disk", "smp", "all", "peer"] {
+            assert!(bench.contains(name), "{bench}");
+        }
+        assert!(error("bench --runs 3").contains("at least 5 paired rounds"));
+        assert!(error("run --fast").contains("unexpected argument '--fast'"));
+        assert!(error("run --disk a.img,floppy").contains("valid: virtio-blk, nvme, ahci, ide"));
+        assert!(error("run --pvh --image").contains("cannot be used with"));
+        let long = format!("image --cmdline {}", "x".repeat(1024));
+        assert!(error(&long).contains("at most 1023"));
+    }
+
+    #[test]
+    fn run_options_parse_into_values() {
+        let args = parse_run(&[
+            "--machine",
+            "pc",
+            "--cores",
+            "4",
+            "--disk",
+            "a.img,nvme",
+            "--disk",
+            "b.img",
+            "--",
+            "-S",
+        ])
+        .unwrap();
+        assert_eq!(args.machine, Machine::Pc);
+        assert_eq!(args.cores, 4);
+        assert_eq!(
+            args.disk,
+            vec![
+                DiskSpec { path: "a.img".into(), model: DiskModel::Nvme },
+                DiskSpec { path: "b.img".into(), model: DiskModel::VirtioBlk },
+            ]
+        );
+        assert_eq!(args.qemu_args, vec!["-S".to_string()]);
+        let bench = parse("bench smp --runs 7").unwrap();
+        assert!(matches!(bench.command, Command::Bench(BenchArgs { which: Bench::Smp, runs: 7 })));
+        let test = parse("test ready").unwrap();
+        assert!(matches!(test.command, Command::Test(TestArgs { filter }) if filter == "ready"));
+    }
+}
