@@ -81,6 +81,9 @@ pub struct E1000State {
     pub most_segments: usize,
     /// Resets done.
     pub resets: u32,
+    /// 8257x resets started while bus mastering was still enabled (the datasheet
+    /// asks for GIO Master Disable first).
+    pub resets_while_mastering: u32,
     pending: Vec<u8>,
     pending_segments: usize,
 }
@@ -117,6 +120,7 @@ impl E1000Model {
             sent: Vec::new(),
             most_segments: 0,
             resets: 0,
+            resets_while_mastering: 0,
             pending: Vec::new(),
             pending_segments: 0,
         };
@@ -324,6 +328,9 @@ impl Mmio for E1000Model {
         let mut s = self.state.borrow_mut();
         match offset {
             CTRL if value & CTRL_RST != 0 => {
+                if s.generation == Generation::I8257x && s.status() & (1 << 19) != 0 {
+                    s.resets_while_mastering += 1;
+                }
                 if s.stalled {
                     s.set(CTRL, value);
                 } else {
