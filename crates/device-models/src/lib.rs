@@ -11,6 +11,7 @@
 pub mod ahci;
 pub mod e1000;
 pub mod ide;
+pub mod ixgbe;
 pub mod memory;
 pub mod nvme;
 pub mod virtio_blk;
