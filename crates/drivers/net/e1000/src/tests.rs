@@ -245,3 +245,18 @@ fn link_state_follows_the_status_register() {
     model.state().link = true;
     assert!(nic.link_up());
 }
+
+#[test]
+fn a_frame_spread_over_several_buffers_is_dropped_whole() {
+    let (model, memory) = device(Generation::I8254x);
+    let mut nic = started(&model, &memory);
+    // The driver never enables long frames; forcing RCTL.LPE makes the device
+    // split a jumbo frame over buffers, which the driver must drop as one frame.
+    let rctl = ingot_hal::Mmio::read_u32(&model, regs::RCTL);
+    ingot_hal::Mmio::write_u32(&model, regs::RCTL, rctl | (1 << 5));
+    assert!(model.receive(&frame(5000, 1)));
+    assert!(model.receive(&frame(99, 2)));
+    assert_eq!(receive(&mut nic), Ok(frame(99, 2)));
+    let counters = nic.counters();
+    assert_eq!((counters.rx_dropped, counters.rx_frames), (1, 1));
+}
