@@ -75,6 +75,9 @@ pub struct E1000State {
     pub hold_transmit: bool,
     /// The device stopped answering: no reset completes, no descriptor is processed.
     pub stalled: bool,
+    /// Frames are given up after excessive collisions (a half-duplex link gone
+    /// bad): DD is written back with EC set and nothing reaches the wire.
+    pub excessive_collisions: bool,
     /// Frames sent on the wire, in order, without FCS.
     pub sent: Vec<Vec<u8>>,
     /// Most descriptors one sent frame was gathered from.
@@ -117,6 +120,7 @@ impl E1000Model {
             link: true,
             hold_transmit: false,
             stalled: false,
+            excessive_collisions: false,
             sent: Vec::new(),
             most_segments: 0,
             resets: 0,
@@ -210,12 +214,13 @@ impl E1000State {
                 let frame = std::mem::take(&mut self.pending);
                 self.most_segments = self.most_segments.max(self.pending_segments);
                 self.pending_segments = 0;
-                if self.link {
+                if self.link && !self.excessive_collisions {
                     self.sent.push(frame);
                 }
             }
             if cmd & (1 << 3) != 0 {
-                self.memory.write(at + 12, &[1]);
+                let collided = cmd & 1 != 0 && self.excessive_collisions;
+                self.memory.write(at + 12, &[if collided { 0b11 } else { 1 }]);
             }
             let next = (self.reg(TDH) + 1) % slots;
             self.set(TDH, next);

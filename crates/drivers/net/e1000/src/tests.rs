@@ -260,3 +260,18 @@ fn a_frame_spread_over_several_buffers_is_dropped_whole() {
     let counters = nic.counters();
     assert_eq!((counters.rx_dropped, counters.rx_frames), (1, 1));
 }
+
+#[test]
+fn a_frame_the_device_gives_up_on_is_an_error_not_a_success() {
+    let (model, memory) = device(Generation::I8254x);
+    let mut nic = started(&model, &memory);
+    model.state().excessive_collisions = true;
+    let data = segments(&memory, &frame(100, 1), &[]);
+    let status = u32::from(legacy::tx_status::DD | legacy::tx_status::EC);
+    assert_eq!(nic.transmit(&data), Err(NetError::Device(status)));
+    assert!(model.state().sent.is_empty());
+    model.state().excessive_collisions = false;
+    nic.transmit(&data).unwrap();
+    let counters = nic.counters();
+    assert_eq!((counters.tx_errors, counters.tx_frames, counters.tx_bytes), (1, 1, 100));
+}
