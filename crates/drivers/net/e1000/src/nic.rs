@@ -2,6 +2,8 @@
 //! rings, polled transmit and receive, link state and failure handling. What
 //! differs between the two families is described by a [`Family`].
 
+use core::cell::Cell;
+
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use ingot_net::{
     ETHERNET_HEADER, FrameSink, MacAddress, NetCounters, NetDevice, NetError, STANDARD_MTU,
@@ -60,6 +62,9 @@ pub struct Nic<M, B, C> {
     rx: RxRing<B>,
     tx: TxRing<B>,
     counters: NetCounters,
+    /// Frames the device missed for want of a free receive buffer (MPC, which
+    /// clears on read, summed here).
+    missed: Cell<u64>,
     /// Set while discarding the tail descriptors of a frame too big for one buffer.
     discarding: bool,
     failed: bool,
@@ -120,6 +125,7 @@ pub fn start_family<M: Mmio, D: DmaAllocator, C: Clock>(
         rx,
         tx,
         counters: NetCounters::default(),
+        missed: Cell::new(0),
         discarding: false,
         failed: false,
     })
@@ -361,7 +367,13 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         Err(NetError::WouldBlock)
     }
 
+    /// The driver's counts; `rx_dropped` includes the frames the device missed
+    /// because every receive buffer was full (MPC).
     fn counters(&self) -> NetCounters {
-        self.counters
+        if !self.failed {
+            let missed = self.registers.read_u32(regs::MPC);
+            self.missed.set(self.missed.get() + u64::from(missed));
+        }
+        NetCounters { rx_dropped: self.counters.rx_dropped + self.missed.get(), ..self.counters }
     }
 }

@@ -169,6 +169,8 @@ fn receive_buffers_are_given_back() {
     }
     assert!(!model.receive(&frame(70, 0xEE)));
     assert_eq!(model.register(regs::MPC), 1);
+    assert_eq!(nic.counters().rx_dropped, 1, "the missed frame is counted");
+    assert_eq!(nic.counters().rx_dropped, 1, "and only once");
     for i in 0..RX_SLOTS - 1 {
         assert_eq!(receive(&mut nic), Ok(frame(70, i as u8)));
     }

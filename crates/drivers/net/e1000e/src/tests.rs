@@ -138,6 +138,7 @@ fn a_full_ring_is_busy_and_receive_buffers_come_back() {
             assert_eq!(receive(&mut nic), Ok(frame(64, i as u8 ^ round)));
         }
     }
+    assert_eq!(nic.counters().rx_dropped, 3, "one missed frame per round");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! reset, EEPROM auto-read and DMA initialisation done, link, receive and transmit
 //! set-up) and the polled driver on its queue 0.
 
+use core::cell::Cell;
+
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use ingot_net::{
     ETHERNET_HEADER, FrameSink, MacAddress, NetCounters, NetDevice, NetError, STANDARD_MTU,
@@ -25,6 +27,9 @@ pub struct Nic<M, B, C> {
     rx: RxRing<B>,
     tx: TxRing<B>,
     counters: NetCounters,
+    /// Frames queue 0 dropped for want of a free receive buffer (QPRDC, which
+    /// clears on read, summed here).
+    missed: Cell<u64>,
     discarding: bool,
     failed: bool,
 }
@@ -104,6 +109,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     r.write_u32(regs::RXDCTL, r.read_u32(regs::RXDCTL) | regs::QUEUE_ENABLE);
     wait_for(r, &clock, regs::RXDCTL, regs::QUEUE_ENABLE, true)?;
     r.write_u32(regs::RDT, rx.initial_tail());
+    r.read_u32(regs::QPRDC);
     r.write_u32(regs::RXCTRL, regs::RXCTRL_RXEN);
 
     // Transmit (§4.6.8): ring, DMA transmit enable, then the queue.
@@ -122,6 +128,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         rx,
         tx,
         counters: NetCounters::default(),
+        missed: Cell::new(0),
         discarding: false,
         failed: false,
     })
@@ -267,7 +274,13 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         Err(NetError::WouldBlock)
     }
 
+    /// The driver's counts; `rx_dropped` includes the frames the device dropped
+    /// because every receive buffer was full (QPRDC of queue 0).
     fn counters(&self) -> NetCounters {
-        self.counters
+        if !self.failed {
+            let missed = self.registers.read_u32(regs::QPRDC);
+            self.missed.set(self.missed.get() + u64::from(missed));
+        }
+        NetCounters { rx_dropped: self.counters.rx_dropped + self.missed.get(), ..self.counters }
     }
 }

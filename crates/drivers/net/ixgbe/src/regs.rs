@@ -25,6 +25,8 @@ pub const SRRCTL: usize = 0x0_1014;
 pub const RDT: usize = 0x0_1018;
 /// Receive Descriptor Control.
 pub const RXDCTL: usize = 0x0_1028;
+/// Queue Packets Received Drop Count, queue 0 (clears on read).
+pub const QPRDC: usize = 0x0_1430;
 /// Receive DMA Control.
 pub const RDRXCTL: usize = 0x0_2F00;
 /// Receive Control.

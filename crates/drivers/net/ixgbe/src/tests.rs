@@ -154,6 +154,8 @@ fn receive_buffers_are_given_back() {
             assert_eq!(receive(&mut nic), Ok(frame(80, i as u8 ^ round)));
         }
     }
+    assert_eq!(nic.counters().rx_dropped, 3, "one dropped frame per round");
+    assert_eq!(nic.counters().rx_frames, 3 * (RX_SLOTS as u64 - 1));
 }
 
 #[test]
