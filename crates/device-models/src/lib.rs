@@ -9,7 +9,9 @@
 #![forbid(unsafe_code)]
 
 pub mod ahci;
+pub mod e1000;
 pub mod ide;
+pub mod ixgbe;
 pub mod memory;
 pub mod nvme;
 pub mod r8169;
