@@ -9,6 +9,7 @@
 
 mod ahci;
 mod ide;
+mod nics;
 mod nvme;
 mod virtio;
 
@@ -63,6 +64,11 @@ pub static DRIVERS: &[Driver] = &[
     Driver { name: "nvme", matches: nvme::matches, start: nvme::start },
     Driver { name: "ahci", matches: ahci::matches, start: ahci::start },
     Driver { name: "ide", matches: ide::matches, start: ide::start },
+    Driver { name: "e1000", matches: nics::e1000_matches, start: nics::start_e1000 },
+    Driver { name: "e1000e", matches: nics::e1000e_matches, start: nics::start_e1000e },
+    Driver { name: "ixgbe", matches: nics::ixgbe_matches, start: nics::start_ixgbe },
+    Driver { name: "r8169", matches: nics::r8169_matches, start: nics::start_r8169 },
+    Driver { name: "rtl8139", matches: nics::rtl8139_matches, start: nics::start_rtl8139 },
 ];
 
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a

@@ -1,5 +1,6 @@
 //! Network scenarios: QEMU's user network (`-netdev user,restrict=on`) behind one or
-//! two virtio-net NICs (modern, legacy, transitional). `net-test` lists each NIC,
+//! two NICs of every model QEMU has here (virtio-net modern, legacy and transitional,
+//! e1000, e1000e, rtl8139; two of different models at once). `net-test` lists each NIC,
 //! asks the gateway 10.0.2.2 for its MAC with a hand-made ARP request and for an
 //! address with a hand-made DHCP discover; the lines checked are the values QEMU's
 //! user network really answers (the gateway's MAC 52:55:0a:00:02:02, the offer
@@ -38,12 +39,24 @@ fn answered(index: usize) -> Vec<String> {
     ]
 }
 
-/// A scenario running `net-test` with one NIC per entry of `nics`: (QEMU device,
-/// PCI device ID, interface the kernel picks).
+/// A NIC model as QEMU offers it and as the kernel must report it.
+#[derive(Clone, Copy)]
+struct Nic {
+    /// QEMU `-device` value (before the netdev and MAC).
+    device: &'static str,
+    /// `vendor:device` in the PCI line.
+    pci_id: &'static str,
+    /// The kernel's driver name.
+    driver: &'static str,
+    /// virtio only: the interface line's `interface=` value.
+    virtio_interface: Option<&'static str>,
+}
+
+/// A scenario running `net-test` with one NIC per entry of `nics`.
 fn net_scenario(
     artifacts: &Artifacts,
     name: &str,
-    nics: &[(&str, &str, &str)],
+    nics: &[Nic],
     middle: &[&str],
     cores: u32,
 ) -> Scenario {
@@ -53,21 +66,25 @@ fn net_scenario(
         .initrd(artifacts.program("net-test"))
         .append("exit=qemu");
     let mut lines: Vec<String> = vec![BANNER.into()];
-    for (index, (device, id, interface)) in nics.iter().enumerate() {
-        qemu = qemu.extra_args(nic_args(index, device));
-        lines.push(format!(r"^ingot: virtio-net 0000:00:\d\d\.0 interface={interface}$"));
+    for (index, nic) in nics.iter().enumerate() {
+        qemu = qemu.extra_args(nic_args(index, nic.device));
+        if let Some(interface) = nic.virtio_interface {
+            lines.push(format!(r"^ingot: virtio-net 0000:00:\d\d\.0 interface={interface}$"));
+        }
         lines.push(format!(
-            r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=02\.00 driver=virtio-net$"
+            r"^ingot: pci 0000:00:\d\d\.0 {} class=02\.00 driver={}$",
+            nic.pci_id, nic.driver
         ));
     }
-    for index in 0..nics.len() {
-        lines.push(format!("^ingot: net {index} virtio-net mac={} link=up$", mac(index)));
+    for (index, nic) in nics.iter().enumerate() {
+        lines.push(format!("^ingot: net {index} {} mac={} link=up$", nic.driver, mac(index)));
     }
     lines.push(ready("multiboot"));
     lines.push(format!("^net-test: nics={}$", nics.len()));
-    for index in 0..nics.len() {
+    for (index, nic) in nics.iter().enumerate() {
         lines.push(format!(
-            "^net-test: nic {index} driver=virtio-net mac={} mtu=1500 link=up$",
+            "^net-test: nic {index} driver={} mac={} mtu=1500 link=up$",
+            nic.driver,
             mac(index)
         ));
     }
@@ -116,9 +133,21 @@ const REFUSALS: [&str; 22] = [
 
 /// The network scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
-    let modern = ("virtio-net-pci,disable-legacy=on", "1041", "modern");
-    let legacy = ("virtio-net-pci,disable-modern=on", "1000", "legacy");
-    let transitional = ("virtio-net-pci", "1000", "modern");
+    let virtio = |device, id, interface| Nic {
+        device,
+        pci_id: id,
+        driver: "virtio-net",
+        virtio_interface: Some(interface),
+    };
+    let modern = virtio("virtio-net-pci,disable-legacy=on", "1af4:1041", "modern");
+    let legacy = virtio("virtio-net-pci,disable-modern=on", "1af4:1000", "legacy");
+    let transitional = virtio("virtio-net-pci", "1af4:1000", "modern");
+    let e1000 =
+        Nic { device: "e1000", pci_id: "8086:100e", driver: "e1000", virtio_interface: None };
+    let e1000e =
+        Nic { device: "e1000e", pci_id: "8086:10d3", driver: "e1000e", virtio_interface: None };
+    let rtl8139 =
+        Nic { device: "rtl8139", pci_id: "10ec:8139", driver: "rtl8139", virtio_interface: None };
     let refusals: Vec<String> = REFUSALS
         .iter()
         .map(|line| format!("^net-test: refused {line}$"))
@@ -130,5 +159,10 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         net_scenario(artifacts, "net-virtio-legacy", &[legacy], &[], 1),
         net_scenario(artifacts, "net-virtio-two-nics", &[transitional, legacy], &[], 1),
         net_scenario(artifacts, "net-bad-arguments", &[transitional], &refusals, 1),
+        net_scenario(artifacts, "net-e1000", &[e1000], &[], 1),
+        net_scenario(artifacts, "net-e1000e", &[e1000e], &[], 1),
+        net_scenario(artifacts, "net-rtl8139", &[rtl8139], &[], 1),
+        net_scenario(artifacts, "net-mixed-e1000e-rtl8139", &[e1000e, rtl8139], &[], 1),
+        net_scenario(artifacts, "net-e1000-two-cores", &[e1000], &[SHARED], 2),
     ]
 }

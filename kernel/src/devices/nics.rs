@@ -1,0 +1,104 @@
+//! Bringing up the Intel and Realtek NICs: each maps its register BAR, calls its
+//! driver crate's constructor and adds the interface. (virtio-net shares its transport
+//! code with virtio-blk, in `virtio.rs`.)
+
+use alloc::boxed::Box;
+
+use ingot_net::NetError;
+use ingot_pci::PciFunction;
+use ingot_platform::pci_config::ConfigAccess;
+use ingot_platform::physical::IdentityMemory;
+
+use super::{Found, KernelDma, map_memory_bar};
+use crate::time::KernelClock;
+
+/// The reason a NIC did not start, for the boot line.
+fn describe(error: NetError) -> &'static str {
+    match error {
+        NetError::Timeout => "device did not answer (reset or start-up timed out)",
+        NetError::NoMemory => "out of DMA memory",
+        NetError::Device(_) => "device refused to start (blank or invalid station address)",
+        _ => "device failed to start",
+    }
+}
+
+pub fn e1000_matches(function: &PciFunction) -> bool {
+    ingot_e1000::matches(function.vendor, function.device).is_some()
+}
+
+pub fn start_e1000(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    let variant = ingot_e1000::matches(function.vendor, function.device).ok_or("not an 8254x")?;
+    let registers = map_memory_bar(config, function, 0, 0, None)?;
+    let nic =
+        ingot_e1000::start(registers, &mut KernelDma, KernelClock, variant).map_err(describe)?;
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
+
+pub fn e1000e_matches(function: &PciFunction) -> bool {
+    ingot_e1000e::matches(function.vendor, function.device).is_some()
+}
+
+pub fn start_e1000e(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    let registers = map_memory_bar(config, function, 0, 0, None)?;
+    let nic = ingot_e1000e::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
+
+pub fn ixgbe_matches(function: &PciFunction) -> bool {
+    ingot_ixgbe::matches(function.vendor, function.device).is_some()
+}
+
+pub fn start_ixgbe(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    let registers = map_memory_bar(config, function, 0, 0, None)?;
+    let nic = ingot_ixgbe::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
+
+pub fn r8169_matches(function: &PciFunction) -> bool {
+    ingot_r8169::matches(function.vendor, function.device).is_some()
+}
+
+pub fn start_r8169(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    let variant = ingot_r8169::matches(function.vendor, function.device).ok_or("not an r8169")?;
+    let registers = map_memory_bar(config, function, usize::from(variant.register_bar), 0, None)?;
+    let nic = ingot_r8169::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
+
+pub fn rtl8139_matches(function: &PciFunction) -> bool {
+    ingot_rtl8139::matches(function.vendor, function.device).is_some()
+}
+
+pub fn start_rtl8139(
+    config: &ConfigAccess,
+    function: &PciFunction,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    let variant =
+        ingot_rtl8139::matches(function.vendor, function.device).ok_or("not an RTL8139")?;
+    let registers = map_memory_bar(config, function, usize::from(variant.register_bar), 0, None)?;
+    let nic = ingot_rtl8139::start(registers, &mut KernelDma, KernelClock, IdentityMemory)
+        .map_err(describe)?;
+    found.nics.push(Box::new(nic));
+    Ok(())
+}
