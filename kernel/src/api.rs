@@ -3,8 +3,6 @@
 //! Every pointer a program passes goes through `ProgramMemory`'s checks before the
 //! kernel touches it; a bad one returns `Error::BadAddress`, never a fault.
 
-use alloc::vec::Vec;
-
 use ingot_abi::{DiskInfo, Error, MemoryInfo, Status};
 use ingot_platform::program_memory::PROGRAM_STACK_BYTES;
 
@@ -47,10 +45,6 @@ pub extern "sysv64" fn memory_info(info: *mut MemoryInfo) -> Status {
     }
 }
 
-/// Bytes moved per driver call when reading into program memory (the kernel's
-/// bounce buffer; writes go straight from program memory to the driver).
-const READ_CHUNK_BYTES: u64 = 128 * 1024;
-
 /// Returns the number of disks.
 pub extern "sysv64" fn disk_count() -> Status {
     storage::count() as Status
@@ -63,6 +57,8 @@ pub extern "sysv64" fn disk_info(disk: u64, info: *mut DiskInfo) -> Status {
     let mut bytes = [0u8; core::mem::size_of::<DiskInfo>()];
     bytes[..8].copy_from_slice(&identity.sectors.to_le_bytes());
     bytes[8..12].copy_from_slice(&identity.sector_size.to_le_bytes());
+    let bounced = storage::bounced(disk).unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+    bytes[12..16].copy_from_slice(&bounced.to_le_bytes());
     bytes[16..56].copy_from_slice(&identity.model);
     bytes[56..96].copy_from_slice(&identity.serial);
     match window.write_at(info as u64, &bytes) {
@@ -83,56 +79,31 @@ fn check_disk_request(disk: u64, lba: u64, count: u64, buffer: u64) -> Result<u6
     Ok(bytes)
 }
 
-/// Reads `count` sectors at `lba` of `disk` into the program's `buffer`.
+/// Reads `count` sectors at `lba` of `disk` into the program's `buffer` (by DMA
+/// straight into it where the controller can reach it).
 pub extern "sysv64" fn disk_read(disk: u64, lba: u64, count: u64, buffer: *mut u8) -> Status {
-    let bytes = match check_disk_request(disk, lba, count, buffer as u64) {
-        Ok(bytes) => bytes,
-        Err(error) => return error.status(),
-    };
-    let Some(window) = program::window() else { return Error::NotFound.status() };
-    let Some(identity) = storage::identity(disk) else { return Error::NotFound.status() };
-    let sector = u64::from(identity.sector_size);
-    let chunk = (READ_CHUNK_BYTES / sector).max(1) * sector;
-    // Fallible: a small machine's heap may not hold the bounce buffer; that is an
-    // error for the call, not a kernel panic.
-    let mut bounce = Vec::new();
-    if bounce.try_reserve_exact(chunk.min(bytes) as usize).is_err() {
-        return Error::DeviceError.status();
-    }
-    bounce.resize(chunk.min(bytes) as usize, 0u8);
-    let mut done = 0;
-    while done < bytes {
-        let len = (bytes - done).min(chunk) as usize;
-        let part = &mut bounce[..len];
-        let outcome = storage::with_disk(disk, |d| d.read(lba + done / sector, part));
-        match outcome {
-            Some(Ok(())) => {}
-            Some(Err(error)) => return storage::api_error(error).status(),
-            None => return Error::NotFound.status(),
-        }
-        if let Err(error) = window.write_at(buffer as u64 + done, part) {
-            return error.status();
-        }
-        done += len as u64;
-    }
-    count as Status
+    disk_transfer(disk, storage::Direction::Read, lba, count, buffer as u64)
 }
 
 /// Writes `count` sectors at `lba` of `disk` from the program's `buffer`.
 pub extern "sysv64" fn disk_write(disk: u64, lba: u64, count: u64, buffer: *const u8) -> Status {
-    let bytes = match check_disk_request(disk, lba, count, buffer as u64) {
-        Ok(bytes) => bytes,
-        Err(error) => return error.status(),
-    };
-    let Some(window) = program::window() else { return Error::NotFound.status() };
-    let data = match window.bytes_at(buffer as u64, bytes) {
-        Ok(data) => data,
-        Err(error) => return error.status(),
-    };
-    match storage::with_disk(disk, |d| d.write(lba, data)) {
-        Some(Ok(())) => count as Status,
-        Some(Err(error)) => storage::api_error(error).status(),
-        None => Error::NotFound.status(),
+    disk_transfer(disk, storage::Direction::Write, lba, count, buffer as u64)
+}
+
+fn disk_transfer(
+    disk: u64,
+    direction: storage::Direction,
+    lba: u64,
+    count: u64,
+    buffer: u64,
+) -> Status {
+    let outcome = check_disk_request(disk, lba, count, buffer).and_then(|bytes| {
+        let window = program::window().ok_or(Error::NotFound)?;
+        storage::transfer(disk, direction, lba, buffer, bytes, window)
+    });
+    match outcome {
+        Ok(()) => count as Status,
+        Err(error) => error.status(),
     }
 }
 

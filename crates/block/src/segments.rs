@@ -107,6 +107,18 @@ impl<'a> SegmentCursor<'a> {
         }
         bytes - left
     }
+
+    /// Whether `limits` can cut the rest of the list into whole-unit commands (a
+    /// dry run, so a driver can refuse a list before it touches the device).
+    pub fn fits(&self, limits: &CommandLimits) -> bool {
+        let mut probe = self.clone();
+        while !probe.is_done() {
+            if probe.next_command(limits, |_| {}) == 0 {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +191,8 @@ mod tests {
         let segments =
             [Segment { physical: 0x1000, len: 100 }, Segment { physical: 0x9000, len: 412 }];
         let mut cursor = SegmentCursor::new(&segments);
+        assert!(!cursor.fits(&limits));
+        assert!(cursor.fits(&SECTOR));
         let mut emitted = 0;
         assert_eq!(cursor.next_command(&limits, |_| emitted += 1), 0);
         assert_eq!(emitted, 0);
