@@ -298,7 +298,6 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
                     prp1: prepared.prp1,
                     prp2: prepared.prp2,
                     cdw: [lba as u32, (lba >> 32) as u32, last, 0, 0, 0],
-                    ..Command::default()
                 };
                 self.io.submit(&self.registers, slot as u16, &command);
                 *in_use = next;
