@@ -343,7 +343,7 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("d.img");
         let mut image = vec![0u8; IMAGE_BYTES as usize];
-        for lba in [14u64, 4093, 8092] {
+        for lba in [14u64, 4093, 8092, 10240] {
             for i in 0..512 {
                 image[(lba * 512 + i) as usize] = pattern_byte(0, lba * 512 + i);
             }
@@ -351,8 +351,12 @@ mod tests {
         fs::write(&path, &image).unwrap();
         let log = "disk-test: disk 0 wrote lba=14 count=1 sector_size=512\n\
                    disk-test: disk 0 wrote lba=4093 count=1 sector_size=512\n\
-                   disk-test: disk 0 wrote lba=8092 count=1 sector_size=512\n";
+                   disk-test: disk 0 wrote lba=8092 count=1 sector_size=512\n\
+                   disk-test: disk 0 wrote lba=10240 count=1 sector_size=512\n";
         assert_eq!(check_images(log, std::slice::from_ref(&path)), Ok(()));
+        // Three regions are not enough: disk-test writes four.
+        let three = log.rsplit_once("disk-test: disk 0 wrote lba=10240").unwrap().0;
+        assert!(check_images(three, std::slice::from_ref(&path)).is_err());
         image[4093 * 512 + 7] ^= 1;
         fs::write(&path, &image).unwrap();
         assert!(check_images(log, std::slice::from_ref(&path)).is_err());
