@@ -3,8 +3,6 @@
 //! Every pointer a program passes goes through `ProgramMemory`'s checks before the
 //! kernel touches it; a bad one returns `Error::BadAddress`, never a fault.
 
-use alloc::vec::Vec;
-
 use ingot_abi::{DiskInfo, Error, MemoryInfo, Status};
 use ingot_platform::program_memory::PROGRAM_STACK_BYTES;
 
@@ -57,10 +55,6 @@ pub extern "sysv64" fn memory_info(info: *mut MemoryInfo) -> Status {
     }
 }
 
-/// Bytes moved per driver call between program memory and the disk (the kernel's
-/// bounce buffer: program memory is only ever copied, never lent to a driver).
-const DISK_CHUNK_BYTES: u64 = 128 * 1024;
-
 /// Returns the number of disks.
 pub extern "sysv64" fn disk_count() -> Status {
     storage::count() as Status
@@ -73,6 +67,8 @@ pub extern "sysv64" fn disk_info(disk: u64, info: *mut DiskInfo) -> Status {
     let mut bytes = [0u8; core::mem::size_of::<DiskInfo>()];
     bytes[..8].copy_from_slice(&identity.sectors.to_le_bytes());
     bytes[8..12].copy_from_slice(&identity.sector_size.to_le_bytes());
+    let bounced = storage::bounced(disk).unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+    bytes[12..16].copy_from_slice(&bounced.to_le_bytes());
     bytes[16..56].copy_from_slice(&identity.model);
     bytes[56..96].copy_from_slice(&identity.serial);
     match window.write_at(info as u64, &bytes) {
@@ -93,77 +89,32 @@ fn check_disk_request(disk: u64, lba: u64, count: u64, buffer: u64) -> Result<u6
     Ok(bytes)
 }
 
-/// A zeroed bounce buffer of `min(chunk, bytes)` bytes; `None` if the heap cannot
-/// hold it (an error for the call, not a kernel panic on a small machine).
-fn bounce_buffer(chunk: u64, bytes: u64) -> Option<Vec<u8>> {
-    let len = chunk.min(bytes) as usize;
-    let mut bounce = Vec::new();
-    bounce.try_reserve_exact(len).ok()?;
-    bounce.resize(len, 0u8);
-    Some(bounce)
-}
-
-/// Sector size of `disk` and the bounce chunk for it (a whole number of sectors).
-fn disk_chunk(disk: u64) -> Option<(u64, u64)> {
-    let sector = u64::from(storage::identity(disk)?.sector_size);
-    Some((sector, (DISK_CHUNK_BYTES / sector).max(1) * sector))
-}
-
-/// Reads `count` sectors at `lba` of `disk` into the program's `buffer`.
+/// Reads `count` sectors at `lba` of `disk` into the program's `buffer` (by DMA
+/// straight into it where the controller can reach it).
 pub extern "sysv64" fn disk_read(disk: u64, lba: u64, count: u64, buffer: *mut u8) -> Status {
-    let bytes = match check_disk_request(disk, lba, count, buffer as u64) {
-        Ok(bytes) => bytes,
-        Err(error) => return error.status(),
-    };
-    let Some(window) = program::window() else { return Error::NotFound.status() };
-    let Some((sector, chunk)) = disk_chunk(disk) else { return Error::NotFound.status() };
-    let Some(mut bounce) = bounce_buffer(chunk, bytes) else {
-        return Error::DeviceError.status();
-    };
-    let mut done = 0;
-    while done < bytes {
-        let len = (bytes - done).min(chunk) as usize;
-        let part = &mut bounce[..len];
-        let outcome = storage::with_disk(disk, |d| d.read(lba + done / sector, part));
-        match outcome {
-            Some(Ok(())) => {}
-            Some(Err(error)) => return storage::api_error(error).status(),
-            None => return Error::NotFound.status(),
-        }
-        if let Err(error) = window.write_at(buffer as u64 + done, part) {
-            return error.status();
-        }
-        done += len as u64;
-    }
-    count as Status
+    disk_transfer(disk, storage::Direction::Read, lba, count, buffer as u64)
 }
 
 /// Writes `count` sectors at `lba` of `disk` from the program's `buffer`.
 pub extern "sysv64" fn disk_write(disk: u64, lba: u64, count: u64, buffer: *const u8) -> Status {
-    let bytes = match check_disk_request(disk, lba, count, buffer as u64) {
-        Ok(bytes) => bytes,
-        Err(error) => return error.status(),
-    };
-    let Some(window) = program::window() else { return Error::NotFound.status() };
-    let Some((sector, chunk)) = disk_chunk(disk) else { return Error::NotFound.status() };
-    let Some(mut bounce) = bounce_buffer(chunk, bytes) else {
-        return Error::DeviceError.status();
-    };
-    let mut done = 0;
-    while done < bytes {
-        let len = (bytes - done).min(chunk) as usize;
-        let part = &mut bounce[..len];
-        if let Err(error) = window.read_into(buffer as u64 + done, part) {
-            return error.status();
-        }
-        match storage::with_disk(disk, |d| d.write(lba + done / sector, part)) {
-            Some(Ok(())) => {}
-            Some(Err(error)) => return storage::api_error(error).status(),
-            None => return Error::NotFound.status(),
-        }
-        done += len as u64;
+    disk_transfer(disk, storage::Direction::Write, lba, count, buffer as u64)
+}
+
+fn disk_transfer(
+    disk: u64,
+    direction: storage::Direction,
+    lba: u64,
+    count: u64,
+    buffer: u64,
+) -> Status {
+    let outcome = check_disk_request(disk, lba, count, buffer).and_then(|bytes| {
+        let window = program::window().ok_or(Error::NotFound)?;
+        storage::transfer(disk, direction, lba, buffer, bytes, window)
+    });
+    match outcome {
+        Ok(()) => count as Status,
+        Err(error) => error.status(),
     }
-    count as Status
 }
 
 /// Flushes `disk`'s write cache.

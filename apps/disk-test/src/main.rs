@@ -6,7 +6,12 @@
 //! (also in `tools/xtask/src/scenarios/storage.rs`, which checks the image files
 //! from the host). Each written region is printed as
 //! `disk-test: disk <d> wrote lba=<l> count=<c> sector_size=<s>` so the host check
-//! knows where to look. Exit status 0 when every disk checks out.
+//! knows where to look. One more region, [`SPAN_BYTES`] at 5 MiB, is written from and
+//! read back into the last bytes of the program's free memory in one call each: the
+//! window's end, where its large-page part meets the 4 KiB-granular rest of RAM, so
+//! the buffer is physically discontiguous and the controller gets a scatter list. The verified line ends with the disk's bounce
+//! count (`DiskInfo::bounced`: 0 when every transfer went by DMA straight to
+//! program memory). Exit status 0 when every disk checks out.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -50,21 +55,53 @@ fn main() -> u64 {
     0
 }
 
+/// Bytes of the span region, written from and read back into the end of free
+/// memory in one call each.
+const SPAN_BYTES: u64 = 2 * MIB + 512 * KIB;
+
+/// Writes [`SPAN_BYTES`] at 5 MiB from the last bytes of `memory` in one call,
+/// clears them, reads them back in one call and compares; returns the bytes checked.
+fn span_round_trip(number: u64, s: u64, memory: &mut [u8]) -> Result<usize, u64> {
+    let (lba, sectors) = (5 * MIB / s, SPAN_BYTES / s);
+    let start = memory.len() - SPAN_BYTES as usize;
+    let span = &mut memory[start..];
+    for (i, byte) in span.iter_mut().enumerate() {
+        *byte = pattern_byte(number, lba * s + i as u64);
+    }
+    if let Err(error) = disk::write(number, lba, span) {
+        println!("disk-test: disk {number} span write failed: {error:?}");
+        return Err(20);
+    }
+    println!("disk-test: disk {number} wrote lba={lba} count={sectors} sector_size={s}");
+    span.fill(0);
+    if let Err(error) = disk::read(number, lba, span) {
+        println!("disk-test: disk {number} span read failed: {error:?}");
+        return Err(21);
+    }
+    let wrong = (0..span.len()).filter(|&i| span[i] != pattern_byte(number, lba * s + i as u64));
+    let wrong = wrong.count();
+    if wrong > 0 {
+        println!("disk-test: disk {number} span lba={lba} {wrong} bytes differ");
+        return Err(22);
+    }
+    Ok(span.len())
+}
+
 fn test_disk(number: u64, count: u64, memory: &mut [u8]) -> Result<(), u64> {
     let info = disk::info(number).map_err(|_| 12u64)?;
     let s = u64::from(info.sector_size);
     let model = core::str::from_utf8(&info.model).unwrap_or("?").trim_end();
     println!("disk-test: disk {number} sectors={} sector_size={s} model={model}", info.sectors);
-    if info.sectors < 4 * MIB / s + 200 || s == 0 {
+    if s == 0 || info.sectors < (4 * MIB / s + 200).max((5 * MIB + SPAN_BYTES) / s + 1) {
         println!("disk-test: disk {number} too small");
         return Err(13);
     }
     let largest = regions(s).iter().map(|r| r.1 * s).max().unwrap_or(0) as usize;
-    if memory.len() < 2 * largest {
+    if memory.len() < 2 * largest + SPAN_BYTES as usize {
         println!("disk-test: not enough memory for buffers");
         return Err(14);
     }
-    let (out, back) = memory.split_at_mut(largest);
+    let (out, rest) = memory.split_at_mut(largest);
     for (lba, sectors) in regions(s) {
         let bytes = (sectors * s) as usize;
         for (i, byte) in out[..bytes].iter_mut().enumerate() {
@@ -77,7 +114,8 @@ fn test_disk(number: u64, count: u64, memory: &mut [u8]) -> Result<(), u64> {
         println!("disk-test: disk {number} wrote lba={lba} count={sectors} sector_size={s}");
     }
     disk::flush(number).map_err(|_| 16u64)?;
-    let mut verified = 0;
+    let mut verified = span_round_trip(number, s, rest)?;
+    let back = &mut rest[..largest];
     for (lba, sectors) in regions(s) {
         let bytes = (sectors * s) as usize;
         back[..bytes].fill(0);
@@ -109,8 +147,10 @@ fn test_disk(number: u64, count: u64, memory: &mut [u8]) -> Result<(), u64> {
         disk::read_raw(number, 0, 1, 0x10_0000) == Err(Error::BadAddress),
     ];
     let all_refused = refused.iter().all(|&r| r);
+    let bounced = disk::info(number).map_err(|_| 12u64)?.bounced;
     println!(
-        "disk-test: disk {number} verified bytes={verified} bad-requests-refused={all_refused}"
+        "disk-test: disk {number} verified bytes={verified} bad-requests-refused={all_refused} \
+         bounced={bounced}"
     );
     if all_refused { Ok(()) } else { Err(19) }
 }

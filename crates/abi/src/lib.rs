@@ -96,8 +96,10 @@ pub struct DiskInfo {
     pub sectors: u64,
     /// Bytes per sector.
     pub sector_size: u32,
-    /// Reserved, zero.
-    pub reserved: u32,
+    /// Requests (or 4 MiB spans of them) that went through a kernel bounce buffer
+    /// because the controller could not reach the program's memory by DMA
+    /// (saturates at `u32::MAX`).
+    pub bounced: u32,
     /// Model name, ASCII, space-padded.
     pub model: [u8; 40],
     /// Serial number, ASCII, space-padded.
@@ -106,7 +108,7 @@ pub struct DiskInfo {
 
 impl Default for DiskInfo {
     fn default() -> Self {
-        Self { sectors: 0, sector_size: 0, reserved: 0, model: [0; 40], serial: [0; 40] }
+        Self { sectors: 0, sector_size: 0, bounced: 0, model: [0; 40], serial: [0; 40] }
     }
 }
 

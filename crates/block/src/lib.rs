@@ -6,10 +6,18 @@
 //! durable, `identity` says what the disk is. [`check_request`] is the one place that
 //! refuses bad input (past the end, empty, not a whole number of sectors) before a
 //! driver touches the device, so a refused request never writes anything.
+//!
+//! `read_segments`/`write_segments` are the zero-copy form: the data moves by DMA
+//! straight between the device and physical memory the caller names ([`segments`]),
+//! in commands as large as the controller allows.
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod segments;
+
 use core::fmt;
+
+pub use segments::{CommandLimits, Segment, SegmentCursor, total_bytes};
 
 use ingot_hal::{DmaError, TimedOut};
 
@@ -107,6 +115,20 @@ pub trait BlockDevice {
     fn write(&mut self, lba: u64, buffer: &[u8]) -> Result<(), BlockError>;
     /// Makes every completed write durable.
     fn flush(&mut self) -> Result<(), BlockError>;
+    /// Reads `total_bytes(segments) / sector_size` sectors starting at `lba` by DMA
+    /// straight into `segments` (physical memory the caller owns for the call).
+    /// `Unsupported`, before the device is touched, when the controller cannot
+    /// address these segments (alignment, address width); the caller then goes
+    /// through `read` and a buffer of its own.
+    fn read_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        let _ = (lba, segments);
+        Err(BlockError::Unsupported)
+    }
+    /// Writes from `segments` by DMA; as [`Self::read_segments`].
+    fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        let _ = (lba, segments);
+        Err(BlockError::Unsupported)
+    }
 }
 
 /// Checks a request of `bytes` bytes at `lba` against `identity`; returns the

@@ -49,6 +49,8 @@ pub struct AhciState {
     pub stalled: bool,
     /// Most PRDT entries seen in one command.
     pub most_prdt_entries: usize,
+    /// Largest read or write of one command (bytes).
+    pub largest_transfer: usize,
     /// ATA commands run, in order.
     pub commands: Vec<u8>,
 }
@@ -74,6 +76,7 @@ impl AhciModel {
             fail: None,
             stalled: false,
             most_prdt_entries: 0,
+            largest_transfer: 0,
             commands: Vec::new(),
         };
         Self { state: Rc::new(RefCell::new(state)) }
@@ -158,7 +161,11 @@ impl AhciState {
                 let start = lba as usize * 512;
                 let len = count as usize * 512;
                 let bad = fail.is_some_and(|(p, l)| p == number && l >= lba && l < lba + count);
+                // Data base addresses are word-aligned (AHCI §4.2.3.3, DBA bit 0 reserved).
+                let misaligned = prdt.iter().any(|&(address, _)| address % 2 != 0);
+                self.largest_transfer = self.largest_transfer.max(len);
                 if bad
+                    || misaligned
                     || start + len > disk.data.len()
                     || prdt.iter().map(|p| p.1).sum::<usize>() < len
                 {

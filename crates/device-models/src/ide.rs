@@ -54,6 +54,8 @@ pub struct IdeState {
     pub commands: Vec<u8>,
     /// Most PRD entries used by one DMA transfer.
     pub most_prd_entries: usize,
+    /// Largest DMA transfer of one command (bytes).
+    pub largest_transfer: usize,
 }
 
 /// The controller; its port space is the [`PortIo`] implementation.
@@ -79,6 +81,7 @@ impl IdeModel {
             stalled: false,
             commands: Vec::new(),
             most_prd_entries: 0,
+            largest_transfer: 0,
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -202,7 +205,17 @@ impl IdeState {
             at += 8;
         }
         self.most_prd_entries = self.most_prd_entries.max(entries.len());
+        self.largest_transfer = self.largest_transfer.max(len);
         let ch = &mut self.channels[index];
+        // An entry may not cross a 64 KiB boundary (SFF-8038i): flag an error.
+        if entries
+            .iter()
+            .any(|&(address, size)| address / 0x10000 != (address + size as u64 - 1) / 0x10000)
+        {
+            ch.status = 0x50;
+            ch.bm_status = (ch.bm_status & !0x01) | 0x04 | 0x02;
+            return;
+        }
         let selected = ch.selected;
         let Some(drive) = ch.drives[selected].as_mut() else { return };
         let read = matches!(opcode, 0xC8 | 0x25);

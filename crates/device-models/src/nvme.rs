@@ -14,6 +14,12 @@ use crate::HostMemory;
 const PAGE: u64 = 4096;
 /// Status for a failed read/write: media error, unrecovered read error (SCT 2, SC 0x81).
 pub const STATUS_MEDIA_ERROR: u16 = 0x281;
+/// Largest transfer, as Identify reports it (MDTS 5: 32 pages).
+pub const MAX_TRANSFER: u64 = PAGE << 5;
+/// Status for a transfer over [`MAX_TRANSFER`] (generic, invalid field).
+pub const STATUS_INVALID_FIELD: u16 = 0x02;
+/// Status for a PRP entry that is not page-aligned (generic, PRP offset invalid).
+pub const STATUS_PRP_OFFSET_INVALID: u16 = 0x13;
 /// Status for an invalid namespace (generic, SC 0x0B).
 pub const STATUS_INVALID_NAMESPACE: u16 = 0x0B;
 
@@ -67,6 +73,10 @@ pub struct NvmeState {
     pub flushes: usize,
     /// Largest PRP list used (entries).
     pub longest_prp_list: usize,
+    /// Largest transfer of one read or write (bytes).
+    pub largest_transfer: u64,
+    /// Read and write commands run.
+    pub io_commands: usize,
 }
 
 /// An NVMe controller; its register window is the [`Mmio`] implementation.
@@ -93,6 +103,8 @@ impl NvmeModel {
             most_outstanding: 0,
             flushes: 0,
             longest_prp_list: 0,
+            largest_transfer: 0,
+            io_commands: 0,
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -208,7 +220,7 @@ impl NvmeState {
                             m[..16].copy_from_slice(b"Ingot NVMe model");
                             m
                         });
-                        page[77] = 5;
+                        page[77] = (MAX_TRANSFER / PAGE).trailing_zeros() as u8;
                     }
                     2 => {
                         let mut at = 0;
@@ -312,7 +324,16 @@ impl NvmeState {
         if self.fail_lba.is_some_and(|(n, bad)| n == nsid && bad >= lba && bad < lba + count) {
             return STATUS_MEDIA_ERROR;
         }
+        if len > MAX_TRANSFER {
+            return STATUS_INVALID_FIELD;
+        }
+        self.largest_transfer = self.largest_transfer.max(len);
+        self.io_commands += 1;
         let pages = self.pages(Self::prp1(d), Self::prp2(d), len);
+        // Every entry after PRP1 names a whole page (§4.3).
+        if pages[1..].iter().any(|&(address, _)| address % PAGE != 0) {
+            return STATUS_PRP_OFFSET_INVALID;
+        }
         let mut at = start as usize;
         for (address, take) in pages {
             let take = take as usize;

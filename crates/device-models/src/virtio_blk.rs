@@ -40,6 +40,10 @@ pub struct VirtioBlkState {
     pub flushes: usize,
     /// Serial number returned by GET_ID.
     pub serial: Vec<u8>,
+    /// Largest read or write (bytes).
+    pub largest_request: usize,
+    /// Most data descriptors in one request.
+    pub most_segments: usize,
 }
 
 /// A virtio-blk device; clone handles to reach it from several fronts.
@@ -48,8 +52,12 @@ pub struct VirtioBlkModel {
     state: Rc<RefCell<VirtioBlkState>>,
 }
 
-/// Features offered: SIZE_MAX, BLK_SIZE, FLUSH and (modern) VERSION_1.
-pub const FEATURES: u64 = (1 << 1) | (1 << 6) | (1 << 9) | (1 << 32);
+/// Features offered: SIZE_MAX, SEG_MAX, BLK_SIZE, FLUSH and (modern) VERSION_1.
+pub const FEATURES: u64 = (1 << 1) | (1 << 2) | (1 << 6) | (1 << 9) | (1 << 32);
+/// Largest data descriptor accepted (`size_max`).
+pub const SIZE_MAX: u32 = 32 * 1024;
+/// Most data descriptors in one request (`seg_max`).
+pub const SEG_MAX: usize = 126;
 
 impl VirtioBlkModel {
     /// A disk of `sectors` 512-byte sectors, using `memory` for DMA.
@@ -62,6 +70,8 @@ impl VirtioBlkModel {
             most_pending: 0,
             flushes: 0,
             serial: b"MODEL-SERIAL-1".to_vec(),
+            largest_request: 0,
+            most_segments: 0,
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -91,8 +101,8 @@ impl VirtioDevice for VirtioBlkState {
         let capacity = (self.disk.len() / SECTOR) as u64;
         let mut config = [0u8; 24];
         config[..8].copy_from_slice(&capacity.to_le_bytes());
-        config[8..12].copy_from_slice(&(32 * 1024u32).to_le_bytes()); // size_max
-        config[12..16].copy_from_slice(&126u32.to_le_bytes()); // seg_max
+        config[8..12].copy_from_slice(&SIZE_MAX.to_le_bytes());
+        config[12..16].copy_from_slice(&(SEG_MAX as u32).to_le_bytes());
         config[20..24].copy_from_slice(&512u32.to_le_bytes()); // blk_size
         config.get(offset).copied().unwrap_or(0)
     }
@@ -128,6 +138,13 @@ impl VirtioBlkState {
 
     fn execute(&mut self, kind: u32, sector: u64, data: &[(u64, u32, u16)]) -> (u8, u32) {
         let bytes: usize = data.iter().map(|d| d.1 as usize).sum();
+        if data.len() > SEG_MAX || data.iter().any(|d| d.1 > SIZE_MAX) {
+            return (STATUS_IOERR, 0);
+        }
+        if kind <= 1 {
+            self.largest_request = self.largest_request.max(bytes);
+            self.most_segments = self.most_segments.max(data.len());
+        }
         let start = sector as usize * SECTOR;
         let touches_failure = self.fail_sector.is_some_and(|bad| {
             let bad = bad as usize * SECTOR;

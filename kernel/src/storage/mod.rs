@@ -1,22 +1,46 @@
 //! Storage after device discovery (`devices`): keep the disks the drivers found in one
 //! numbered list, and serve the program's disk calls from it.
 //!
+//! The list is fixed once device discovery installs it, so looking a disk up takes
+//! no lock; each disk has a lock of its own, so two cores drive two disks at the
+//! same time. Each disk also counts the requests that had to go through a kernel
+//! bounce buffer because its controller could not reach the program's memory
+//! directly (`transfer` is the zero-copy path).
+//!
 //! Disks are numbered in PCI address order, then in the controller's own order
 //! (namespace, port, channel/drive), so the same machine always gives the same
 //! numbers. Each is printed as `ingot: disk <n> <driver> sectors=<count> sector_size=<bytes>`.
 
+mod transfer;
+
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use ingot_block::{BlockDevice, BlockError, DiskIdentity};
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 use crate::println;
+
+pub use transfer::{Direction, transfer};
 
 /// A disk as the kernel keeps it.
 pub type Disk = Box<dyn BlockDevice + Send>;
 
-static DISKS: Mutex<Vec<Disk>> = Mutex::new(Vec::new());
+/// One entry of the disk list.
+struct DiskSlot {
+    /// Read once at install: a disk's identity does not change.
+    identity: DiskIdentity,
+    device: Mutex<Disk>,
+    /// Requests (or parts of requests) moved through a kernel bounce buffer.
+    bounced: AtomicU64,
+}
+
+static DISKS: Once<Vec<DiskSlot>> = Once::new();
+
+fn slot(number: u64) -> Option<&'static DiskSlot> {
+    DISKS.get()?.get(usize::try_from(number).ok()?)
+}
 
 static IDE_PIO: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
@@ -42,24 +66,41 @@ pub fn install(disks: Vec<Disk>) {
             identity.sector_size
         );
     }
-    *DISKS.lock() = disks;
+    let slots = disks
+        .into_iter()
+        .map(|disk| DiskSlot {
+            identity: disk.identity(),
+            device: Mutex::new(disk),
+            bounced: AtomicU64::new(0),
+        })
+        .collect();
+    DISKS.call_once(|| slots);
 }
 
 /// Number of disks.
 pub fn count() -> usize {
-    DISKS.lock().len()
+    DISKS.get().map_or(0, Vec::len)
 }
 
-/// Runs `f` on disk `number`; `None` if there is no such disk.
+/// Runs `f` on disk `number` under that disk's lock; `None` if there is no such disk.
 pub fn with_disk<R>(number: u64, f: impl FnOnce(&mut Disk) -> R) -> Option<R> {
-    let mut disks = DISKS.lock();
-    let disk = disks.get_mut(usize::try_from(number).ok()?)?;
-    Some(f(disk))
+    Some(f(&mut slot(number)?.device.lock()))
 }
 
 /// What disk `number` is.
 pub fn identity(number: u64) -> Option<DiskIdentity> {
-    with_disk(number, |disk| disk.identity())
+    Some(slot(number)?.identity)
+}
+
+/// How many requests of disk `number` went through a bounce buffer.
+pub fn bounced(number: u64) -> Option<u64> {
+    Some(slot(number)?.bounced.load(Ordering::Relaxed))
+}
+
+fn count_bounce(number: u64) {
+    if let Some(slot) = slot(number) {
+        slot.bounced.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Maps a block error to the program-facing error.

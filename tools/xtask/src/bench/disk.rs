@@ -91,6 +91,15 @@ pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 3], String> {
     Ok([one(PHASES[0])?, one(PHASES[1])?, one(PHASES[2])?])
 }
 
+/// The bounce count Ingot's program prints on its last line (`bounced=`); `None`
+/// for the Linux peer, which has no such count.
+pub fn bounced(lines: &[(f64, String)]) -> Option<u64> {
+    lines.iter().find_map(|(_, line)| {
+        let rest = line.strip_prefix("disk-bench: rand-read done")?;
+        rest.split_whitespace().find_map(|w| w.strip_prefix("bounced=")?.parse().ok())
+    })
+}
+
 /// QEMU flags shared by both guests for one controller, on `image`.
 fn base_config(machine: Machine, devices: &[&str], image: &Path) -> QemuConfig {
     let mut qemu = QemuConfig::new(machine).memory(MEMORY).extra_args([
@@ -145,7 +154,7 @@ fn check_written(image: &Path) -> Result<(), String> {
 }
 
 /// Boots `config` until the random-read phase is done (or the guest gives up).
-fn run_one(config: &QemuConfig, timeout: Duration) -> Result<[Phase; 3], String> {
+fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 3], Option<u64>), String> {
     let mut running = Running::spawn(config)?;
     let deadline = Instant::now() + timeout;
     let mut lines = Vec::new();
@@ -171,7 +180,7 @@ fn run_one(config: &QemuConfig, timeout: Duration) -> Result<[Phase; 3], String>
         }
     }
     running.kill();
-    phases(&lines).map_err(|e| {
+    phases(&lines).map(|phases| (phases, bounced(&lines))).map_err(|e| {
         let tail: Vec<&str> = lines.iter().rev().take(8).rev().map(|(_, l)| l.as_str()).collect();
         format!("{e}; run {outcome}, last lines: {tail:?}")
     })
@@ -193,8 +202,8 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
                 fresh_image(&image)?;
                 let load = load1();
                 let timeout = if guest == "Ingot" { INGOT_TIMEOUT } else { LINUX_TIMEOUT };
-                let phases = run_one(&config, timeout)
-                    .and_then(|phases| check_written(&image).map(|()| phases))
+                let (phases, bounced) = run_one(&config, timeout)
+                    .and_then(|outcome| check_written(&image).map(|()| outcome))
                     .map_err(|e| format!("{guest} on {controller}: {e}"))?;
                 let [write, read, iops] = rates(&phases);
                 println!(
@@ -203,7 +212,7 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
                     round + 1,
                     options.runs,
                 );
-                runs.push(Run { round, controller, guest, phases, load1: load, config });
+                runs.push(Run { round, controller, guest, phases, bounced, load1: load, config });
             }
             let _ = fs::remove_file(&image);
         }
@@ -213,7 +222,7 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{holds_write_pattern, phases, rates};
+    use super::{bounced, holds_write_pattern, phases, rates};
 
     #[test]
     fn write_pattern() {
@@ -240,6 +249,9 @@ mod tests {
             (2.0, "disk-bench: rand-read start ops=4000"),
             (4.0, "disk-bench: rand-read done ns=1990000000"),
         ]);
+        assert_eq!(bounced(&seen), None);
+        let ingot = lines(&[(4.0, "disk-bench: rand-read done bounced=3")]);
+        assert_eq!(bounced(&ingot), Some(3));
         let all = phases(&seen).unwrap();
         let [write, read, random] = &all;
         assert_eq!(write.seconds, 0.5);

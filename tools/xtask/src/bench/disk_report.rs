@@ -26,6 +26,8 @@ pub struct Run {
     pub controller: &'static str,
     pub guest: &'static str,
     pub phases: [Phase; 3],
+    /// Transfers that went through a kernel bounce buffer (Ingot only).
+    pub bounced: Option<u64>,
     pub load1: f64,
     pub config: QemuConfig,
 }
@@ -122,6 +124,17 @@ fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
             );
         }
     }
+    let counts: Vec<String> = runs
+        .iter()
+        .filter(|r| r.guest == "Ingot")
+        .map(|r| format!("{} {}", r.controller, r.bounced.map_or("?".into(), |n| n.to_string())))
+        .collect();
+    let _ = writeln!(
+        md,
+        "\nIngot's bounce-buffer count per run (`DiskInfo::bounced` after all phases; 0 = \
+         every transfer by DMA straight to the program's buffer): {}.",
+        counts.join(", ")
+    );
     md.push_str("\n![throughput](disk-throughput.png) ![iops](disk-iops.png)\n\nQEMU command lines (image path varies):\n\n```\n");
     for run in runs.iter().filter(|r| r.round == 0) {
         let _ = writeln!(md, "{}", run.config.command_line());
@@ -162,6 +175,7 @@ fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
                 "seq_write_mb_s": w,
                 "seq_read_mb_s": rd,
                 "rand_read_4k_iops": io,
+                "bounced": r.bounced,
                 "phases": phases,
                 "qemu_args": r.config.args(),
             })

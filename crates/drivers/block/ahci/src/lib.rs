@@ -3,8 +3,11 @@
 //! [`start`] enables AHCI mode, then brings up every implemented port (PI): stops
 //! it, gives it a command list, a received-FIS area and a command table, starts it,
 //! and if a disk is attached (SStatus.DET = 3, ATA signature) identifies it. Each
-//! disk becomes an [`AhciDisk`]. Commands use slot 0 with a PRDT of several entries
-//! ([`PRDT_ENTRY_BYTES`] each) over the port's bounce buffer; LBA48 commands are
+//! disk becomes an [`AhciDisk`]. Commands use slot 0. `read_segments` and
+//! `write_segments` point the PRDT at the caller's memory (zero copy, up to
+//! [`MAX_COMMAND_BYTES`] and [`PRDT_ENTRIES`] entries per command); `read`/`write`
+//! use a PRDT of several entries ([`PRDT_ENTRY_BYTES`] each) over the port's 64 KiB
+//! bounce buffer. LBA48 commands are
 //! used when the disk supports them, LBA28 otherwise. Completion is polled with a
 //! deadline; a task-file error becomes [`BlockError::Device`] and the port is
 //! restarted; a command that never completes fails the port.
@@ -17,7 +20,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ingot_ata::{AtaIdentity, command, opcode, parse_identify};
-use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
+use ingot_block::{
+    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment, SegmentCursor, check_request,
+    total_bytes,
+};
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use spin::Mutex;
 
@@ -25,6 +31,12 @@ use spin::Mutex;
 pub const CHUNK_BYTES: usize = 64 * 1024;
 /// Bytes per PRDT entry (so one command uses several entries).
 pub const PRDT_ENTRY_BYTES: usize = 16 * 1024;
+/// Largest zero-copy command.
+pub const MAX_COMMAND_BYTES: u64 = 4 * 1024 * 1024;
+/// PRDT entries the command table has room for (the table ends at the data).
+pub const PRDT_ENTRIES: usize = (DATA - PRDT) / 16;
+/// Largest PRDT entry (a 22-bit byte count).
+const MAX_PRDT_ENTRY_BYTES: u64 = 4 * 1024 * 1024;
 /// How long one command may take.
 pub const COMMAND_TIMEOUT_MS: u64 = 5_000;
 /// How long a port may take to stop or start.
@@ -32,6 +44,8 @@ const PORT_TIMEOUT_MS: u64 = 500;
 
 /// HBA and port registers.
 mod reg {
+    pub const CAP: usize = 0x00;
+    pub const CAP_S64A: u32 = 1 << 31;
     pub const GHC: usize = 0x04;
     pub const PI: usize = 0x0C;
     pub const GHC_AE: u32 = 1 << 31;
@@ -82,6 +96,8 @@ struct Port<B> {
 /// The HBA state shared by its disks.
 pub struct Hba<M, B, C> {
     registers: M,
+    /// CAP.S64A: the HBA takes 64-bit data addresses.
+    addresses_64: bool,
     clock: C,
     ports: Vec<Port<B>>,
 }
@@ -110,7 +126,8 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     let ghc = registers.read_u32(reg::GHC);
     registers.write_u32(reg::GHC, ghc | reg::GHC_AE);
     let implemented = registers.read_u32(reg::PI);
-    let mut hba = Hba { registers, clock, ports: Vec::new() };
+    let addresses_64 = registers.read_u32(reg::CAP) & reg::CAP_S64A != 0;
+    let mut hba = Hba { registers, addresses_64, clock, ports: Vec::new() };
     let mut found = Vec::new();
     for number in (0..32).filter(|n| implemented & (1 << n) != 0) {
         let memory = dma.allocate(DATA + CHUNK_BYTES).map_err(|_| InitError::NoMemory)?;
@@ -191,12 +208,33 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         bytes: usize,
         write: bool,
     ) -> Result<(), BlockError> {
+        let memory = &self.ports[index].memory;
+        let data = memory.physical() + DATA as u64;
+        let entries = bytes.div_ceil(PRDT_ENTRY_BYTES);
+        for entry in 0..entries {
+            let offset = entry * PRDT_ENTRY_BYTES;
+            let len = (bytes - offset).min(PRDT_ENTRY_BYTES);
+            write_prdt_entry(memory, entry, data + offset as u64, len);
+        }
+        self.issue(index, ata_command, lba, sectors, entries, write)
+    }
+
+    /// Runs one ATA command in slot 0 with the `entries` PRDT entries already
+    /// written to the port's command table.
+    fn issue(
+        &mut self,
+        index: usize,
+        ata_command: u8,
+        lba: u64,
+        sectors: u16,
+        entries: usize,
+        write: bool,
+    ) -> Result<(), BlockError> {
         if self.ports[index].failed {
             return Err(BlockError::Timeout);
         }
         let base = self.port_base(index);
         let memory = &self.ports[index].memory;
-        let entries = bytes.div_ceil(PRDT_ENTRY_BYTES);
         // Command header 0: 5-dword FIS, write flag, PRDT length, table address.
         let flags = 5 | if write { 1 << 6 } else { 0 } | ((entries as u32) << 16);
         memory.write_u32(COMMAND_LIST, flags);
@@ -227,14 +265,6 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
             0,
         ];
         memory.write_bytes(COMMAND_TABLE, &fis);
-        for entry in 0..entries {
-            let offset = entry * PRDT_ENTRY_BYTES;
-            let len = (bytes - offset).min(PRDT_ENTRY_BYTES);
-            let at = PRDT + 16 * entry;
-            memory.write_u64(at, memory.physical() + (DATA + offset) as u64);
-            memory.write_u32(at + 8, 0);
-            memory.write_u32(at + 12, (len - 1) as u32);
-        }
         let r = &self.registers;
         r.write_u32(base + reg::IS, u32::MAX);
         r.write_u32(base + reg::CI, 1);
@@ -259,7 +289,71 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
     }
 }
 
+/// Writes PRDT entry `entry` of the port's command table: `len` bytes (even, at
+/// most 4 MiB) at `address` (even).
+fn write_prdt_entry<B: DmaBuffer>(memory: &B, entry: usize, address: u64, len: usize) {
+    let at = PRDT + 16 * entry;
+    memory.write_u64(at, address);
+    memory.write_u32(at + 8, 0);
+    memory.write_u32(at + 12, (len - 1) as u32);
+}
+
 impl<M: Mmio, B: DmaBuffer, C: Clock> AhciDisk<M, B, C> {
+    /// Moves the sectors at `lba` by DMA straight to or from `segments`: one
+    /// command per [`MAX_COMMAND_BYTES`] (or the LBA28 sector count), its PRDT over
+    /// the segments. `Unsupported` when an address or length is odd (PRDT entries
+    /// are word-granular) or lies above 4 GiB on an HBA without 64-bit addressing.
+    fn transfer_segments(
+        &mut self,
+        lba: u64,
+        segments: &[Segment],
+        write: bool,
+    ) -> Result<(), BlockError> {
+        let bytes = usize::try_from(total_bytes(segments)).map_err(|_| BlockError::OutOfRange)?;
+        self.check(lba, bytes)?;
+        let mut hba = self.hba.lock();
+        let reachable = |s: &Segment| hba.addresses_64 || s.physical + s.len <= 1 << 32;
+        if segments.iter().any(|s| s.physical % 2 != 0 || s.len % 2 != 0 || !reachable(s)) {
+            return Err(BlockError::Unsupported);
+        }
+        let sector = u64::from(self.identity.disk.sector_size);
+        let most_sectors = if self.identity.lba48 { u64::from(u16::MAX) } else { 255 };
+        let limits = CommandLimits {
+            max_bytes: (MAX_COMMAND_BYTES / sector).min(most_sectors) * sector,
+            max_entries: PRDT_ENTRIES,
+            max_entry_bytes: MAX_PRDT_ENTRY_BYTES,
+            boundary: u64::MAX,
+            unit: sector,
+        };
+        let mut cursor = SegmentCursor::new(segments);
+        if !cursor.fits(&limits) {
+            return Err(BlockError::Unsupported);
+        }
+        let op = opcode(self.identity.lba48, write);
+        let mut next = lba;
+        while !cursor.is_done() {
+            let memory = &hba.ports[self.port].memory;
+            let mut entries = 0;
+            let bytes = cursor.next_command(&limits, |entry| {
+                write_prdt_entry(memory, entries, entry.physical, entry.len as usize);
+                entries += 1;
+            });
+            let count = bytes / sector;
+            hba.issue(self.port, op, next, count as u16, entries, write)?;
+            next += count;
+        }
+        Ok(())
+    }
+
+    /// The request checks, LBA28's reach included.
+    fn check(&self, lba: u64, bytes: usize) -> Result<(), BlockError> {
+        check_request(&self.identity.disk, lba, bytes)?;
+        if !self.identity.lba48 && lba + (bytes as u64) / 512 > 1 << 28 {
+            return Err(BlockError::OutOfRange);
+        }
+        Ok(())
+    }
+
     fn transfer(
         &mut self,
         lba: u64,
@@ -299,10 +393,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for AhciDisk<M, B, C> {
     }
 
     fn read(&mut self, lba: u64, buffer: &mut [u8]) -> Result<(), BlockError> {
-        check_request(&self.identity.disk, lba, buffer.len())?;
-        if !self.identity.lba48 && lba + (buffer.len() as u64) / 512 > 1 << 28 {
-            return Err(BlockError::OutOfRange);
-        }
+        self.check(lba, buffer.len())?;
         let len = buffer.len();
         self.transfer(lba, len, false, |offset, dma| {
             let end = (offset + CHUNK_BYTES).min(len);
@@ -311,10 +402,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for AhciDisk<M, B, C> {
     }
 
     fn write(&mut self, lba: u64, buffer: &[u8]) -> Result<(), BlockError> {
-        check_request(&self.identity.disk, lba, buffer.len())?;
-        if !self.identity.lba48 && lba + (buffer.len() as u64) / 512 > 1 << 28 {
-            return Err(BlockError::OutOfRange);
-        }
+        self.check(lba, buffer.len())?;
         self.transfer(lba, buffer.len(), true, |offset, dma| {
             let end = (offset + CHUNK_BYTES).min(buffer.len());
             dma.write_bytes(DATA, &buffer[offset..end]);
@@ -324,6 +412,14 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for AhciDisk<M, B, C> {
     fn flush(&mut self) -> Result<(), BlockError> {
         let op = if self.identity.lba48 { command::FLUSH_CACHE_EXT } else { command::FLUSH_CACHE };
         self.hba.lock().command(self.port, op, 0, 0, 0, false)
+    }
+
+    fn read_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(lba, segments, false)
+    }
+
+    fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(lba, segments, true)
     }
 }
 

@@ -82,3 +82,83 @@ fn bad_requests_write_nothing_and_silence_times_out() {
     assert_eq!(disks[1].read(0, &mut [0; 512]), Err(BlockError::Timeout));
     assert_eq!(disks[1].read(0, &mut [0; 512]), Err(BlockError::Timeout));
 }
+
+/// `count` buffers of `bytes` each, in reverse order of address (never adjacent).
+fn scattered(
+    memory: &HostMemory,
+    count: usize,
+    bytes: usize,
+) -> Vec<ingot_device_models::HostBuffer> {
+    let mut dma = memory.dma();
+    let mut buffers: Vec<_> = (0..count).map(|_| dma.allocate(bytes).unwrap()).collect();
+    buffers.reverse();
+    buffers
+}
+
+fn segments_of(buffers: &[ingot_device_models::HostBuffer]) -> Vec<Segment> {
+    buffers.iter().map(|b| Segment { physical: b.physical(), len: b.len() as u64 }).collect()
+}
+
+#[test]
+fn zero_copy_commands_put_discontiguous_memory_in_one_prdt() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    // 1 MiB in 64 discontiguous 16 KiB pieces: one command, 64 PRDT entries.
+    let source = scattered(&memory, 64, 16 * 1024);
+    let data = pattern(1 << 20, 8);
+    for (piece, chunk) in source.iter().zip(data.chunks(16 * 1024)) {
+        piece.write_bytes(0, chunk);
+    }
+    let commands_before = model.state().commands.len();
+    disks[0].write_segments(5, &segments_of(&source)).unwrap();
+    assert_eq!(model.state().commands.len(), commands_before + 1);
+    assert_eq!(model.state().most_prdt_entries, 64);
+    assert_eq!(model.state().largest_transfer, 1 << 20);
+    assert_eq!(
+        &model.state().ports[2].disk.as_ref().unwrap().data[5 * 512..][..1 << 20],
+        &data[..]
+    );
+
+    let target = scattered(&memory, 64, 16 * 1024);
+    disks[0].read_segments(5, &segments_of(&target)).unwrap();
+    let mut back = vec![0; 1 << 20];
+    for (piece, chunk) in target.iter().zip(back.chunks_mut(16 * 1024)) {
+        piece.read_bytes(0, chunk);
+    }
+    assert_eq!(back, data);
+}
+
+#[test]
+fn lba28_zero_copy_commands_stop_at_255_sectors() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    let source = scattered(&memory, 1, 256 * 1024);
+    let data = pattern(256 * 1024, 2);
+    source[0].write_bytes(0, &data);
+    disks[1].write_segments(100, &segments_of(&source)).unwrap();
+    // 512 sectors: 255 + 255 + 2.
+    assert_eq!(model.state().largest_transfer, 255 * 512);
+    assert_eq!(
+        &model.state().ports[5].disk.as_ref().unwrap().data[100 * 512..][..data.len()],
+        &data[..]
+    );
+}
+
+#[test]
+fn odd_addresses_are_refused_and_a_failing_command_is_reported() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    let pieces = scattered(&memory, 1, 8192);
+    let odd = [Segment { physical: pieces[0].physical() + 1, len: 512 }];
+    let commands_before = model.state().commands.len();
+    assert_eq!(disks[0].read_segments(0, &odd), Err(BlockError::Unsupported));
+    assert_eq!(disks[1].read_segments(2047, &segments_of(&pieces)), Err(BlockError::OutOfRange));
+    assert_eq!(model.state().commands.len(), commands_before);
+    model.state().fail = Some((2, 9));
+    assert_eq!(
+        disks[0].read_segments(0, &segments_of(&pieces)),
+        Err(BlockError::Device(TFD_MEDIA_ERROR & 0xFFFF))
+    );
+    model.state().fail = None;
+    disks[0].read_segments(0, &segments_of(&pieces)).unwrap();
+}

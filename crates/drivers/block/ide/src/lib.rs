@@ -5,7 +5,10 @@
 //! (ATAPI devices are skipped) and returns one [`IdeDisk`] each, in channel then
 //! drive order. Transfers use bus-master DMA when the controller has a bus-master
 //! BAR (a PRD table of 4 KiB entries, so none crosses a 64 KiB boundary), PIO
-//! otherwise; LBA48 commands when the disk supports them, LBA28 otherwise.
+//! otherwise. `read_segments`/`write_segments` point the PRD table at the caller's
+//! memory (zero copy, up to 256 LBA28 or [`MAX_COMMAND_SECTORS`] LBA48 sectors per
+//! command) when it lies below 4 GiB; otherwise, and under PIO, they refuse with
+//! `Unsupported` and the caller bounces; LBA48 commands when the disk supports them, LBA28 otherwise.
 //! Interrupts stay masked (nIEN); completion is polled with a deadline, and an
 //! ERR/DF status becomes [`BlockError::Device`] with the error register.
 #![no_std]
@@ -17,14 +20,21 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ingot_ata::{AtaIdentity, command, parse_identify};
-use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
+use ingot_block::{
+    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment, SegmentCursor, check_request,
+    total_bytes,
+};
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, PortIoWide};
 use spin::Mutex;
 
 /// Bytes moved by one DMA command.
 pub const CHUNK_BYTES: usize = 64 * 1024;
-/// Bytes per PRD entry.
+/// Bytes per PRD entry of a bounced transfer.
 pub const PRD_ENTRY_BYTES: usize = 4096;
+/// PRD entries the table (the first page of a channel's buffer) holds.
+pub const PRD_ENTRIES: usize = DATA / 8;
+/// Most sectors of one LBA48 zero-copy command (4 MiB).
+pub const MAX_COMMAND_SECTORS: u64 = 8192;
 /// How long one command may take.
 pub const COMMAND_TIMEOUT_MS: u64 = 5_000;
 /// How long a missing drive may keep us waiting.
@@ -282,19 +292,34 @@ impl<P: PortIoWide, B: DmaBuffer, C: Clock> Controller<P, B, C> {
         write: bool,
         bytes: usize,
     ) -> Result<(), BlockError> {
-        let (Some(bm), Some(buffer)) =
-            (self.channels[channel].ports.bus_master, self.channels[channel].dma.as_ref())
-        else {
+        let Some(buffer) = self.channels[channel].dma.as_ref() else {
             return Err(BlockError::Unsupported);
         };
         let entries = bytes.div_ceil(PRD_ENTRY_BYTES);
         for entry in 0..entries {
             let len = (bytes - entry * PRD_ENTRY_BYTES).min(PRD_ENTRY_BYTES);
             let address = buffer.physical() + (DATA + entry * PRD_ENTRY_BYTES) as u64;
-            let end = if entry + 1 == entries { 0x8000_0000u32 } else { 0 };
-            buffer.write_u32(8 * entry, address as u32);
-            buffer.write_u32(8 * entry + 4, end | len as u32);
+            write_prd_entry(buffer, entry, address, len, entry + 1 == entries);
         }
+        self.run_dma(channel, drive, lba48, lba, count, write)
+    }
+
+    /// Runs one bus-master DMA command over the PRD table already written at the
+    /// start of the channel's buffer.
+    fn run_dma(
+        &mut self,
+        channel: usize,
+        drive: u8,
+        lba48: bool,
+        lba: u64,
+        count: u16,
+        write: bool,
+    ) -> Result<(), BlockError> {
+        let (Some(bm), Some(buffer)) =
+            (self.channels[channel].ports.bus_master, self.channels[channel].dma.as_ref())
+        else {
+            return Err(BlockError::Unsupported);
+        };
         let table = buffer.physical() as u32;
         self.io.write_u8(bm, 0);
         self.io.write_u32(bm + 4, table);
@@ -334,7 +359,79 @@ impl<P: PortIoWide, B: DmaBuffer, C: Clock> Controller<P, B, C> {
     }
 }
 
+/// Writes PRD entry `entry` (SFF-8038i): `len` bytes (at most 64 KiB, not
+/// crossing a 64 KiB boundary) at `address` (below 4 GiB), `last` ending the table.
+fn write_prd_entry<B: DmaBuffer>(table: &B, entry: usize, address: u64, len: usize, last: bool) {
+    let end = if last { 0x8000_0000u32 } else { 0 };
+    // A byte count of 0 means 64 KiB.
+    table.write_u32(8 * entry, address as u32);
+    table.write_u32(8 * entry + 4, end | (len as u32 & 0xFFFF));
+}
+
+/// Whether bus-master DMA can reach `segments`: below 4 GiB, even addresses and
+/// lengths (PRD entries are word-granular).
+fn prd_addressable(segments: &[Segment]) -> bool {
+    segments.iter().all(|s| {
+        s.physical.is_multiple_of(2) && s.len.is_multiple_of(2) && s.physical + s.len <= 1 << 32
+    })
+}
+
 impl<P: PortIoWide, B: DmaBuffer, C: Clock> IdeDisk<P, B, C> {
+    /// Moves the sectors at `lba` by bus-master DMA straight to or from
+    /// `segments`: one command per 256 (LBA28) or [`MAX_COMMAND_SECTORS`] sectors,
+    /// its PRD table over the segments. `Unsupported` without bus mastering, or for
+    /// memory the controller cannot reach (above 4 GiB, odd addresses).
+    fn transfer_segments(
+        &mut self,
+        lba: u64,
+        segments: &[Segment],
+        write: bool,
+    ) -> Result<(), BlockError> {
+        let bytes = usize::try_from(total_bytes(segments)).map_err(|_| BlockError::OutOfRange)?;
+        check_request(&self.identity.disk, lba, bytes)?;
+        if self.identity.disk.sector_size != 512 {
+            return Err(BlockError::Unsupported);
+        }
+        let most_sectors = if self.identity.lba48 { MAX_COMMAND_SECTORS } else { 256 };
+        let limits = CommandLimits {
+            max_bytes: most_sectors * 512,
+            max_entries: PRD_ENTRIES,
+            max_entry_bytes: 64 * 1024,
+            boundary: 64 * 1024,
+            unit: 512,
+        };
+        let mut cursor = SegmentCursor::new(segments);
+        if !self.dma || !prd_addressable(segments) || !cursor.fits(&limits) {
+            return Err(BlockError::Unsupported);
+        }
+        let mut controller = self.controller.lock();
+        if controller.channels[self.channel].failed {
+            return Err(BlockError::Timeout);
+        }
+        let mut next = lba;
+        while !cursor.is_done() {
+            let Some(table) = controller.channels[self.channel].dma.as_ref() else {
+                return Err(BlockError::Unsupported);
+            };
+            let mut entries = 0;
+            let mut last = None;
+            let bytes = cursor.next_command(&limits, |entry| {
+                write_prd_entry(table, entries, entry.physical, entry.len as usize, false);
+                last = Some(entry);
+                entries += 1;
+            });
+            if let Some(entry) = last {
+                write_prd_entry(table, entries - 1, entry.physical, entry.len as usize, true);
+            }
+            // 256 LBA28 sectors are written as a count of 0, as ATA defines.
+            let count = (bytes / 512) as u16;
+            let lba48 = self.identity.lba48;
+            controller.run_dma(self.channel, self.drive, lba48, next, count, write)?;
+            next += bytes / 512;
+        }
+        Ok(())
+    }
+
     fn transfer(&mut self, lba: u64, buffer: &mut [u8], write: bool) -> Result<(), BlockError> {
         let mut controller = self.controller.lock();
         if controller.channels[self.channel].failed {
@@ -418,6 +515,14 @@ impl<P: PortIoWide, B: DmaBuffer, C: Clock> BlockDevice for IdeDisk<P, B, C> {
         controller.issue(self.channel, self.drive, false, 0, 0, opcode);
         let outcome = controller.wait_not_busy(self.channel, COMMAND_TIMEOUT_MS);
         controller.check(self.channel, outcome).map(|_| ())
+    }
+
+    fn read_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(lba, segments, false)
+    }
+
+    fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(lba, segments, true)
     }
 }
 

@@ -97,3 +97,68 @@ fn device_errors_timeouts_and_bad_requests() {
     assert_eq!(disks[2].read(0, &mut buffer), Err(BlockError::Timeout));
     assert_eq!(disks[2].read(0, &mut buffer), Err(BlockError::Timeout));
 }
+
+/// `count` buffers of `bytes` each, in reverse order of address (never adjacent).
+fn scattered(
+    memory: &HostMemory,
+    count: usize,
+    bytes: usize,
+) -> Vec<ingot_device_models::HostBuffer> {
+    let mut dma = memory.dma();
+    let mut buffers: Vec<_> = (0..count).map(|_| dma.allocate(bytes).unwrap()).collect();
+    buffers.reverse();
+    buffers
+}
+
+fn segments_of(buffers: &[ingot_device_models::HostBuffer]) -> Vec<Segment> {
+    buffers.iter().map(|b| Segment { physical: b.physical(), len: b.len() as u64 }).collect()
+}
+
+#[test]
+fn zero_copy_dma_splits_prd_entries_at_64_kib_boundaries() {
+    let (model, memory) = controller();
+    let mut disks =
+        start(model.clone(), &channels(true), &mut memory.dma(), StepClock::new()).unwrap();
+    // Six 24 KiB pieces: some cross a 64 KiB boundary, which a PRD entry may not.
+    let source = scattered(&memory, 6, 24 * 1024);
+    let data = pattern(6 * 24 * 1024, 5);
+    for (piece, chunk) in source.iter().zip(data.chunks(24 * 1024)) {
+        piece.write_bytes(0, chunk);
+    }
+    disks[0].write_segments(9, &segments_of(&source)).unwrap();
+    assert_eq!(&model.data(0, 0)[9 * 512..9 * 512 + data.len()], &data[..]);
+    // 144 KiB in one LBA48 command (the bounced path moves 64 KiB per command).
+    assert_eq!(model.state().largest_transfer, data.len());
+    assert!(model.state().most_prd_entries > 6);
+
+    let target = scattered(&memory, 6, 24 * 1024);
+    disks[0].read_segments(9, &segments_of(&target)).unwrap();
+    let mut back = vec![0; data.len()];
+    for (piece, chunk) in target.iter().zip(back.chunks_mut(24 * 1024)) {
+        piece.read_bytes(0, chunk);
+    }
+    assert_eq!(back, data);
+
+    // LBA28 drive: at most 256 sectors per command.
+    disks[1].write_segments(0, &segments_of(&source)).unwrap();
+    assert_eq!(model.state().largest_transfer, data.len());
+    assert_eq!(&model.data(0, 1)[..data.len()], &data[..]);
+}
+
+#[test]
+fn memory_bus_mastering_cannot_reach_is_refused_for_the_caller_to_bounce() {
+    let (model, memory) = controller();
+    let mut disks =
+        start(model.clone(), &channels(true), &mut memory.dma(), StepClock::new()).unwrap();
+    let commands = model.state().commands.len();
+    let high = [Segment { physical: 1 << 32, len: 4096 }];
+    let odd = [Segment { physical: 0x20_0001, len: 512 }];
+    assert_eq!(disks[0].read_segments(0, &high), Err(BlockError::Unsupported));
+    assert_eq!(disks[0].read_segments(0, &odd), Err(BlockError::Unsupported));
+    assert_eq!(model.state().commands.len(), commands);
+    // PIO-only controllers refuse every scatter list.
+    let (model, memory) = controller();
+    let mut disks = start(model, &channels(false), &mut memory.dma(), StepClock::new()).unwrap();
+    let piece = scattered(&memory, 1, 4096);
+    assert_eq!(disks[0].write_segments(0, &segments_of(&piece)), Err(BlockError::Unsupported));
+}

@@ -5,9 +5,11 @@
 //! and returns one [`Namespace`] (a [`BlockDevice`]) per active namespace with a
 //! usable LBA format. Completions are found by their phase tag (not by non-zero
 //! dwords, the reference driver's defect) and polled with deadlines; up to
-//! [`MAX_IN_FLIGHT`] I/O commands are outstanding at once, each with its own data
-//! buffer described by PRP1/PRP2 or a PRP list. Every namespace shares the
-//! controller through a lock.
+//! [`MAX_IN_FLIGHT`] I/O commands are outstanding at once. `read_segments` and
+//! `write_segments` hand the caller's memory to the controller (zero copy) in
+//! commands up to MDTS (at most [`MAX_TRANSFER_BYTES`]), each described by
+//! PRP1/PRP2 or a PRP list in its slot; `read`/`write` go through each slot's own
+//! 64 KiB buffer. Every namespace shares the controller through a lock.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -18,15 +20,21 @@ pub mod queue;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
+use ingot_block::{
+    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment, SegmentCursor, check_request,
+    total_bytes,
+};
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use queue::{Command, Completion, QueuePair};
 use spin::Mutex;
 
 /// I/O commands outstanding at once.
 pub const MAX_IN_FLIGHT: usize = 8;
-/// Largest data buffer of one command.
+/// Largest data buffer of one bounced command.
 pub const CHUNK_BYTES: usize = 64 * 1024;
+/// Largest zero-copy command: what one PRP list page (512 entries) describes,
+/// unless the controller's MDTS is smaller.
+pub const MAX_TRANSFER_BYTES: usize = 2 * 1024 * 1024;
 /// How long one command may take.
 pub const COMMAND_TIMEOUT_MS: u64 = 5_000;
 const PAGE: usize = 4096;
@@ -79,6 +87,9 @@ pub struct Controller<M, B, C> {
     identify: B,
     slots: Vec<B>,
     chunk_bytes: usize,
+    /// Largest transfer of one zero-copy command (MDTS, at most what one PRP list
+    /// page describes).
+    max_transfer: usize,
     clock: C,
     next_admin_cid: u16,
     failed: bool,
@@ -161,6 +172,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         identify,
         slots,
         chunk_bytes: CHUNK_BYTES,
+        max_transfer: MAX_TRANSFER_BYTES,
         clock,
         next_admin_cid: 0,
         failed: false,
@@ -176,6 +188,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     let mdts = controller.identify.read_u8(77);
     if mdts != 0 && mdts < 16 {
         controller.chunk_bytes = CHUNK_BYTES.min(PAGE << mdts);
+        controller.max_transfer = MAX_TRANSFER_BYTES.min(PAGE << mdts);
     }
     // Create the I/O completion queue, then the submission queue (interrupts off).
     let (sq, cq) = controller.io.addresses();
@@ -253,10 +266,75 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
         Ok(())
     }
 
-    /// Runs a read/write/flush of `sectors` sectors (`shift` = log2 sector size)
-    /// from `lba` in chunks, several at a time.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs the commands `prepare` hands out (it is given each command's index and
+    /// its slot's buffer and returns `None` when there are no more), several at a
+    /// time; `drain` takes a completed read's data from the slot's buffer. Every
+    /// command is completed before this returns; the first error wins.
     fn run(
+        &mut self,
+        op: u8,
+        nsid: u32,
+        prepare: &mut impl FnMut(usize, &B) -> Option<Prepared>,
+        drain: &mut impl FnMut(usize, &B),
+    ) -> Result<(), BlockError> {
+        if self.failed {
+            return Err(BlockError::Timeout);
+        }
+        let mut slot_command = [usize::MAX; MAX_IN_FLIGHT];
+        let (mut next, mut outstanding, mut exhausted, mut first_error) = (0, 0, false, None);
+        while !exhausted || outstanding > 0 {
+            for (slot, in_use) in slot_command.iter_mut().enumerate().take(self.slots.len()) {
+                if exhausted || *in_use != usize::MAX {
+                    continue;
+                }
+                let Some(prepared) = prepare(next, &self.slots[slot]) else {
+                    exhausted = true;
+                    break;
+                };
+                let (lba, last) = (prepared.lba, prepared.sectors.saturating_sub(1));
+                let command = Command {
+                    opcode: op,
+                    nsid,
+                    prp1: prepared.prp1,
+                    prp2: prepared.prp2,
+                    cdw: [lba as u32, (lba >> 32) as u32, last, 0, 0, 0],
+                };
+                self.io.submit(&self.registers, slot as u16, &command);
+                *in_use = next;
+                next += 1;
+                outstanding += 1;
+            }
+            if outstanding == 0 {
+                break;
+            }
+            let deadline = Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS);
+            let (io, registers) = (&mut self.io, &self.registers);
+            let Ok(completion) = deadline.wait(&self.clock, || io.poll(registers)) else {
+                self.failed = true;
+                return Err(BlockError::Timeout);
+            };
+            let slot = usize::from(completion.cid);
+            let Some(command) = slot_command.get_mut(slot).filter(|c| **c != usize::MAX) else {
+                self.failed = true;
+                return Err(BlockError::Device(u32::from(completion.cid)));
+            };
+            let command = core::mem::replace(command, usize::MAX);
+            outstanding -= 1;
+            if completion.status != 0 {
+                first_error.get_or_insert(BlockError::Device(u32::from(completion.status)));
+                exhausted = true;
+            } else if op == opcode::READ {
+                drain(command, &self.slots[slot]);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Moves `sectors` sectors at `lba` through the slots' own buffers (the
+    /// fallback when the caller's memory cannot be handed to the controller):
+    /// `fill` copies a write's command data in, `drain` a read's out.
+    #[allow(clippy::too_many_arguments)]
+    fn run_bounced(
         &mut self,
         op: u8,
         nsid: u32,
@@ -266,59 +344,99 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
         fill: &mut impl FnMut(usize, &B),
         drain: &mut impl FnMut(usize, &B),
     ) -> Result<(), BlockError> {
-        if self.failed {
-            return Err(BlockError::Timeout);
-        }
         let per_chunk = (self.chunk_bytes / sector).max(1);
-        let chunks = if op == opcode::FLUSH { 1 } else { sectors.div_ceil(per_chunk) };
-        let mut slot_chunk = [usize::MAX; MAX_IN_FLIGHT];
-        let (mut next, mut outstanding, mut first_error) = (0, 0, None);
-        while next < chunks || outstanding > 0 {
-            for (slot, in_use) in slot_chunk.iter_mut().enumerate().take(self.slots.len()) {
-                if next >= chunks || *in_use != usize::MAX {
-                    continue;
-                }
-                let buffer = &self.slots[slot];
-                let count = (sectors - next * per_chunk).min(per_chunk);
-                let bytes = count * sector;
-                let mut command = Command { opcode: op, nsid, ..Command::default() };
-                if op != opcode::FLUSH {
-                    if op == opcode::WRITE {
-                        fill(next, buffer);
-                    }
-                    let (prp1, prp2) = prps(buffer, bytes);
-                    let start = lba + (next * per_chunk) as u64;
-                    command.prp1 = prp1;
-                    command.prp2 = prp2;
-                    command.cdw = [start as u32, (start >> 32) as u32, count as u32 - 1, 0, 0, 0];
-                }
-                self.io.submit(&self.registers, slot as u16, &command);
-                *in_use = next;
-                next += 1;
-                outstanding += 1;
+        let chunks = sectors.div_ceil(per_chunk);
+        let mut prepare = |chunk: usize, buffer: &B| {
+            if chunk >= chunks {
+                return None;
             }
-            let deadline = Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS);
-            let (io, registers) = (&mut self.io, &self.registers);
-            let Ok(completion) = deadline.wait(&self.clock, || io.poll(registers)) else {
-                self.failed = true;
-                return Err(BlockError::Timeout);
-            };
-            let slot = usize::from(completion.cid);
-            let Some(chunk) = slot_chunk.get_mut(slot).filter(|c| **c != usize::MAX) else {
-                self.failed = true;
-                return Err(BlockError::Device(u32::from(completion.cid)));
-            };
-            let chunk = core::mem::replace(chunk, usize::MAX);
-            outstanding -= 1;
-            if completion.status != 0 {
-                first_error.get_or_insert(BlockError::Device(u32::from(completion.status)));
-                next = chunks;
-            } else if op == opcode::READ {
-                drain(chunk, &self.slots[slot]);
+            let count = (sectors - chunk * per_chunk).min(per_chunk);
+            if op == opcode::WRITE {
+                fill(chunk, buffer);
             }
-        }
-        first_error.map_or(Ok(()), Err)
+            let (prp1, prp2) = prps(buffer, count * sector);
+            let lba = lba + (chunk * per_chunk) as u64;
+            Some(Prepared { lba, sectors: count as u32, prp1, prp2 })
+        };
+        self.run(op, nsid, &mut prepare, drain)
     }
+
+    /// Moves the sectors at `lba` by DMA straight to or from `segments` (checked by
+    /// [`prp_addressable`]), one command per `max_transfer` bytes, the PRP list of
+    /// each in the page after its slot's data buffer.
+    fn run_segments(
+        &mut self,
+        op: u8,
+        nsid: u32,
+        lba: u64,
+        sector: usize,
+        segments: &[Segment],
+    ) -> Result<(), BlockError> {
+        let limits = CommandLimits {
+            max_bytes: (self.max_transfer / sector * sector) as u64,
+            max_entries: 1 + PAGE / 8,
+            max_entry_bytes: PAGE as u64,
+            boundary: PAGE as u64,
+            unit: sector as u64,
+        };
+        let mut cursor = SegmentCursor::new(segments);
+        let mut next_lba = lba;
+        let mut prepare = |_: usize, buffer: &B| {
+            let (mut prp1, mut second, mut entries) = (0, 0, 0usize);
+            let bytes = cursor.next_command(&limits, |entry| {
+                match entries {
+                    0 => prp1 = entry.physical,
+                    1 => second = entry.physical,
+                    _ => {}
+                }
+                if entries >= 1 {
+                    buffer.write_u64(PRP_LIST + 8 * (entries - 1), entry.physical);
+                }
+                entries += 1;
+            });
+            if bytes == 0 {
+                return None;
+            }
+            let prp2 = match entries {
+                1 => 0,
+                2 => second,
+                _ => buffer.physical() + PRP_LIST as u64,
+            };
+            let sectors = (bytes / sector as u64) as u32;
+            let prepared = Prepared { lba: next_lba, sectors, prp1, prp2 };
+            next_lba += u64::from(sectors);
+            Some(prepared)
+        };
+        self.run(op, nsid, &mut prepare, &mut |_, _| {})?;
+        // `prp_addressable` guarantees progress; anything left would be a driver bug.
+        if cursor.is_done() { Ok(()) } else { Err(BlockError::Unsupported) }
+    }
+}
+
+/// One command's place and data pointers.
+struct Prepared {
+    lba: u64,
+    sectors: u32,
+    prp1: u64,
+    prp2: u64,
+}
+
+/// Where a slot's PRP list lives: the page after its bounce data.
+const PRP_LIST: usize = CHUNK_BYTES;
+
+/// Whether PRPs can describe `segments` (§4.3): the first starts on a dword, every
+/// later one on a page boundary, every one but the last ends on a page boundary.
+pub fn prp_addressable(segments: &[Segment]) -> bool {
+    let last = segments.len().saturating_sub(1);
+    segments.iter().enumerate().all(|(index, segment)| {
+        let start_ok = if index == 0 {
+            segment.physical.is_multiple_of(4)
+        } else {
+            segment.physical.is_multiple_of(PAGE as u64)
+        };
+        let end_ok = index == last || (segment.physical + segment.len).is_multiple_of(PAGE as u64);
+        start_ok && end_ok && segment.len > 0
+    })
 }
 
 /// PRP1 and PRP2 for `bytes` at the start of `buffer`: PRP2 is the second page
@@ -330,11 +448,10 @@ fn prps<B: DmaBuffer>(buffer: &B, bytes: usize) -> (u64, u64) {
         0 | 1 => (base, 0),
         2 => (base, base + PAGE as u64),
         _ => {
-            let list = CHUNK_BYTES;
             for page in 1..pages {
-                buffer.write_u64(list + 8 * (page - 1), base + (page * PAGE) as u64);
+                buffer.write_u64(PRP_LIST + 8 * (page - 1), base + (page * PAGE) as u64);
             }
-            (base, base + list as u64)
+            (base, base + PRP_LIST as u64)
         }
     }
 }
@@ -358,7 +475,15 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
             let end = (start + chunk_bytes).min(buffer.len());
             dma.read_bytes(0, &mut buffer[start..end]);
         };
-        controller.run(opcode::READ, self.nsid, lba, sectors, sector, &mut |_, _| {}, &mut drain)
+        controller.run_bounced(
+            opcode::READ,
+            self.nsid,
+            lba,
+            sectors,
+            sector,
+            &mut |_, _| {},
+            &mut drain,
+        )
     }
 
     fn write(&mut self, lba: u64, buffer: &[u8]) -> Result<(), BlockError> {
@@ -371,13 +496,48 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
             let end = (start + chunk_bytes).min(buffer.len());
             dma.write_bytes(0, &buffer[start..end]);
         };
-        controller.run(opcode::WRITE, self.nsid, lba, sectors, sector, &mut fill, &mut |_, _| {})
+        controller.run_bounced(
+            opcode::WRITE,
+            self.nsid,
+            lba,
+            sectors,
+            sector,
+            &mut fill,
+            &mut |_, _| {},
+        )
     }
 
     fn flush(&mut self) -> Result<(), BlockError> {
-        let sector = self.identity.sector_size as usize;
         let mut controller = self.controller.lock();
-        controller.run(opcode::FLUSH, self.nsid, 0, 0, sector, &mut |_, _| {}, &mut |_, _| {})
+        let mut once = |command: usize, _: &B| {
+            (command == 0).then_some(Prepared { lba: 0, sectors: 0, prp1: 0, prp2: 0 })
+        };
+        controller.run(opcode::FLUSH, self.nsid, &mut once, &mut |_, _| {})
+    }
+
+    fn read_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(opcode::READ, lba, segments)
+    }
+
+    fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
+        self.transfer_segments(opcode::WRITE, lba, segments)
+    }
+}
+
+impl<M: Mmio, B: DmaBuffer, C: Clock> Namespace<M, B, C> {
+    fn transfer_segments(
+        &mut self,
+        op: u8,
+        lba: u64,
+        segments: &[Segment],
+    ) -> Result<(), BlockError> {
+        let bytes = usize::try_from(total_bytes(segments)).map_err(|_| BlockError::OutOfRange)?;
+        check_request(&self.identity, lba, bytes)?;
+        if !prp_addressable(segments) {
+            return Err(BlockError::Unsupported);
+        }
+        let sector = self.identity.sector_size as usize;
+        self.controller.lock().run_segments(op, self.nsid, lba, sector, segments)
     }
 }
 

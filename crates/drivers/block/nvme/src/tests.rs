@@ -102,3 +102,98 @@ fn a_controller_that_never_gets_ready_is_an_error() {
     let outcome = start(model, &mut memory.dma(), StepClock::new());
     assert_eq!(outcome.err(), Some(InitError::NotReady));
 }
+
+/// `pieces` buffers of `pages` pages each from `memory`, handed out in reverse
+/// order so neighbouring segments are never physically adjacent.
+fn scattered(
+    memory: &HostMemory,
+    pieces: usize,
+    pages: usize,
+) -> Vec<ingot_device_models::HostBuffer> {
+    let mut dma = memory.dma();
+    let mut buffers: Vec<_> = (0..pieces).map(|_| dma.allocate(pages * PAGE).unwrap()).collect();
+    buffers.reverse();
+    buffers
+}
+
+fn segments_of(buffers: &[ingot_device_models::HostBuffer]) -> Vec<Segment> {
+    buffers.iter().map(|b| Segment { physical: b.physical(), len: b.len() as u64 }).collect()
+}
+
+#[test]
+fn zero_copy_io_goes_straight_to_discontiguous_memory_in_large_commands() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    // 1 MiB over 16 discontiguous 64 KiB pieces.
+    let source = scattered(&memory, 16, 16);
+    let data = pattern(1 << 20, 9);
+    for (piece, chunk) in source.iter().zip(data.chunks(16 * PAGE)) {
+        piece.write_bytes(0, chunk);
+    }
+    disks[0].write_segments(7, &segments_of(&source)).unwrap();
+    assert_eq!(&model.state().namespaces[0].data[7 * 512..7 * 512 + (1 << 20)], &data[..]);
+    // Commands as large as MDTS allows: 1 MiB in 8 commands of 128 KiB.
+    assert_eq!(model.state().largest_transfer, ingot_device_models::nvme::MAX_TRANSFER);
+    assert_eq!(model.state().io_commands, 8);
+    assert_eq!(model.state().longest_prp_list, 31);
+
+    let target = scattered(&memory, 16, 16);
+    disks[0].read_segments(7, &segments_of(&target)).unwrap();
+    let mut back = vec![0; 1 << 20];
+    for (piece, chunk) in target.iter().zip(back.chunks_mut(16 * PAGE)) {
+        piece.read_bytes(0, chunk);
+    }
+    assert_eq!(back, data);
+}
+
+#[test]
+fn a_buffer_starting_inside_a_page_is_described_by_prps() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    // 3 sectors starting 0x200 into one page, ending inside another page elsewhere.
+    let pieces = scattered(&memory, 2, 1);
+    let segments = [
+        Segment { physical: pieces[0].physical() + 0x200, len: PAGE as u64 - 0x200 },
+        Segment { physical: pieces[1].physical(), len: 0x400 + 0x200 },
+    ];
+    let data = pattern(PAGE + 0x400, 3);
+    pieces[0].write_bytes(0x200, &data[..PAGE - 0x200]);
+    pieces[1].write_bytes(0, &data[PAGE - 0x200..]);
+    disks[0].write_segments(40, &segments).unwrap();
+    assert_eq!(&model.state().namespaces[0].data[40 * 512..40 * 512 + data.len()], &data[..]);
+}
+
+#[test]
+fn segments_prps_cannot_describe_are_refused_before_the_device_is_touched() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    let pieces = scattered(&memory, 2, 1);
+    let odd_start = [Segment { physical: pieces[0].physical() + 2, len: 512 }];
+    let gap_inside = [
+        Segment { physical: pieces[0].physical(), len: 512 },
+        Segment { physical: pieces[1].physical(), len: 512 },
+    ];
+    pieces[0].write_bytes(0, &[0xAA; 1024]);
+    let before = model.state().io_commands;
+    assert_eq!(disks[0].write_segments(0, &odd_start), Err(BlockError::Unsupported));
+    assert_eq!(disks[0].write_segments(0, &gap_inside), Err(BlockError::Unsupported));
+    assert_eq!(disks[1].write_segments(0, &gap_inside), Err(BlockError::Misaligned));
+    assert_eq!(disks[0].write_segments(16384, &gap_inside), Err(BlockError::OutOfRange));
+    assert_eq!(model.state().io_commands, before);
+    assert!(model.state().namespaces.iter().all(|ns| ns.data.iter().all(|&b| b == 0)));
+}
+
+#[test]
+fn a_failing_command_among_large_ones_fails_the_request() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    model.state().fail_lba = Some((1, 1000));
+    let target = scattered(&memory, 1, 256);
+    assert_eq!(
+        disks[0].read_segments(0, &segments_of(&target)),
+        Err(BlockError::Device(u32::from(STATUS_MEDIA_ERROR)))
+    );
+    // The controller is still usable afterwards.
+    model.state().fail_lba = None;
+    disks[0].read_segments(0, &segments_of(&target)).unwrap();
+}

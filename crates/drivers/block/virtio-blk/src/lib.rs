@@ -2,9 +2,12 @@
 //!
 //! Works with modern (1af4:1042), legacy and transitional (1af4:1001) PCI devices:
 //! the kernel picks [`transport::ModernTransport`] when the modern capabilities are
-//! there and [`transport::LegacyTransport`] otherwise. One request queue; each
-//! request is a 3-descriptor chain (header, data, status) in its own slot with its
-//! own bounce buffer, and up to [`MAX_IN_FLIGHT`] requests are outstanding at once.
+//! there and [`transport::LegacyTransport`] otherwise. One request queue, split
+//! into [`MAX_IN_FLIGHT`] slots of descriptors, so that many requests are
+//! outstanding at once. `read_segments`/`write_segments` make each request a chain
+//! of header, the caller's memory (zero copy: up to `seg_max` data descriptors of
+//! up to `size_max` bytes, [`MAX_REQUEST_BYTES`] per request) and status;
+//! `read`/`write` go through each slot's own 64 KiB buffer.
 //! Completion is polled with a deadline; a device error status becomes
 //! [`BlockError::Device`], a silent device [`BlockError::Timeout`] (after which the
 //! device is marked failed and refuses further requests).
@@ -28,7 +31,10 @@ pub mod pci {
     }
 }
 
-use ingot_block::{BlockDevice, BlockError, DiskIdentity, check_request};
+use ingot_block::{
+    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment as DmaSegment, SegmentCursor,
+    check_request, total_bytes,
+};
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer};
 
 use queue::{Segment, SplitQueue};
@@ -39,13 +45,19 @@ pub const MAX_IN_FLIGHT: usize = 8;
 /// Largest data buffer of one request.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 /// Largest queue used (the modern interface lets us pick a smaller one).
-const QUEUE_SIZE_LIMIT: u16 = 64;
+const QUEUE_SIZE_LIMIT: u16 = 256;
+/// Most data descriptors of one request (bounded further by `seg_max` and the
+/// descriptors of a slot).
+pub const MAX_DATA_SEGMENTS: usize = 64;
+/// Largest zero-copy request.
+pub const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
 /// How long one request may take.
 pub const TIMEOUT_MS: u64 = 5_000;
 
 /// Feature bits (virtio §5.2.3 and §6).
 mod feature {
     pub const SIZE_MAX: u64 = 1 << 1;
+    pub const SEG_MAX: u64 = 1 << 2;
     pub const BLK_SIZE: u64 = 1 << 6;
     pub const FLUSH: u64 = 1 << 9;
 }
@@ -87,6 +99,12 @@ pub struct VirtioBlk<T, B, C> {
     /// 512-byte virtio sectors per disk sector.
     scale: u64,
     chunk_sectors: usize,
+    /// Descriptors per slot: slot `n` owns `n * stride ..`.
+    stride: u16,
+    /// Data descriptors one request may carry (`seg_max`).
+    max_data_segments: usize,
+    /// Bytes one data descriptor may carry (`size_max`).
+    size_max: u32,
     flush_supported: bool,
     failed: bool,
 }
@@ -98,7 +116,7 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         dma: &mut D,
         clock: C,
     ) -> Result<Self, InitError> {
-        let wanted = feature::SIZE_MAX | feature::BLK_SIZE | feature::FLUSH;
+        let wanted = feature::SIZE_MAX | feature::SEG_MAX | feature::BLK_SIZE | feature::FLUSH;
         let (accepted, running) = ingot_virtio::negotiate(&mut transport, wanted)
             .map_err(|_| InitError::FeaturesRefused)?;
         let Some(size) = ingot_virtio::queue_size(&mut transport, 0, QUEUE_SIZE_LIMIT, 3) else {
@@ -128,13 +146,19 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         let scale = u64::from(block_size / 512);
         let capacity = transport.config_u64(0);
         let mut chunk = CHUNK_BYTES;
+        let mut size_max = u32::MAX;
         if accepted & feature::SIZE_MAX != 0 {
-            let size_max = transport.config_u32(8) as usize;
-            if size_max >= block_size as usize {
-                chunk = chunk.min(size_max / block_size as usize * block_size as usize);
+            size_max = transport.config_u32(8);
+            if size_max >= block_size {
+                chunk = chunk.min((size_max / block_size * block_size) as usize);
             }
         }
+        let mut max_data_segments = MAX_DATA_SEGMENTS;
+        if accepted & feature::SEG_MAX != 0 {
+            max_data_segments = max_data_segments.min(transport.config_u32(12).max(1) as usize);
+        }
         let in_flight = (usize::from(size) / 3).min(MAX_IN_FLIGHT);
+        let stride = (usize::from(size) / in_flight).min(MAX_DATA_SEGMENTS + 2) as u16;
         let mut slots: [Option<B>; MAX_IN_FLIGHT] = Default::default();
         let mut slot_count = 0;
         for slot in slots.iter_mut().take(in_flight) {
@@ -154,6 +178,9 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
             identity: DiskIdentity::new(capacity / scale, block_size),
             scale,
             chunk_sectors: chunk / block_size as usize,
+            stride,
+            max_data_segments,
+            size_max,
             flush_supported: accepted & feature::FLUSH != 0,
             failed: false,
         };
@@ -181,10 +208,9 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         DiskIdentity::text(&id[..end])
     }
 
-    /// Runs `chunks` requests of type `kind` starting at disk sector `lba`, at most
-    /// `slots.count` at a time. `fill(chunk, buffer)` prepares a write's data,
-    /// `drain(chunk, buffer)` takes a read's data. Every request is completed (or
-    /// the device is declared failed) before this returns; the first error wins.
+    /// Runs `chunks` requests of type `kind` starting at disk sector `lba` through
+    /// the slots' own buffers, at most `slot_count` at a time. `fill(chunk,
+    /// buffer)` prepares a write's data, `drain(chunk, buffer)` takes a read's data.
     fn run(
         &mut self,
         kind: u32,
@@ -205,58 +231,75 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         fill: &mut impl FnMut(usize, &B),
         drain: &mut impl FnMut(usize, &B),
     ) -> Result<(), BlockError> {
+        let sector = self.identity.sector_size as usize;
+        let chunk_sectors = self.chunk_sectors;
+        let mut prepare = |chunk: usize, buffer: &B, data: &mut [Segment]| {
+            if chunk >= chunks {
+                return None;
+            }
+            let data_len = match kind {
+                request::GET_ID => 20,
+                request::IN | request::OUT => {
+                    (total_sectors - chunk * chunk_sectors).min(chunk_sectors) * sector
+                }
+                _ => 0,
+            };
+            if kind == request::OUT {
+                fill(chunk, buffer);
+            }
+            data[0] = Segment {
+                address: buffer.physical() + DATA as u64,
+                len: data_len as u32,
+                device_writes: kind != request::OUT,
+            };
+            Some((lba + (chunk * chunk_sectors) as u64, usize::from(data_len != 0)))
+        };
+        self.run_requests(kind, &mut prepare, drain)
+    }
+
+    /// Runs the requests `prepare` hands out, at most `slot_count` at a time.
+    /// `prepare(request, slot buffer, data)` writes the request's data descriptors
+    /// into `data` and returns its first disk sector and how many it wrote, or
+    /// `None` when there are no more; `drain` takes a completed request's data
+    /// from its slot. Every request is completed (or the device is declared
+    /// failed) before this returns; the first error wins.
+    fn run_requests(
+        &mut self,
+        kind: u32,
+        prepare: &mut impl FnMut(usize, &B, &mut [Segment]) -> Option<(u64, usize)>,
+        drain: &mut impl FnMut(usize, &B),
+    ) -> Result<(), BlockError> {
         if self.failed {
             return Err(BlockError::Timeout);
         }
-        let sector = self.identity.sector_size as usize;
-        let mut slot_chunk = [usize::MAX; MAX_IN_FLIGHT];
-        let mut next = 0;
-        let mut outstanding = 0;
-        let mut first_error = None;
-        while next < chunks || outstanding > 0 {
+        let empty = Segment { address: 0, len: 0, device_writes: false };
+        let mut chain = [empty; MAX_DATA_SEGMENTS + 2];
+        let stride = usize::from(self.stride);
+        let mut slot_request = [usize::MAX; MAX_IN_FLIGHT];
+        let (mut next, mut outstanding, mut exhausted, mut first_error) = (0, 0, false, None);
+        while !exhausted || outstanding > 0 {
             // Fill every free slot, then notify once.
             let mut submitted = false;
-            for (slot, in_use) in slot_chunk.iter_mut().enumerate().take(self.slot_count) {
-                if next >= chunks || *in_use != usize::MAX {
+            for (slot, in_use) in slot_request.iter_mut().enumerate().take(self.slot_count) {
+                if exhausted || *in_use != usize::MAX {
                     continue;
                 }
                 let Some(buffer) = self.slots[slot].as_ref() else { continue };
-                let chunk = next;
-                let sectors = match kind {
-                    request::IN | request::OUT => {
-                        (total_sectors - chunk * self.chunk_sectors).min(self.chunk_sectors)
-                    }
-                    _ => 0,
-                };
-                let data_len = match kind {
-                    request::GET_ID => 20,
-                    _ => sectors * sector,
+                let room = (stride - 2).min(self.max_data_segments);
+                let Some((first, count)) = prepare(next, buffer, &mut chain[1..1 + room]) else {
+                    exhausted = true;
+                    break;
                 };
                 buffer.write_u32(HEADER, kind);
                 buffer.write_u32(HEADER + 4, 0);
-                let first = lba + (chunk * self.chunk_sectors) as u64;
                 buffer.write_u64(HEADER + 8, first * self.scale);
                 buffer.write_u8(STATUS, 0xFF);
-                if kind == request::OUT {
-                    fill(chunk, buffer);
-                }
                 let base = buffer.physical();
-                let header =
-                    Segment { address: base + HEADER as u64, len: 16, device_writes: false };
-                let status_segment =
+                chain[0] = Segment { address: base + HEADER as u64, len: 16, device_writes: false };
+                chain[1 + count] =
                     Segment { address: base + STATUS as u64, len: 1, device_writes: true };
-                let head = (slot * 3) as u16;
-                if data_len == 0 {
-                    self.queue.push(head, &[header, status_segment]);
-                } else {
-                    let data = Segment {
-                        address: base + DATA as u64,
-                        len: data_len as u32,
-                        device_writes: kind != request::OUT,
-                    };
-                    self.queue.push(head, &[header, data, status_segment]);
-                }
-                *in_use = chunk;
+                self.queue.push((slot * stride) as u16, &chain[..count + 2]);
+                *in_use = next;
                 next += 1;
                 outstanding += 1;
                 submitted = true;
@@ -264,33 +307,80 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
             if submitted {
                 self.transport.notify(0);
             }
+            if outstanding == 0 {
+                break;
+            }
             let deadline = Deadline::after_ms(&self.clock, TIMEOUT_MS);
             let queue = &mut self.queue;
             let Ok(head) = deadline.wait(&self.clock, || queue.pop_used()) else {
                 self.fail();
                 return Err(BlockError::Timeout);
             };
-            let slot = usize::from(head) / 3;
-            if usize::from(head) % 3 != 0
+            let slot = usize::from(head) / stride;
+            if usize::from(head) % stride != 0
                 || slot >= self.slot_count
-                || slot_chunk[slot] == usize::MAX
+                || slot_request[slot] == usize::MAX
             {
                 self.fail();
                 return Err(BlockError::Device(u32::from(head)));
             }
-            let chunk = core::mem::replace(&mut slot_chunk[slot], usize::MAX);
+            let done = core::mem::replace(&mut slot_request[slot], usize::MAX);
             outstanding -= 1;
             let Some(buffer) = self.slots[slot].as_ref() else { continue };
             let code = buffer.read_u8(STATUS);
             if code != request::STATUS_OK {
                 first_error.get_or_insert(BlockError::Device(u32::from(code)));
                 // Stop submitting; let what is in flight finish.
-                next = chunks;
+                exhausted = true;
             } else if kind != request::OUT {
-                drain(chunk, buffer);
+                drain(done, buffer);
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// Moves the sectors at `lba` by DMA straight to or from `segments`: each
+    /// request a descriptor chain over them (at most `seg_max` data descriptors of
+    /// at most `size_max` bytes, [`MAX_REQUEST_BYTES`] in all).
+    fn run_segments(
+        &mut self,
+        kind: u32,
+        lba: u64,
+        segments: &[DmaSegment],
+    ) -> Result<(), BlockError> {
+        let bytes = usize::try_from(total_bytes(segments)).map_err(|_| BlockError::OutOfRange)?;
+        check_request(&self.identity, lba, bytes)?;
+        let sector = u64::from(self.identity.sector_size);
+        let limits = CommandLimits {
+            max_bytes: MAX_REQUEST_BYTES / sector * sector,
+            max_entries: (usize::from(self.stride) - 2).min(self.max_data_segments),
+            max_entry_bytes: u64::from(self.size_max),
+            boundary: u64::MAX,
+            unit: sector,
+        };
+        let mut cursor = SegmentCursor::new(segments);
+        if !cursor.fits(&limits) {
+            return Err(BlockError::Unsupported);
+        }
+        let mut next_lba = lba;
+        let mut prepare = |_: usize, _: &B, data: &mut [Segment]| {
+            let mut count = 0;
+            let bytes = cursor.next_command(&limits, |entry| {
+                data[count] = Segment {
+                    address: entry.physical,
+                    len: entry.len as u32,
+                    device_writes: kind == request::IN,
+                };
+                count += 1;
+            });
+            if bytes == 0 {
+                return None;
+            }
+            let first = next_lba;
+            next_lba += bytes / sector;
+            Some((first, count))
+        };
+        self.run_requests(kind, &mut prepare, &mut |_, _| {})
     }
 
     /// Gives up on the device after it stopped answering.
@@ -344,6 +434,14 @@ impl<T: Transport, B: DmaBuffer, C: Clock> BlockDevice for VirtioBlk<T, B, C> {
             return if self.failed { Err(BlockError::Timeout) } else { Ok(()) };
         }
         self.run(request::FLUSH, 0, 1, |_, _| {}, |_, _| {})
+    }
+
+    fn read_segments(&mut self, lba: u64, segments: &[DmaSegment]) -> Result<(), BlockError> {
+        self.run_segments(request::IN, lba, segments)
+    }
+
+    fn write_segments(&mut self, lba: u64, segments: &[DmaSegment]) -> Result<(), BlockError> {
+        self.run_segments(request::OUT, lba, segments)
     }
 }
 

@@ -109,3 +109,97 @@ fn a_silent_device_times_out() {
     assert_eq!(disk.read(0, &mut buffer), Err(BlockError::Timeout));
     assert_ne!(model.state().core.status & transport::status::FAILED, 0);
 }
+
+/// A modern disk and the memory it lives in, for zero-copy requests.
+fn modern_with_memory() -> (VirtioBlkModel, HostMemory, impl BlockDevice) {
+    let memory = HostMemory::new(4 << 20);
+    let model = VirtioBlkModel::new(memory.clone(), SECTORS);
+    let transport = transport::ModernTransport::new(
+        model.window(WindowKind::Common),
+        model.window(WindowKind::Notify),
+        4,
+        model.window(WindowKind::Device),
+    );
+    let disk = VirtioBlk::new(transport, &mut memory.dma(), StepClock::new()).unwrap();
+    (model, memory, disk)
+}
+
+/// `count` buffers of `bytes` each, in reverse order of address (never adjacent).
+fn scattered(
+    memory: &HostMemory,
+    count: usize,
+    bytes: usize,
+) -> Vec<ingot_device_models::HostBuffer> {
+    let mut dma = memory.dma();
+    let mut buffers: Vec<_> = (0..count).map(|_| dma.allocate(bytes).unwrap()).collect();
+    buffers.reverse();
+    buffers
+}
+
+fn segments_of(buffers: &[ingot_device_models::HostBuffer]) -> Vec<DmaSegment> {
+    buffers.iter().map(|b| DmaSegment { physical: b.physical(), len: b.len() as u64 }).collect()
+}
+
+#[test]
+fn zero_copy_requests_chain_discontiguous_memory_within_seg_max_and_size_max() {
+    use ingot_device_models::virtio_blk::SIZE_MAX;
+    let (model, memory, mut disk) = modern_with_memory();
+    // 16 pieces of 16 KiB: 14 data descriptors fit a slot of the 128-entry queue
+    // (16 descriptors per slot), so 256 KiB is two requests.
+    let source = scattered(&memory, 16, 16 * 1024);
+    let data = pattern(256 * 1024, 4);
+    for (piece, chunk) in source.iter().zip(data.chunks(16 * 1024)) {
+        piece.write_bytes(0, chunk);
+    }
+    disk.write_segments(11, &segments_of(&source)).unwrap();
+    assert_eq!(&model.state().disk[11 * 512..11 * 512 + data.len()], &data[..]);
+    assert_eq!(model.state().most_segments, 14);
+    assert_eq!(model.state().largest_request, 14 * 16 * 1024);
+
+    let target = scattered(&memory, 16, 16 * 1024);
+    disk.read_segments(11, &segments_of(&target)).unwrap();
+    let mut back = vec![0; data.len()];
+    for (piece, chunk) in target.iter().zip(back.chunks_mut(16 * 1024)) {
+        piece.read_bytes(0, chunk);
+    }
+    assert_eq!(back, data);
+
+    // One contiguous 1 MiB piece: descriptors of size_max, one request per MiB.
+    let big = scattered(&memory, 1, 1 << 20);
+    let data = pattern(1 << 20, 6);
+    big[0].write_bytes(0, &data);
+    disk.write_segments(1000, &segments_of(&big)).unwrap();
+    assert_eq!(&model.state().disk[1000 * 512..1000 * 512 + data.len()], &data[..]);
+    assert_eq!(model.state().largest_request, (1 << 20).min(14 * SIZE_MAX as usize));
+}
+
+#[test]
+fn a_failing_zero_copy_request_fails_the_call_and_the_others_complete() {
+    let (model, memory, mut disk) = modern_with_memory();
+    let target = scattered(&memory, 32, 32 * 1024);
+    model.state().disk[..].iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+    model.state().fail_sector = Some(1500);
+    assert_eq!(disk.read_segments(0, &segments_of(&target)), Err(BlockError::Device(1)));
+    // Requests before the failing one delivered their data.
+    let mut first = vec![0; 32 * 1024];
+    target[0].read_bytes(0, &mut first);
+    assert!(first.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+    model.state().fail_sector = None;
+    disk.read_segments(0, &segments_of(&target)).unwrap();
+}
+
+#[test]
+fn scatter_lists_the_device_cannot_take_are_refused_untouched() {
+    let (model, memory, mut disk) = modern_with_memory();
+    let pieces = scattered(&memory, 32, 4096);
+    // 32 pieces of 32 bytes: 14 descriptors carry 448 bytes, never a whole sector.
+    let tiny: Vec<DmaSegment> =
+        pieces.iter().map(|p| DmaSegment { physical: p.physical(), len: 32 }).collect();
+    assert_eq!(disk.write_segments(0, &tiny), Err(BlockError::Unsupported));
+    assert_eq!(
+        disk.write_segments(SECTORS as u64, &segments_of(&pieces)),
+        Err(BlockError::OutOfRange)
+    );
+    assert!(model.state().disk.iter().all(|&b| b == 0));
+    assert_eq!(model.state().largest_request, 0);
+}
