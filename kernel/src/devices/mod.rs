@@ -1,7 +1,9 @@
 //! Device discovery, one boot stage before the application cores start: enumerate
 //! PCI, give every function to the first driver in [`DRIVERS`] that matches it, print
-//! the PCI lines, then hand the disks to `storage` and the network interfaces to
-//! `net`, which number them in PCI order and print their lines.
+//! the PCI lines; then start the virtio-mmio devices the command line names
+//! ([`mmio`], drivers in [`mmio::MMIO_DRIVERS`]); then hand the disks to `storage`
+//! and the network interfaces to `net`, which number them (PCI order first, then
+//! virtio-mmio in command-line order) and print their lines.
 //!
 //! Block and network drivers are registered alike: adding a driver is one entry in
 //! [`DRIVERS`] and a small start function that maps its registers (with the helpers
@@ -9,6 +11,7 @@
 
 mod ahci;
 mod ide;
+mod mmio;
 mod nvme;
 mod virtio;
 
@@ -66,14 +69,16 @@ pub static DRIVERS: &[Driver] = &[
 ];
 
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a
-/// driver for every function one matches, and installs what they found.
-pub fn init(ecam: &[EcamRegion]) {
+/// driver for every function one matches, then for every virtio-mmio device of
+/// `virtio_mmio`, and installs what they found.
+pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::MmioDevices) {
     let functions = crate::pci::init(ecam);
     let mut found = Found::default();
     for function in &functions {
         let driver = probe(function, &mut found);
         crate::pci::print(function, driver);
     }
+    mmio::start_all(virtio_mmio, &mut found);
     crate::storage::install(found.disks);
     crate::net::install(found.nics);
 }
