@@ -102,7 +102,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     // writes overlap BAR sizing, and nothing here needs the other cores.
     storage::configure(&options);
     let ecam = pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory);
-    devices::init(&ecam, &options.virtio_mmio);
+    devices::init(&ecam, &devices::virtio_mmio_devices(&options, acpi.as_ref()));
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),

@@ -76,6 +76,13 @@ pub fn parse_entry(value: &str) -> Result<MmioDevice, EntryError> {
     let irq = u32::try_from(number(irq)?).map_err(|_| EntryError::BadNumber)?;
     let id = id.map(|id| u32::try_from(number(id)?).map_err(|_| EntryError::BadNumber));
     let id = id.transpose()?;
+    check(MmioDevice { base, size, irq, id })
+}
+
+/// Accepts `device` if its window can hold the registers, does not wrap, keeps off
+/// page 0 and is 4-byte aligned.
+pub fn check(device: MmioDevice) -> Result<MmioDevice, EntryError> {
+    let MmioDevice { base, size, .. } = device;
     if size < MIN_WINDOW {
         return Err(EntryError::TooSmall);
     }
@@ -86,7 +93,7 @@ pub fn parse_entry(value: &str) -> Result<MmioDevice, EntryError> {
     if !base.is_multiple_of(4) {
         return Err(EntryError::Misaligned);
     }
-    Ok(MmioDevice { base, size, irq, id })
+    Ok(device)
 }
 
 /// A decimal or `0x` hexadecimal number.
@@ -127,7 +134,12 @@ impl Default for MmioDevices {
 impl MmioDevices {
     /// Parses `value` and keeps it, or says why not.
     pub fn add(&mut self, value: &str) -> Result<MmioDevice, EntryError> {
-        let device = parse_entry(value)?;
+        self.push(parse_entry(value)?)
+    }
+
+    /// Checks `device` (found elsewhere: the ACPI tables) and keeps it, or says why not.
+    pub fn push(&mut self, device: MmioDevice) -> Result<MmioDevice, EntryError> {
+        let device = check(device)?;
         if self.iter().any(|known| known.base == device.base) {
             return Err(EntryError::Duplicate);
         }
@@ -217,6 +229,10 @@ mod tests {
             devices.add(&format!("512@{:#x}:5", 0xD000_0000 + n * 0x1000)).unwrap();
         }
         assert_eq!(devices.add("512@0xe0000000:5"), Err(EntryError::TooMany));
+        let found = MmioDevice { base: 0xFEB0_2A00, size: 0x200, irq: 45, id: None };
+        assert_eq!(MmioDevices::default().push(found), Ok(found));
+        let tiny = MmioDevice { size: 0x10, ..found };
+        assert_eq!(MmioDevices::default().push(tiny), Err(EntryError::TooSmall));
         assert_eq!(devices.len(), MAX_DEVICES);
     }
 }

@@ -1,6 +1,7 @@
 //! virtio-mmio devices, the devices of microVMs (QEMU `-M microvm`, Firecracker),
 //! which have no PCI: each is one register window the host names on the command
-//! line (`virtio_mmio.device=<size>@<base>:<irq>`, parsed by `ingot-bootinfo`).
+//! line (`virtio_mmio.device=<size>@<base>:<irq>`, parsed by `ingot-bootinfo`) or
+//! describes in the ACPI DSDT (QEMU's microvm; found by `ingot-acpi`).
 //! Every window goes through the platform's device-window mapping (which refuses RAM,
 //! ACPI memory, the kernel and page 0), is probed read-only for the virtio magic,
 //! version and device type, and is then handed to the driver for that type in

@@ -1,9 +1,10 @@
 //! virtio-mmio on `-M microvm` (no PCI): disks and NICs named on the command line as
-//! `virtio_mmio.device=<size>@<base>:<irq>`. QEMU 7.2's microvm adds these entries
-//! itself only when it boots a kernel through PVH with ACPI off (it changes the
-//! command line in fw_cfg, which Multiboot never reads, and with ACPI on it describes
-//! the devices in the DSDT instead); so the scenarios pass them explicitly, except
-//! one that checks QEMU's own entries. QEMU puts the first `-device` on the last of
+//! `virtio_mmio.device=<size>@<base>:<irq>` or described in the ACPI DSDT. QEMU
+//! 7.2's microvm adds the entries itself only when it boots a kernel through PVH with
+//! ACPI off (it changes the command line in fw_cfg, which Multiboot never reads, and
+//! with ACPI on it describes the devices in the DSDT instead); so most scenarios pass
+//! them explicitly, the `acpi` ones rely on the DSDT alone, and one checks QEMU's own
+//! entries. QEMU puts the first `-device` on the last of
 //! its transports (24 of 512 bytes from 0xfeb00000 with ACPI, GSI 24 + slot; 8 without,
 //! GSI 5 + slot) and the next ones below it.
 //!
@@ -229,9 +230,17 @@ fn bad_entries(artifacts: &Artifacts) -> Scenario {
     s
 }
 
+/// `scenario` with no entries on the command line: the devices come from the DSDT.
+fn from_acpi(mut scenario: Scenario) -> Scenario {
+    scenario.qemu = scenario.qemu.append("exit=qemu");
+    scenario
+}
+
 /// The virtio-mmio scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     vec![
+        from_acpi(disk_scenario(artifacts, "virtio-mmio-acpi-two-disks-smp4", 2, 1, 4)),
+        from_acpi(net_scenario(artifacts, "virtio-mmio-acpi-net", 1, 2, 1)),
         disk_scenario(artifacts, "virtio-mmio-disk", 1, 1, 1),
         disk_scenario(artifacts, "virtio-mmio-disk-modern", 1, 2, 1),
         disk_scenario(artifacts, "virtio-mmio-three-disks-smp4", 3, 1, 4),
