@@ -230,6 +230,28 @@ fn bad_entries(artifacts: &Artifacts) -> Scenario {
     s
 }
 
+/// The work queue on 4 cores (`smp-demo`: 10,000 tasks, nested groups, per-core
+/// assignment) with a virtio-mmio disk and NIC found from the DSDT.
+fn work_queue(artifacts: &Artifacts) -> Scenario {
+    let name = "virtio-mmio-work-queue-smp4";
+    let image = fresh_image(name, 0);
+    let mut s = super::cores::smp_demo(artifacts, Machine::Microvm, 4, None);
+    s.name = name.into();
+    s.qemu = s
+        .qemu
+        .extra_args([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id=d0", image.display()),
+            "-device".into(),
+            "virtio-blk-device,drive=d0".into(),
+        ])
+        .extra_args(nic_args(0, "virtio-net-device"));
+    let mut found: Vec<String> = device_lines(0, 2, "virtio-blk", 1).into();
+    found.extend(device_lines(1, 1, "virtio-net", 1));
+    s.expect.splice(1..1, found);
+    s
+}
+
 /// `scenario` with no entries on the command line: the devices come from the DSDT.
 fn from_acpi(mut scenario: Scenario) -> Scenario {
     scenario.qemu = scenario.qemu.append("exit=qemu");
@@ -241,6 +263,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     vec![
         from_acpi(disk_scenario(artifacts, "virtio-mmio-acpi-two-disks-smp4", 2, 1, 4)),
         from_acpi(net_scenario(artifacts, "virtio-mmio-acpi-net", 1, 2, 1)),
+        work_queue(artifacts),
         disk_scenario(artifacts, "virtio-mmio-disk", 1, 1, 1),
         disk_scenario(artifacts, "virtio-mmio-disk-modern", 1, 2, 1),
         disk_scenario(artifacts, "virtio-mmio-three-disks-smp4", 3, 1, 4),
