@@ -284,8 +284,10 @@ const BLKDEBUG_RULE: &str =
 /// sector 2048, and `disk-fault` must get `DeviceError` for a read across it and
 /// still be able to read elsewhere.
 fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
-    let controllers: [(&str, Machine, &[&str], &str); 6] = [
+    let controllers: [(&str, Machine, &[&str], &str); 7] = [
         ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"], ""),
+        // On microvm the DSDT names the transport, so no command-line entry is needed.
+        ("virtio-mmio", Machine::Microvm, &["virtio-blk-device,drive=d0"], ""),
         ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"], ""),
         ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"], ""),
         ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"], ""),
