@@ -12,6 +12,7 @@ use crate::mcfg::Mcfg;
 use crate::rsdp::Rsdp;
 use crate::s5::{SleepType, find_s5};
 use crate::sdt::{HEADER_LENGTH, Table, TableInfo};
+use crate::virtio_mmio::{MAX_VIRTIO_MMIO, VirtioMmioDevice, find_virtio_mmio};
 
 /// Most tables listed in [`Acpi::tables`].
 pub const MAX_TABLES: usize = 64;
@@ -40,6 +41,9 @@ pub struct Acpi {
     pub dsdt: Option<TableInfo>,
     /// The S5 sleep types found in the DSDT by a heuristic search (see [`SleepType`]).
     pub s5: Option<SleepType>,
+    /// virtio-mmio devices the DSDT describes (QEMU's microvm), by a heuristic search
+    /// (see [`VirtioMmioDevice`]).
+    pub virtio_mmio: BoundedList<VirtioMmioDevice, MAX_VIRTIO_MMIO>,
     /// Tables skipped or only partly parsed.
     pub problems: BoundedList<TableProblem, MAX_PROBLEMS>,
 }
@@ -64,6 +68,7 @@ impl Acpi {
             mcfg: None,
             fadt: None,
             dsdt: None,
+            virtio_mmio: BoundedList::new(),
             s5: None,
             problems,
         };
@@ -152,6 +157,7 @@ impl Acpi {
                 self.tables.push(table.info);
                 self.dsdt = Some(table.info);
                 self.s5 = find_s5(&table);
+                self.virtio_mmio = find_virtio_mmio(&table);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The ACPI static tables the kernel needs to find cores, interrupt controllers, timers,
-//! PCI configuration space and the power-off/reset registers.
+//! PCI configuration space, the power-off/reset registers and (QEMU's microvm) the
+//! virtio-mmio devices.
 //!
 //! Firmware tables are untrusted input: every read goes through
 //! [`PhysicalMemory`](ingot_bootinfo::PhysicalMemory) (so the parsers are tested on the
@@ -24,6 +25,7 @@ mod mcfg;
 mod rsdp;
 mod s5;
 mod sdt;
+mod virtio_mmio;
 
 #[cfg(test)]
 mod tests;
@@ -42,3 +44,4 @@ pub use mcfg::{EcamRegion, MAX_ECAM_REGIONS, Mcfg};
 pub use rsdp::{Rsdp, find_rsdp};
 pub use s5::SleepType;
 pub use sdt::{HEADER_LENGTH, MAX_TABLE_LENGTH, TableInfo};
+pub use virtio_mmio::{MAX_VIRTIO_MMIO, VirtioMmioDevice};

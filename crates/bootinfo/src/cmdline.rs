@@ -66,6 +66,8 @@ pub enum ExitMode {
     Shutdown,
 }
 
+use crate::virtio_mmio::{EntryError, MmioDevices};
+
 /// Something wrong with one word of the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem<'a> {
@@ -78,6 +80,13 @@ pub enum Problem<'a> {
         /// The rejected value (empty for a missing value).
         value: &'a str,
     },
+    /// A `virtio_mmio.device=` entry that cannot describe a device; it is skipped.
+    BadMmioDevice {
+        /// The entry.
+        value: &'a str,
+        /// Why.
+        why: EntryError,
+    },
 }
 
 impl core::fmt::Display for Problem<'_> {
@@ -85,6 +94,9 @@ impl core::fmt::Display for Problem<'_> {
         match self {
             Self::UnknownKey(key) => write!(f, "unknown key '{key}' ignored"),
             Self::BadValue { key, value } => write!(f, "bad value '{value}' for '{key}' ignored"),
+            Self::BadMmioDevice { value, why } => {
+                write!(f, "virtio_mmio.device '{value}' skipped: {why}")
+            }
         }
     }
 }
@@ -99,12 +111,20 @@ pub struct KernelOptions {
     pub pci_ecam: Option<u64>,
     /// `ide=pio|dma` (default `dma`): `pio` makes the IDE driver ignore bus-master DMA.
     pub ide_pio: bool,
+    /// `virtio_mmio.device=<size>@<base>:<irq>[:<id>]`, any number of times: the
+    /// virtio-mmio devices of a microVM (see [`crate::virtio_mmio`]).
+    pub virtio_mmio: MmioDevices,
 }
 
 impl KernelOptions {
     /// Parses `line`, calling `report` for every word it cannot use.
     pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Self {
-        let mut options = Self { exit: ExitMode::Stay, pci_ecam: None, ide_pio: false };
+        let mut options = Self {
+            exit: ExitMode::Stay,
+            pci_ecam: None,
+            ide_pio: false,
+            virtio_mmio: MmioDevices::default(),
+        };
         for Arg { key, value } in args(line) {
             match key {
                 "exit" => match value {
@@ -127,6 +147,12 @@ impl KernelOptions {
                     Some(base) => options.pci_ecam = Some(base),
                     None => report(Problem::BadValue { key, value: value.unwrap_or("") }),
                 },
+                "virtio_mmio.device" => {
+                    let value = value.unwrap_or("");
+                    if let Err(why) = options.virtio_mmio.add(value) {
+                        report(Problem::BadMmioDevice { value, why });
+                    }
+                }
                 _ => report(Problem::UnknownKey(key)),
             }
         }
@@ -194,5 +220,26 @@ mod tests {
             ]
         );
         assert_eq!(problems[0].to_string(), "unknown key 'colour' ignored");
+    }
+
+    #[test]
+    fn virtio_mmio_entries_are_kept_and_malformed_ones_reported() {
+        let mut problems = Vec::new();
+        let line = "virtio_mmio.device=512@0xfeb02e00:47 exit=qemu \
+                    virtio_mmio.device=512@0xfeb02e00:47 virtio_mmio.device=4K@nowhere:5 \
+                    virtio_mmio.device virtio_mmio.device=4K@0xd0000000:5:2";
+        let options = KernelOptions::parse(line, |problem| problems.push(problem));
+        let found: Vec<_> = options.virtio_mmio.iter().map(|d| (d.base, d.size, d.irq)).collect();
+        assert_eq!(found, [(0xFEB0_2E00, 512, 47), (0xD000_0000, 4096, 5)]);
+        assert_eq!(options.exit, ExitMode::Qemu);
+        let reports: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            reports,
+            [
+                "virtio_mmio.device '512@0xfeb02e00:47' skipped: same base as an earlier entry",
+                "virtio_mmio.device '4K@nowhere:5' skipped: a number does not parse",
+                "virtio_mmio.device '' skipped: expected <size>@<base>:<irq>[:<id>]",
+            ]
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! PVH and Multiboot1 loaders leave their own structures in memory; the parsers here
 //! turn them into the same `BootInfo`, reading physical memory only through the
 //! [`PhysicalMemory`] trait so that they are tested on the host against byte images.
-//! The kernel command line parser lives here too because every path supplies one.
+//! The kernel command line parser lives here too because every path supplies one,
+//! with the `virtio_mmio.device=` entries microVM hosts put there.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ mod framebuffer;
 mod multiboot;
 mod physical;
 mod pvh;
+pub mod virtio_mmio;
 
 pub use boot_info::{BootInfo, BootProtocol, MAX_MODULES, Module, ParseError};
 pub use cmdline_buffer::{CmdlineDamage, MAX_CMDLINE, Notice as CmdlineNotice};

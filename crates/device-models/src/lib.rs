@@ -19,6 +19,7 @@ pub mod realtek;
 pub mod rtl8139;
 pub mod virtio;
 pub mod virtio_blk;
+pub mod virtio_mmio;
 pub mod virtio_net;
 
 pub use memory::{HostBuffer, HostDma, HostMemory, StepClock};

@@ -64,9 +64,9 @@ pub struct VirtioCore {
     pub max_queue_size: u16,
     /// The queues.
     pub queues: Vec<QueueState>,
-    feature_select: u32,
-    driver_feature_select: u32,
-    queue_select: u16,
+    pub(crate) feature_select: u32,
+    pub(crate) driver_feature_select: u32,
+    pub(crate) queue_select: u16,
 }
 
 impl VirtioCore {
@@ -167,7 +167,7 @@ impl VirtioCore {
         at
     }
 
-    fn set_status(&mut self, value: u8) {
+    pub(crate) fn set_status(&mut self, value: u8) {
         if value == 0 {
             let size = self.max_queue_size;
             self.queues.iter_mut().for_each(|q| *q = QueueState { size, ..Default::default() });
@@ -180,7 +180,7 @@ impl VirtioCore {
         self.status = value;
     }
 
-    fn selected(&mut self) -> Option<&mut QueueState> {
+    pub(crate) fn selected(&mut self) -> Option<&mut QueueState> {
         self.queues.get_mut(usize::from(self.queue_select))
     }
 }

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::HostMemory;
 use crate::virtio::{Descriptor, LegacyPorts, ModernWindow, VirtioCore, VirtioDevice};
+use crate::virtio_mmio::MmioFront;
 
 pub use crate::virtio::WindowKind;
 
@@ -84,6 +85,11 @@ impl VirtioBlkModel {
     /// The legacy I/O-port front at `base`.
     pub fn legacy(&self, base: u16) -> LegacyPorts<VirtioBlkState> {
         LegacyPorts::new(self.state.clone(), base)
+    }
+
+    /// The virtio-mmio register block, `version` 1 (legacy) or 2 (modern).
+    pub fn mmio(&self, version: u32) -> MmioFront<VirtioBlkState> {
+        MmioFront::new(self.state.clone(), version, 2)
     }
 
     /// A modern MMIO window of the given kind.

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use crate::HostMemory;
 use crate::virtio::{LegacyPorts, ModernWindow, VirtioCore, VirtioDevice, WindowKind};
+use crate::virtio_mmio::MmioFront;
 
 /// Queue size the device offers.
 pub const QUEUE_SIZE: u16 = 64;
@@ -71,6 +72,11 @@ impl VirtioNetModel {
     /// The legacy I/O-port front at `base`.
     pub fn legacy(&self, base: u16) -> LegacyPorts<VirtioNetState> {
         LegacyPorts::new(self.state.clone(), base)
+    }
+
+    /// The virtio-mmio register block, `version` 1 (legacy) or 2 (modern).
+    pub fn mmio(&self, version: u32) -> MmioFront<VirtioNetState> {
+        MmioFront::new(self.state.clone(), version, 1)
     }
 
     /// A modern MMIO window of the given kind.

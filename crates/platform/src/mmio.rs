@@ -1,5 +1,8 @@
-//! Device register windows ([`ingot_hal::Mmio`]) made only from PCI BARs that the
-//! firmware memory map shows to be device ranges; every access is bounds-checked.
+//! Device register windows ([`ingot_hal::Mmio`]), made from PCI BARs or from the
+//! fixed windows a platform describes (virtio-mmio devices of microVMs). Both go
+//! through [`AddressSpace::map_mmio`], which maps a range only where the firmware
+//! memory map shows a device range (never RAM, the kernel or page 0); every access is
+//! bounds-checked.
 
 use ingot_mem::MemError;
 use ingot_pci::Bar;
@@ -37,6 +40,24 @@ impl MmioRegion {
         Ok(Self { base: start, len: len as usize })
     }
 
+    /// Maps the device window `[base, base + len)` that the platform described
+    /// (not a PCI BAR: a virtio-mmio device named on the command line) and returns it
+    /// as a register window. Refuses an empty or wrapping range; everything else is
+    /// [`AddressSpace::map_mmio`]'s to accept or refuse.
+    pub fn from_device_window(
+        space: &mut AddressSpace,
+        frames: &mut PhysicalFrames,
+        base: u64,
+        len: u64,
+    ) -> Result<Self, MemError> {
+        let len_in_memory = usize::try_from(len).map_err(|_| MemError::InvalidRange)?;
+        if len == 0 || base.checked_add(len).is_none() {
+            return Err(MemError::InvalidRange);
+        }
+        space.map_mmio(frames, base, len)?;
+        Ok(Self { base, len: len_in_memory })
+    }
+
     /// Physical address of the window.
     pub fn physical(&self) -> u64 {
         self.base
@@ -50,8 +71,9 @@ impl MmioRegion {
 
     fn read<T: Copy>(&self, offset: usize, absent: T) -> T {
         match self.pointer::<T>(offset) {
-            // SAFETY: the pointer lies inside a BAR window that `from_bar` mapped (checked
-            // bounds and alignment); device registers are read with one volatile access.
+            // SAFETY: the pointer lies inside a device window that `from_bar` or
+            // `from_device_window` had `map_mmio` accept and map (checked bounds and
+            // alignment); device registers are read with one volatile access.
             Some(pointer) => unsafe { pointer.read_volatile() },
             None => absent,
         }

@@ -1,7 +1,9 @@
 //! Device discovery, one boot stage before the application cores start: enumerate
 //! PCI, give every function to the first driver in [`DRIVERS`] that matches it, print
-//! the PCI lines, then hand the disks to `storage` and the network interfaces to
-//! `net`, which number them in PCI order and print their lines.
+//! the PCI lines; then start the virtio-mmio devices the command line names or the
+//! ACPI DSDT describes ([`mmio`], drivers in [`mmio::MMIO_DRIVERS`]); then hand the disks to `storage`
+//! and the network interfaces to `net`, which number them (PCI order first, then
+//! virtio-mmio in command-line order) and print their lines.
 //!
 //! Block and network drivers are registered alike: adding a driver is one entry in
 //! [`DRIVERS`] and a small start function that maps its registers (with the helpers
@@ -9,6 +11,7 @@
 
 mod ahci;
 mod ide;
+mod mmio;
 mod nics;
 mod nvme;
 mod virtio;
@@ -72,14 +75,16 @@ pub static DRIVERS: &[Driver] = &[
 ];
 
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a
-/// driver for every function one matches, and installs what they found.
-pub fn init(ecam: &[EcamRegion]) {
+/// driver for every function one matches, then for every virtio-mmio device of
+/// `virtio_mmio`, and installs what they found.
+pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::MmioDevices) {
     let functions = crate::pci::init(ecam);
     let mut found = Found::default();
     for function in &functions {
         let driver = probe(function, &mut found);
         crate::pci::print(function, driver);
     }
+    mmio::start_all(virtio_mmio, &mut found);
     crate::storage::install(found.disks);
     crate::net::install(found.nics);
 }
@@ -120,6 +125,30 @@ pub fn ecam_regions(
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The virtio-mmio devices to start: the command line's `virtio_mmio.device=`
+/// entries, then those the ACPI DSDT describes (QEMU's microvm) at bases not already
+/// named; a DSDT window the command-line checks refuse is reported and skipped.
+pub fn virtio_mmio_devices(
+    options: &ingot_bootinfo::cmdline::KernelOptions,
+    acpi: Option<&ingot_acpi::Acpi>,
+) -> ingot_bootinfo::virtio_mmio::MmioDevices {
+    use ingot_bootinfo::virtio_mmio::{EntryError, MmioDevice};
+    let mut devices = options.virtio_mmio;
+    for found in acpi.iter().flat_map(|acpi| acpi.virtio_mmio.iter()) {
+        let device = MmioDevice {
+            base: found.base,
+            size: found.size,
+            irq: found.irq.unwrap_or(0),
+            id: None,
+        };
+        match devices.push(device) {
+            Ok(_) | Err(EntryError::Duplicate) => {}
+            Err(why) => println!("ingot: acpi: virtio-mmio {:#x} skipped: {why}", found.base),
+        }
+    }
+    devices
 }
 
 /// DMA memory from the kernel's frames.

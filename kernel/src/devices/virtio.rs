@@ -1,6 +1,7 @@
-//! Starting virtio PCI functions: the transport (modern capability windows when the
-//! function has them, as modern and transitional devices do; legacy I/O ports
-//! otherwise), then the block or network driver on top of it.
+//! Starting virtio devices: for a PCI function the transport (modern capability
+//! windows when the function has them, as modern and transitional devices do; legacy
+//! I/O ports otherwise), then the block or network driver on top of it. virtio-mmio
+//! devices (`super::mmio`) come with their transport and share the second half.
 
 use alloc::boxed::Box;
 
@@ -49,16 +50,8 @@ pub fn start_block(
     function: &PciFunction,
     found: &mut Found,
 ) -> Result<(), &'static str> {
-    use ingot_virtio_blk::{InitError, VirtioBlk};
     let (transport, interface) = transport(config, function)?;
-    let disk = VirtioBlk::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
-        InitError::FeaturesRefused => "device refused the feature set",
-        InitError::NoQueue => "no usable request queue",
-        InitError::NoMemory => "out of DMA memory",
-    })?;
-    crate::println!("ingot: virtio-blk {} interface={interface}", function.address);
-    found.disks.push(Box::new(disk));
-    Ok(())
+    block_on(transport, interface, &function.address, found)
 }
 
 pub fn start_net(
@@ -66,15 +59,44 @@ pub fn start_net(
     function: &PciFunction,
     found: &mut Found,
 ) -> Result<(), &'static str> {
-    use ingot_virtio_net::{InitError, VirtioNet};
     let (transport, interface) = transport(config, function)?;
+    net_on(transport, interface, &function.address, found)
+}
+
+/// Starts virtio-blk over `transport`; `location` names the device in the line
+/// `ingot: virtio-blk <location> interface=<interface>`.
+pub fn block_on(
+    transport: Box<dyn Transport + Send>,
+    interface: &str,
+    location: &dyn core::fmt::Display,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    use ingot_virtio_blk::{InitError, VirtioBlk};
+    let disk = VirtioBlk::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
+        InitError::FeaturesRefused => "device refused the feature set",
+        InitError::NoQueue => "no usable request queue",
+        InitError::NoMemory => "out of DMA memory",
+    })?;
+    crate::println!("ingot: virtio-blk {location} interface={interface}");
+    found.disks.push(Box::new(disk));
+    Ok(())
+}
+
+/// Starts virtio-net over `transport`; `location` as for [`block_on`].
+pub fn net_on(
+    transport: Box<dyn Transport + Send>,
+    interface: &str,
+    location: &dyn core::fmt::Display,
+    found: &mut Found,
+) -> Result<(), &'static str> {
+    use ingot_virtio_net::{InitError, VirtioNet};
     let nic = VirtioNet::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
         InitError::FeaturesRefused => "device refused the feature set",
         InitError::NoMac => "device has no MAC address",
         InitError::NoQueue => "no usable receive or transmit queue",
         InitError::NoMemory => "out of DMA memory",
     })?;
-    crate::println!("ingot: virtio-net {} interface={interface}", function.address);
+    crate::println!("ingot: virtio-net {location} interface={interface}");
     found.nics.push(Box::new(nic));
     Ok(())
 }

@@ -6,4 +6,5 @@ mod machine;
 mod madt_tests;
 mod rsdp_tests;
 mod table_tests;
+mod virtio_mmio_tests;
 mod walk_tests;

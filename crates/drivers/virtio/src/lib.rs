@@ -1,7 +1,8 @@
-//! What every virtio PCI driver shares (virtio 1.x §2, §4.1; legacy interface of
+//! What every virtio driver shares (virtio 1.x §2, §4.1, §4.2; legacy interface of
 //! virtio 0.9.5): finding the register windows in PCI configuration space
-//! ([`pci`]), the two register interfaces behind one [`transport::Transport`]
-//! (modern MMIO capability windows, legacy I/O ports), the device-status handshake
+//! ([`pci`]), the register interfaces behind one [`transport::Transport`] (PCI:
+//! modern MMIO capability windows, legacy I/O ports; [`mmio`]: the virtio-mmio
+//! register block of microVMs, versions 1 and 2), the device-status handshake
 //! and feature negotiation ([`negotiate`]), and the split virtqueue ([`queue`]).
 //! `ingot-virtio-blk` and `ingot-virtio-net` build on it; each only adds its
 //! device's requests.
@@ -10,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod mmio;
 pub mod pci;
 pub mod queue;
 pub mod transport;

@@ -113,6 +113,14 @@ fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
             let ingot = series(runs, controller, "Ingot", metric);
             let linux = series(runs, controller, "Linux", metric);
             let r = ratios(&ingot, &linux);
+            if linux.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "| {controller} | {label} | {:.0} | — (no peer on this machine) | — | — |",
+                    median(&ingot)
+                );
+                continue;
+            }
             let _ = writeln!(
                 md,
                 "| {controller} | {label} | {:.0} | {:.0} | **{:.2}** | {:.2}–{:.2} |",

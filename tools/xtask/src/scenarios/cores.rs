@@ -11,7 +11,12 @@ use crate::build::Artifacts;
 use crate::harness::Scenario;
 use crate::qemu::{Machine, QemuConfig};
 
-fn smp_demo(artifacts: &Artifacts, machine: Machine, cores: u32, cpu: Option<&str>) -> Scenario {
+pub(super) fn smp_demo(
+    artifacts: &Artifacts,
+    machine: Machine,
+    cores: u32,
+    cpu: Option<&str>,
+) -> Scenario {
     let mut qemu = QemuConfig::new(machine)
         .memory("256M")
         .cores(cores)

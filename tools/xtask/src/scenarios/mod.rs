@@ -16,6 +16,7 @@ mod sound;
 mod storage;
 mod stress;
 mod time;
+mod virtio_mmio;
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
+        virtio_mmio::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),

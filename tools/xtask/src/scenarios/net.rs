@@ -15,12 +15,12 @@ use crate::harness::Scenario;
 use crate::qemu::{Machine, QemuConfig};
 
 /// The MAC given to NIC `index`.
-fn mac(index: usize) -> String {
+pub(super) fn mac(index: usize) -> String {
     format!("52:54:00:12:34:{:02x}", 0x56 + index)
 }
 
 /// A user network `n<index>` and a NIC on it: `device` plus its netdev and MAC.
-fn nic_args(index: usize, device: &str) -> [String; 4] {
+pub(super) fn nic_args(index: usize, device: &str) -> [String; 4] {
     [
         "-netdev".into(),
         format!("user,id=n{index},restrict=on"),
@@ -31,7 +31,7 @@ fn nic_args(index: usize, device: &str) -> [String; 4] {
 
 /// What every NIC `index` of a run must show: listed by the kernel and the program,
 /// then answered by its gateway.
-fn answered(index: usize) -> Vec<String> {
+pub(super) fn answered(index: usize) -> Vec<String> {
     vec![
         format!(r"^net-test: nic {index} arp 10\.0\.2\.2 is-at 52:55:0a:00:02:02$"),
         format!(r"^net-test: nic {index} dhcp offer 10\.0\.2\.15 from 10\.0\.2\.2$"),
@@ -102,7 +102,7 @@ fn net_scenario(
 
 /// Two cores sent 20 ARP requests each on interface 0 at the same time: all 40 went
 /// out (counted once each) and all 40 were answered.
-const SHARED: &str =
+pub(super) const SHARED: &str =
     r"^net-test: nic 0 shared by 2 cores sent=40 failed=0 arp-replies=40 tx_frames\+=40$";
 
 /// Each bad call and the error it must return.

@@ -32,7 +32,7 @@ pub(super) fn disk_line(number: usize, driver: &str, sector_size: u64) -> String
 }
 
 /// A fresh all-zero image for `scenario`'s disk `index`.
-fn fresh_image(scenario: &str, index: usize) -> PathBuf {
+pub(super) fn fresh_image(scenario: &str, index: usize) -> PathBuf {
     let dir = output_dir().join("disks");
     let path = dir.join(format!("{scenario}-{index}.img"));
     let made = fs::create_dir_all(&dir)
@@ -90,7 +90,7 @@ pub(super) fn storage_scenario(
 }
 
 /// Checks every region `disk-test` reported against the image files.
-fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
+pub(super) fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
     let wrote = Regex::new(r"disk-test: disk (\d+) wrote lba=(\d+) count=(\d+) sector_size=(\d+)")
         .map_err(|e| e.to_string())?;
     let mut regions = vec![0usize; images.len()];
@@ -290,8 +290,10 @@ const BLKDEBUG_RULE: &str =
 /// sector 2048, and `disk-fault` must get `DeviceError` for a read across it and
 /// still be able to read elsewhere.
 fn fault_scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
-    let controllers: [(&str, Machine, &[&str], &str); 6] = [
+    let controllers: [(&str, Machine, &[&str], &str); 7] = [
         ("virtio-blk", Machine::Q35, &["virtio-blk-pci,drive=d0"], ""),
+        // On microvm the DSDT names the transport, so no command-line entry is needed.
+        ("virtio-mmio", Machine::Microvm, &["virtio-blk-device,drive=d0"], ""),
         ("virtio-blk-legacy", Machine::Q35, &["virtio-blk-pci,drive=d0,disable-modern=on"], ""),
         ("nvme", Machine::Q35, &["nvme,drive=d0,serial=ingot-fault"], ""),
         ("ahci", Machine::Q35, &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0"], ""),
