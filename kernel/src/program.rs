@@ -14,11 +14,16 @@ pub fn window() -> Option<&'static ProgramMemory> {
     WINDOW.get()
 }
 
-/// Runs a program task (queue task or per-core assignment) on the calling core.
+/// Runs a program task (queue task or per-core assignment, native or BareMetal's
+/// `SMP_SET`, see `compat`) on the calling core.
 pub fn run_task(entry: u64, argument: u64) {
     match window() {
         Some(window) => {
-            if window.run_task(entry, argument).is_err() {
+            let ran = match crate::compat::decode_task(entry) {
+                Some(address) => crate::compat::run_task(window, address),
+                None => window.run_task(entry, argument).is_ok(),
+            };
+            if !ran {
                 println!("ingot: task entry {entry:#x} is outside the program; not run");
             }
         }

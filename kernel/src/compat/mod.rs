@@ -1,0 +1,187 @@
+//! BareMetal's call table at 0x100010: the logic behind the register-convention
+//! entry stubs of `boot/direct` (`baremetal.rs`).
+//!
+//! A BareMetal program calls `call [0x100010]` … `call [0x100048]` with its arguments
+//! in registers and expects every register back unchanged except the documented
+//! outputs. The stubs save all general registers and RFLAGS in a [`Registers`] frame on
+//! the caller's stack, pass it here, and restore it, so these functions read the
+//! inputs from the frame and write only the outputs into it. Every entry also reports
+//! failure in the carry flag (clear on success), which the reference leaves undefined:
+//! calls whose reference has no output put the negative Ingot error code in RAX only
+//! when they fail. Pointers are checked through the program window as the native
+//! calls do; nothing a program passes can make the kernel fault.
+//!
+//! `docs/api.md` ("BareMetal-compatible table") documents every call and function.
+
+mod callbacks;
+mod cores;
+mod net;
+mod storage;
+mod system;
+
+use ingot_abi::Error;
+
+pub use callbacks::poll as poll_callbacks;
+pub use cores::{decode_task, run_task};
+
+use crate::{console, program};
+
+/// The caller's registers, as the entry stubs push them (lowest address first).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Registers {
+    /// R15.
+    pub r15: u64,
+    /// R14.
+    pub r14: u64,
+    /// R13.
+    pub r13: u64,
+    /// R12.
+    pub r12: u64,
+    /// R11.
+    pub r11: u64,
+    /// R10.
+    pub r10: u64,
+    /// R9.
+    pub r9: u64,
+    /// R8.
+    pub r8: u64,
+    /// RBP.
+    pub rbp: u64,
+    /// RDI.
+    pub rdi: u64,
+    /// RSI.
+    pub rsi: u64,
+    /// RDX.
+    pub rdx: u64,
+    /// RCX.
+    pub rcx: u64,
+    /// RBX.
+    pub rbx: u64,
+    /// RAX.
+    pub rax: u64,
+    /// RFLAGS.
+    pub rflags: u64,
+}
+
+const CARRY: u64 = 1 << 0;
+const ZERO: u64 = 1 << 6;
+
+impl Registers {
+    fn succeed(&mut self) {
+        self.rflags &= !CARRY;
+    }
+
+    /// Sets the carry flag, leaving RAX as it is (for calls whose RAX is an output).
+    fn fail_flag(&mut self) {
+        self.rflags |= CARRY;
+    }
+
+    /// Sets the carry flag and puts the negative error code in RAX.
+    fn fail(&mut self, error: Error) {
+        self.rflags |= CARRY;
+        self.rax = error.status() as u64;
+    }
+
+    fn set_zero_flag(&mut self, zero: bool) {
+        if zero {
+            self.rflags |= ZERO;
+        } else {
+            self.rflags &= !ZERO;
+        }
+    }
+}
+
+/// `b_input` (0x100010): AL = the next input byte, 0 and ZF set when there is none.
+/// Enter arrives as 0x1C and backspace/DEL as 0x0E, as on the reference.
+pub extern "sysv64" fn input(registers: &mut Registers) {
+    callbacks::poll();
+    let byte = callbacks::take_key().or_else(console::read_byte).map_or(0, translate_key);
+    registers.rax = (registers.rax & !0xFF) | u64::from(byte);
+    registers.set_zero_flag(byte == 0);
+    registers.succeed();
+}
+
+/// The reference's codes for the keys it treats specially.
+fn translate_key(byte: u8) -> u8 {
+    match byte {
+        b'\r' | b'\n' => 0x1C,
+        0x08 | 0x7F => 0x0E,
+        other => other,
+    }
+}
+
+/// `b_output` (the default target of the pointer at 0x100018): RSI = bytes, RCX =
+/// count; all registers preserved.
+pub extern "sysv64" fn output(registers: &mut Registers) {
+    let Some(window) = program::window() else { return registers.fail(Error::NotFound) };
+    match window.bytes_at(registers.rsi, registers.rcx) {
+        Ok(bytes) => {
+            console::write_bytes(bytes);
+            registers.succeed();
+        }
+        Err(error) => registers.fail(error),
+    }
+}
+
+/// `b_net_tx` (0x100020): RSI = frame, RCX = length, RDX = interface.
+pub extern "sysv64" fn net_tx(registers: &mut Registers) {
+    callbacks::poll();
+    net::transmit(registers);
+}
+
+/// `b_net_rx` (0x100028): RDX = interface; RDI = frame, RCX = length (0: none).
+pub extern "sysv64" fn net_rx(registers: &mut Registers) {
+    callbacks::poll();
+    net::receive(registers);
+}
+
+/// `b_nvs_read` (0x100030): RAX = first 4 KiB sector, RCX = count, RDX = disk,
+/// RDI = destination; RCX = sectors read (0 on error).
+pub extern "sysv64" fn nvs_read(registers: &mut Registers) {
+    callbacks::poll();
+    storage::transfer(registers, storage::Direction::Read);
+}
+
+/// `b_nvs_write` (0x100038): RAX = first 4 KiB sector, RCX = count, RDX = disk,
+/// RSI = source; RCX = sectors written (0 on error).
+pub extern "sysv64" fn nvs_write(registers: &mut Registers) {
+    callbacks::poll();
+    storage::transfer(registers, storage::Direction::Write);
+}
+
+/// `b_system` (0x100040): RCX = function, RAX and RDX = arguments; RAX = result.
+pub extern "sysv64" fn system(registers: &mut Registers) {
+    callbacks::poll();
+    system::dispatch(registers);
+}
+
+/// `b_user` (0x100048): reserved; returns with every register preserved, as there.
+pub extern "sysv64" fn user(registers: &mut Registers) {
+    registers.succeed();
+}
+
+/// What the kernel image tells this module at boot: where the `b_output` pointer
+/// lives (a BareMetal program may overwrite it; `STDOUT_SET` does) and its default.
+pub struct Table {
+    /// The quad at 0x100018.
+    pub output_pointer: &'static core::sync::atomic::AtomicU64,
+    /// The address of the kernel's own `b_output` stub.
+    pub default_output: u64,
+}
+
+static TABLE: spin::Once<Table> = spin::Once::new();
+
+/// Records the table's location (called once by the kernel image before `start`).
+pub fn install(table: Table) {
+    TABLE.call_once(|| table);
+}
+
+fn table() -> Option<&'static Table> {
+    TABLE.get()
+}
+
+/// Remembers the framebuffer for `SCREEN_*` (called once at boot).
+pub fn set_framebuffer(framebuffer: Option<ingot_bootinfo::Framebuffer>) {
+    system::set_framebuffer(framebuffer);
+}

@@ -1,0 +1,244 @@
+//! `b_system`: every function of the reference's table (RCX = number, RAX and RDX =
+//! arguments, RAX = result), implemented where the reference is broken or empty:
+//! TIMECOUNTER is a nanosecond counter, the callbacks fire (`callbacks`), RESET
+//! returns the other cores to idle. A refused call sets the carry flag; functions with
+//! a result keep the reference's failure value in RAX (0 for `SMP_SET`, `NET_STATUS`,
+//! the screen and bus reads), the others put the negative error code there. An
+//! unknown number leaves RAX unchanged, as on the reference, with the carry flag set.
+
+use core::fmt::Write;
+
+use ingot_abi::Error;
+use ingot_bootinfo::Framebuffer;
+use ingot_hal::{PciAddress, PciConfig};
+use spin::Once;
+
+use super::callbacks::{self, Kind};
+use super::{Registers, cores, net};
+use crate::{console, pci, power, program, time};
+
+/// The reference's function numbers (`api/libBareMetal.h`).
+pub mod function {
+    #![allow(missing_docs)]
+    pub const TIMECOUNTER: u64 = 0x00;
+    pub const FREE_MEMORY: u64 = 0x01;
+    pub const SMP_ID: u64 = 0x10;
+    pub const SMP_NUMCORES: u64 = 0x11;
+    pub const SMP_SET: u64 = 0x12;
+    pub const SMP_GET: u64 = 0x13;
+    pub const SMP_LOCK: u64 = 0x14;
+    pub const SMP_UNLOCK: u64 = 0x15;
+    pub const SMP_BUSY: u64 = 0x16;
+    pub const TSC: u64 = 0x1F;
+    pub const SCREEN_LFB_GET: u64 = 0x20;
+    pub const SCREEN_X_GET: u64 = 0x21;
+    pub const SCREEN_Y_GET: u64 = 0x22;
+    pub const SCREEN_PPSL_GET: u64 = 0x23;
+    pub const SCREEN_BPP_GET: u64 = 0x24;
+    pub const NET_STATUS: u64 = 0x30;
+    pub const NET_CONFIG: u64 = 0x31;
+    pub const BUS_READ: u64 = 0x50;
+    pub const BUS_WRITE: u64 = 0x51;
+    pub const STDOUT_SET: u64 = 0x52;
+    pub const STDOUT_GET: u64 = 0x53;
+    pub const CALLBACK_TIMER: u64 = 0x60;
+    pub const CALLBACK_NETWORK: u64 = 0x61;
+    pub const CALLBACK_KEYBOARD: u64 = 0x62;
+    pub const DUMP_MEM: u64 = 0x70;
+    pub const DUMP_RAX: u64 = 0x71;
+    pub const DELAY: u64 = 0x72;
+    pub const RESET: u64 = 0x7D;
+    pub const REBOOT: u64 = 0x7E;
+    pub const SHUTDOWN: u64 = 0x7F;
+}
+
+/// Longest `DELAY` accepted (a minute); longer is refused rather than a hang.
+const MAX_DELAY_US: u64 = 60_000_000;
+/// Most bytes one `DUMP_MEM` shows.
+const MAX_DUMP_BYTES: u64 = 1 << 20;
+
+static FRAMEBUFFER: Once<Option<Framebuffer>> = Once::new();
+
+pub(super) fn set_framebuffer(framebuffer: Option<Framebuffer>) {
+    FRAMEBUFFER.call_once(|| framebuffer);
+}
+
+fn screen() -> Result<Framebuffer, Error> {
+    FRAMEBUFFER.get().copied().flatten().ok_or(Error::NotFound)
+}
+
+/// What a function produced.
+enum Outcome {
+    /// RAX = the value.
+    Value(u64),
+    /// RAX unchanged.
+    Done,
+}
+
+/// Runs function RCX.
+pub fn dispatch(registers: &mut Registers) {
+    use function::*;
+    let (argument, second) = (registers.rax, registers.rdx);
+    // Functions whose reference result on failure is a value (0), not an error code.
+    let failure_value = match registers.rcx {
+        SMP_SET | NET_STATUS | BUS_READ | SCREEN_LFB_GET | SCREEN_X_GET | SCREEN_Y_GET
+        | SCREEN_PPSL_GET | SCREEN_BPP_GET => Some(0),
+        _ => None,
+    };
+    let outcome = match registers.rcx {
+        TIMECOUNTER => Ok(Outcome::Value(time::now_ns())),
+        FREE_MEMORY => free_memory_mib().map(Outcome::Value),
+        SMP_ID => Ok(Outcome::Value(cores::id())),
+        SMP_NUMCORES => Ok(Outcome::Value(cores::count())),
+        SMP_SET => cores::set(argument, second).map(Outcome::Value),
+        SMP_GET => Ok(Outcome::Value(cores::get())),
+        SMP_LOCK => cores::lock(argument).map(|()| Outcome::Done),
+        SMP_UNLOCK => cores::unlock(argument).map(|()| Outcome::Done),
+        SMP_BUSY => Ok(Outcome::Value(cores::busy())),
+        TSC => Ok(Outcome::Value(ingot_arch::msr::read_tsc())),
+        SCREEN_LFB_GET => screen().map(|fb| Outcome::Value(fb.address)),
+        SCREEN_X_GET => screen().map(|fb| Outcome::Value(fb.width.into())),
+        SCREEN_Y_GET => screen().map(|fb| Outcome::Value(fb.height.into())),
+        SCREEN_PPSL_GET => screen().map(|fb| Outcome::Value((fb.pitch / 4).into())),
+        SCREEN_BPP_GET => screen().map(|_| Outcome::Value(32)),
+        NET_STATUS => net::status(second).map(Outcome::Value),
+        NET_CONFIG => net::configure(second, argument).map(|()| Outcome::Done),
+        BUS_READ => bus_read(second).map(Outcome::Value),
+        BUS_WRITE => bus_write(second, argument).map(|()| Outcome::Done),
+        STDOUT_SET => stdout_set(argument).map(|()| Outcome::Done),
+        STDOUT_GET => stdout_get().map(Outcome::Value),
+        CALLBACK_TIMER => callbacks::set(Kind::Timer, argument).map(|()| Outcome::Done),
+        CALLBACK_NETWORK => callbacks::set(Kind::Network, argument).map(|()| Outcome::Done),
+        CALLBACK_KEYBOARD => callbacks::set(Kind::Keyboard, argument).map(|()| Outcome::Done),
+        DUMP_MEM => dump_memory(argument, second).map(|()| Outcome::Done),
+        DUMP_RAX => {
+            print(format_args!("{argument:016X}"));
+            Ok(Outcome::Done)
+        }
+        DELAY => delay(argument).map(|()| Outcome::Done),
+        RESET => Ok(Outcome::Value(cores::reset())),
+        REBOOT => power::reboot(),
+        SHUTDOWN => power::shutdown(),
+        _ => return registers.fail_flag(),
+    };
+    match (outcome, failure_value) {
+        (Ok(Outcome::Value(value)), _) => {
+            registers.rax = value;
+            registers.succeed();
+        }
+        (Ok(Outcome::Done), _) => registers.succeed(),
+        (Err(_), Some(value)) => {
+            registers.rax = value;
+            registers.fail_flag();
+        }
+        (Err(error), None) => registers.fail(error),
+    }
+}
+
+/// The program's free memory in MiB: its window less the stack the kernel set aside.
+fn free_memory_mib() -> Result<u64, Error> {
+    let window = program::window().ok_or(Error::NotFound)?;
+    Ok(window.bytes().saturating_sub(ingot_platform::program_memory::PROGRAM_STACK_BYTES) >> 20)
+}
+
+/// The reference's packed bus address: segment in bits 47:32, bus 31:24, device 23:19,
+/// function 18:16, the register's dword index in 15:0 (below 1024: 4 KiB of space).
+fn bus_address(packed: u64) -> Result<(PciAddress, u16), Error> {
+    if packed >> 48 != 0 || packed & 0xFFFF >= 1024 {
+        return Err(Error::InvalidArgument);
+    }
+    let address = PciAddress {
+        segment: (packed >> 32) as u16,
+        bus: (packed >> 24) as u8,
+        device: ((packed >> 19) & 0x1F) as u8,
+        function: ((packed >> 16) & 0x7) as u8,
+    };
+    Ok((address, ((packed & 0xFFFF) * 4) as u16))
+}
+
+fn bus_read(packed: u64) -> Result<u64, Error> {
+    let (address, offset) = bus_address(packed)?;
+    let config = pci::config().ok_or(Error::NotFound)?;
+    Ok(config.read_u32(address, offset).into())
+}
+
+fn bus_write(packed: u64, value: u64) -> Result<(), Error> {
+    let (address, offset) = bus_address(packed)?;
+    let value = u32::try_from(value).map_err(|_| Error::InvalidArgument)?;
+    pci::config().ok_or(Error::NotFound)?.write_u32(address, offset, value);
+    Ok(())
+}
+
+/// `STDOUT_SET`: points `b_output` at program code (or back at the kernel's).
+fn stdout_set(address: u64) -> Result<(), Error> {
+    let table = super::table().ok_or(Error::NotFound)?;
+    if address != table.default_output {
+        program::window().ok_or(Error::NotFound)?.bytes_at(address, 1)?;
+    }
+    table.output_pointer.store(address, core::sync::atomic::Ordering::Release);
+    Ok(())
+}
+
+fn stdout_get() -> Result<u64, Error> {
+    let table = super::table().ok_or(Error::NotFound)?;
+    Ok(table.output_pointer.load(core::sync::atomic::Ordering::Acquire))
+}
+
+/// `DUMP_MEM`: `0x` + address, then 16 bytes per line in hex, from program memory.
+fn dump_memory(address: u64, len: u64) -> Result<(), Error> {
+    if len > MAX_DUMP_BYTES {
+        return Err(Error::InvalidArgument);
+    }
+    let bytes = program::window().ok_or(Error::NotFound)?.bytes_at(address, len)?;
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let mut text = Line::default();
+        let _ = write!(text, "0x{:016X}:", address + line as u64 * 16);
+        for byte in chunk {
+            let _ = write!(text, " {byte:02X}");
+        }
+        let _ = writeln!(text);
+        console::write_bytes(text.as_bytes());
+    }
+    Ok(())
+}
+
+fn delay(microseconds: u64) -> Result<(), Error> {
+    if microseconds > MAX_DELAY_US {
+        return Err(Error::InvalidArgument);
+    }
+    time::delay_us(microseconds);
+    Ok(())
+}
+
+fn print(args: core::fmt::Arguments<'_>) {
+    let mut text = Line::default();
+    let _ = text.write_fmt(args);
+    console::write_bytes(text.as_bytes());
+}
+
+/// A line of at most 128 bytes formatted without the heap.
+struct Line {
+    bytes: [u8; 128],
+    len: usize,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self { bytes: [0; 128], len: 0 }
+    }
+}
+
+impl Line {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let end = self.len + text.len();
+        self.bytes.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
