@@ -1,7 +1,8 @@
 //! Calling a loaded program on its own stack, and calling BareMetal-style code.
 
 /// Calls the program whose first instruction is at `entry` with `stack_top` as its
-/// stack pointer, passing `api_table` in RDI (System V), and returns its RAX.
+/// stack pointer, passing `api_table` in RDI (System V) and 0 in RAX (so a BareMetal
+/// program that never sets RAX returns status 0), and returns its RAX.
 ///
 /// The kernel's stack pointer is kept on the program's stack and RBX and RBP on the
 /// kernel's, and every other register is declared clobbered, so a program that does
@@ -35,7 +36,7 @@ pub unsafe fn call(entry: u64, api_table: u64, stack_top: u64) -> u64 {
             stack = in(reg) stack_top,
             entry = in(reg) entry,
             in("rdi") api_table,
-            lateout("rax") status,
+            inout("rax") 0u64 => status,
             out("r12") _, out("r13") _, out("r14") _, out("r15") _,
             clobber_abi("sysv64"),
         );

@@ -8,6 +8,7 @@
 mod bench;
 mod build;
 mod check;
+mod compat_suite;
 mod harness;
 mod image;
 mod kernel_header;
