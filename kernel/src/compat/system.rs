@@ -77,48 +77,54 @@ enum Outcome {
 
 /// Runs function RCX.
 pub fn dispatch(registers: &mut Registers) {
-    use function::*;
+    use function as f;
     let (argument, second) = (registers.rax, registers.rdx);
     // Functions whose reference result on failure is a value (0), not an error code.
     let failure_value = match registers.rcx {
-        SMP_SET | NET_STATUS | BUS_READ | SCREEN_LFB_GET | SCREEN_X_GET | SCREEN_Y_GET
-        | SCREEN_PPSL_GET | SCREEN_BPP_GET => Some(0),
+        f::SMP_SET
+        | f::NET_STATUS
+        | f::BUS_READ
+        | f::SCREEN_LFB_GET
+        | f::SCREEN_X_GET
+        | f::SCREEN_Y_GET
+        | f::SCREEN_PPSL_GET
+        | f::SCREEN_BPP_GET => Some(0),
         _ => None,
     };
     let outcome = match registers.rcx {
-        TIMECOUNTER => Ok(Outcome::Value(time::now_ns())),
-        FREE_MEMORY => free_memory_mib().map(Outcome::Value),
-        SMP_ID => Ok(Outcome::Value(cores::id())),
-        SMP_NUMCORES => Ok(Outcome::Value(cores::count())),
-        SMP_SET => cores::set(argument, second).map(Outcome::Value),
-        SMP_GET => Ok(Outcome::Value(cores::get())),
-        SMP_LOCK => cores::lock(argument).map(|()| Outcome::Done),
-        SMP_UNLOCK => cores::unlock(argument).map(|()| Outcome::Done),
-        SMP_BUSY => Ok(Outcome::Value(cores::busy())),
-        TSC => Ok(Outcome::Value(ingot_arch::msr::read_tsc())),
-        SCREEN_LFB_GET => screen().map(|fb| Outcome::Value(fb.address)),
-        SCREEN_X_GET => screen().map(|fb| Outcome::Value(fb.width.into())),
-        SCREEN_Y_GET => screen().map(|fb| Outcome::Value(fb.height.into())),
-        SCREEN_PPSL_GET => screen().map(|fb| Outcome::Value((fb.pitch / 4).into())),
-        SCREEN_BPP_GET => screen().map(|_| Outcome::Value(32)),
-        NET_STATUS => net::status(second).map(Outcome::Value),
-        NET_CONFIG => net::configure(second, argument).map(|()| Outcome::Done),
-        BUS_READ => bus_read(second).map(Outcome::Value),
-        BUS_WRITE => bus_write(second, argument).map(|()| Outcome::Done),
-        STDOUT_SET => stdout_set(argument).map(|()| Outcome::Done),
-        STDOUT_GET => stdout_get().map(Outcome::Value),
-        CALLBACK_TIMER => callbacks::set(Kind::Timer, argument).map(|()| Outcome::Done),
-        CALLBACK_NETWORK => callbacks::set(Kind::Network, argument).map(|()| Outcome::Done),
-        CALLBACK_KEYBOARD => callbacks::set(Kind::Keyboard, argument).map(|()| Outcome::Done),
-        DUMP_MEM => dump_memory(argument, second).map(|()| Outcome::Done),
-        DUMP_RAX => {
+        f::TIMECOUNTER => Ok(Outcome::Value(time::now_ns())),
+        f::FREE_MEMORY => free_memory_mib().map(Outcome::Value),
+        f::SMP_ID => Ok(Outcome::Value(cores::id())),
+        f::SMP_NUMCORES => Ok(Outcome::Value(cores::count())),
+        f::SMP_SET => cores::set(argument, second).map(Outcome::Value),
+        f::SMP_GET => Ok(Outcome::Value(cores::get())),
+        f::SMP_LOCK => cores::lock(argument).map(|()| Outcome::Done),
+        f::SMP_UNLOCK => cores::unlock(argument).map(|()| Outcome::Done),
+        f::SMP_BUSY => Ok(Outcome::Value(cores::busy())),
+        f::TSC => Ok(Outcome::Value(ingot_arch::msr::read_tsc())),
+        f::SCREEN_LFB_GET => screen().map(|fb| Outcome::Value(fb.address)),
+        f::SCREEN_X_GET => screen().map(|fb| Outcome::Value(fb.width.into())),
+        f::SCREEN_Y_GET => screen().map(|fb| Outcome::Value(fb.height.into())),
+        f::SCREEN_PPSL_GET => screen().map(|fb| Outcome::Value((fb.pitch / 4).into())),
+        f::SCREEN_BPP_GET => screen().map(|_| Outcome::Value(32)),
+        f::NET_STATUS => net::status(second).map(Outcome::Value),
+        f::NET_CONFIG => net::configure(second, argument).map(|()| Outcome::Done),
+        f::BUS_READ => bus_read(second).map(Outcome::Value),
+        f::BUS_WRITE => bus_write(second, argument).map(|()| Outcome::Done),
+        f::STDOUT_SET => stdout_set(argument).map(|()| Outcome::Done),
+        f::STDOUT_GET => stdout_get().map(Outcome::Value),
+        f::CALLBACK_TIMER => callbacks::set(Kind::Timer, argument).map(|()| Outcome::Done),
+        f::CALLBACK_NETWORK => callbacks::set(Kind::Network, argument).map(|()| Outcome::Done),
+        f::CALLBACK_KEYBOARD => callbacks::set(Kind::Keyboard, argument).map(|()| Outcome::Done),
+        f::DUMP_MEM => dump_memory(argument, second).map(|()| Outcome::Done),
+        f::DUMP_RAX => {
             print(format_args!("{argument:016X}"));
             Ok(Outcome::Done)
         }
-        DELAY => delay(argument).map(|()| Outcome::Done),
-        RESET => Ok(Outcome::Value(cores::reset())),
-        REBOOT => power::reboot(),
-        SHUTDOWN => power::shutdown(),
+        f::DELAY => delay(argument).map(|()| Outcome::Done),
+        f::RESET => Ok(Outcome::Value(cores::reset())),
+        f::REBOOT => power::reboot(),
+        f::SHUTDOWN => power::shutdown(),
         _ => return registers.fail_flag(),
     };
     match (outcome, failure_value) {
