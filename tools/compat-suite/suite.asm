@@ -127,6 +127,7 @@ _start:
 	call check_nvs
 	call c_checks
 	add [failures], rax
+	call check_keyboard
 	MSG 'compat: '
 	mov rax, [failures]
 	call print_decimal
@@ -638,6 +639,56 @@ check_callbacks:
 	CHECK e, 'CALLBACK_KEYBOARD set, cleared, refused outside the program', .bad2
 	ret
 
+keyboard_callback:
+	lock inc qword [key_callbacks]
+	ret
+
+; Polls b_input for up to 10 s; AL = the byte (0 if none came).
+wait_key:
+	SYS TIMECOUNTER, 0, 0
+	mov r13, rax
+.poll:
+	call [abs b_input]
+	jnz .done
+	SYS DELAY, 1000, 0
+	SYS TIMECOUNTER, 0, 0
+	sub rax, r13
+	mov rdx, 10000000000
+	cmp rax, rdx
+	jb .poll
+	xor eax, eax
+.done:
+	ret
+
+; The harness types 'k' after the first prompt and Enter after the second.
+check_keyboard:
+	SYS CALLBACK_KEYBOARD, keyboard_callback, 0
+	MSG 'compat: type k', 10
+	SYS TIMECOUNTER, 0, 0
+	mov r13, rax
+.wait:
+	cmp qword [key_callbacks], 0
+	jne .called
+	SYS DELAY, 1000, 0
+	SYS TIMECOUNTER, 0, 0
+	sub rax, r13
+	mov rdx, 10000000000
+	cmp rax, rdx
+	jb .wait
+.called:
+	SYS CALLBACK_KEYBOARD, 0, 0
+	cmp qword [key_callbacks], 1
+	CHECK e, 'the keyboard callback fires once for a key'
+	call [abs b_input]
+	jz .bad
+	cmp al, 'k'
+	CHECK e, 'b_input returns the key the callback announced', .bad
+	MSG 'compat: press enter', 10
+	call wait_key
+	cmp al, 0x1C
+	CHECK e, 'b_input gives Enter as 0x1C'
+	ret
+
 ; --- bus -----------------------------------------------------------------------------
 
 check_bus:
@@ -1080,6 +1131,7 @@ saved_output: resq 1
 redirected_bytes: resq 1
 timer_ticks: resq 1
 net_callbacks: resq 1
+key_callbacks: resq 1
 mac: resq 1
 number_text: resb 32
 alignb 4096

@@ -91,7 +91,9 @@ fn suite_scenario(
         .cores(cores)
         .kernel(&artifacts.kernel)
         .initrd(artifacts.program("compat-suite"))
-        .append("exit=qemu");
+        .append("exit=qemu")
+        .type_after("compat: type k", b"k")
+        .type_after("compat: press enter", b"\r");
     let mut images = Vec::new();
     for index in 0..disks {
         let image = fresh_image(name, index);
@@ -143,6 +145,8 @@ fn suite_scenario(
         lines.push(format!("^compat-c: disk {disk} round trip sectors=9 verified$"));
     }
     lines.push(format!("^compat-c: disks={disks}$"));
+    lines.push("^compat: ok the keyboard callback fires once for a key$".into());
+    lines.push("^compat: ok b_input gives Enter as 0x1C$".into());
     lines.push("^compat: 0 failures$".into());
     lines.push("^ingot: shutting down$".into());
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
