@@ -59,6 +59,8 @@ pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode
     let window = WINDOW.call_once(|| window);
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
     let status = window.run(api_table);
+    // Idle cores must not call into a program that has returned.
+    crate::compat::clear_callbacks();
     println!("ingot: program exited status={status}");
     finish(exit, Some(status))
 }

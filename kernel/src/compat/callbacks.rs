@@ -62,6 +62,13 @@ pub fn set(kind: Kind, address: u64) -> Result<(), Error> {
     Ok(())
 }
 
+/// Forgets every callback (the program that set them has returned).
+pub fn clear() {
+    for kind in [Kind::Timer, Kind::Network, Kind::Keyboard] {
+        slot(kind).store(0, Ordering::Release);
+    }
+}
+
 /// The byte the keyboard poll held, if any (taken by `b_input`).
 pub fn take_key() -> Option<u8> {
     let held = HELD_KEY.swap(0, Ordering::AcqRel);

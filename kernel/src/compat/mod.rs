@@ -21,7 +21,7 @@ mod system;
 
 use ingot_abi::Error;
 
-pub use callbacks::poll as poll_callbacks;
+pub use callbacks::{clear as clear_callbacks, poll as poll_callbacks};
 pub use cores::{decode_task, run_task};
 
 use crate::{console, program};

@@ -3,7 +3,8 @@
 //! - `compat-suite.bin`: `suite.asm` + `checks.c`, linked at 0xFFFF800000000000 by
 //!   `link.ld` and flattened with objcopy, as BareMetal's own C programs are built;
 //! - `baremetal-hello.bin`: `hello.asm`, BareMetal's hello program unchanged
-//!   (`nasm -f bin`, `ORG 0xFFFF800000000000`).
+//!   (`nasm -f bin`, `ORG 0xFFFF800000000000`);
+//! - `baremetal-reboot.bin`: `reboot.asm`, REBOOT through `b_system`.
 
 use std::path::Path;
 use std::process::Command;
@@ -67,9 +68,14 @@ pub fn build(programs: &Path) -> Result<(), String> {
         .args(["-O", "binary"])
         .arg(&elf)
         .arg(programs.join("compat-suite.bin")))?;
-    run(Command::new("nasm")
-        .args(["-f", "bin", "-w+error=all", &include])
-        .arg(source.join("hello.asm"))
-        .arg("-o")
-        .arg(programs.join("baremetal-hello.bin")))
+    for (source_name, program) in
+        [("hello.asm", "baremetal-hello.bin"), ("reboot.asm", "baremetal-reboot.bin")]
+    {
+        run(Command::new("nasm")
+            .args(["-f", "bin", "-w+error=all", &include])
+            .arg(source.join(source_name))
+            .arg("-o")
+            .arg(programs.join(program)))?;
+    }
+    Ok(())
 }

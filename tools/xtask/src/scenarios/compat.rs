@@ -207,6 +207,17 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let expect: Vec<&str> = [BANNER, &ready_line].into_iter().chain(hello).collect();
     scenarios.push(scenario("compat-hello-module", module, &expect, exit_status_for(0)));
 
+    // REBOOT: under -no-reboot QEMU stops with status 0 instead of restarting.
+    let reboot = QemuConfig::new(Machine::Q35)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program("baremetal-reboot"))
+        .append("exit=qemu");
+    let expect =
+        [BANNER, &ready_line, "^compat: rebooting through b_system$", "^ingot: rebooting$"];
+    let mut s = scenario("compat-reboot", reboot, &expect, 0);
+    s.forbid.push("^ingot: program exited".into());
+    scenarios.push(s);
+
     let image = output_dir().join("ingot-baremetal-hello.img");
     let program = artifacts.program("baremetal-hello").display().to_string();
     let options = ImageOptions { init: Some(program), ..ImageOptions::for_tests() };
