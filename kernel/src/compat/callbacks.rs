@@ -13,7 +13,7 @@
 //!   one `b_net_rx` returns on that interface;
 //! - keyboard: when an input byte arrived; it is held and is what `b_input` returns.
 
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 use ingot_abi::Error;
 
@@ -37,8 +37,9 @@ static TIMER: AtomicU64 = AtomicU64::new(0);
 static NETWORK: AtomicU64 = AtomicU64::new(0);
 static KEYBOARD: AtomicU64 = AtomicU64::new(0);
 static NEXT_TICK_NS: AtomicU64 = AtomicU64::new(0);
-/// Held while a callback runs, so callbacks never nest or run on two cores at once.
-static RUNNING: AtomicBool = AtomicBool::new(false);
+/// The core polling or running callbacks, plus one (0: none), so callbacks never nest
+/// or run on two cores at once, and a change waits for a callback in flight.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
 /// An input byte taken for the keyboard callback: 0x100 | byte, or 0.
 static HELD_KEY: AtomicU16 = AtomicU16::new(0);
 
@@ -50,7 +51,9 @@ fn slot(kind: Kind) -> &'static AtomicU64 {
     }
 }
 
-/// Sets (or with 0 clears) a callback; the address must be program code.
+/// Sets (or with 0 clears) a callback; the address must be program code. Returns once
+/// no other core is polling or running callbacks, so after clearing one it never runs
+/// again (a callback that changes callbacks does not wait for itself).
 pub fn set(kind: Kind, address: u64) -> Result<(), Error> {
     if address != 0 {
         program::window().ok_or(Error::NotFound)?.bytes_at(address, 1)?;
@@ -58,8 +61,15 @@ pub fn set(kind: Kind, address: u64) -> Result<(), Error> {
     if let Kind::Timer = kind {
         NEXT_TICK_NS.store(time::now_ns() + TIMER_PERIOD_NS, Ordering::Release);
     }
-    slot(kind).store(address, Ordering::Release);
-    Ok(())
+    slot(kind).store(address, Ordering::SeqCst);
+    let me = crate::smp::current_core() + 1;
+    loop {
+        let running = RUNNING.load(Ordering::SeqCst);
+        if running == 0 || running == me {
+            return Ok(());
+        }
+        core::hint::spin_loop();
+    }
 }
 
 /// Forgets every callback (the program that set them has returned).
@@ -77,18 +87,26 @@ pub fn take_key() -> Option<u8> {
 
 /// Fires the callbacks that are due. Called by idle cores and by compatible calls.
 pub fn poll() {
-    let (timer, network, keyboard) = (
-        TIMER.load(Ordering::Acquire),
-        NETWORK.load(Ordering::Acquire),
-        KEYBOARD.load(Ordering::Acquire),
-    );
-    if timer | network | keyboard == 0 {
+    let any = || {
+        TIMER.load(Ordering::SeqCst)
+            | NETWORK.load(Ordering::SeqCst)
+            | KEYBOARD.load(Ordering::SeqCst)
+    };
+    if any() == 0 {
         return;
     }
     let Some(window) = program::window() else { return };
-    if RUNNING.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+    let me = crate::smp::current_core() + 1;
+    if RUNNING.compare_exchange(0, me, Ordering::SeqCst, Ordering::Relaxed).is_err() {
         return;
     }
+    // Read again now that `set` waits for this poll: a callback cleared before it
+    // is never called.
+    let (timer, network, keyboard) = (
+        TIMER.load(Ordering::SeqCst),
+        NETWORK.load(Ordering::SeqCst),
+        KEYBOARD.load(Ordering::SeqCst),
+    );
     if timer != 0 {
         let now = time::now_ns();
         let due = NEXT_TICK_NS.load(Ordering::Acquire);
@@ -111,5 +129,5 @@ pub fn poll() {
         HELD_KEY.store(0x100 | u16::from(byte), Ordering::Release);
         let _ = window.run_baremetal(keyboard);
     }
-    RUNNING.store(false, Ordering::Release);
+    RUNNING.store(0, Ordering::SeqCst);
 }

@@ -14,7 +14,6 @@ use ingot_smp::MAX_CORES;
 
 use crate::smp::{self, worker};
 
-const TAG: u64 = 1 << 63;
 /// Slot flags `SMP_GET` reports, as the reference: present, and running an address.
 const PRESENT: u64 = 1;
 const ACTIVE: u64 = 2;
@@ -22,14 +21,9 @@ const ACTIVE: u64 = 2;
 /// The BareMetal code each core is running (0: none), for `SMP_GET`.
 static RUNNING: [AtomicU64; MAX_CORES] = [const { AtomicU64::new(0) }; MAX_CORES];
 
-/// Whether a slot entry is a tagged BareMetal assignment.
-fn is_task(entry: u64) -> bool {
-    entry & TAG == 0 && (entry | TAG) >= PROGRAM_BASE
-}
-
-/// The code address of a tagged BareMetal assignment.
+/// The code address of a tagged BareMetal assignment (`ingot_baremetal::untag_task`).
 pub fn decode_task(entry: u64) -> Option<u64> {
-    is_task(entry).then_some(entry | TAG)
+    ingot_baremetal::untag_task(entry)
 }
 
 /// Runs a BareMetal assignment on the calling core, recording it for `SMP_GET`.
@@ -67,7 +61,7 @@ pub fn set(address: u64, apic_id: u64) -> Result<u64, Error> {
     if core == smp::current_core() {
         return Err(Error::Busy);
     }
-    worker::assign(core, address ^ TAG, 0).map_err(|error| match error {
+    worker::assign(core, ingot_baremetal::tag_task(address), 0).map_err(|error| match error {
         ingot_smp::SlotError::NoSuchCore => Error::NotFound,
         ingot_smp::SlotError::Busy => Error::Busy,
         ingot_smp::SlotError::NullEntry => Error::InvalidArgument,

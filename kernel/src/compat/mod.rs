@@ -26,69 +26,16 @@ pub use cores::{decode_task, run_task};
 
 use crate::{console, program};
 
-/// The caller's registers, as the entry stubs push them (lowest address first).
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Registers {
-    /// R15.
-    pub r15: u64,
-    /// R14.
-    pub r14: u64,
-    /// R13.
-    pub r13: u64,
-    /// R12.
-    pub r12: u64,
-    /// R11.
-    pub r11: u64,
-    /// R10.
-    pub r10: u64,
-    /// R9.
-    pub r9: u64,
-    /// R8.
-    pub r8: u64,
-    /// RBP.
-    pub rbp: u64,
-    /// RDI.
-    pub rdi: u64,
-    /// RSI.
-    pub rsi: u64,
-    /// RDX.
-    pub rdx: u64,
-    /// RCX.
-    pub rcx: u64,
-    /// RBX.
-    pub rbx: u64,
-    /// RAX.
-    pub rax: u64,
-    /// RFLAGS.
-    pub rflags: u64,
+pub use ingot_baremetal::Registers;
+
+/// Refusing a call with an Ingot error: carry set, the negative code in RAX.
+trait Refuse {
+    fn refuse(&mut self, error: Error);
 }
 
-const CARRY: u64 = 1 << 0;
-const ZERO: u64 = 1 << 6;
-
-impl Registers {
-    fn succeed(&mut self) {
-        self.rflags &= !CARRY;
-    }
-
-    /// Sets the carry flag, leaving RAX as it is (for calls whose RAX is an output).
-    fn fail_flag(&mut self) {
-        self.rflags |= CARRY;
-    }
-
-    /// Sets the carry flag and puts the negative error code in RAX.
-    fn fail(&mut self, error: Error) {
-        self.rflags |= CARRY;
-        self.rax = error.status() as u64;
-    }
-
-    fn set_zero_flag(&mut self, zero: bool) {
-        if zero {
-            self.rflags |= ZERO;
-        } else {
-            self.rflags &= !ZERO;
-        }
+impl Refuse for Registers {
+    fn refuse(&mut self, error: Error) {
+        self.fail(error.status());
     }
 }
 
@@ -96,31 +43,20 @@ impl Registers {
 /// Enter arrives as 0x1C and backspace/DEL as 0x0E, as on the reference.
 pub extern "sysv64" fn input(registers: &mut Registers) {
     callbacks::poll();
-    let byte = callbacks::take_key().or_else(console::read_byte).map_or(0, translate_key);
-    registers.rax = (registers.rax & !0xFF) | u64::from(byte);
-    registers.set_zero_flag(byte == 0);
-    registers.succeed();
-}
-
-/// The reference's codes for the keys it treats specially.
-fn translate_key(byte: u8) -> u8 {
-    match byte {
-        b'\r' | b'\n' => 0x1C,
-        0x08 | 0x7F => 0x0E,
-        other => other,
-    }
+    let byte = callbacks::take_key().or_else(console::read_byte);
+    registers.set_input_byte(byte.map_or(0, ingot_baremetal::key_code));
 }
 
 /// `b_output` (the default target of the pointer at 0x100018): RSI = bytes, RCX =
 /// count; all registers preserved.
 pub extern "sysv64" fn output(registers: &mut Registers) {
-    let Some(window) = program::window() else { return registers.fail(Error::NotFound) };
+    let Some(window) = program::window() else { return registers.refuse(Error::NotFound) };
     match window.bytes_at(registers.rsi, registers.rcx) {
         Ok(bytes) => {
             console::write_bytes(bytes);
             registers.succeed();
         }
-        Err(error) => registers.fail(error),
+        Err(error) => registers.refuse(error),
     }
 }
 

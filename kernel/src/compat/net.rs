@@ -13,7 +13,7 @@ use ingot_abi::Error;
 use ingot_net::SliceSink;
 use spin::Mutex;
 
-use super::Registers;
+use super::{Refuse, Registers};
 use crate::{api_net, net, program};
 
 /// Interfaces the compatible calls serve (the reference serves two).
@@ -49,7 +49,7 @@ fn receiver(interface: u64) -> Result<&'static Mutex<Receiver>, Error> {
 pub fn transmit(registers: &mut Registers) {
     let status = api_net::net_send(registers.rdx, registers.rsi as *const u8, registers.rcx);
     match Error::from_status(status) {
-        Some(error) if status < 0 => registers.fail(error),
+        Some(error) if status < 0 => registers.refuse(error),
         _ => registers.succeed(),
     }
 }
@@ -60,7 +60,7 @@ pub fn receive(registers: &mut Registers) {
     registers.rdi = NO_FRAME.as_ptr() as u64;
     let receiver = match receiver(registers.rdx) {
         Ok(receiver) => receiver,
-        Err(error) => return registers.fail(error),
+        Err(error) => return registers.refuse(error),
     };
     let mut state = receiver.lock();
     registers.rdi = state.buffer.as_ptr() as u64;
@@ -70,7 +70,7 @@ pub fn receive(registers: &mut Registers) {
         match receive_into(registers.rdx, &mut state.buffer) {
             Ok(Some(len)) => len,
             Ok(None) => return registers.succeed(),
-            Err(error) => return registers.fail(error),
+            Err(error) => return registers.refuse(error),
         }
     };
     if state.ring_base != 0 {
@@ -79,7 +79,7 @@ pub fn receive(registers: &mut Registers) {
             .ok_or(Error::NotFound)
             .and_then(|window| window.write_at(slot, &state.buffer[..len]));
         if let Err(error) = copied {
-            return registers.fail(error);
+            return registers.refuse(error);
         }
         state.next_slot = (state.next_slot + 1) % RING_SLOTS;
         registers.rdi = slot;
@@ -121,7 +121,7 @@ pub fn poll_frame(interface: u64) -> bool {
 /// there is no such interface.
 pub fn status(interface: u64) -> Result<u64, Error> {
     let mac = net::with_interface(interface, |device| device.mac()).ok_or(Error::NotFound)?;
-    Ok(mac.0.iter().fold(0u64, |value, byte| (value << 8) | u64::from(*byte)))
+    Ok(ingot_baremetal::mac_value(mac.0))
 }
 
 /// `NET_CONFIG`: frames of interface RDX go to the ring at `base` from now on (0:

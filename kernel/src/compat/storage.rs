@@ -9,12 +9,11 @@
 //! the error code in RAX.
 
 use ingot_abi::Error;
+use ingot_baremetal::{NVS_SECTOR_BYTES, nvs_range};
 
-use super::Registers;
+use super::{Refuse, Registers};
 use crate::{api, storage};
 
-/// BareMetal's sector size.
-pub const NVS_SECTOR_BYTES: u64 = 4096;
 /// Compatible sectors moved per device call (128 KiB, the native read's chunk).
 const SECTORS_PER_CALL: u64 = 32;
 
@@ -25,16 +24,6 @@ pub enum Direction {
     Read,
     /// Memory to disk (`b_nvs_write`, buffer in RSI).
     Write,
-}
-
-/// Device sectors per compatible sector on `disk`.
-fn device_sectors_per_nvs_sector(disk: u64) -> Result<u64, Error> {
-    let identity = storage::identity(disk).ok_or(Error::NotFound)?;
-    let size = u64::from(identity.sector_size);
-    if size == 0 || size > NVS_SECTOR_BYTES || !NVS_SECTOR_BYTES.is_multiple_of(size) {
-        return Err(Error::InvalidArgument);
-    }
-    Ok(NVS_SECTOR_BYTES / size)
 }
 
 /// Moves RCX sectors from sector RAX of disk RDX; RCX = sectors moved.
@@ -48,7 +37,7 @@ pub fn transfer(registers: &mut Registers, direction: Direction) {
     registers.rcx = moved;
     match outcome {
         Ok(()) => registers.succeed(),
-        Err(error) => registers.fail(error),
+        Err(error) => registers.refuse(error),
     }
 }
 
@@ -60,26 +49,19 @@ fn move_sectors(
     buffer: u64,
     direction: Direction,
 ) -> (u64, Result<(), Error>) {
-    let per_sector = match device_sectors_per_nvs_sector(disk) {
-        Ok(per_sector) => per_sector,
-        Err(error) => return (0, Err(error)),
-    };
     // The whole request is checked before anything moves, so a refused call changes
     // nothing: its range on the disk and its buffer in program memory.
     let checked = (|| {
-        let last = first.checked_add(count).ok_or(Error::InvalidArgument)?;
-        last.checked_mul(per_sector).ok_or(Error::InvalidArgument)?;
-        let bytes = count.checked_mul(NVS_SECTOR_BYTES).ok_or(Error::InvalidArgument)?;
         let identity = storage::identity(disk).ok_or(Error::NotFound)?;
-        if last * per_sector > identity.sectors {
-            return Err(Error::InvalidArgument);
-        }
-        crate::program::window().ok_or(Error::NotFound)?.bytes_at(buffer, bytes)?;
-        Ok(())
+        let range = nvs_range(first, count, identity.sector_size.into(), identity.sectors)
+            .map_err(|_| Error::InvalidArgument)?;
+        crate::program::window().ok_or(Error::NotFound)?.bytes_at(buffer, range.bytes)?;
+        Ok(range.per_sector)
     })();
-    if let Err(error) = checked {
-        return (0, Err(error));
-    }
+    let per_sector = match checked {
+        Ok(per_sector) => per_sector,
+        Err(error) => return (0, Err(error)),
+    };
     let mut moved = 0;
     while moved < count {
         let part = (count - moved).min(SECTORS_PER_CALL);

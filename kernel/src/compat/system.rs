@@ -14,43 +14,10 @@ use ingot_hal::{PciAddress, PciConfig};
 use spin::Once;
 
 use super::callbacks::{self, Kind};
-use super::{Registers, cores, net};
+use super::{Refuse, Registers, cores, net};
 use crate::{console, pci, power, program, time};
 
-/// The reference's function numbers (`api/libBareMetal.h`).
-pub mod function {
-    #![allow(missing_docs)]
-    pub const TIMECOUNTER: u64 = 0x00;
-    pub const FREE_MEMORY: u64 = 0x01;
-    pub const SMP_ID: u64 = 0x10;
-    pub const SMP_NUMCORES: u64 = 0x11;
-    pub const SMP_SET: u64 = 0x12;
-    pub const SMP_GET: u64 = 0x13;
-    pub const SMP_LOCK: u64 = 0x14;
-    pub const SMP_UNLOCK: u64 = 0x15;
-    pub const SMP_BUSY: u64 = 0x16;
-    pub const TSC: u64 = 0x1F;
-    pub const SCREEN_LFB_GET: u64 = 0x20;
-    pub const SCREEN_X_GET: u64 = 0x21;
-    pub const SCREEN_Y_GET: u64 = 0x22;
-    pub const SCREEN_PPSL_GET: u64 = 0x23;
-    pub const SCREEN_BPP_GET: u64 = 0x24;
-    pub const NET_STATUS: u64 = 0x30;
-    pub const NET_CONFIG: u64 = 0x31;
-    pub const BUS_READ: u64 = 0x50;
-    pub const BUS_WRITE: u64 = 0x51;
-    pub const STDOUT_SET: u64 = 0x52;
-    pub const STDOUT_GET: u64 = 0x53;
-    pub const CALLBACK_TIMER: u64 = 0x60;
-    pub const CALLBACK_NETWORK: u64 = 0x61;
-    pub const CALLBACK_KEYBOARD: u64 = 0x62;
-    pub const DUMP_MEM: u64 = 0x70;
-    pub const DUMP_RAX: u64 = 0x71;
-    pub const DELAY: u64 = 0x72;
-    pub const RESET: u64 = 0x7D;
-    pub const REBOOT: u64 = 0x7E;
-    pub const SHUTDOWN: u64 = 0x7F;
-}
+use ingot_baremetal::function;
 
 /// Longest `DELAY` accepted (a minute); longer is refused rather than a hang.
 const MAX_DELAY_US: u64 = 60_000_000;
@@ -137,7 +104,7 @@ pub fn dispatch(registers: &mut Registers) {
             registers.rax = value;
             registers.fail_flag();
         }
-        (Err(error), None) => registers.fail(error),
+        (Err(error), None) => registers.refuse(error),
     }
 }
 
@@ -147,19 +114,16 @@ fn free_memory_mib() -> Result<u64, Error> {
     Ok(window.bytes().saturating_sub(ingot_platform::program_memory::PROGRAM_STACK_BYTES) >> 20)
 }
 
-/// The reference's packed bus address: segment in bits 47:32, bus 31:24, device 23:19,
-/// function 18:16, the register's dword index in 15:0 (below 1024: 4 KiB of space).
+/// The reference's packed bus address (`ingot_baremetal::bus_address`).
 fn bus_address(packed: u64) -> Result<(PciAddress, u16), Error> {
-    if packed >> 48 != 0 || packed & 0xFFFF >= 1024 {
-        return Err(Error::InvalidArgument);
-    }
-    let address = PciAddress {
-        segment: (packed >> 32) as u16,
-        bus: (packed >> 24) as u8,
-        device: ((packed >> 19) & 0x1F) as u8,
-        function: ((packed >> 16) & 0x7) as u8,
+    let address = ingot_baremetal::bus_address(packed).ok_or(Error::InvalidArgument)?;
+    let function = PciAddress {
+        segment: address.segment,
+        bus: address.bus,
+        device: address.device,
+        function: address.function,
     };
-    Ok((address, ((packed & 0xFFFF) * 4) as u16))
+    Ok((function, address.offset))
 }
 
 fn bus_read(packed: u64) -> Result<u64, Error> {

@@ -16,6 +16,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-abi",
     "ingot-uart16550",
     "ingot-smp",
+    "ingot-baremetal",
     "ingot-acpi",
     "ingot-block",
     "ingot-net",
