@@ -343,6 +343,16 @@ smp_task:
 	je .get_ok
 	lock inc qword [smp_bad_entries]
 .get_ok:
+	; The boot core runs the program: SMP_SET to it fails from here too.
+	mov rcx, SMP_SET
+	mov rax, smp_task
+	mov rdx, [my_apic_id]
+	call [abs b_system]
+	jnc .bsp_accepted
+	test rax, rax
+	jnz .bsp_accepted
+	lock inc qword [smp_bsp_refusals]
+.bsp_accepted:
 	mov rbx, SMP_LOOPS
 .loop:
 	mov rcx, SMP_LOCK
@@ -420,6 +430,10 @@ check_smp:
 	CHECK e, 'every assigned core ran the code once'
 	cmp qword [smp_bad_entries], 0
 	CHECK e, 'SMP_SET code entered with RAX = its address, other registers 0, SMP_GET = it'
+	mov rax, [cores]
+	dec rax
+	cmp [smp_bsp_refusals], rax
+	CHECK e, 'SMP_SET to the boot core refused from every other core (0, CF)'
 	mov rax, [cores]
 	imul rax, SMP_LOOPS
 	cmp [shared_counter], rax
@@ -1124,6 +1138,7 @@ my_apic_id: resq 1
 smp_mask: resq 4
 smp_ran: resq 1
 smp_bad_entries: resq 1
+smp_bsp_refusals: resq 1
 slow_ran: resq 1
 shared_counter: resq 1
 lock_word: resq 1

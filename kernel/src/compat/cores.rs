@@ -50,15 +50,17 @@ pub fn count() -> u64 {
 }
 
 /// `SMP_SET`: runs `address` (16-byte aligned, program code) once on the core with
-/// APIC ID `apic_id`; refused if that core does not exist, is the caller, or has an
-/// assignment waiting or running.
+/// APIC ID `apic_id`; refused if that core does not exist, is the caller or the boot
+/// core (which runs the program), or has an assignment waiting or running.
 pub fn set(address: u64, apic_id: u64) -> Result<u64, Error> {
     if !address.is_multiple_of(16) {
         return Err(Error::InvalidArgument);
     }
     crate::program::window().ok_or(Error::NotFound)?.bytes_at(address, 1)?;
     let core = core_with_apic_id(apic_id).ok_or(Error::NotFound)?;
-    if core == smp::current_core() {
+    // The caller's own core is busy running the caller, and the boot core runs the
+    // program (its slot is the program's on the reference, so `SMP_SET` fails there).
+    if core == smp::current_core() || core == 0 {
         return Err(Error::Busy);
     }
     worker::assign(core, ingot_baremetal::tag_task(address), 0).map_err(|error| match error {
