@@ -4,7 +4,7 @@
 //! kernel touches it; a bad one returns `Error::BadAddress`, never a fault.
 
 use ingot_abi::{DiskInfo, Error, MemoryInfo, Status};
-use ingot_platform::program_memory::PROGRAM_STACK_BYTES;
+use ingot_platform::program_memory::{PROGRAM_STACK_BYTES, ProgramMemory};
 
 use crate::{console, program, storage};
 
@@ -14,20 +14,26 @@ const CONSOLE_CHUNK_BYTES: usize = 256;
 /// Writes `len` bytes at `bytes` to the console. Returns `len`.
 pub extern "sysv64" fn console_write(bytes: *const u8, len: u64) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
-    if let Err(error) = window.check_range(bytes as u64, len) {
-        return error.status();
+    match write_program_bytes(window, bytes as u64, len) {
+        Ok(()) => len as Status,
+        Err(error) => error.status(),
     }
+}
+
+/// Sends the program's bytes `[address, address + len)` to the console, through a
+/// kernel buffer (program memory is only ever copied); nothing is written if the range
+/// leaves the program's memory.
+pub fn write_program_bytes(window: &ProgramMemory, address: u64, len: u64) -> Result<(), Error> {
+    window.check_range(address, len)?;
     let mut buffer = [0u8; CONSOLE_CHUNK_BYTES];
     let mut done = 0;
     while done < len {
         let part = &mut buffer[..(len - done).min(CONSOLE_CHUNK_BYTES as u64) as usize];
-        if let Err(error) = window.read_into(bytes as u64 + done, part) {
-            return error.status();
-        }
+        window.read_into(address + done, part)?;
         console::write_bytes(part);
         done += part.len() as u64;
     }
-    len as Status
+    Ok(())
 }
 
 /// Returns the next input byte, or `WouldBlock`.

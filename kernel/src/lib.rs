@@ -15,6 +15,7 @@ mod acpi;
 pub mod api;
 pub mod api_cores;
 pub mod api_net;
+pub mod compat;
 mod console;
 mod devices;
 mod faults;
@@ -54,6 +55,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     console::init();
     let framebuffer = boot.as_ref().ok().and_then(|boot| boot.framebuffer);
     let screen = framebuffer.map(|fb| console::attach_framebuffer(&fb));
+    compat::set_framebuffer(framebuffer);
     println!("Ingot {VERSION}");
     match (framebuffer, screen) {
         (Some(fb), Some(Ok((columns, rows)))) => println!(

@@ -14,11 +14,16 @@ pub fn window() -> Option<&'static ProgramMemory> {
     WINDOW.get()
 }
 
-/// Runs a program task (queue task or per-core assignment) on the calling core.
+/// Runs a program task (queue task or per-core assignment, native or BareMetal's
+/// `SMP_SET`, see `compat`) on the calling core.
 pub fn run_task(entry: u64, argument: u64) {
     match window() {
         Some(window) => {
-            if window.run_task(entry, argument).is_err() {
+            let ran = match crate::compat::decode_task(entry) {
+                Some(address) => crate::compat::run_task(window, address),
+                None => window.run_task(entry, argument).is_ok(),
+            };
+            if !ran {
                 println!("ingot: task entry {entry:#x} is outside the program; not run");
             }
         }
@@ -53,15 +58,15 @@ pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode
     }
     let window = WINDOW.call_once(|| window);
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
-    match window.run(api_table) {
+    let outcome = window.run(api_table);
+    // Idle cores must not call into a program that has returned.
+    crate::compat::clear_callbacks();
+    match outcome {
         Ok(status) => {
             println!("ingot: program exited status={status}");
             finish(exit, Some(status))
         }
-        Err(error) => {
-            println!("ingot: program not run: this core has no per-core block ({error:?})");
-            nothing_to_run(exit)
-        }
+        Err(error) => not_run(exit, format_args!("this core has no per-core block ({error:?})")),
     }
 }
 

@@ -12,12 +12,13 @@
 //!    `ingot_bootinfo::framebuffer`); none found means serial only.
 //! 5. A20 (INT 15h 2401h, then port 0x92), PVH `hvm_start_info` at 0x5000, page
 //!    tables identity-mapping the first GiB, then real mode → long mode in one step.
-//! 6. Copy the kernel to 1 MiB and jump to the 64-bit entry stored at 1 MiB + 8 with
+//! 6. Copy the kernel to 1 MiB and jump to the 64-bit entry stored at 1 MiB + 0x78 with
 //!    RDI = 3 (BIOS), RSI = start info, RDX = framebuffer info or 0.
 //!
 //! Checks before the jump: the GPT's entry count is at most 1024 (a corrupt count is
 //! refused, not scanned); every file's sectors have 32-bit LBAs (BMFS block numbers
-//! that would wrap are refused); `kernel.bin` has the Ingot header, its length field
+//! that would wrap are refused); `kernel.bin` has the Ingot header (`INGO` at 0x80, the
+//! API table's magic; a loader entry at 0x78), its length field
 //! equals the file's size and its words sum to zero (the checksum `xtask` writes).
 //! Every failure prints `ingot-bios: …` on COM1 and the screen and halts.
 
@@ -100,9 +101,9 @@ gpt_found:
     push ds
     mov ax, 0x2000
     mov ds, ax
-    cmp dword ptr [0], 0x4F474E49
+    cmp dword ptr [0x80], 0x4F474E49
     jne stage2_bad_kernel_ds
-    cmp dword ptr [8], 0
+    cmp dword ptr [0x78], 0
     je stage2_bad_kernel_ds
     # The header's length must be the file's (a multiple of 4), and the image's words
     # must sum to zero.
@@ -366,7 +367,7 @@ stage2_long_mode:
     mov edi, 0x100000
     mov ecx, dword ptr [kernel_size]
     rep movsb
-    mov rax, qword ptr [0x100008]
+    mov rax, qword ptr [0x100078]
     mov edi, 3
     mov esi, 0x5000
     mov edx, dword ptr [framebuffer_info]

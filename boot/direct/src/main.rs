@@ -1,13 +1,14 @@
 //! The Ingot kernel image for direct boot (PVH and Multiboot1).
 //!
 //! This crate is the bottom of the kernel: the entry stub ([`stub`]), the fixed-address
-//! API table, and `kmain64`, which turns the loader's structures into a
+//! API table, the entry stubs of BareMetal's table ([`baremetal`]), and `kmain64`, which turns the loader's structures into a
 //! [`ingot_bootinfo::BootInfo`] and hands over to `ingot_kernel::start`. It belongs to
 //! the unsafe tier only because exported symbols and fixed sections need
 //! `#[unsafe(no_mangle)]` and `#[unsafe(link_section)]`.
 #![no_std]
 #![no_main]
 
+mod baremetal;
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
@@ -71,6 +72,7 @@ extern "sysv64" fn kmain64(protocol: u32, info_address: u64, extra: u64) -> ! {
         }
         _ => Err(ingot_bootinfo::ParseError::BadMagic),
     };
+    baremetal::install();
     let api_table = core::ptr::addr_of!(API_TABLE) as u64;
     ingot_kernel::start(info, api_table)
 }

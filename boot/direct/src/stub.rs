@@ -9,18 +9,19 @@
 //! page tables.
 //!
 //! Ingot's own disk loaders (BIOS and UEFI) arrive in long mode instead, at
-//! `loader64_entry`, whose address is the quad at 1 MiB + 8 in the header. They call
+//! `loader64_entry`, whose address is the quad at 1 MiB + 0x78 in the header. They call
 //! it with RDI = protocol (3 BIOS, 4 UEFI), RSI = a PVH `hvm_start_info` and RDX = an
 //! Ingot framebuffer description (or 0), on any page tables that identity-map the
 //! kernel and those structures. The entry switches to the same 4 GiB identity map,
 //! GDT and stack as the 32-bit path, so the kernel never runs on a loader's page
 //! tables (UEFI's live in memory the kernel may hand out), and calls
-//! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds the image signature, the slot of
-//! BareMetal's call table (0x100010), the Multiboot header (0x100050) and, at
-//! 0x100070, `kernel.bin`'s length and checksum (a `u32` each; the checksum makes the
-//! wrapping sum of all the image's little-endian `u32` words zero), which the disk
-//! loaders check before they jump; Ingot's API table follows at 0x100080 (see the
-//! linker script).
+//! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds BareMetal's signature
+//! (`BAREMETAL` at 0x100003) and call table (0x100010), the Multiboot header
+//! (0x100050), at 0x100070 `kernel.bin`'s length and checksum (a `u32` each; the
+//! checksum makes the wrapping sum of all the image's little-endian `u32` words zero),
+//! which the disk loaders check before they jump, and at 0x100078 the loader entry;
+//! Ingot's API table follows at 0x100080 (see the linker script), its magic
+//! `INGOTAPI` serving as the image's signature.
 
 /// `kmain64`'s first argument for a PVH boot.
 pub const PROTOCOL_PVH: u32 = 1;
@@ -36,11 +37,24 @@ core::arch::global_asm!(
 .section .ingot.header, "aw"
 .global ingot_header
 ingot_header:
-    .ascii "INGOT\0\0\0"
-    .quad loader64_entry
+    /* 0x00: ud2; nop (nothing is meant to jump here), 0x03: BareMetal's signature. */
+    .byte 0x0F, 0x0B, 0x90
+    .ascii "BAREMETAL"
+    .long 0
+    /* 0x10: BareMetal's call table (`baremetal.rs` in the kernel image; zeros in the
+       floor image, which has no kernel behind it). 0x18 is a mutable pointer. */
+.global baremetal_table
 baremetal_table:
-    .fill 8, 8, 0
-    .balign 16
+    .quad baremetal_input
+.global baremetal_output_pointer
+baremetal_output_pointer:
+    .quad baremetal_output
+    .quad baremetal_net_tx
+    .quad baremetal_net_rx
+    .quad baremetal_nvs_read
+    .quad baremetal_nvs_write
+    .quad baremetal_system
+    .quad baremetal_user
 multiboot_header:
     .long 0x1BADB002
     .long 0x00010002
@@ -56,6 +70,9 @@ image_length:
     .long 0
 image_checksum:
     .long 0
+    /* 0x78: the disk loaders' 64-bit entry. 0x80: Ingot's API table, whose magic
+       `INGOTAPI` is the signature the loaders check. */
+    .quad loader64_entry
 
 .section .note.Xen, "a", @note
     .balign 4

@@ -18,7 +18,7 @@ const KERNEL_BASE: u64 = 0x10_0000;
 const KERNEL_MAX_BYTES: u64 = 64 << 20;
 /// The kernel header's bytes before the API table; the image length is at 0x70 and
 /// the checksum at 0x74.
-const HEADER_BYTES: u64 = 0x80;
+const HEADER_BYTES: u64 = 0x88;
 const IMAGE_LENGTH_AT: usize = 0x70;
 const HANDOVER_PAGES: usize = 4;
 const MODULE_AT: usize = 0x60;
@@ -75,8 +75,8 @@ pub fn prepare() -> Result<Prepared, &'static str> {
         if files::read(&mut kernel, &mut image[..size]) != Ok(size) {
             return Err("disk read error while reading kernel.bin");
         }
-        let entry = u64::from_le_bytes(image[8..16].try_into().unwrap_or_default());
-        if &image[..5] != b"INGOT" || entry == 0 {
+        let entry = u64::from_le_bytes(image[0x78..0x80].try_into().unwrap_or_default());
+        if &image[0x80..0x88] != b"INGOTAPI" || entry == 0 {
             return Err("kernel.bin has no Ingot header with a loader entry");
         }
         if !is_whole_image(&image[..size]) {

@@ -4,7 +4,7 @@
 //! from the partition it was loaded from into pages allocated at exactly 1 MiB,
 //! `\ingot\cmdline` and the boot program `\ingot\init.app` if present; takes the GOP framebuffer (current mode) and the ACPI
 //! RSDP; exits boot services; turns the UEFI memory map into E820-typed records; and
-//! jumps to the kernel's 64-bit loader entry (the quad at 1 MiB + 8) with RDI = 4
+//! jumps to the kernel's 64-bit loader entry (the quad at 1 MiB + 0x78) with RDI = 4
 //! (UEFI), RSI = a PVH `hvm_start_info`, RDX = Ingot's framebuffer record — the same
 //! hand-over as the BIOS loader (`docs/architecture.md`).
 //!

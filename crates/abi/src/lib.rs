@@ -11,8 +11,13 @@
 
 /// Physical (and identity-mapped) address of the kernel image header.
 pub const KERNEL_HEADER_ADDRESS: u64 = 0x10_0000;
-/// Where BareMetal's seven-call table lives; reserved for the compatibility table.
+/// Where BareMetal's signature `BAREMETAL` lives in the kernel header.
+pub const BAREMETAL_SIGNATURE_ADDRESS: u64 = 0x10_0003;
+/// Where BareMetal's call table lives (`b_input` … `b_user`, eight quads); its
+/// register-convention calls are documented in `docs/api.md`.
 pub const BAREMETAL_TABLE_ADDRESS: u64 = 0x10_0010;
+/// Where the disk loaders find the kernel's 64-bit entry address.
+pub const LOADER_ENTRY_ADDRESS: u64 = 0x10_0078;
 /// Where Ingot's native [`ApiTable`] lives.
 pub const API_TABLE_ADDRESS: u64 = 0x10_0080;
 /// Virtual address where programs are loaded and their memory window begins.

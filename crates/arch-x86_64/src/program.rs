@@ -1,4 +1,5 @@
-//! Calling program code (the program's entry point, its tasks) from the kernel.
+//! Calling program code (the program's entry point, its tasks, BareMetal-style code)
+//! from the kernel.
 //!
 //! A program is trusted to follow the System V calling convention, but a mistake in it
 //! must not corrupt the kernel: [`call`] and [`call_task`] therefore save every
@@ -36,10 +37,11 @@ ingot_call_program:
     mov rsp, rdx
 1:
     and rsp, -16
-    mov rax, rdi
+    mov r11, rdi
     mov rdi, rsi
+    xor eax, eax
     cld
-    call rax
+    call r11
     mov rsp, gs:[{saved_rsp}]
     pop qword ptr gs:[{saved_rsp}]
     pop r15
@@ -56,8 +58,9 @@ ingot_call_program:
 );
 
 /// Calls the program whose first instruction is at `entry` with `stack_top` as its
-/// stack pointer (rounded down to 16 bytes), passing `api_table` in RDI (System V),
-/// and returns its RAX. Callee-saved registers and RSP are restored afterwards even if
+/// stack pointer (rounded down to 16 bytes), passing `api_table` in RDI (System V)
+/// and 0 in RAX (so a BareMetal program that never sets RAX returns status 0), and
+/// returns its RAX. Callee-saved registers and RSP are restored afterwards even if
 /// the program changed them. (SSE is not enabled, so there is no MXCSR to keep.)
 ///
 /// # Safety
@@ -84,5 +87,52 @@ pub unsafe fn call_task(entry: u64, argument: u64) {
     // SAFETY: as for `call`; a zero stack top keeps the current stack.
     unsafe {
         ingot_call_program(entry, argument, 0);
+    }
+}
+
+/// Calls BareMetal-style code at `entry` on the current stack the way BareMetal's
+/// cores run `SMP_SET` work and callbacks: RAX = `entry`, every other general register
+/// zero, entered with `call` and left with `ret`. Such code may change every register,
+/// so all are saved or declared clobbered here; the direction flag is cleared after.
+///
+/// # Safety
+/// `entry` must hold code that returns with `ret` on a balanced stack and needs no
+/// more stack than the caller's has left.
+pub unsafe fn call_baremetal(entry: u64) {
+    // SAFETY: the caller vouches for `entry`; RBX and RBP are pushed, the stack pointer
+    // is kept on the stack below them (aligned to 16 for the call) and restored, and
+    // all other registers are declared clobbered.
+    unsafe {
+        core::arch::asm!(
+            "push rbp",
+            "push rbx",
+            "mov rbx, rsp",
+            "and rsp, -16",
+            "push rbx",
+            "push rbx",
+            "xor ebx, ebx",
+            "xor ecx, ecx",
+            "xor edx, edx",
+            "xor esi, esi",
+            "xor edi, edi",
+            "xor ebp, ebp",
+            "xor r8d, r8d",
+            "xor r9d, r9d",
+            "xor r10d, r10d",
+            "xor r11d, r11d",
+            "xor r12d, r12d",
+            "xor r13d, r13d",
+            "xor r14d, r14d",
+            "xor r15d, r15d",
+            "call rax",
+            "add rsp, 8",
+            "pop rsp",
+            "pop rbx",
+            "pop rbp",
+            "cld",
+            inout("rax") entry => _,
+            out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+            clobber_abi("sysv64"),
+        );
     }
 }

@@ -191,6 +191,20 @@ impl ProgramMemory {
         Ok(())
     }
 
+    /// Runs BareMetal-style program code at `entry` on the calling core's stack (an
+    /// `SMP_SET` assignment or a callback of the compatible table): entered with `call`,
+    /// RAX = `entry`, every other register zero; it may change any register.
+    /// `entry` must lie in the window.
+    pub fn run_baremetal(&self, entry: u64) -> Result<(), Error> {
+        self.check(entry, 1)?;
+        // SAFETY: `entry` lies inside the program's window (checked) and the program
+        // handed it to the kernel as code to call; program code is trusted as kernel
+        // code is in this single address space, and `call_baremetal` saves or declares
+        // every register the code may change.
+        unsafe { ingot_arch::program::call_baremetal(entry) };
+        Ok(())
+    }
+
     /// The program's `u64` at `address` as an atomic (for lock words), if it lies in
     /// the window and is 8-byte aligned.
     pub fn atomic_at(&self, address: u64) -> Result<&core::sync::atomic::AtomicU64, Error> {

@@ -82,10 +82,24 @@ impl CoreSlots {
         if entry == 0 || entry == CLAIMING {
             return None;
         }
+        // Running is set before the entry is taken, so the core never looks idle in
+        // between; a `withdraw` that got there first wins and nothing runs.
         self.running[core].store(true, Ordering::Release);
         let argument = self.argument[core].load(Ordering::Relaxed);
-        entry_slot.store(0, Ordering::Release);
+        if entry_slot.compare_exchange(entry, 0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+            self.running[core].store(false, Ordering::Release);
+            return None;
+        }
         Some((entry, argument))
+    }
+
+    /// Takes back `core`'s assignment if it has not started; returns whether it did.
+    pub fn withdraw(&self, core: usize) -> bool {
+        let Some(entry_slot) = self.entry.get(core) else { return false };
+        let entry = entry_slot.load(Ordering::Acquire);
+        entry != 0
+            && entry != CLAIMING
+            && entry_slot.compare_exchange(entry, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok()
     }
 
     /// Marks `core`'s assignment finished.

@@ -179,6 +179,7 @@ pub fn run_forever(index: usize) -> ! {
         if run_one() {
             continue;
         }
+        crate::compat::poll_callbacks();
         shared.sleeping[index].store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if shared.queue().is_empty() && !shared.slots.is_busy(index) {

@@ -14,7 +14,7 @@
 //! `kernel.bin` is the kernel's `PT_LOAD` segment laid out flat from 1 MiB with `.bss`
 //! stored as zeros, so neither loader needs an ELF parser or a separate zeroing step:
 //! each copies the file to 1 MiB and jumps to the 64-bit entry whose address is the
-//! quad at 1 MiB + 8 (`docs/architecture.md`, "Boot from disk").
+//! quad at 1 MiB + 0x78 (`docs/architecture.md`, "Boot from disk").
 //!
 //! [`write_file`] sizes the file first and writes only the parts with content at their
 //! offsets (the ESP, the BMFS header and files, the GPT), so an image of any size costs

@@ -125,6 +125,7 @@ pub fn build_all() -> Result<Artifacts, String> {
         let flat = flat_binary(&built.join(name))?;
         write(&artifacts.program(name), &flat)?;
     }
+    crate::compat_suite::build(&programs)?;
     let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
     crate::kernel_header::seal(&mut kernel_flat)?;
     write(&artifacts.kernel_flat, &kernel_flat)?;

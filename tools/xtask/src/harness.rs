@@ -69,6 +69,9 @@ pub struct Running {
     stdout_thread: Option<JoinHandle<()>>,
     stderr_thread: Option<JoinHandle<Vec<u8>>>,
     status: Option<ExitStatus>,
+    /// QEMU's stdin and the serial input still to type (`QemuConfig::serial_input`).
+    stdin: Option<std::process::ChildStdin>,
+    input: std::collections::VecDeque<(String, Vec<u8>)>,
 }
 
 /// What [`Running::next_line`] saw.
@@ -82,10 +85,12 @@ pub enum Event {
 }
 
 impl Running {
-    /// Starts QEMU for `config` with stdin null and stdout/stderr piped.
+    /// Starts QEMU for `config` with stdout/stderr piped and stdin null (piped when the
+    /// config types serial input).
     pub fn spawn(config: &QemuConfig) -> Result<Self, String> {
         let mut command = config.command();
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let stdin = if config.serial_input.is_empty() { Stdio::null() } else { Stdio::piped() };
+        command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = command.spawn().map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => format!(
@@ -93,6 +98,7 @@ impl Running {
             ),
             _ => format!("QEMU failed to start: {QEMU}: {e}"),
         })?;
+        let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("QEMU stdout was not piped")?;
         let mut stderr = child.stderr.take().ok_or("QEMU stderr was not piped")?;
         let (tx, lines) = std::sync::mpsc::channel();
@@ -125,7 +131,19 @@ impl Running {
             stdout_thread: Some(stdout_thread),
             stderr_thread: Some(stderr_thread),
             status: None,
+            stdin,
+            input: config.serial_input.iter().cloned().collect(),
         })
+    }
+
+    /// Types the next serial input if `line` contains its text.
+    pub fn respond(&mut self, line: &str) {
+        use std::io::Write;
+        if self.input.front().is_some_and(|(text, _)| line.contains(text.as_str()))
+            && let (Some((_, bytes)), Some(stdin)) = (self.input.pop_front(), self.stdin.as_mut())
+        {
+            let _ = stdin.write_all(&bytes).and_then(|()| stdin.flush());
+        }
     }
 
     /// Waits until `deadline` for the next serial line.
@@ -309,6 +327,7 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
         match qemu.next_line(poll) {
             Event::Line(_, line) => {
                 matcher.feed(&line);
+                qemu.respond(&line);
                 log.push(line);
                 if matcher.forbidden.is_some() {
                     qemu.kill();

@@ -10,8 +10,10 @@
 /// Offset of the length field; the checksum follows it.
 pub const LENGTH_AT: usize = 0x70;
 const CHECKSUM_AT: usize = LENGTH_AT + 4;
-/// The header up to the API table, which the image must at least hold.
-const HEADER_BYTES: usize = 0x80;
+/// Where the API table's magic, the image's Ingot signature, lies.
+const SIGNATURE_AT: usize = 0x80;
+/// The header up to the end of the API table's magic, which the image must at least hold.
+const HEADER_BYTES: usize = SIGNATURE_AT + 8;
 
 /// The wrapping sum of `image`'s little-endian `u32` words (its length a multiple of 4).
 fn word_sum(image: &[u8]) -> u32 {
@@ -25,7 +27,7 @@ fn word_sum(image: &[u8]) -> u32 {
 /// Pads the flat kernel image with zeros to a multiple of 4 bytes and writes its
 /// length and checksum into the header.
 pub fn seal(image: &mut Vec<u8>) -> Result<(), String> {
-    if image.len() < HEADER_BYTES || !image.starts_with(b"INGOT") {
+    if image.len() < HEADER_BYTES || &image[SIGNATURE_AT..HEADER_BYTES] != b"INGOTAPI" {
         return Err("kernel.bin has no Ingot header to write its length into".into());
     }
     image.resize(image.len().next_multiple_of(4), 0);
@@ -52,7 +54,7 @@ mod tests {
 
     fn image(len: usize) -> Vec<u8> {
         let mut image: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-        image[..8].copy_from_slice(b"INGOT\0\0\0");
+        image[SIGNATURE_AT..HEADER_BYTES].copy_from_slice(b"INGOTAPI");
         image
     }
 
@@ -81,6 +83,9 @@ mod tests {
     #[test]
     fn an_image_without_a_header_is_refused() {
         assert!(seal(&mut vec![0; 4096]).is_err());
-        assert!(seal(&mut b"INGOT".to_vec()).is_err());
+        assert!(seal(&mut b"INGOTAPI".to_vec()).is_err());
+        let mut signature_at_start = vec![0; 4096];
+        signature_at_start[..8].copy_from_slice(b"INGOTAPI");
+        assert!(seal(&mut signature_at_start).is_err());
     }
 }

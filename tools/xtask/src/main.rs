@@ -11,6 +11,7 @@ mod bench;
 mod build;
 mod check;
 mod cli;
+mod compat_suite;
 #[cfg(test)]
 mod doc_check;
 mod harness;

@@ -69,6 +69,9 @@ pub struct QemuConfig {
     pub append: Option<String>,
     /// Further arguments, appended verbatim after everything else.
     pub extra: Vec<String>,
+    /// Serial input: once a serial line contains the text, the bytes are typed on
+    /// QEMU's stdin (COM1), each entry once, in order.
+    pub serial_input: Vec<(String, Vec<u8>)>,
 }
 
 impl QemuConfig {
@@ -83,7 +86,14 @@ impl QemuConfig {
             initrd: None,
             append: None,
             extra: Vec::new(),
+            serial_input: Vec::new(),
         }
+    }
+
+    /// Types `bytes` on the serial console once a serial line contains `text`.
+    pub fn type_after(mut self, text: impl Into<String>, bytes: &[u8]) -> Self {
+        self.serial_input.push((text.into(), bytes.to_vec()));
+        self
     }
 
     /// Sets guest RAM (QEMU syntax: `"128M"`, `"1G"`).

@@ -13,6 +13,20 @@ mod stub;
 
 use ingot_platform::io_ports::IoPorts;
 
+// No kernel behind the floor's copy of BareMetal's table: its quads stay zero.
+core::arch::global_asm!(
+    ".global baremetal_input, baremetal_output, baremetal_net_tx, baremetal_net_rx",
+    ".global baremetal_nvs_read, baremetal_nvs_write, baremetal_system, baremetal_user",
+    ".set baremetal_input, 0",
+    ".set baremetal_output, 0",
+    ".set baremetal_net_tx, 0",
+    ".set baremetal_net_rx, 0",
+    ".set baremetal_nvs_read, 0",
+    ".set baremetal_nvs_write, 0",
+    ".set baremetal_system, 0",
+    ".set baremetal_user, 0",
+);
+
 #[unsafe(no_mangle)]
 extern "sysv64" fn kmain64(_protocol: u32, _info_address: u64, _extra: u64) -> ! {
     if let Some(ports) = IoPorts::take().and_then(|all| all.range(ingot_uart16550::COM1, 8)) {

@@ -70,6 +70,24 @@ fn slots_follow_baremetal_semantics_without_its_bugs() {
     assert_eq!(slots.take(1), None);
 }
 
+#[test]
+fn a_waiting_assignment_can_be_withdrawn_a_running_one_cannot() {
+    let slots = CoreSlots::new();
+    slots.set_online(1);
+    assert!(!slots.withdraw(1), "nothing assigned");
+    slots.assign(1, 0x1000, 7).unwrap();
+    assert!(slots.withdraw(1));
+    assert!(!slots.is_busy(1));
+    assert_eq!(slots.take(1), None, "a withdrawn assignment never runs");
+    slots.assign(1, 0x2000, 8).unwrap();
+    assert_eq!(slots.take(1), Some((0x2000, 8)));
+    assert!(!slots.withdraw(1), "already running");
+    assert!(slots.is_busy(1));
+    slots.finish(1);
+    assert!(!slots.is_busy(1));
+    assert!(!slots.withdraw(9999), "no such core");
+}
+
 /// Runs `task` like a core would: count it, and for even ids submit a follow-up task
 /// from inside the task; if the queue is full the task runs the follow-up itself (a
 /// task never waits for room, or every core could end up waiting).

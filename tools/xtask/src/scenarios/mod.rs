@@ -5,6 +5,7 @@
 
 pub mod boot_images;
 mod cmdline;
+mod compat;
 mod cores;
 mod ecam;
 mod failures;
@@ -42,6 +43,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         front_door::scenarios(artifacts),
         failures::scenarios(artifacts),
         loader_checks::scenarios(artifacts),
+        compat::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
