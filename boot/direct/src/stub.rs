@@ -15,7 +15,19 @@
 //! kernel and those structures. The entry switches to the same 4 GiB identity map,
 //! GDT and stack as the 32-bit path, so the kernel never runs on a loader's page
 //! tables (UEFI's live in memory the kernel may hand out), and calls
-//! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds the image signature, the slot of
+//! `kmain64(protocol, start_info, framebuffer_info)`.
+//!
+//! Every entry first checks, with registers only, that RAM covers the image, its
+//! `.bss` (boot page tables, boot stack, kernel statics) and the page after it, from
+//! the Multiboot memory map (or `mem_upper`) or the PVH memory map; if not, it writes
+//! `ingot: fatal: RAM too small for the kernel image and .bss (needs RAM to 0x…)` to
+//! COM1, writes 0x7F to QEMU's isa-debug-exit port (status 255) and halts, before the
+//! missing memory is touched. A Multiboot boot without memory information is refused
+//! the same way: the header asks for it, so its absence means the information (which
+//! QEMU puts after the image) is not in RAM. A PVH start info without a memory map is
+//! left to the kernel's parser, which refuses it.
+//!
+//! The header at 1 MiB holds the image signature, the slot of
 //! BareMetal's call table (0x100010), the Multiboot header (0x100050) and, at
 //! 0x100070, `kernel.bin`'s length and checksum (a `u32` each; the checksum makes the
 //! wrapping sum of all the image's little-endian `u32` words zero), which the disk
