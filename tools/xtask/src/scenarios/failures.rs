@@ -84,7 +84,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 }
 
 /// RAM that ends inside the kernel's `.bss`, or at the end of its image without the
-/// page after it: the entry stub says so in one fatal line before it touches its stack
+/// page after it (also under the BIOS loader, which copies the kernel to 1 MiB without
+/// looking at the memory map): the entry stub says so in one fatal line before it touches its stack
 /// or any `.bss` (no exception, no triple fault, no banner). The RAM sizes come from the
 /// kernel ELF's own layout, so the cases stay where they are as the kernel grows. QEMU
 /// rounds `-m` up to 8 KiB, so the sizes are multiples of 8 KiB rounded down.
@@ -102,7 +103,14 @@ fn too_little_ram(artifacts: &Artifacts) -> Vec<Scenario> {
     );
     let in_bss = memory_size(layout.bss_start + (layout.image_end - layout.bss_start) / 2);
     let image_only = memory_size(layout.image_end);
-    [
+    let mut bios = scenario(
+        "memory-image-only-bios",
+        disk_boot(Machine::Pc, &artifacts.test_image).memory(&image_only),
+        &[r"^ingot-bios: loading kernel\.bin$", &expected],
+        KERNEL_FAILURE,
+    );
+    bios.forbid.extend([BANNER.into(), "^ingot: exception".into()]);
+    let direct = [
         ("memory-in-bss-pc", Machine::Pc, &artifacts.kernel, &in_bss),
         ("memory-in-bss-pvh-microvm", Machine::Microvm, &artifacts.kernel_pvh, &in_bss),
         ("memory-image-only-pc", Machine::Pc, &artifacts.kernel, &image_only),
@@ -114,8 +122,8 @@ fn too_little_ram(artifacts: &Artifacts) -> Vec<Scenario> {
         let mut s = scenario(name, qemu, &[&expected], KERNEL_FAILURE);
         s.forbid.extend([BANNER.into(), "^ingot: exception".into()]);
         s
-    })
-    .collect()
+    });
+    direct.chain([bios]).collect()
 }
 
 /// `-m` for RAM ending at or below `end` (QEMU's 8 KiB granule).
