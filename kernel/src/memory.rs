@@ -59,12 +59,13 @@ fn kernel_reserve_bytes(usable: u64) -> u64 {
 /// page tables (identity map) and the cores' and drivers' first frames.
 const MIN_KERNEL_FRAMES_BYTES: u64 = 128 * KIB;
 
-/// Ends the boot with one fatal line if RAM cannot hold the kernel, before anything
-/// relies on it: the image with its `.bss` (which the entry stub and the console already
-/// use) must lie in one usable region, the page after it (where Multiboot loaders put
-/// their information) must be RAM of any kind, and the other usable RAM must hold the
-/// heap and the first page tables. (RAM so small that the image's first bytes are
-/// missing cannot run any code to say so.)
+/// Ends the boot with one fatal line if RAM cannot hold the kernel: the image with its
+/// `.bss` must lie in one usable region and the page after it (where Multiboot loaders
+/// put their information) must be RAM of any kind — the rule the entry stub
+/// (`boot/direct/src/stub.rs`) already enforced from the raw memory map before it used
+/// its stack or `.bss`; here it is checked again on the parsed map — and the other
+/// usable RAM must hold the heap and the first page tables. (RAM so small that the
+/// image's first bytes are missing cannot run any code to say so.)
 pub fn check_room(boot: &BootInfo) {
     let (image_start, image_end) = ingot_platform::frames::kernel_image();
     let after_image = image_end.next_multiple_of(4096);

@@ -15,7 +15,19 @@
 //! kernel and those structures. The entry switches to the same 4 GiB identity map,
 //! GDT and stack as the 32-bit path, so the kernel never runs on a loader's page
 //! tables (UEFI's live in memory the kernel may hand out), and calls
-//! `kmain64(protocol, start_info, framebuffer_info)`. The header at 1 MiB holds BareMetal's signature
+//! `kmain64(protocol, start_info, framebuffer_info)`.
+//!
+//! Every entry first checks, with registers only, that RAM covers the image, its
+//! `.bss` (boot page tables, boot stack, kernel statics) and the page after it, from
+//! the Multiboot memory map (or `mem_upper`) or the PVH memory map; if not, it writes
+//! `ingot: fatal: RAM too small for the kernel image and .bss (needs RAM to 0x…)` to
+//! COM1, writes 0x7F to QEMU's isa-debug-exit port (status 255) and halts, before the
+//! missing memory is touched. A Multiboot boot without memory information is refused
+//! the same way: the header asks for it, so its absence means the information (which
+//! QEMU puts after the image) is not in RAM. A PVH start info without a memory map is
+//! left to the kernel's parser, which refuses it.
+//!
+//! The header at 1 MiB holds BareMetal's signature
 //! (`BAREMETAL` at 0x100003) and call table (0x100010), the Multiboot header
 //! (0x100050), at 0x100070 `kernel.bin`'s length and checksum (a `u32` each; the
 //! checksum makes the wrapping sum of all the image's little-endian `u32` words zero),
@@ -125,19 +137,196 @@ image_checksum:
     mov gs, ax
 .endm
 
+/* RAM check, before the stub touches its stack or any .bss: RAM must reach from
+   __image_start to __image_end + 4096, usable RAM (type 1) up to __image_end and RAM
+   of any type for the page after (where Multiboot loaders put their information). This
+   is the rule; `kernel/src/memory.rs::check_room` repeats it on the parsed map.
+   ESI = the first entry, ECX = the end of the map; \base is the offset of an entry's
+   u64 address (its u64 length and u32 type follow); \multiboot selects size-prefixed
+   entries (next = entry + size + 4), else they are 24 bytes apart. Each pass over the
+   map moves `reach` (EDX) to the end of every entry that starts at or below it; a pass
+   that moves nothing ends the walk, so split and unsorted maps are read right. Only
+   the first 4 GiB matter. Uses EAX, EDX, EDI, EBP; keeps EBX, ECX, ESI. */
+.macro ram_reach_check base, multiboot, fail
+    mov edx, offset __image_start
+.Lpass\@:
+    mov ebp, edx
+    mov edi, esi
+.Lentry\@:
+    mov eax, edi
+    add eax, 24
+    jc .Lpass_end\@
+    cmp eax, ecx
+    ja .Lpass_end\@
+    cmp dword ptr [edi + \base + 4], 0
+    jne .Lnext\@
+    mov eax, dword ptr [edi + \base]
+    cmp eax, edx
+    ja .Lnext\@
+    cmp edx, offset __image_end
+    jae .Lany_type\@
+    cmp dword ptr [edi + \base + 16], 1
+    jne .Lnext\@
+.Lany_type\@:
+    add eax, dword ptr [edi + \base + 8]
+    jc .Lto_4g\@
+    cmp dword ptr [edi + \base + 12], 0
+    je .Lend_known\@
+.Lto_4g\@:
+    mov eax, 0xFFFFFFFF
+.Lend_known\@:
+    cmp eax, edx
+    jbe .Lnext\@
+    mov edx, eax
+    cmp edx, offset __image_end + 4096
+    jae .Lenough\@
+.Lnext\@:
+.if \multiboot
+    mov eax, dword ptr [edi]
+    cmp eax, 20
+    jb .Lpass_end\@
+    add edi, 4
+    add edi, eax
+    jc .Lpass_end\@
+.else
+    add edi, 24
+.endif
+    jmp .Lentry\@
+.Lpass_end\@:
+    cmp edx, ebp
+    jne .Lpass\@
+    jmp \fail
+.Lenough\@:
+.endm
+
+/* The RAM check on a PVH hvm_start_info at EBX (below 4 GiB): its memory map
+   (version >= 1), at most its first 1024 entries. Without a map (or one above 4 GiB)
+   the stub cannot tell, and the kernel's parser reports the missing map. */
+.macro pvh_ram_check fail
+    cmp dword ptr [ebx], 0x336EC578
+    jne .Lskip\@
+    cmp dword ptr [ebx + 4], 1
+    jb .Lskip\@
+    cmp dword ptr [ebx + 44], 0
+    jne .Lskip\@
+    mov esi, dword ptr [ebx + 40]
+    test esi, esi
+    jz .Lskip\@
+    mov eax, dword ptr [ebx + 48]
+    test eax, eax
+    jz .Lskip\@
+    cmp eax, 1024
+    jbe .Lcount\@
+    mov eax, 1024
+.Lcount\@:
+    imul eax, eax, 24
+    mov ecx, esi
+    add ecx, eax
+    jc \fail
+    ram_reach_check 0, 0, \fail
+.Lskip\@:
+.endm
+
+/* RAM too small: one line on COM1 (16550 at 0x3F8, polling LSR bit 5), 0x7F to QEMU's
+   isa-debug-exit port (exit status 255, as the kernel's fatal path), then halt. No
+   stack and no .bss: both may lie beyond RAM. */
+.macro com1_put_byte
+    mov dx, 0x3FD
+.Lwait\@:
+    in al, dx
+    test al, 0x20
+    jz .Lwait\@
+    mov dx, 0x3F8
+    mov al, cl
+    out dx, al
+.endm
+.macro ram_too_small_stop
+    mov esi, offset ram_too_small_text
+.Ltext\@:
+    mov cl, byte ptr [esi]
+    test cl, cl
+    jz .Ldigits\@
+    com1_put_byte
+    inc esi
+    jmp .Ltext\@
+.Ldigits\@:
+    mov edi, offset __image_end + 4096
+    mov esi, 28
+    xor ebp, ebp
+.Ldigit\@:
+    mov eax, edi
+    mov ecx, esi
+    shr eax, cl
+    and eax, 15
+    or ebp, eax
+    jnz .Lprint\@
+    test esi, esi
+    jnz .Lskip\@
+.Lprint\@:
+    add al, '0'
+    cmp al, '9'
+    jbe .Lput\@
+    add al, 'a' - '0' - 10
+.Lput\@:
+    mov cl, al
+    com1_put_byte
+.Lskip\@:
+    sub esi, 4
+    jns .Ldigit\@
+    mov cl, ')'
+    com1_put_byte
+    mov cl, 10
+    com1_put_byte
+    mov dx, 0xF4
+    mov eax, 0x7F
+    out dx, eax
+.Lhalt\@:
+    cli
+    hlt
+    jmp .Lhalt\@
+.endm
+
 .section .text.boot, "ax"
 .code32
 .global pvh_entry
 pvh_entry:
     cli
+    pvh_ram_check ram_too_small32
     mov ebp, 1
     xor esi, esi
     jmp boot32_common
 .global multiboot_entry
 multiboot_entry:
     cli
-    mov ebp, 2
     mov esi, eax
+    cmp eax, 0x2BADB002
+    jne multiboot_checked
+    /* Our header asks for memory information (flag 1), so a loader gives the map
+       (flag 6) or mem_upper (flag 0); neither means the information itself is not in
+       RAM (QEMU puts it after the image). */
+    mov eax, dword ptr [ebx]
+    test eax, 0x40
+    jz multiboot_mem_upper
+    mov esi, dword ptr [ebx + 48]
+    mov ecx, dword ptr [ebx + 44]
+    add ecx, esi
+    jc ram_too_small32
+    ram_reach_check 4, 1, ram_too_small32
+    jmp multiboot_ram_enough
+multiboot_mem_upper:
+    test eax, 1
+    jz ram_too_small32
+    mov eax, dword ptr [ebx + 8]
+    cmp eax, 0x3FFC00
+    jae multiboot_ram_enough
+    shl eax, 10
+    add eax, 0x100000
+    cmp eax, offset __image_end + 4096
+    jb ram_too_small32
+multiboot_ram_enough:
+    mov esi, 0x2BADB002
+multiboot_checked:
+    mov ebp, 2
 boot32_common:
     mov esp, offset boot_stack_top
     build_boot_tables boot32
@@ -176,6 +365,14 @@ loader64_entry:
     mov r12, rdi
     mov r13, rsi
     mov r14, rdx
+    /* Ingot's loaders: UEFI allocates the image with its .bss at 1 MiB, but nothing
+       guarantees the page after it, and the BIOS loader copies without looking. */
+    mov rax, rsi
+    shr rax, 32
+    jnz loader64_ram_checked
+    mov ebx, esi
+    pvh_ram_check ram_too_small64
+loader64_ram_checked:
     mov esp, offset boot_stack_top
     build_boot_tables loader64
     mov eax, offset boot_pml4
@@ -195,6 +392,15 @@ boot64_halt:
     cli
     hlt
     jmp boot64_halt
+
+.code32
+ram_too_small32:
+    ram_too_small_stop
+.code64
+ram_too_small64:
+    ram_too_small_stop
+ram_too_small_text:
+    .asciz "ingot: fatal: RAM too small for the kernel image and .bss (needs RAM to 0x"
 
 .section .rodata
     .balign 16

@@ -92,7 +92,7 @@ fn disk_scenario(
     lines.push(format!("^disk-test: disks={disks}$"));
     for disk in 0..disks {
         lines.push(format!(
-            r"^disk-test: disk {disk} verified bytes=\d+ bad-requests-refused=true$"
+            r"^disk-test: disk {disk} verified bytes=\d+ bad-requests-refused=true bounced=0$"
         ));
     }
     lines.push(format!("^disk-test: all {disks} disks verified$"));
