@@ -32,6 +32,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-rtl8139",
     "ingot-device-models",
     "ingot-bmfs",
+    "ingot-elf",
     "ingot-mkimage",
     "ingot-bmfs-tool",
     "ingot-fbconsole",
