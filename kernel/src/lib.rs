@@ -23,6 +23,7 @@ mod net;
 mod pci;
 mod power;
 mod program;
+mod program_load;
 mod smp;
 mod storage;
 mod time;
@@ -116,7 +117,10 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     match (named_module, refusal, layout) {
         (None, ..) => program::nothing_to_run(options.exit),
         (Some(_), Some(why), _) => program::not_run(options.exit, format_args!("{why}")),
-        (Some(module), None, Some(window)) => program::run(window, module, api_table, options.exit),
+        (Some(module), None, Some(window)) => {
+            let program = ingot_bootinfo::cmdline::split_init(boot.cmdline()).1;
+            program::run(window, module, api_table, options.exit, program)
+        }
         (Some(_), None, None) => {
             program::not_run(options.exit, format_args!("there is no program window"))
         }

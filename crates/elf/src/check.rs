@@ -160,20 +160,7 @@ pub fn plan(file: &[u8], window_base: u64, window_bytes: u64) -> Result<Plan, El
             memory_bytes: segment.memory_bytes,
         });
     }
-    // Highest destination first: each move must not cover file bytes still to be moved.
-    placements.reverse();
-    let order: Vec<usize> = loads.iter().rev().map(|(index, _)| *index).collect();
-    for (done, placement) in placements.iter().enumerate() {
-        let covered = placement.destination..placement.destination + placement.memory_bytes;
-        for later in &placements[done + 1..] {
-            if later.file_bytes > 0
-                && later.source < covered.end
-                && covered.start < later.source + later.file_bytes
-            {
-                return Err(ElfError::NotInPlaceLoadable { index: order[done] });
-            }
-        }
-    }
+    let placements = move_order(placements, &loads)?;
 
     let entry = header.entry.wrapping_add(bias);
     let entry_loaded = loads.iter().any(|(_, s)| {
@@ -211,6 +198,33 @@ pub fn plan(file: &[u8], window_base: u64, window_bytes: u64) -> Result<Plan, El
         program_header_count: header.program_header_count,
         image_end: (last.address + last.memory_bytes).wrapping_add(bias),
     })
+}
+
+/// Orders the moves so that none covers file bytes of a segment still to be moved: each
+/// step takes a segment whose destination (with its `.bss`) touches no other pending
+/// segment's source. Files whose segments lie at a constant shift from their places,
+/// up or down, always have such an order.
+fn move_order(
+    mut pending: Vec<Placement>,
+    loads: &[(usize, ProgramHeader)],
+) -> Result<Vec<Placement>, ElfError> {
+    let mut indices: Vec<usize> = loads.iter().map(|(index, _)| *index).collect();
+    let mut order = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let clobbers = |mover: &Placement, other: &Placement| {
+            other.file_bytes > 0
+                && other.source < mover.destination + mover.memory_bytes
+                && mover.destination < other.source + other.file_bytes
+        };
+        let free = (0..pending.len())
+            .find(|&i| (0..pending.len()).all(|j| i == j || !clobbers(&pending[i], &pending[j])));
+        let Some(next) = free else {
+            return Err(ElfError::NotInPlaceLoadable { index: indices[0] });
+        };
+        order.push(pending.remove(next));
+        indices.remove(next);
+    }
+    Ok(order)
 }
 
 fn check_segment(file: &[u8], index: usize, segment: &ProgramHeader) -> Result<(), ElfError> {

@@ -120,14 +120,26 @@ impl ProgramMemory {
         Ok(())
     }
 
-    /// Runs the loaded program: calls the start of the window on the window's stack,
-    /// passing the API table address, and returns the status the program returned.
-    /// Must be called after [`Self::load_module`].
-    pub fn run(&self, api_table: u64) -> u64 {
-        // SAFETY: the window holds the program just loaded (the program contract is
-        // that its entry point is its first byte); the top of the window, beyond the
-        // program's image, is its stack (`load_module` checked there is room).
-        unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
+    /// Runs the loaded program: enters `entry` per `convention` with `stack` as its
+    /// stack pointer (the start block built there), passing the API table, `argc` and
+    /// `argv`, and returns its status (what it returned, or what ended it: see
+    /// `ingot_arch::program`). Must be called after [`Self::load_module`]; `entry` and
+    /// `stack` must lie in the window.
+    pub fn run(
+        &self,
+        api_table: u64,
+        entry: u64,
+        (argc, argv): (u64, u64),
+        stack: u64,
+        convention: ingot_arch::program::Entry,
+    ) -> Result<u64, Error> {
+        self.check(entry, 1)?;
+        self.check(stack.wrapping_sub(1), 1)?;
+        // SAFETY: the window holds the program just loaded, whose entry point (checked to
+        // lie in the window) the loader took from the program itself; the top of the
+        // window, beyond the program's image, is its stack (`load_module` checked there
+        // is room); only the bootstrap core runs the one program.
+        Ok(unsafe { ingot_arch::program::call(entry, api_table, argc, argv, stack, convention) })
     }
 
     /// Runs the program function at `entry` with `argument` on the calling core's

@@ -10,12 +10,16 @@
 //! function table are the only `unsafe` a program needs.
 #![no_std]
 
+extern crate alloc;
+
 pub use ingot_abi as abi;
 
+pub mod args;
 mod calls;
 pub mod console;
 pub mod cores;
 pub mod disk;
+pub mod heap;
 pub mod net;
 pub mod scratch;
 #[doc(hidden)]

@@ -1,5 +1,5 @@
-//! Builds the kernel ELF, its PVH-only twin, the empty "floor" kernel and the test
-//! programs into `target/ingot/`.
+//! Builds the kernel ELF, its PVH-only twin, the empty "floor" kernel and every
+//! program under `apps/` into `target/ingot/`.
 //!
 //! Everything for the machine is built in one `cargo build --release --target
 //! x86_64-unknown-none` call, so crates shared by the kernel and the programs are
@@ -12,32 +12,16 @@ use std::process::Command;
 
 use object::{Object, ObjectSegment};
 
-/// Packages built for the machine (`x86_64-unknown-none`).
-pub const MACHINE_PACKAGES: &[&str] = &[
-    "ingot-boot-direct",
-    "ingot-boot-bios",
-    "ingot-boot-uefi",
-    "hello",
-    "fault-probe",
-    "smp-demo",
-    "smp-bench",
-    "disk-test",
-    "disk-bench",
-    "disk-fault",
-    "net-test",
-];
-/// Program binaries turned into flat `.bin` files.
-pub const PROGRAMS: &[&str] = &[
-    "hello",
-    "divide-by-zero",
-    "touch-unmapped",
-    "smp-demo",
-    "smp-bench",
-    "disk-test",
-    "disk-bench",
-    "disk-fault",
-    "net-test",
-];
+/// Packages of the kernel and its loaders, built for the machine (`x86_64-unknown-none`).
+pub const SYSTEM_PACKAGES: &[&str] = &["ingot-boot-direct", "ingot-boot-bios", "ingot-boot-uefi"];
+
+/// Every package built for the machine: the system's and every program package under
+/// `apps/` (`programs.rs`).
+pub fn machine_packages() -> Vec<String> {
+    let programs = crate::programs::program_packages().into_iter().map(|p| p.package);
+    SYSTEM_PACKAGES.iter().map(|name| name.to_string()).chain(programs).collect()
+}
+
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.
@@ -76,6 +60,11 @@ impl Artifacts {
         self.programs.join(format!("{name}.bin"))
     }
 
+    /// The named program as the linker wrote it (an ELF file the kernel loads too).
+    pub fn program_elf(&self, name: &str) -> PathBuf {
+        self.programs.join(format!("{name}.elf"))
+    }
+
     /// Prints where everything went.
     pub fn print_summary(&self) {
         for path in
@@ -87,8 +76,8 @@ impl Artifacts {
             let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
-        for name in PROGRAMS {
-            let path = self.program(name);
+        for name in crate::programs::programs() {
+            let path = self.program(&name);
             let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
@@ -126,9 +115,10 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
 
 /// Builds everything (release profile) into `target/ingot/`.
 pub fn build_all() -> Result<Artifacts, String> {
+    let packages = machine_packages();
     let mut args = vec!["build", "--release", "--target", MACHINE_TARGET];
-    for package in MACHINE_PACKAGES {
-        args.extend(["-p", package]);
+    for package in &packages {
+        args.extend(["-p", package.as_str()]);
     }
     cargo(&args)?;
     let built = target_dir().join(MACHINE_TARGET).join("release");
@@ -141,9 +131,10 @@ pub fn build_all() -> Result<Artifacts, String> {
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
-    for name in PROGRAMS {
-        let flat = flat_binary(&built.join(name))?;
-        write(&artifacts.program(name), &flat)?;
+    for name in crate::programs::programs() {
+        let flat = flat_binary(&built.join(&name))?;
+        write(&artifacts.program(&name), &flat)?;
+        copy(&built.join(&name), &artifacts.program_elf(&name))?;
     }
     let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
     crate::kernel_header::seal(&mut kernel_flat)?;

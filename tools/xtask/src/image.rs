@@ -8,7 +8,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
+use crate::build::{Artifacts, build_all, output_dir};
+use crate::programs::programs;
 
 const USAGE: &str =
     "usage: cargo xtask image [--size MiB] [--cmdline TEXT] [--init PROGRAM] [--out PATH]
@@ -57,12 +58,12 @@ pub fn write_image(
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
     let init = match &options.init {
-        Some(name) if PROGRAMS.contains(&name.as_str()) => Some(read(&artifacts.program(name))?),
+        Some(name) if programs().contains(name) => Some(read(&artifacts.program(name))?),
         Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
         Some(name) => {
             return Err(format!(
                 "--init {name}: no such file, and no built program of that name (built: {})",
-                PROGRAMS.join(", ")
+                programs().join(", ")
             ));
         }
         None => None,

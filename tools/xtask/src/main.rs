@@ -12,6 +12,7 @@ mod harness;
 mod image;
 mod kernel_header;
 mod pe;
+mod programs;
 mod qemu;
 mod run;
 mod scenarios;
@@ -30,6 +31,7 @@ commands:
   bench [boot|size|all] benchmarks beside a Linux peer; results in target/ingot/bench/
   bench peer            boot the Linux peer with a NIC and check its httpd answers
   check                 rustfmt, clippy -D warnings, unsafe allow-list audit
+  new NAME              start a new Rust program in apps/NAME (builds and runs at once)
 ";
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         "test" => test::test(rest),
         "bench" => bench::bench(rest),
         "check" => check::check(),
+        "new" => programs::new_program(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

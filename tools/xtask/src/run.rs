@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build::{Artifacts, PROGRAMS, build_all, output_dir};
+use crate::build::{Artifacts, build_all, output_dir};
+use crate::programs::programs;
 use crate::qemu::{Machine, QEMU, QemuConfig};
 use crate::scenarios::boot_images::{OVMF, disk_boot};
 
@@ -16,7 +17,7 @@ const HELP: &str = "usage: cargo xtask run [options] [-- extra QEMU arguments]
   --cores N                  number of cores (default 1)
   --memory SIZE              RAM, QEMU syntax (default 128M)
   --cpu MODEL                QEMU CPU model
-  --program NAME|PATH        program to load: a built program name (hello) or a flat binary
+  --program NAME|PATH        program to load: a built program name (hello), a flat .bin or an ELF file
   --append TEXT              kernel command line
   --pvh                      boot through PVH instead of Multiboot
   --image                    boot a disk image (BIOS loader, VGA; add -- -display gtk to see it)
@@ -112,7 +113,7 @@ pub fn run(args: &[String]) -> Result<u8, String> {
 
 /// The path of the program `--program` names: a built program, else an existing file.
 pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, String> {
-    if PROGRAMS.contains(&program) {
+    if programs().iter().any(|name| name == program) {
         return Ok(artifacts.program(program));
     }
     if Path::new(program).is_file() {
@@ -120,7 +121,7 @@ pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, Str
     }
     Err(format!(
         "--program {program}: no such file, and no built program of that name (built: {})",
-        PROGRAMS.join(", ")
+        programs().join(", ")
     ))
 }
 

@@ -12,6 +12,7 @@ mod foundation;
 mod front_door;
 mod loader_checks;
 mod net;
+mod programs;
 mod storage;
 mod stress;
 mod time;
@@ -38,6 +39,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         front_door::scenarios(artifacts),
         failures::scenarios(artifacts),
         loader_checks::scenarios(artifacts),
+        programs::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,169 @@
+//! Programs beyond the flat binary: ELF files (the linker's own output for `hello` and
+//! `echo`), arguments from `init=NAME ARGS...`, the SDK's heap, ELF files damaged on the
+//! host that must be refused with one clear line, and a fault that ends the program
+//! while the kernel goes on (it then powers the machine off, which only a live kernel
+//! can do).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{BANNER, KERNEL_FAILURE, exit_status_for, ready, scenario};
+use crate::build::{Artifacts, output_dir};
+use crate::harness::Scenario;
+use crate::qemu::{Machine, QemuConfig};
+
+/// The kernel line for a refused ELF file.
+const REFUSED: &str = r"^ingot: program not run: ELF file refused: ";
+
+/// The program scenarios.
+pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let boot = |program: &Path, append: &str| {
+        QemuConfig::new(Machine::Microvm)
+            .kernel(&artifacts.kernel)
+            .initrd(program)
+            .append(append.to_string())
+    };
+    let mut scenarios = vec![
+        scenario(
+            "program-elf-hello",
+            boot(&artifacts.program_elf("hello"), "exit=qemu"),
+            &[
+                &ready("multiboot"),
+                r"^ingot: program elf executable entry=0xffff800000000000 image=0xffff800000000000-0xffff8000000[0-9a-f]{5}$",
+                "^hello from an Ingot program$",
+                "^hello: bad pointers refused=true$",
+                "^ingot: program exited status=42$",
+            ],
+            exit_status_for(42),
+        ),
+        echo("program-args-flat", boot(&artifacts.program("echo"), ECHO_LINE)),
+        echo("program-args-elf", boot(&artifacts.program_elf("echo"), ECHO_LINE)),
+        scenario(
+            "program-args-none",
+            boot(&artifacts.program("echo"), "exit=qemu"),
+            &["^echo: argc=1$", "^echo: argv\\[0\\]=init$", "^echo: joined=\"\" total-length=0$"],
+            exit_status_for(1),
+        ),
+    ];
+    let hello_elf = fs::read(artifacts.program_elf("hello")).unwrap_or_default();
+    for (name, damage, why) in [
+        (
+            "truncated",
+            truncate as fn(&mut Vec<u8>),
+            "truncated: the file ends inside its segment data$",
+        ),
+        ("overlap", overlap, r"program headers \d and \d overlap in memory$"),
+        (
+            "entry-outside",
+            entry_outside,
+            r"entry point 0xffff800010000000 is not in an executable loaded segment$",
+        ),
+        (
+            "huge-segment",
+            huge_segment,
+            r"program header \d: 0x1000000000 bytes at 0xffff8000000[0-9a-f]{5} do not fit the program window$",
+        ),
+        ("not-x86-64", other_machine, r"bad ELF header: machine \(62 = x86-64\) = 0xb7$"),
+    ] {
+        let path = damaged(&hello_elf, name, damage);
+        let line = format!("{REFUSED}{why}");
+        scenarios.push(scenario(
+            &format!("program-elf-bad-{name}"),
+            boot(&path, "exit=qemu"),
+            &[BANNER, &line],
+            KERNEL_FAILURE,
+        ));
+    }
+    // A page fault in the program ends it; the kernel then powers off through ACPI.
+    let mut fault = scenario(
+        "program-fault-kernel-goes-on",
+        QemuConfig::new(Machine::Q35)
+            .kernel(&artifacts.kernel)
+            .initrd(artifacts.program("touch-unmapped"))
+            .append("exit=shutdown"),
+        &[
+            r"^fault-probe: reading 0x7f00dead0000$",
+            r"^ingot: exception page-fault rip=0xffff8000000[0-9a-f]{5} err=0x0 cr2=0x7f00dead0000 core=0$",
+            r"^ingot: program faulted: page-fault at rip=0xffff8000000[0-9a-f]{5}; the program is ended, the kernel goes on$",
+            r"^ingot: program ended by a fault status=255$",
+            r"^ingot: shutting down$",
+        ],
+        0,
+    );
+    fault.forbid = vec!["ingot: panic".into(), "ingot: fatal".into()];
+    scenarios.push(fault);
+    scenarios
+}
+
+/// The command line of the argument scenarios: kernel options, then the program's
+/// words, one of them quoted and one looking like a kernel option.
+const ECHO_LINE: &str = r#"exit=qemu init=echo one "two words" exit=stay"#;
+
+fn echo(name: &str, qemu: QemuConfig) -> Scenario {
+    scenario(
+        name,
+        qemu,
+        &[
+            "^echo: argc=4$",
+            "^echo: argv\\[0\\]=echo$",
+            "^echo: argv\\[1\\]=one$",
+            "^echo: argv\\[2\\]=two words$",
+            "^echo: argv\\[3\\]=exit=stay$",
+            "^echo: joined=\"one two words exit=stay\" total-length=21$",
+            r"^echo: heap blocks=\d+ intact=true$",
+            "^ingot: program exited status=4$",
+        ],
+        exit_status_for(4),
+    )
+}
+
+/// Writes a damaged copy of `elf` to `target/ingot/elf-<name>.elf`.
+fn damaged(elf: &[u8], name: &str, damage: fn(&mut Vec<u8>)) -> PathBuf {
+    let path = output_dir().join(format!("elf-{name}.elf"));
+    let mut bytes = elf.to_vec();
+    if bytes.len() >= 64 + 2 * 56 {
+        damage(&mut bytes);
+    }
+    if let Err(error) = fs::write(&path, &bytes) {
+        eprintln!("xtask: cannot write {}: {error}", path.display());
+    }
+    path
+}
+
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
+}
+
+fn put(bytes: &mut [u8], at: usize, value: u64) {
+    bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+}
+
+/// Program header `index`'s byte offset in the file.
+fn header(index: usize) -> usize {
+    64 + index * 56
+}
+
+/// Cut inside the first segment's bytes.
+fn truncate(elf: &mut Vec<u8>) {
+    let end = word(elf, header(0) + 8) + 16;
+    elf.truncate(end as usize);
+}
+
+/// The second segment moved into the first one's memory (same offset modulo the page).
+fn overlap(elf: &mut Vec<u8>) {
+    let first = word(elf, header(0) + 16);
+    let offset = word(elf, header(1) + 8);
+    put(elf, header(1) + 16, first + offset % 0x1000);
+}
+
+fn entry_outside(elf: &mut Vec<u8>) {
+    put(elf, 24, 0xFFFF_8000_1000_0000);
+}
+
+fn huge_segment(elf: &mut Vec<u8>) {
+    put(elf, header(1) + 40, 0x10_0000_0000);
+}
+
+fn other_machine(elf: &mut Vec<u8>) {
+    elf[18] = 0xB7;
+}
