@@ -10,8 +10,6 @@
 //! function table are the only `unsafe` a program needs.
 #![no_std]
 
-extern crate alloc;
-
 pub use ingot_abi as abi;
 
 pub mod args;

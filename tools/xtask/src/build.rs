@@ -131,10 +131,15 @@ pub fn build_all() -> Result<Artifacts, String> {
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
-    for name in crate::programs::programs() {
+    for name in crate::programs::rust_programs() {
         let flat = flat_binary(&built.join(&name))?;
         write(&artifacts.program(&name), &flat)?;
         copy(&built.join(&name), &artifacts.program_elf(&name))?;
+    }
+    for program in crate::c_programs::c_programs() {
+        let elf = artifacts.program_elf(&program.name);
+        crate::c_programs::build(&program, &elf)?;
+        write(&artifacts.program(&program.name), &flat_binary(&elf)?)?;
     }
     let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
     crate::kernel_header::seal(&mut kernel_flat)?;

@@ -7,6 +7,7 @@
 
 mod bench;
 mod build;
+mod c_programs;
 mod check;
 mod harness;
 mod image;

@@ -56,9 +56,15 @@ pub fn program_packages() -> Vec<ProgramPackage> {
         .collect()
 }
 
-/// Every program's name (the binaries of every program package).
-pub fn programs() -> Vec<String> {
+/// The binaries of every Rust program package.
+pub fn rust_programs() -> Vec<String> {
     program_packages().into_iter().flat_map(|package| package.binaries).collect()
+}
+
+/// Every program's name: the Rust binaries, then the C and C++ programs.
+pub fn programs() -> Vec<String> {
+    let c_programs = crate::c_programs::c_programs().into_iter().map(|program| program.name);
+    rust_programs().into_iter().chain(c_programs).collect()
 }
 
 /// `cargo xtask new NAME`: creates `apps/NAME`, a Rust program that builds with
@@ -187,7 +193,9 @@ mod tests {
     #[test]
     fn every_app_directory_is_found() {
         let names = programs();
-        for expected in ["hello", "echo", "divide-by-zero", "touch-unmapped", "net-test"] {
+        for expected in
+            ["hello", "echo", "divide-by-zero", "touch-unmapped", "hello-c", "hello-cpp"]
+        {
             assert!(names.iter().any(|name| name == expected), "{expected} in {names:?}");
         }
     }

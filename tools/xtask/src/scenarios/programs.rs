@@ -45,6 +45,39 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             exit_status_for(1),
         ),
     ];
+    for (name, program) in [
+        ("program-c-hello-flat", artifacts.program("hello-c")),
+        ("program-c-hello-elf", artifacts.program_elf("hello-c")),
+    ] {
+        scenarios.push(scenario(
+            name,
+            boot(&program, "exit=qemu init=hello-c first second"),
+            &[
+                "^hello from C$",
+                "^hello-c: argv\\[0\\]=hello-c$",
+                "^hello-c: argv\\[2\\]=second$",
+                r"^hello-c: window base=0xffff800000000000 size=\d+KiB$",
+                "^hello-c: bad pointer refused=true$",
+                "^hello-c: malloc blocks=100 intact=true reused=true$",
+                "^hello-c: delay 1000us took>=1ms=true$",
+                "^ingot: program exited status=42$",
+            ],
+            exit_status_for(42),
+        ));
+    }
+    scenarios.push(scenario(
+        "program-cpp-hello",
+        boot(&artifacts.program_elf("hello-cpp"), "exit=qemu init=hello-cpp"),
+        &[
+            "^hello from C\\+\\+$",
+            r"^hello-cpp: globals constructed=2 \(first, second\)$",
+            "^hello-cpp: areas=53$",
+            "^hello-cpp: template stack sum=36$",
+            "^hello-cpp: new\\[\\] numbers\\[15\\]=225 argc=1 argv\\[0\\]=hello-cpp$",
+            "^ingot: program exited status=42$",
+        ],
+        exit_status_for(42),
+    ));
     let hello_elf = fs::read(artifacts.program_elf("hello")).unwrap_or_default();
     for (name, damage, why) in [
         (
@@ -149,19 +182,28 @@ fn truncate(elf: &mut Vec<u8>) {
     elf.truncate(end as usize);
 }
 
-/// The second segment moved into the first one's memory (same offset modulo the page).
+/// Indices of the `PT_LOAD` program headers.
+fn loads(elf: &[u8]) -> Vec<usize> {
+    let count = u16::from_le_bytes([elf[56], elf[57]]) as usize;
+    (0..count).filter(|&i| elf.get(header(i)..header(i) + 4) == Some(&[1, 0, 0, 0])).collect()
+}
+
+/// The first segment grown by a page in memory, over the second one.
 fn overlap(elf: &mut Vec<u8>) {
-    let first = word(elf, header(0) + 16);
-    let offset = word(elf, header(1) + 8);
-    put(elf, header(1) + 16, first + offset % 0x1000);
+    let first = header(loads(elf)[0]);
+    let bytes = word(elf, first + 40);
+    put(elf, first + 40, bytes + 0x1000);
 }
 
 fn entry_outside(elf: &mut Vec<u8>) {
     put(elf, 24, 0xFFFF_8000_1000_0000);
 }
 
+/// The last segment (`.bss`) grown to 64 GiB.
 fn huge_segment(elf: &mut Vec<u8>) {
-    put(elf, header(1) + 40, 0x10_0000_0000);
+    if let Some(&last) = loads(elf).last() {
+        put(elf, header(last) + 40, 0x10_0000_0000);
+    }
 }
 
 fn other_machine(elf: &mut Vec<u8>) {
