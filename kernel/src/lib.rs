@@ -18,6 +18,7 @@ pub mod api_net;
 mod console;
 mod devices;
 mod faults;
+mod linux;
 pub mod memory;
 mod net;
 mod pci;

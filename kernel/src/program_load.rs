@@ -1,5 +1,6 @@
 //! Preparing a loaded boot module to run: a flat binary as it is, an ELF file placed
-//! and relocated by `ingot-elf`; then the start stack with the program's arguments.
+//! and relocated by `ingot-elf` (a Linux one with the `syscall` entry enabled); then
+//! the start stack with the program's arguments.
 
 use alloc::vec::Vec;
 
@@ -61,11 +62,6 @@ pub fn prepare(
             })
             .map_err(|_| LoadError::Other("window"))?
             .map_err(LoadError::Elf)?;
-        if loaded.abi == Abi::Linux {
-            return Err(LoadError::Other(
-                "an ELF file without the Ingot note is a Linux program; the Linux system-call entry is not available yet",
-            ));
-        }
         crate::println!(
             "ingot: program elf {} entry={:#x} image={:#x}-{:#x}",
             if loaded.bias == 0 { "executable" } else { "pie" },
@@ -80,7 +76,11 @@ pub fn prepare(
         }
         let convention = match loaded.abi {
             Abi::Ingot => Entry::Native,
-            Abi::Linux => Entry::Linux,
+            Abi::Linux => {
+                crate::println!("ingot: program is a Linux program: system calls through syscall");
+                crate::linux::enable(window, loaded.image_end, PROGRAM_STACK_BYTES);
+                Entry::Linux
+            }
         };
         (loaded.entry, convention)
     } else {

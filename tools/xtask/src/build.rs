@@ -60,6 +60,14 @@ impl Artifacts {
         self.programs.join(format!("{name}.bin"))
     }
 
+    /// The file to boot for the named program: its flat binary, or its ELF file for a
+    /// program that has none (Linux programs).
+    pub fn program_file(&self, name: &str) -> PathBuf {
+        let flat = self.program(name);
+        let elf = self.program_elf(name);
+        if !flat.exists() && elf.exists() { elf } else { flat }
+    }
+
     /// The named program as the linker wrote it (an ELF file the kernel loads too).
     pub fn program_elf(&self, name: &str) -> PathBuf {
         self.programs.join(format!("{name}.elf"))
@@ -77,7 +85,7 @@ impl Artifacts {
             println!("{:>8} bytes  {}", size, path.display());
         }
         for name in crate::programs::programs() {
-            let path = self.program(&name);
+            let path = self.program_file(&name);
             let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
@@ -139,7 +147,9 @@ pub fn build_all() -> Result<Artifacts, String> {
     for program in crate::c_programs::c_programs() {
         let elf = artifacts.program_elf(&program.name);
         crate::c_programs::build(&program, &elf)?;
-        write(&artifacts.program(&program.name), &flat_binary(&elf)?)?;
+        if !program.linux {
+            write(&artifacts.program(&program.name), &flat_binary(&elf)?)?;
+        }
     }
     let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
     crate::kernel_header::seal(&mut kernel_flat)?;

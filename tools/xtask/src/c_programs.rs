@@ -48,6 +48,8 @@ pub struct CProgram {
     pub name: String,
     /// Its `.c` and `.cpp` files, sorted.
     pub sources: Vec<PathBuf>,
+    /// A Linux program (`apps/linux`), linked against musl.
+    pub linux: bool,
 }
 
 impl CProgram {
@@ -57,9 +59,15 @@ impl CProgram {
     }
 }
 
-/// Every C or C++ program under `apps/c/`.
+/// Every C or C++ program under `apps/c/` and `apps/linux/`.
 pub fn c_programs() -> Vec<CProgram> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(workspace_root().join("apps/c"))
+    let mut programs = programs_in("apps/c", false);
+    programs.extend(programs_in("apps/linux", true));
+    programs
+}
+
+fn programs_in(folder: &str, linux: bool) -> Vec<CProgram> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(workspace_root().join(folder))
         .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
         .unwrap_or_default();
     dirs.sort();
@@ -73,13 +81,19 @@ pub fn c_programs() -> Vec<CProgram> {
                 .collect();
             sources.sort();
             let name = dir.file_name()?.to_str()?.to_string();
-            (!sources.is_empty()).then_some(CProgram { name, sources })
+            (!sources.is_empty()).then_some(CProgram { name, sources, linux })
         })
         .collect()
 }
 
+/// Where Debian's musl-dev puts musl's static library and start files.
+pub const MUSL_LIB: &str = "/usr/lib/x86_64-linux-musl";
+
 /// Compiles and links `program` into `elf`.
 pub fn build(program: &CProgram, elf: &Path) -> Result<(), String> {
+    if program.linux {
+        return build_linux(program, elf);
+    }
     let sdk = workspace_root().join("sdk/c");
     let objects_dir = output_dir().join("c-build").join(&program.name);
     fs::create_dir_all(&objects_dir)
@@ -119,6 +133,35 @@ pub fn build(program: &CProgram, elf: &Path) -> Result<(), String> {
     run(&mut link, &format!("linking {}", elf.display()))
 }
 
+/// A Linux program: `musl-gcc -fPIE`, then linked as a static PIE by hand
+/// (`rcrt1.o crti.o … libc.a crtn.o`), since Debian's `musl-gcc -static-pie` asks for a
+/// dynamic linker. SSE is allowed: the kernel enables it for Linux programs.
+pub fn build_linux(program: &CProgram, elf: &Path) -> Result<(), String> {
+    let objects_dir = output_dir().join("c-build").join(&program.name);
+    fs::create_dir_all(&objects_dir)
+        .map_err(|e| format!("cannot create {}: {e}", objects_dir.display()))?;
+    let mut objects = Vec::new();
+    for (index, source) in program.sources.iter().enumerate() {
+        let object = objects_dir.join(format!("{index}.o"));
+        let mut command = Command::new("musl-gcc");
+        command.args(["-O2", "-fPIE", "-Wall", "-Werror", "-c"]).arg(source).arg("-o").arg(&object);
+        run(&mut command, &format!("compiling {} (install musl-tools)", source.display()))?;
+        objects.push(object);
+    }
+    let musl = Path::new(MUSL_LIB);
+    let mut link = Command::new("gcc");
+    link.args(["-static-pie", "-nostdlib", "-nostartfiles"])
+        .arg(musl.join("rcrt1.o"))
+        .arg(musl.join("crti.o"))
+        .args(&objects)
+        .arg(musl.join("libc.a"))
+        .arg(musl.join("crtn.o"))
+        .arg("-lgcc")
+        .arg("-o")
+        .arg(elf);
+    run(&mut link, &format!("linking {} (install musl-dev)", elf.display()))
+}
+
 fn run(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command.status().map_err(|e| {
         format!("{what}: cannot run {:?} ({e}); install gcc and g++", command.get_program())
@@ -139,5 +182,7 @@ mod tests {
         let hello_cpp = programs.iter().find(|p| p.name == "hello-cpp").expect("hello-cpp");
         assert!(hello_cpp.is_cxx());
         assert!(programs.iter().all(|p| p.name != "hello"), "Rust programs are not C ones");
+        let musl = programs.iter().find(|p| p.name == "musl-demo").expect("musl-demo");
+        assert!(musl.linux && !hello_c.linux);
     }
 }

@@ -58,7 +58,7 @@ pub fn write_image(
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
     let init = match &options.init {
-        Some(name) if programs().contains(name) => Some(read(&artifacts.program(name))?),
+        Some(name) if programs().contains(name) => Some(read(&artifacts.program_file(name))?),
         Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
         Some(name) => {
             return Err(format!(

@@ -114,7 +114,7 @@ pub fn run(args: &[String]) -> Result<u8, String> {
 /// The path of the program `--program` names: a built program, else an existing file.
 pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, String> {
     if programs().iter().any(|name| name == program) {
-        return Ok(artifacts.program(program));
+        return Ok(artifacts.program_file(program));
     }
     if Path::new(program).is_file() {
         return Ok(program.into());

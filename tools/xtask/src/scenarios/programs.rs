@@ -78,6 +78,26 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         ],
         exit_status_for(42),
     ));
+    scenarios.push(scenario(
+        "program-linux-musl-demo",
+        boot(&artifacts.program_elf("musl-demo"), "exit=qemu init=musl-demo alpha beta"),
+        &[
+            r"^ingot: program elf pie entry=0xffff8000000[0-9a-f]{5} ",
+            "^ingot: program is a Linux program: system calls through syscall$",
+            "^musl: hello from musl-demo, argc=3$",
+            "^musl: argv\\[2\\]=beta$",
+            r"^musl: HOME=/ MISSING=\(none\)$",
+            "^musl: sorted -250 -7 3 8 17 31 42 1000$",
+            "^musl: malloc intact=yes snprintf=formatted-7-2.50$",
+            "^musl: time\\(\\) works=yes slept>=2ms=yes$",
+            "^musl: bad pointer write=-1 EFAULT, bad fd write=-1 EBADF$",
+            "^ingot: linux: system call 999 not implemented \\(ENOSYS\\)$",
+            "^musl: unknown system call returned -1 errno=ENOSYS$",
+            "^ingot: program exited status=13$",
+        ],
+        exit_status_for(13),
+    ));
+    scenarios.push(plain_musl_program());
     let hello_elf = fs::read(artifacts.program_elf("hello")).unwrap_or_default();
     for (name, damage, why) in [
         (
@@ -126,6 +146,48 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     fault.forbid = vec!["ingot: panic".into(), "ingot: fatal".into()];
     scenarios.push(fault);
     scenarios
+}
+
+/// A plain C source that knows nothing of Ingot, written and built here with musl as a
+/// static PIE, then booted: its output (computed from its input) is checked.
+fn plain_musl_program() -> Scenario {
+    const SOURCE: &str = r#"#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    unsigned long sum = 0;
+    for (int i = 1; i < argc; i++) sum += strtoul(argv[i], NULL, 10);
+    char *copy = strdup(argv[0]);
+    printf("plain: %s sum=%lu length=%zu\n", copy, sum, strlen(copy));
+    free(copy);
+    return 0;
+}
+"#;
+    let dir = output_dir().join("plain-musl");
+    let elf = output_dir().join("plain-musl.elf");
+    let built = fs::create_dir_all(&dir)
+        .and_then(|()| fs::write(dir.join("plain.c"), SOURCE))
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let program = crate::c_programs::CProgram {
+                name: "plain-musl".into(),
+                sources: vec![dir.join("plain.c")],
+                linux: true,
+            };
+            crate::c_programs::build_linux(&program, &elf)
+        });
+    if let Err(error) = built {
+        eprintln!("xtask: cannot build the plain musl program: {error}");
+    }
+    scenario(
+        "program-linux-plain-c",
+        QemuConfig::new(Machine::Microvm)
+            .kernel(&crate::build::artifacts_in(&output_dir()).kernel)
+            .initrd(elf)
+            .append("exit=qemu init=plain 40 2 100"),
+        &["^plain: plain sum=142 length=5$", "^ingot: program exited status=0$"],
+        exit_status_for(0),
+    )
 }
 
 /// The command line of the argument scenarios: kernel options, then the program's
