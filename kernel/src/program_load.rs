@@ -37,6 +37,11 @@ pub enum LoadError {
 impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            Self::Elf(error @ ElfError::OutsideWindow { .. }) => write!(
+                f,
+                "ELF file refused: {error} (link a fixed-address program at {:#x}, or as a static PIE)",
+                ingot_abi::PROGRAM_BASE
+            ),
             Self::Elf(error) => write!(f, "ELF file refused: {error}"),
             Self::Other(why) => f.write_str(why),
         }

@@ -49,7 +49,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 .append("exit=qemu"),
             &[
                 BANNER,
-                r"^ingot: program not run: ELF file refused: program header \d+: 0x[0-9a-f]+ bytes at 0x100000 do not fit the program window$",
+                r"^ingot: program not run: ELF file refused: program header \d+: 0x[0-9a-f]+ bytes at 0x100000 do not fit the program window \(link a fixed-address program at 0xffff800000000000, or as a static PIE\)$",
             ],
             KERNEL_FAILURE,
         ),

@@ -98,6 +98,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         exit_status_for(13),
     ));
     scenarios.push(plain_musl_program());
+    scenarios.push(fixed_musl_program());
     let hello_elf = fs::read(artifacts.program_elf("hello")).unwrap_or_default();
     for (name, damage, why) in [
         (
@@ -187,6 +188,33 @@ int main(int argc, char **argv) {
             .append("exit=qemu init=plain 40 2 100"),
         &["^plain: plain sum=142 length=5$", "^ingot: program exited status=0$"],
         exit_status_for(0),
+    )
+}
+
+/// The same source linked by plain `musl-gcc -static`: a fixed-address executable at
+/// 0x400000, where the kernel's own identity map is, so it is refused with a line that
+/// says what to do instead.
+fn fixed_musl_program() -> Scenario {
+    let dir = output_dir().join("plain-musl");
+    let elf = output_dir().join("plain-musl-fixed.elf");
+    let status = std::process::Command::new("musl-gcc")
+        .args(["-static", "-O2", "-o"])
+        .arg(&elf)
+        .arg(dir.join("plain.c"))
+        .status();
+    if !status.is_ok_and(|status| status.success()) {
+        eprintln!("xtask: musl-gcc -static failed ({status:?})");
+    }
+    scenario(
+        "program-linux-fixed-address-refused",
+        QemuConfig::new(Machine::Microvm)
+            .kernel(&crate::build::artifacts_in(&output_dir()).kernel)
+            .initrd(elf)
+            .append("exit=qemu"),
+        &[
+            r"^ingot: program not run: ELF file refused: program header \d+: 0x[0-9a-f]+ bytes at 0x40[0-9a-f]{4} do not fit the program window \(link a fixed-address program at 0xffff800000000000, or as a static PIE\)$",
+        ],
+        KERNEL_FAILURE,
     )
 }
 
