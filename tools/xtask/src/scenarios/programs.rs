@@ -202,7 +202,7 @@ fn fixed_musl_program() -> Scenario {
         .arg(&elf)
         .arg(dir.join("plain.c"))
         .status();
-    if !status.is_ok_and(|status| status.success()) {
+    if !status.as_ref().is_ok_and(|status| status.success()) {
         eprintln!("xtask: musl-gcc -static failed ({status:?})");
     }
     scenario(
