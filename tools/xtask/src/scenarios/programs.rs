@@ -115,7 +115,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         (
             "huge-segment",
             huge_segment,
-            r"program header \d: 0x1000000000 bytes at 0xffff8000000[0-9a-f]{5} do not fit the program window$",
+            r"program header \d: 0x1000000000 bytes at 0xffff8000000[0-9a-f]{5} do not fit the program window \(link a fixed-address program at 0xffff800000000000, or as a static PIE\)$",
         ),
         ("not-x86-64", other_machine, r"bad ELF header: machine \(62 = x86-64\) = 0xb7$"),
     ] {
