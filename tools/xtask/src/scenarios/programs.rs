@@ -106,18 +106,22 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             truncate as fn(&mut Vec<u8>),
             "truncated: the file ends inside its segment data$",
         ),
-        ("overlap", overlap, r"program headers \d and \d overlap in memory$"),
+        ("overlap", |elf| overlap(elf), r"program headers \d and \d overlap in memory$"),
         (
             "entry-outside",
-            entry_outside,
+            |elf| entry_outside(elf),
             r"entry point 0xffff800010000000 is not in an executable loaded segment$",
         ),
         (
             "huge-segment",
-            huge_segment,
+            |elf| huge_segment(elf),
             r"program header \d: 0x1000000000 bytes at 0xffff8000000[0-9a-f]{5} do not fit the program window \(link a fixed-address program at 0xffff800000000000, or as a static PIE\)$",
         ),
-        ("not-x86-64", other_machine, r"bad ELF header: machine \(62 = x86-64\) = 0xb7$"),
+        (
+            "not-x86-64",
+            |elf| other_machine(elf),
+            r"bad ELF header: machine \(62 = x86-64\) = 0xb7$",
+        ),
     ] {
         let path = damaged(&hello_elf, name, damage);
         let line = format!("{REFUSED}{why}");
@@ -279,23 +283,23 @@ fn loads(elf: &[u8]) -> Vec<usize> {
 }
 
 /// The first segment grown by a page in memory, over the second one.
-fn overlap(elf: &mut Vec<u8>) {
+fn overlap(elf: &mut [u8]) {
     let first = header(loads(elf)[0]);
     let bytes = word(elf, first + 40);
     put(elf, first + 40, bytes + 0x1000);
 }
 
-fn entry_outside(elf: &mut Vec<u8>) {
+fn entry_outside(elf: &mut [u8]) {
     put(elf, 24, 0xFFFF_8000_1000_0000);
 }
 
 /// The last segment (`.bss`) grown to 64 GiB.
-fn huge_segment(elf: &mut Vec<u8>) {
+fn huge_segment(elf: &mut [u8]) {
     if let Some(&last) = loads(elf).last() {
         put(elf, header(last) + 40, 0x10_0000_0000);
     }
 }
 
-fn other_machine(elf: &mut Vec<u8>) {
+fn other_machine(elf: &mut [u8]) {
     elf[18] = 0xB7;
 }
