@@ -67,12 +67,14 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         }
         _ => {}
     }
-    faults::install();
     let boot = match boot {
         Ok(boot) => boot,
         Err(error) => faults::fatal(format_args!("boot information unusable: {error}")),
     };
+    // Before the descriptor tables and their stacks in `.bss` are used: on a machine
+    // whose RAM ends inside `.bss` they may not exist.
     memory::check_room(&boot);
+    faults::install();
     for notice in boot.cmdline_damage().notices() {
         println!("ingot: cmdline: {notice}");
     }
