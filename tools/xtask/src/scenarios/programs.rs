@@ -97,6 +97,16 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         ],
         exit_status_for(13),
     ));
+    scenarios.push(scenario(
+        "program-linux-bad-arguments",
+        boot(&artifacts.program_elf("linux-bad-args"), "exit=qemu"),
+        &[
+            "^ingot: linux: system call 500 not implemented \\(ENOSYS\\)$",
+            "^bad-args: 22 checks, 0 failed, still running$",
+            "^ingot: program exited status=0$",
+        ],
+        exit_status_for(0),
+    ));
     scenarios.push(plain_musl_program());
     scenarios.push(fixed_musl_program());
     let hello_elf = fs::read(artifacts.program_elf("hello")).unwrap_or_default();
