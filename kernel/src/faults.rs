@@ -5,7 +5,7 @@
 //! `(v << 1) | 1` = 255; on real hardware the core halts. Nothing ends in a silent
 //! triple fault: the double-fault handler runs on its own stack.
 
-use ingot_arch::exceptions::{EXCEPTION_NAMES, TrapFrame};
+use ingot_arch::exceptions::{EXCEPTION_NAMES, Outcome, TrapFrame};
 
 use crate::console::print_emergency;
 
@@ -21,7 +21,7 @@ pub fn install() {
     ingot_platform::cpu_tables::load_on_bootstrap_core();
 }
 
-fn report_exception(frame: &TrapFrame) {
+fn report_exception(frame: &TrapFrame) -> Outcome {
     let name = EXCEPTION_NAMES.get(frame.vector as usize).copied().unwrap_or("unknown");
     let core = ingot_arch::cpu::features().apic_id;
     let fault_address =
@@ -58,8 +58,19 @@ fn report_exception(frame: &TrapFrame) {
         "  rflags={:x} cs={:x} ss={:x} cr0={cr0:x} cr3={cr3:x} cr4={cr4:x}\n",
         frame.rflags, frame.cs, frame.ss
     ));
+    if RECOVERABLE.contains(&frame.vector) && crate::program::fault_ends_program(frame.rip) {
+        print_emergency(format_args!(
+            "ingot: program faulted: {name} at rip={:#x}; the program is ended, the kernel goes on\n",
+            frame.rip
+        ));
+        return Outcome::EndProgram(crate::program::FAULT_STATUS);
+    }
     stop();
 }
+
+/// Exceptions a program's own instruction raises (not NMI, double fault or machine
+/// check, which say nothing about the program and leave the core in doubt).
+const RECOVERABLE: [u64; 12] = [0, 1, 3, 4, 5, 6, 7, 13, 14, 16, 17, 19];
 
 /// Reports an error the kernel cannot continue after, and ends the run.
 pub fn fatal(args: core::fmt::Arguments<'_>) -> ! {

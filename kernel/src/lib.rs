@@ -19,11 +19,13 @@ pub mod compat;
 mod console;
 mod devices;
 mod faults;
+mod linux;
 pub mod memory;
 mod net;
 mod pci;
 mod power;
 mod program;
+mod program_load;
 mod smp;
 mod storage;
 mod time;
@@ -67,12 +69,14 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         }
         _ => {}
     }
-    faults::install();
     let boot = match boot {
         Ok(boot) => boot,
         Err(error) => faults::fatal(format_args!("boot information unusable: {error}")),
     };
+    // Before the descriptor tables and their stacks in `.bss` are used: on a machine
+    // whose RAM ends inside `.bss` they may not exist.
     memory::check_room(&boot);
+    faults::install();
     for notice in boot.cmdline_damage().notices() {
         println!("ingot: cmdline: {notice}");
     }
@@ -120,7 +124,10 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     match (named_module, refusal, layout) {
         (None, ..) => program::nothing_to_run(options.exit),
         (Some(_), Some(why), _) => program::not_run(options.exit, format_args!("{why}")),
-        (Some(module), None, Some(window)) => program::run(window, module, api_table, options.exit),
+        (Some(module), None, Some(window)) => {
+            let program = ingot_bootinfo::cmdline::split_init(boot.cmdline()).1;
+            program::run(window, module, api_table, options.exit, program)
+        }
         (Some(_), None, None) => {
             program::not_run(options.exit, format_args!("there is no program window"))
         }

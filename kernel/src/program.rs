@@ -1,6 +1,10 @@
 //! Running the boot program and what happens when it returns.
 
-use ingot_bootinfo::{Module, PhysicalMemory, cmdline::ExitMode};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use alloc::vec::Vec;
+use ingot_bootinfo::cmdline::{ExitMode, program_words};
+use ingot_bootinfo::{Module, PhysicalMemory};
 use ingot_platform::physical::IdentityMemory;
 use ingot_platform::program_memory::ProgramMemory;
 use spin::Once;
@@ -14,9 +18,22 @@ pub fn window() -> Option<&'static ProgramMemory> {
     WINDOW.get()
 }
 
+/// Status of a program ended by a fault in its own code.
+pub const FAULT_STATUS: u64 = 255;
+
+/// Set when the running program was ended by a fault.
+static FAULTED: AtomicBool = AtomicBool::new(false);
+/// Program tasks the bootstrap core is running inside a kernel call (`group_wait`,
+/// `task_run_one`): a fault in one of them cannot end the program cleanly.
+static NESTED_TASKS: AtomicU32 = AtomicU32::new(0);
+
 /// Runs a program task (queue task or per-core assignment, native or BareMetal's
 /// `SMP_SET`, see `compat`) on the calling core.
 pub fn run_task(entry: u64, argument: u64) {
+    let bootstrap = crate::smp::current_core() == 0;
+    if bootstrap {
+        NESTED_TASKS.fetch_add(1, Ordering::Relaxed);
+    }
     match window() {
         Some(window) => {
             let ran = match crate::compat::decode_task(entry) {
@@ -29,15 +46,30 @@ pub fn run_task(entry: u64, argument: u64) {
         }
         None => println!("ingot: task without a program; not run"),
     }
+    if bootstrap {
+        NESTED_TASKS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
-/// The first bytes of an ELF file.
-const ELF_MAGIC: [u8; 4] = [0x7F, b'E', b'L', b'F'];
+/// Whether a fault at `rip` can end the program and leave the kernel running: the
+/// faulting code is the program's own, on the bootstrap core that runs it, and no
+/// kernel call is in progress below it. Marks the program as faulted if so.
+pub fn fault_ends_program(rip: u64) -> bool {
+    let in_program = window().is_some_and(|window| window.check_range(rip, 1).is_ok());
+    let ends = in_program
+        && ingot_arch::program::running()
+        && crate::smp::current_core() == 0
+        && NESTED_TASKS.load(Ordering::Relaxed) == 0;
+    if ends {
+        FAULTED.store(true, Ordering::Relaxed);
+    }
+    ends
+}
 
 /// Why a boot module that was named cannot run, checked before any of it is used
 /// (after the kernel's identity map is built, so the module can be read wherever RAM is).
 pub fn refuse_module(module: Module) -> Option<&'static str> {
-    let mut first_bytes = [0u8; ELF_MAGIC.len()];
+    let mut first_bytes = [0u8; 4];
     let count = module.len.min(first_bytes.len() as u64) as usize;
     if !IdentityMemory.read(module.start, &mut first_bytes[..count]) {
         return Some("the boot module lies outside the memory the kernel can read");
@@ -45,29 +77,50 @@ pub fn refuse_module(module: Module) -> Option<&'static str> {
     if module.len == 0 {
         return Some("the boot module is empty (0 bytes)");
     }
-    if first_bytes.starts_with(&ELF_MAGIC) {
-        return Some("the boot module is an ELF file; ELF programs are not supported yet");
-    }
     None
 }
 
-/// Copies the boot module into the window and calls it on the bootstrap core.
-pub fn run(window: ProgramMemory, module: Module, api_table: u64, exit: ExitMode) -> ! {
+/// Copies the boot module into the window, prepares it (ELF placement, start stack with
+/// the words of `init=`, `program` here) and calls it on the bootstrap core.
+pub fn run(
+    window: ProgramMemory,
+    module: Module,
+    api_table: u64,
+    exit: ExitMode,
+    program: Option<&str>,
+) -> ! {
     if let Err(error) = window.load_module(module) {
         not_run(exit, format_args!("cannot load it: {error:?} ({} bytes)", module.len));
     }
     let window = WINDOW.call_once(|| window);
     println!("ingot: program loaded bytes={} at {:#x}", module.len, window.base());
-    let outcome = window.run(api_table);
+    let mut args: Vec<&str> = program.map(|text| program_words(text).collect()).unwrap_or_default();
+    if args.is_empty() {
+        args.push("init");
+    }
+    let prepared = match crate::program_load::prepare(window, module.len, &args, api_table) {
+        Ok(prepared) => prepared,
+        Err(error) => not_run(exit, format_args!("{error}")),
+    };
+    let start = prepared.start;
+    let status = match window.run(
+        api_table,
+        prepared.entry,
+        (start.argc, start.argv),
+        start.pointer,
+        prepared.convention,
+    ) {
+        Ok(status) => status,
+        Err(error) => not_run(exit, format_args!("cannot enter it: {error:?}")),
+    };
     // Idle cores must not call into a program that has returned.
     crate::compat::clear_callbacks();
-    match outcome {
-        Ok(status) => {
-            println!("ingot: program exited status={status}");
-            finish(exit, Some(status))
-        }
-        Err(error) => not_run(exit, format_args!("this core has no per-core block ({error:?})")),
+    if FAULTED.load(Ordering::Relaxed) {
+        println!("ingot: program ended by a fault status={status}");
+    } else {
+        println!("ingot: program exited status={status}");
     }
+    finish(exit, Some(status))
 }
 
 /// What happens when there is nothing more to run, per `exit=`.

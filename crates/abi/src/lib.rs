@@ -348,3 +348,6 @@ mod tests {
         assert_eq!(Error::from_status(-9), None);
     }
 }
+
+#[cfg(test)]
+mod c_header;

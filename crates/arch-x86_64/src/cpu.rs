@@ -100,3 +100,25 @@ pub fn qemu_debug_exit(value: u8) {
     // SAFETY: port 0xF4 is the isa-debug-exit device in QEMU and unused on PCs.
     unsafe { crate::port::write_u32(0xF4, u32::from(value)) }
 }
+
+/// Enables SSE for program code (`CR0.EM` clear, `CR0.MP` and `CR4.OSFXSR`,
+/// `CR4.OSXMMEXCPT` set), which C libraries such as musl use. The kernel itself is
+/// built without SSE (soft-float target), so the vector registers are the program's
+/// alone and nothing needs saving.
+pub fn enable_sse() {
+    // SAFETY: only the FPU/SSE enable bits change; paging and protection bits are
+    // written back as they were read.
+    unsafe {
+        core::arch::asm!(
+            "mov {tmp}, cr0",
+            "and {tmp}, -5",
+            "or {tmp}, 2",
+            "mov cr0, {tmp}",
+            "mov {tmp}, cr4",
+            "or {tmp}, 0x600",
+            "mov cr4, {tmp}",
+            tmp = out(reg) _,
+            options(nostack, preserves_flags)
+        );
+    }
+}

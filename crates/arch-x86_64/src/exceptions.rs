@@ -74,8 +74,18 @@ pub const EXCEPTION_NAMES: [&str; 32] = [
     "reserved-31",
 ];
 
+/// What the kernel's handler decided about an exception it returned from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Resume the interrupted code.
+    Resume,
+    /// The fault was in the running program's own code: end the program with this status
+    /// ([`crate::program::abandon`]).
+    EndProgram(u64),
+}
+
 /// Signature of the kernel's exception handler.
-pub type Handler = fn(&TrapFrame);
+pub type Handler = fn(&TrapFrame) -> Outcome;
 
 static HANDLER: AtomicUsize = AtomicUsize::new(0);
 
@@ -103,7 +113,13 @@ extern "sysv64" fn exception_dispatch(frame: &mut TrapFrame) {
     }
     // SAFETY: HANDLER only ever holds 0 or a value stored from a `Handler` in `set_handler`.
     let handler: Handler = unsafe { core::mem::transmute::<usize, Handler>(handler) };
-    handler(frame);
+    if let Outcome::EndProgram(status) = handler(frame) {
+        // SAFETY: the handler asks for this only for a fault in program code on the core
+        // running the program, with no kernel call in progress below it; between the
+        // program's entry and here are program frames, the exception stub and this
+        // function, which has nothing to drop.
+        unsafe { crate::program::abandon(status) }
+    }
 }
 
 core::arch::global_asm!(

@@ -22,4 +22,5 @@ pub mod msr;
 pub mod percpu;
 pub mod port;
 pub mod program;
+pub mod syscall;
 pub mod trampoline;

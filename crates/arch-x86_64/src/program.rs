@@ -1,5 +1,11 @@
-//! Calling program code (the program's entry point, its tasks, BareMetal-style code)
-//! from the kernel.
+//! Calling program code from the kernel: entering a loaded program on its own stack and
+//! leaving it (when it returns, or when the kernel ends it early: a fault in its code, a
+//! Linux `exit` system call), its tasks, and BareMetal-style code.
+//!
+//! [`call`] saves the kernel's callee-saved registers and stack pointer, switches to the
+//! program's stack and enters it; [`abandon`] resumes that saved state from anywhere
+//! inside the program, as if the program had returned the given status. Only one
+//! program runs at a time (on the bootstrap core), so one saved state suffices.
 //!
 //! A program is trusted to follow the System V calling convention, but a mistake in it
 //! must not corrupt the kernel: [`call`] and [`call_task`] therefore save every
@@ -10,6 +16,7 @@
 //! value first, so calls nest (a task that waits on a group runs other tasks).
 
 use core::mem::offset_of;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::percpu::CoreBlock;
 
@@ -57,28 +64,127 @@ ingot_call_program:
     saved_rsp = const offset_of!(CoreBlock, saved_rsp),
 );
 
-/// Calls the program whose first instruction is at `entry` with `stack_top` as its
-/// stack pointer (rounded down to 16 bytes), passing `api_table` in RDI (System V)
-/// and 0 in RAX (so a BareMetal program that never sets RAX returns status 0), and
-/// returns its RAX. Callee-saved registers and RSP are restored afterwards even if
-/// the program changed them. (SSE is not enabled, so there is no MXCSR to keep.)
+/// The kernel's stack pointer while a program runs (0 when none is running).
+static KERNEL_STACK: AtomicU64 = AtomicU64::new(0);
+
+/// How the program is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Ingot's convention: `call entry` with RDI = API table, RSI = argc, RDX = argv and
+    /// the stack 16-byte aligned before the call; the program returns its status.
+    Native,
+    /// Linux's convention: `jmp entry` with RSP at `argc` of the start stack and RDX = 0;
+    /// the program never returns, it ends through the `exit` system call ([`abandon`]).
+    Linux,
+}
+
+unsafe extern "sysv64" {
+    fn ingot_program_enter(
+        entry: u64,
+        api: u64,
+        argc: u64,
+        argv: u64,
+        stack: u64,
+        linux: u64,
+    ) -> u64;
+    fn ingot_program_abandon(status: u64) -> !;
+}
+
+core::arch::global_asm!(
+    ".section .text.program, \"ax\"",
+    ".global ingot_program_enter",
+    "ingot_program_enter:",
+    "    push rbx",
+    "    push rbp",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    "    mov [rip + {saved}], rsp",
+    "    mov r11, rdi",
+    "    mov rdi, rsi",
+    "    mov rsi, rdx",
+    "    mov rdx, rcx",
+    "    mov rsp, r8",
+    "    xor ebp, ebp",
+    "    test r9, r9",
+    "    jnz 2f",
+    "    and rsp, -16",
+    "    xor eax, eax",
+    "    cld",
+    "    call r11",
+    "    jmp ingot_program_back",
+    "2:",
+    "    xor edx, edx",
+    "    xor eax, eax",
+    "    cld",
+    "    jmp r11",
+    ".global ingot_program_abandon",
+    "ingot_program_abandon:",
+    "    mov rax, rdi",
+    "ingot_program_back:",
+    "    mov rsp, [rip + {saved}]",
+    "    mov qword ptr [rip + {saved}], 0",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbp",
+    "    pop rbx",
+    "    cld",
+    "    ret",
+    ".section .text",
+    saved = sym KERNEL_STACK,
+);
+
+/// Enters the program at `entry` on the stack at `stack`, per `convention` (RAX = 0, so a
+/// BareMetal program that never sets RAX returns status 0), and returns its status: the
+/// value it returned, or the status given to [`abandon`].
 ///
 /// # Safety
-/// `entry` must hold code that returns (with `ret`, to the address the call pushed,
-/// on the stack it was given); `stack_top` must not be 0 and `[stack_top - n, stack_top)`
-/// must be writable memory the
-/// program may use as its stack; this core's block must be installed
-/// ([`crate::percpu::install`] or [`crate::percpu::ensure_installed`]).
-pub unsafe fn call(entry: u64, api_table: u64, stack_top: u64) -> u64 {
-    // SAFETY: the caller vouches for `entry`, the stack and the core block; the
-    // assembly saves and restores everything the Rust caller relies on, and every
-    // caller-saved register is clobbered as in any System V call.
-    unsafe { ingot_call_program(entry, api_table, stack_top) }
+/// `entry` must hold code that follows the program contract of `docs/api.md` (System V
+/// calling convention, callee-saved registers preserved), `[stack - n, stack)` must be
+/// writable memory the program may use as its stack, holding the start block for
+/// [`Entry::Linux`]; no other program may be running.
+pub unsafe fn call(
+    entry: u64,
+    api_table: u64,
+    argc: u64,
+    argv: u64,
+    stack: u64,
+    convention: Entry,
+) -> u64 {
+    let linux = u64::from(convention == Entry::Linux);
+    // SAFETY: the caller vouches for `entry` and the stack. The assembly saves every
+    // callee-saved register and the stack pointer and restores them on the way back
+    // (return or `abandon`); the caller-saved ones are clobbered as by any call.
+    unsafe { ingot_program_enter(entry, api_table, argc, argv, stack, linux) }
+}
+
+/// Whether a program entered with [`call`] is running.
+pub fn running() -> bool {
+    KERNEL_STACK.load(Ordering::Relaxed) != 0
+}
+
+/// Ends the running program: resumes the kernel where [`call`] entered it, which returns
+/// `status`. Returns (doing nothing) if no program is running.
+///
+/// # Safety
+/// Must run on the core that entered the program, and every frame between the program's
+/// entry and this call must be one that may be discarded without running code: program
+/// frames, exception stubs, or Rust frames with nothing left to drop.
+pub unsafe fn abandon(status: u64) {
+    if running() {
+        // SAFETY: a program is running, so the saved stack pointer is the kernel's own
+        // frame in `ingot_program_enter`, still live; the caller vouches for the frames
+        // in between.
+        unsafe { ingot_program_abandon(status) }
+    }
 }
 
 /// Calls the program function at `entry` with `argument` in RDI on this core's current
 /// stack (a queued task or a per-core assignment), with the same register guarantees
-/// as [`call`].
+/// as [`call`] (the kernel's RSP kept in this core's block).
 ///
 /// # Safety
 /// As for [`call`], except that the function runs on the kernel's stack, which must be

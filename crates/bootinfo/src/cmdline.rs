@@ -53,6 +53,42 @@ impl<'a> Iterator for Args<'a> {
     }
 }
 
+/// Splits a command line at its `init=` word: the kernel's options before it, and the
+/// program's words from its value to the end of the line (`init=NAME ARGS...`: the
+/// program is named, then given its arguments; everything after `init=` is the
+/// program's, so its arguments may look like kernel options).
+pub fn split_init(line: &str) -> (&str, Option<&str>) {
+    for Arg { key, value } in args(line) {
+        if key == "init" && value.is_some() {
+            let at = key.as_ptr() as usize - line.as_ptr() as usize;
+            return (&line[..at], Some(&line[at + "init=".len()..]));
+        }
+    }
+    (line, None)
+}
+
+/// The words of a program's argument text: separated by blanks, a word in double
+/// quotes may hold blanks (`a "b c" d` → `a`, `b c`, `d`).
+pub fn program_words(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    core::iter::from_fn(move || {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return None;
+        }
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            let word = &quoted[..end];
+            rest = quoted.get(end + 1..).unwrap_or("");
+            return Some(word);
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        rest = &rest[end..];
+        Some(word)
+    })
+}
+
 /// What the kernel does after the program returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitMode {
@@ -125,6 +161,7 @@ impl KernelOptions {
             ide_pio: false,
             virtio_mmio: MmioDevices::default(),
         };
+        let (line, _program) = split_init(line);
         for Arg { key, value } in args(line) {
             match key {
                 "exit" => match value {
@@ -183,6 +220,21 @@ mod tests {
         assert!(words("   ").is_empty());
         assert_eq!(words("k=\"unterminated"), vec![("k", Some("unterminated"))]);
         assert_eq!(words("a=b=c"), vec![("a", Some("b=c"))]);
+    }
+
+    #[test]
+    fn init_takes_the_rest_of_the_line_as_program_words() {
+        let line = "exit=qemu init=echo one \"two words\" exit=stay";
+        let (kernel, program) = split_init(line);
+        assert_eq!(kernel, "exit=qemu ");
+        let words: Vec<&str> = program_words(program.unwrap()).collect();
+        assert_eq!(words, vec!["echo", "one", "two words", "exit=stay"]);
+        assert_eq!(KernelOptions::parse(line, |_| panic!()).exit, ExitMode::Qemu);
+        assert_eq!(split_init("exit=qemu"), ("exit=qemu", None));
+        assert_eq!(split_init("init"), ("init", None), "a flag named init is no program");
+        assert_eq!(program_words("  ").count(), 0);
+        assert_eq!(program_words("\"open").collect::<Vec<_>>(), vec!["open"]);
+        assert_eq!(program_words("a \"\" b").collect::<Vec<_>>(), vec!["a", "", "b"]);
     }
 
     #[test]

@@ -160,19 +160,29 @@ impl ProgramMemory {
         Ok(())
     }
 
-    /// Runs the loaded program: calls the start of the window on the window's stack,
-    /// passing the API table address, and returns the status the program returned.
-    /// The kernel's callee-saved registers and stack pointer are restored afterwards
-    /// whatever the program left in them. Must be called after [`Self::load_module`].
-    pub fn run(&self, api_table: u64) -> Result<u64, Error> {
+    /// Runs the loaded program: enters `entry` per `convention` with `stack` as its
+    /// stack pointer (the start block built there), passing the API table, `argc` and
+    /// `argv`, and returns its status (what it returned, or what ended it: see
+    /// `ingot_arch::program`). Must be called after [`Self::load_module`]; `entry` and
+    /// `stack` must lie in the window.
+    pub fn run(
+        &self,
+        api_table: u64,
+        entry: u64,
+        (argc, argv): (u64, u64),
+        stack: u64,
+        convention: ingot_arch::program::Entry,
+    ) -> Result<u64, Error> {
+        self.check(entry, 1)?;
+        self.check(stack.wrapping_sub(1), 1)?;
         if !ingot_arch::percpu::ensure_installed() {
             return Err(Error::NotFound);
         }
-        // SAFETY: the window holds the program just loaded (the program contract is
-        // that its entry point is its first byte); the top of the window, beyond the
-        // program's image, is its stack (`load_module` checked there is room); this
-        // core has its block (checked above).
-        Ok(unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) })
+        // SAFETY: the window holds the program just loaded, whose entry point (checked to
+        // lie in the window) the loader took from the program itself; the top of the
+        // window, beyond the program's image, is its stack (`load_module` checked there
+        // is room); only the bootstrap core runs the one program.
+        Ok(unsafe { ingot_arch::program::call(entry, api_table, argc, argv, stack, convention) })
     }
 
     /// Runs the program function at `entry` with `argument` on the calling core's
@@ -254,6 +264,45 @@ impl ProgramMemory {
         self.check(address, data.len() as u64)?;
         // SAFETY: as in `read_into`: checked range, no references into program memory.
         unsafe { crate::shared_copy::copy_to_shared(address, data) }
+        Ok(())
+    }
+
+    /// Lets `prepare` write the program's bytes `[address, address + len)` directly, to
+    /// lay out a program before it runs (an ELF file loaded in place, its start stack).
+    /// Refused with `Busy` while a program is running: before the first program is
+    /// entered no program code runs on any core (tasks come only from a program), so
+    /// the kernel is then the only one touching this memory and a plain `&mut` is sound.
+    pub fn prepare_with<R>(
+        &self,
+        address: u64,
+        len: u64,
+        prepare: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Error> {
+        self.check(address, len)?;
+        if ingot_arch::program::running() {
+            return Err(Error::Busy);
+        }
+        if len == 0 {
+            return Ok(prepare(&mut []));
+        }
+        // SAFETY: the range lies inside the mapped window (checked) and no program code
+        // runs anywhere (checked above), so nothing else accesses it while `prepare`
+        // holds the slice, which does not outlive the call.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(address as *mut u8, len as usize) };
+        Ok(prepare(bytes))
+    }
+
+    /// Writes `len` zero bytes at `address` of the program's memory (atomic stores, as
+    /// [`Self::write_at`]), if the whole range lies in it.
+    pub fn zero(&self, address: u64, len: u64) -> Result<(), Error> {
+        self.check(address, len)?;
+        const ZEROS: [u8; 4096] = [0; 4096];
+        let mut done = 0;
+        while done < len {
+            let part = (len - done).min(ZEROS.len() as u64);
+            self.write_at(address + done, &ZEROS[..part as usize])?;
+            done += part;
+        }
         Ok(())
     }
 

@@ -4,8 +4,12 @@ use ingot_abi::{Error, MemoryInfo};
 
 use crate::start::api;
 
-/// Writes bytes to the console; returns how many were written.
+/// Writes bytes to the console; returns how many were written. An empty slice is not
+/// sent (its pointer may lie anywhere, even outside the window).
 pub fn write(bytes: &[u8]) -> Result<usize, Error> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
     let status = (api().console_write)(bytes.as_ptr(), bytes.len() as u64);
     decode(status).map(|count| count as usize)
 }

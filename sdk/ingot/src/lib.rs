@@ -2,9 +2,11 @@
 //!
 //! A program is a `#![no_std] #![no_main]` binary for `x86_64-unknown-none` that
 //! names its main function with [`entry!`] and links with `program.ld` (the program's
-//! `build.rs` calls [`link_args`]'s rules; see `apps/hello`). The kernel copies the
-//! flat binary to `ingot_abi::PROGRAM_BASE`, calls its first byte with the API table
-//! address, and reports the returned value as the exit status.
+//! `build.rs` passes it to the linker; see `apps/hello`, or start one with
+//! `cargo xtask new NAME`). The kernel loads the flat binary or the ELF file at
+//! `ingot_abi::PROGRAM_BASE`, calls its entry with the API table address and the
+//! arguments ([`args`]), and reports the returned value as the exit status. `alloc`
+//! works: [`heap`] is the global allocator.
 //!
 //! One of the unsafe-tier crates: the entry shim and the calls through the kernel's
 //! function table are the only `unsafe` a program needs.
@@ -12,10 +14,12 @@
 
 pub use ingot_abi as abi;
 
+pub mod args;
 mod calls;
 pub mod console;
 pub mod cores;
 pub mod disk;
+pub mod heap;
 pub mod net;
 pub mod scratch;
 #[doc(hidden)]

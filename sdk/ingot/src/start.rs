@@ -1,4 +1,5 @@
-//! The program's first instructions: clear `.bss`, remember the API table, call main.
+//! The program's first instructions: clear `.bss`, remember the API table and the
+//! arguments, call main.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -30,15 +31,26 @@ pub(crate) fn api() -> &'static ApiTable {
     table
 }
 
+/// The ELF note that marks the program as written for Ingot's native table (owner
+/// `Ingot`, type 1, no descriptor): the kernel then calls it as below instead of
+/// entering it like a Linux program.
+#[repr(C, align(4))]
+struct Note([u8; 20]);
+
+#[used]
+#[unsafe(link_section = ".note.ingot")]
+static INGOT_NOTE: Note = Note(*b"\x06\0\0\0\0\0\0\0\x01\0\0\0Ingot\0\0\0");
+
 #[unsafe(no_mangle)]
 #[unsafe(link_section = ".text.entry")]
-extern "sysv64" fn _start(api_table: u64) -> u64 {
+extern "sysv64" fn _start(api_table: u64, argc: u64, argv: u64) -> u64 {
     let start = core::ptr::addr_of_mut!(__bss_start);
     let end = core::ptr::addr_of_mut!(__bss_end);
     // SAFETY: the linker script brackets `.bss` with these symbols; nothing has used
     // `.bss` yet, and zeroing it gives statics their initial values.
     unsafe { core::ptr::write_bytes(start, 0, end as usize - start as usize) }
     API_TABLE.store(api_table, Ordering::Relaxed);
+    crate::args::set(argc, argv);
     // SAFETY: `entry!` defines this function with exactly this signature.
     unsafe { ingot_program_main() }
 }

@@ -1,5 +1,5 @@
-//! Builds the kernel ELF, its PVH-only twin, the empty "floor" kernel and the test
-//! programs into `target/ingot/`.
+//! Builds the kernel ELF, its PVH-only twin, the empty "floor" kernel and every
+//! program under `apps/` into `target/ingot/`.
 //!
 //! Everything for the machine is built in one `cargo build --release --target
 //! x86_64-unknown-none` call, so crates shared by the kernel and the programs are
@@ -50,6 +50,19 @@ impl Artifacts {
         self.programs.join(format!("{name}.bin"))
     }
 
+    /// The file to boot for the named program: its flat binary, or its ELF file for a
+    /// program that has none (Linux programs).
+    pub fn program_file(&self, name: &str) -> PathBuf {
+        let flat = self.program(name);
+        let elf = self.program_elf(name);
+        if !flat.exists() && elf.exists() { elf } else { flat }
+    }
+
+    /// The named program as the linker wrote it (an ELF file the kernel loads too).
+    pub fn program_elf(&self, name: &str) -> PathBuf {
+        self.programs.join(format!("{name}.elf"))
+    }
+
     /// Prints where everything went.
     pub fn print_summary(&self) {
         for path in
@@ -61,10 +74,8 @@ impl Artifacts {
             let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
-        let programs =
-            crate::workspace::workspace().map(|w| w.programs.clone()).unwrap_or_default();
-        for name in &programs {
-            let path = self.program(name);
+        for name in crate::programs::programs() {
+            let path = self.program_file(&name);
             let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!("{:>8} bytes  {}", size, path.display());
         }
@@ -121,9 +132,17 @@ pub fn build_all() -> Result<Artifacts, String> {
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
-    for name in &workspace.programs {
-        let flat = flat_binary(&built.join(name))?;
-        write(&artifacts.program(name), &flat)?;
+    for name in crate::programs::rust_programs() {
+        let flat = flat_binary(&built.join(&name))?;
+        write(&artifacts.program(&name), &flat)?;
+        copy(&built.join(&name), &artifacts.program_elf(&name))?;
+    }
+    for program in crate::c_programs::c_programs() {
+        let elf = artifacts.program_elf(&program.name);
+        crate::c_programs::build(&program, &elf)?;
+        if !program.linux {
+            write(&artifacts.program(&program.name), &flat_binary(&elf)?)?;
+        }
     }
     crate::compat_suite::build(&programs)?;
     let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;

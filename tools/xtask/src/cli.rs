@@ -36,6 +36,15 @@ pub enum Command {
     Bench(BenchArgs),
     /// rustfmt, clippy -D warnings and the unsafe allow-list audit.
     Check,
+    /// Start a new Rust program in apps/NAME (it builds and runs at once).
+    New(NewArgs),
+}
+
+/// `cargo xtask new`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct NewArgs {
+    /// The program's name: 1-26 lower-case letters, digits and '-', starting with a letter.
+    pub name: String,
 }
 
 /// `cargo xtask image`.

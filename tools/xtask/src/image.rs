@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::build::{Artifacts, build_all, output_dir};
 use crate::cli::ImageArgs;
+use crate::programs::programs;
 
 /// What varies between images.
 pub struct ImageOptions {
@@ -33,11 +34,6 @@ impl ImageOptions {
 /// default 32 MiB image (11 files of at most 2 MiB each) has room.
 pub const IMAGE_PROGRAMS: &[&str] = &["hello", "smp-demo", "smp-bench", "disk-test"];
 
-/// Whether `name` is a program `cargo xtask build` builds.
-pub fn is_program(name: &str) -> Result<bool, String> {
-    Ok(crate::workspace::workspace()?.programs.iter().any(|program| program == name))
-}
-
 /// Writes an image made from `artifacts` to `out`.
 pub fn write_image(
     artifacts: &Artifacts,
@@ -53,12 +49,12 @@ pub fn write_image(
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
     let init = match &options.init {
-        Some(name) if is_program(name)? => Some(read(&artifacts.program(name))?),
+        Some(name) if programs().contains(name) => Some(read(&artifacts.program_file(name))?),
         Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
         Some(name) => {
             return Err(format!(
                 "--init {name}: no such file, and no built program of that name (built: {})",
-                crate::workspace::workspace()?.programs.join(", ")
+                programs().join(", ")
             ));
         }
         None => None,

@@ -9,6 +9,7 @@
 
 mod bench;
 mod build;
+mod c_programs;
 mod check;
 mod cli;
 mod compat_suite;
@@ -18,6 +19,7 @@ mod harness;
 mod image;
 mod kernel_header;
 mod pe;
+mod programs;
 mod qemu;
 mod run;
 mod scenarios;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::test(&args),
         Command::Bench(args) => bench::bench(&args),
         Command::Check => check::check(),
+        Command::New(args) => programs::new_program(std::slice::from_ref(&args.name)),
     };
     exit_with(result.map(|()| 0))
 }

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use crate::build::{Artifacts, build_all, output_dir};
 use crate::cli::{DiskModel, DiskSpec, RunArgs};
+use crate::programs::programs;
 use crate::qemu::{Machine, QEMU, QemuConfig};
 use crate::scenarios::boot_images::{OVMF, disk_boot};
 
@@ -45,15 +46,15 @@ pub fn run(options: &RunArgs) -> Result<u8, String> {
 
 /// The path of the program `--program` names: a built program, else an existing file.
 pub fn program_path(artifacts: &Artifacts, program: &str) -> Result<PathBuf, String> {
-    if crate::image::is_program(program)? {
-        return Ok(artifacts.program(program));
+    if programs().iter().any(|name| name == program) {
+        return Ok(artifacts.program_file(program));
     }
     if Path::new(program).is_file() {
         return Ok(program.into());
     }
     Err(format!(
         "--program {program}: no such file, and no built program of that name (built: {})",
-        crate::workspace::workspace()?.programs.join(", ")
+        programs().join(", ")
     ))
 }
 

@@ -100,6 +100,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             "^fault-probe: dividing by zero$",
             r"^ingot: exception divide-error rip=0xffff8000000[0-9a-f]{5} err=0x0 core=0$",
             r"^  rax=",
+            r"^ingot: program faulted: divide-error at rip=0xffff8000000[0-9a-f]{5}; the program is ended, the kernel goes on$",
+            r"^ingot: program ended by a fault status=255$",
         ],
     ));
     scenarios.push(fault(
@@ -109,6 +111,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^fault-probe: reading 0x7f00dead0000$",
             r"^ingot: exception page-fault rip=0xffff8000000[0-9a-f]{5} err=0x0 cr2=0x7f00dead0000 core=0$",
             r"^  rax=",
+            r"^ingot: program ended by a fault status=255$",
         ],
     ));
     scenarios

@@ -13,6 +13,7 @@ mod foundation;
 mod front_door;
 mod loader_checks;
 mod net;
+mod programs;
 mod sound;
 mod storage;
 mod stress;
@@ -44,6 +45,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         failures::scenarios(artifacts),
         loader_checks::scenarios(artifacts),
         compat::scenarios(artifacts),
+        programs::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,43 @@
+//! A global allocator over the program's free memory, so `alloc` (`Vec`, `String`,
+//! `Box`) works in programs.
+//!
+//! The SDK installs [talc](https://docs.rs/talc) behind a spin lock as every program's
+//! global allocator. On its first allocation it takes all free memory of the window
+//! ([`crate::scratch::take`]), so a program uses either the heap or `scratch::take`,
+//! not both. A program that never allocates pays nothing (the linker drops it).
+//!
+//! ```ignore
+//! extern crate alloc;
+//! let numbers: alloc::vec::Vec<u64> = (1..=10).collect();
+//! ```
+//!
+//! Any core may allocate and free (tasks included): the lock is a spin lock, taken
+//! only for the allocator's own short critical sections.
+
+use core::alloc::Layout;
+
+use talc::base::Talc;
+use talc::base::binning::Binning;
+use talc::source::Source;
+
+/// Talc over the window's free memory, behind a spin lock.
+pub type Heap = talc::TalcLock<spin::Mutex<()>, WindowMemory>;
+
+#[global_allocator]
+static HEAP: Heap = Heap::new(WindowMemory);
+
+/// The memory source of [`Heap`]: the window's free memory, taken on first need.
+#[derive(Debug)]
+pub struct WindowMemory;
+
+// SAFETY: `acquire` touches the allocator only through the `talc` it is given and does
+// not allocate (the memory query is a plain kernel call).
+unsafe impl Source for WindowMemory {
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, _layout: Layout) -> Result<(), ()> {
+        let memory = crate::scratch::take().ok_or(())?;
+        // SAFETY: `scratch::take` hands this memory out once, for the program's
+        // lifetime, and nothing else refers to it; it now belongs to the heap alone.
+        let claimed = unsafe { talc.claim(memory.as_mut_ptr(), memory.len()) };
+        claimed.map(|_| ()).ok_or(())
+    }
+}
