@@ -46,6 +46,11 @@ fn report_exception(frame: &TrapFrame) {
         "  rflags={:x} cs={:x} ss={:x} cr0={cr0:x} cr3={cr3:x} cr4={cr4:x}\n",
         frame.rflags, frame.cs, frame.ss
     ));
+    if ingot_arch::program::fault_is_recoverable(frame.rip) {
+        // A program started with `program_run` faulted: the exception return lands
+        // back in the kernel's call, which reports the fault to the caller.
+        return;
+    }
     stop();
 }
 

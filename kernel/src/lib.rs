@@ -23,6 +23,7 @@ mod net;
 mod pci;
 mod power;
 mod program;
+pub mod program_run;
 mod smp;
 mod storage;
 mod time;

@@ -38,6 +38,18 @@ pub enum WindowError {
     ProgramTooLarge,
 }
 
+/// Why [`ProgramMemory::run_nested`] refused to start a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NestedError {
+    /// The image or the kept part is empty.
+    Empty,
+    /// The image does not lie in the part of the window the new program gets.
+    BadAddress,
+    /// The window cannot hold the caller's kept bytes twice, its stack, the image and
+    /// the new program's stack.
+    NoRoom,
+}
+
 impl From<MemError> for WindowError {
     fn from(error: MemError) -> Self {
         Self::Memory(error)
@@ -128,6 +140,78 @@ impl ProgramMemory {
         // that its entry point is its first byte); the top of the window, beyond the
         // program's image, is its stack (`load_module` checked there is room).
         unsafe { ingot_arch::program::call(PROGRAM_BASE, api_table, self.stack_top()) }
+    }
+
+    /// Runs a second program image while the calling program waits (the kernel call
+    /// `program_run`). The caller keeps `[base, base + keep_bytes)` (its image and data)
+    /// and the window's top [`PROGRAM_STACK_BYTES`] (its stack); the rest is the child's.
+    /// The window is split as: child `[base, base + child)`, a save area for the
+    /// caller's kept bytes, the caller's stack. The caller's kept bytes are copied to
+    /// the save area, the image (anywhere in the child's part) is moved to `base`,
+    /// called on a stack at `base + child`, and the kept bytes are copied back.
+    /// Returns the child's size and how the call ended; a fault in the child's code
+    /// ends only the child. Must run on the core that runs the caller, with nothing
+    /// else of the caller running (no tasks of it on other cores).
+    pub fn run_nested(
+        &self,
+        image: u64,
+        len: u64,
+        keep_bytes: u64,
+        api_table: u64,
+        on_start: impl FnOnce(u64),
+    ) -> Result<ingot_arch::program::Outcome, NestedError> {
+        let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
+        let child = self
+            .bytes
+            .checked_sub(keep)
+            .and_then(|rest| rest.checked_sub(PROGRAM_STACK_BYTES))
+            .ok_or(NestedError::NoRoom)?;
+        if len == 0 || keep == 0 {
+            return Err(NestedError::Empty);
+        }
+        if child < keep || child < len.saturating_add(PROGRAM_STACK_BYTES) {
+            return Err(NestedError::NoRoom);
+        }
+        let image_end = image.checked_add(len).ok_or(NestedError::BadAddress)?;
+        if image < PROGRAM_BASE || image_end > PROGRAM_BASE + child {
+            return Err(NestedError::BadAddress);
+        }
+        let save_area = PROGRAM_BASE + child;
+        // SAFETY: `[base, base + keep)` and the save area `[base + child, + keep)` lie in
+        // the mapped window (child + keep + stack = window) and do not overlap (child ≥ keep).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                PROGRAM_BASE as *const u8,
+                save_area as *mut u8,
+                keep as usize,
+            );
+        }
+        // SAFETY: source and destination lie in the child's part of the window
+        // (checked); `copy` allows them to overlap.
+        unsafe { core::ptr::copy(image as *const u8, PROGRAM_BASE as *mut u8, len as usize) }
+        on_start(child);
+        // SAFETY: the child's image starts at `base` (its first byte is its entry, the
+        // program contract) and `[base + child - stack, base + child)` is free for its
+        // stack (child ≥ len + stack); a fault in `[base, base + child)` comes back here.
+        let outcome = unsafe {
+            ingot_arch::program::call_recoverable(
+                PROGRAM_BASE,
+                api_table,
+                PROGRAM_BASE + child,
+                PROGRAM_BASE,
+                PROGRAM_BASE + child,
+            )
+        };
+        // SAFETY: as for the first copy, in the other direction: the caller's bytes
+        // come back before the kernel returns to its code.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                save_area as *const u8,
+                PROGRAM_BASE as *mut u8,
+                keep as usize,
+            );
+        }
+        Ok(outcome)
     }
 
     /// Runs the program function at `entry` with `argument` on the calling core's

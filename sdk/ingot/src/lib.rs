@@ -17,6 +17,7 @@ pub mod console;
 pub mod cores;
 pub mod disk;
 pub mod net;
+pub mod run;
 pub mod scratch;
 #[doc(hidden)]
 pub mod start;
