@@ -3,10 +3,10 @@
 //!
 //! The window is shared: the callee gets its start and the caller's bytes are parked
 //! in a save area above it for the duration (`ProgramMemory::run_nested`). While the
-//! callee runs, `memory_info` reports only the callee's part, so its scratch memory
-//! stays clear of the parked caller and the caller's stack.
+//! callee runs, `memory_info` reports only the callee's part and its pointers are
+//! checked against that part, so it stays clear of the parked caller and its stack.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ingot_abi::{Error, PROGRAM_FAULTED_BIT, Status};
 use ingot_arch::program::Outcome;
@@ -14,17 +14,8 @@ use ingot_platform::program_memory::NestedError;
 
 use crate::{println, program};
 
-/// Bytes of the window the running callee may use; 0 when no callee runs.
-static CALLEE_WINDOW_BYTES: AtomicU64 = AtomicU64::new(0);
+/// A callee is running (`program_run` does not nest).
 static RUNNING: AtomicBool = AtomicBool::new(false);
-
-/// The window size programs are told about: the callee's part while one runs.
-pub fn visible_window_bytes(whole: u64) -> u64 {
-    match CALLEE_WINDOW_BYTES.load(Ordering::Acquire) {
-        0 => whole,
-        callee => callee,
-    }
-}
 
 /// Runs the image at `image` (`len` bytes); the caller keeps its first `keep_bytes`.
 pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) -> Status {
@@ -33,10 +24,7 @@ pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) 
         return Error::Busy.status();
     }
     let api_table = ingot_abi::API_TABLE_ADDRESS;
-    let outcome = window.run_nested(image as u64, len, keep_bytes, api_table, |callee| {
-        CALLEE_WINDOW_BYTES.store(callee, Ordering::Release);
-    });
-    CALLEE_WINDOW_BYTES.store(0, Ordering::Release);
+    let outcome = window.run_nested(image as u64, len, keep_bytes, api_table);
     RUNNING.store(false, Ordering::Release);
     match outcome {
         Ok(Outcome::Returned(status)) => (status & ((1 << 62) - 1)) as Status,

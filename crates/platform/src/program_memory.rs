@@ -23,6 +23,9 @@ pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
 
 pub use ingot_mem::PhysicalPiece;
 
+/// The callee's part of the window while [`ProgramMemory::run_nested`] runs one, else 0.
+static CALLEE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// The mapped program window.
 #[derive(Debug, Clone, Copy)]
 pub struct ProgramMemory {
@@ -158,7 +161,6 @@ impl ProgramMemory {
         len: u64,
         keep_bytes: u64,
         api_table: u64,
-        on_start: impl FnOnce(u64),
     ) -> Result<ingot_arch::program::Outcome, NestedError> {
         let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
         let child = self
@@ -189,7 +191,7 @@ impl ProgramMemory {
         // SAFETY: source and destination lie in the child's part of the window
         // (checked); `copy` allows them to overlap.
         unsafe { core::ptr::copy(image as *const u8, PROGRAM_BASE as *mut u8, len as usize) }
-        on_start(child);
+        CALLEE_BYTES.store(child, core::sync::atomic::Ordering::Release);
         // SAFETY: the child's image starts at `base` (its first byte is its entry, the
         // program contract) and `[base + child - stack, base + child)` is free for its
         // stack (child ≥ len + stack); a fault in `[base, base + child)` comes back here.
@@ -202,6 +204,7 @@ impl ProgramMemory {
                 PROGRAM_BASE + child,
             )
         };
+        CALLEE_BYTES.store(0, core::sync::atomic::Ordering::Release);
         // SAFETY: as for the first copy, in the other direction: the caller's bytes
         // come back before the kernel returns to its code.
         unsafe {
@@ -238,9 +241,18 @@ impl ProgramMemory {
         Ok(unsafe { core::sync::atomic::AtomicU64::from_ptr(address as *mut u64) })
     }
 
+    /// Bytes of the window the running program may use: all of it, or the callee's
+    /// part while [`Self::run_nested`] runs one (its pointers are checked against that).
+    pub fn visible_bytes(&self) -> u64 {
+        match CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) {
+            0 => self.bytes,
+            callee => callee,
+        }
+    }
+
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
-        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {
+        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.visible_bytes() {
             return Err(Error::BadAddress);
         }
         Ok(())

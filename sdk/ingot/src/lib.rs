@@ -22,7 +22,7 @@ pub mod scratch;
 #[doc(hidden)]
 pub mod start;
 
-pub use calls::{memory_info, read_byte, write, write_raw};
+pub use calls::{api_version, memory_info, read_byte, write, write_raw};
 
 /// Declares the program's main function: `fn main() -> u64` (the exit status).
 #[macro_export]
