@@ -7,6 +7,9 @@ use ingot_sdk::{cores, disk, memory_info, net, print, println};
 
 use crate::files::{self, DiskWindow};
 
+/// Bytes only the monitor's image holds: how it recognises itself as `init.app`.
+static MONITOR_MARK: &[u8; 24] = b"Ingot monitor image mark";
+
 /// What the prompt loop does after a command.
 pub enum Next {
     /// Prompt again.
@@ -43,15 +46,20 @@ impl Shell {
         Self { memory, loaded: 0 }
     }
 
-    /// Runs `init.app` from BMFS if there is one.
+    /// Runs `init.app` from BMFS if there is one, unless it is this monitor (a disk
+    /// image that boots to the monitor has the loaders pass it as `init.app`).
     pub fn run_init(&mut self) {
         let Some(mut fs) = files::open() else { return };
-        if fs.find("init.app").is_some() {
-            println!("monitor: running init.app");
-            if self.load(&mut fs, "init.app").is_ok() {
-                self.exec();
-            }
+        if fs.find("init.app").is_none() || self.load(&mut fs, "init.app").is_err() {
+            return;
         }
+        let image = &self.memory[..self.loaded];
+        if image.windows(MONITOR_MARK.len()).any(|window| window == MONITOR_MARK) {
+            self.loaded = 0;
+            return;
+        }
+        println!("monitor: running init.app");
+        self.exec();
     }
 
     /// Runs one command line.

@@ -17,6 +17,7 @@ const HELP: &str = "usage: cargo xtask run [options] [-- extra QEMU arguments]
   --memory SIZE              RAM, QEMU syntax (default 128M)
   --cpu MODEL                QEMU CPU model
   --program NAME|PATH        program to load: a built program name (hello) or a flat binary
+                             (default: the monitor, with the disk image attached for its files)
   --append TEXT              kernel command line
   --pvh                      boot through PVH instead of Multiboot
   --image                    boot a disk image (BIOS loader, VGA; add -- -display gtk to see it)
@@ -145,8 +146,20 @@ pub fn qemu_config(
     } else {
         let kernel = if options.pvh { &artifacts.kernel_pvh } else { &artifacts.kernel };
         let mut config = QemuConfig::new(options.machine).kernel(kernel);
-        if let Some(program) = program {
-            config = config.initrd(program);
+        match program {
+            Some(program) => config = config.initrd(program),
+            None => {
+                // No program named: the monitor, with the disk image's files to work on.
+                let image_options = crate::image::ImageOptions {
+                    cmdline: String::new(),
+                    ..crate::image::ImageOptions::for_tests()
+                };
+                crate::image::write_image(artifacts, &image_options, image_path)?;
+                config = config.initrd(artifacts.program("monitor")).arg("-drive").arg(format!(
+                    "file={},format=raw,if=virtio",
+                    image_path.display()
+                ));
+            }
         }
         if let Some(append) = &options.append {
             config = config.append(append.clone());

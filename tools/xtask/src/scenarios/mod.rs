@@ -11,6 +11,7 @@ mod failures;
 mod foundation;
 mod front_door;
 mod loader_checks;
+mod monitor;
 mod net;
 mod storage;
 mod stress;
@@ -38,6 +39,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         front_door::scenarios(artifacts),
         failures::scenarios(artifacts),
         loader_checks::scenarios(artifacts),
+        monitor::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
@@ -77,5 +79,6 @@ pub fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32)
         timeout: Duration::from_secs(60),
         host_check: None,
         live_check: None,
+        serial_input: Vec::new(),
     }
 }
