@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ahci;
+pub mod i8042;
 pub mod ide;
 pub mod memory;
 pub mod nvme;

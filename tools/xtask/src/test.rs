@@ -35,6 +35,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-mkimage",
     "ingot-bmfs-tool",
     "ingot-fbconsole",
+    "ingot-ps2",
     "xtask",
 ];
 
