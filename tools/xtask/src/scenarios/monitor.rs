@@ -13,6 +13,7 @@ use crate::harness::Scenario;
 use crate::image::{ImageOptions, write_image};
 use crate::qemu::{Machine, QemuConfig};
 use crate::scenarios::boot_images::{OVMF, disk_boot};
+use crate::screenshot;
 
 /// `notes.txt`, written to the images with the `bmfs` tool.
 const NOTES: &[u8] = b"written on the host by tools/bmfs\nok\n";
@@ -134,6 +135,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         scenarios.push(fail_if_unprepared(s, &prepared_boot));
     }
 
+    scenarios.push(ps2_keys_on_screen(&boot_image, &prepared_boot));
+
     // `cargo xtask run` with no options: the monitor, answering over serial.
     let run_image = output_dir().join("run-default.img");
     let config = crate::run::RunOptions::parse(&[])
@@ -150,6 +153,68 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     s.serial_input = typed(&[(MONITOR_BANNER, "ver")]);
     scenarios.push(fail_if_unprepared(s, &prepared_run));
     scenarios
+}
+
+/// The disk image booted to the monitor under SeaBIOS with a screen: `ver` typed on
+/// the PS/2 keyboard through QMP `send-key`; the screen must then show, pixel for
+/// pixel, the boot lines, the typed command and its answer; then `exit` is typed and
+/// the serial log must show both commands and the answer.
+fn ps2_keys_on_screen(image: &Path, prepared: &Result<(), String>) -> Scenario {
+    let name = "monitor-ps2-keys-screen";
+    let socket = output_dir().join(format!("{name}.qmp"));
+    let shot = output_dir().join(format!("{name}.ppm"));
+    let _ = std::fs::remove_file(&socket);
+    let qemu = disk_boot(Machine::Q35, image)
+        .extra_args(["-vga", "std", "-qmp"])
+        .arg(format!("unix:{},server=on,wait=off", socket.display()));
+    let mut s = scenario(name, qemu, &[BANNER, r"^ingot: ps2 keyboard ready$", MONITOR_BANNER], exit_status_for(0));
+    s.timeout = std::time::Duration::from_secs(120);
+    s.live_check = Some(Box::new(move |log: &str| {
+        screenshot::qmp(&socket, &send_keys("ver\n"))?;
+        let mut lines: Vec<String> =
+            log.lines().skip_while(|line| !line.starts_with("Ingot ")).map(String::from).collect();
+        let prompt_line = lines.len();
+        lines.push("> ver".into());
+        lines.push(format!("Ingot monitor {} (API 1.3)", env!("CARGO_PKG_VERSION")));
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        // The machine answers in its own time (TCG under load): look until the
+        // answer is on screen or the deadline passes; the last difference is the error.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let shown = loop {
+            screenshot::screendump(&socket, &shot)?;
+            let image = screenshot::read_ppm(&shot)?;
+            let compared = screenshot::compare_rows(&image, &lines, lines.len());
+            if compared.is_ok() || std::time::Instant::now() > deadline {
+                break compared;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        };
+        shown.map_err(|e| format!("screen after typing ver (row {prompt_line} on): {e}"))?;
+        screenshot::qmp(&socket, &send_keys("exit\n")).map(|_| ())
+    }));
+    s.host_check = Some(Box::new(|log: &str| {
+        let wanted = ["> ver", "Ingot monitor ", "> exit"];
+        let mut lines = log.lines();
+        for want in wanted {
+            lines.find(|line| line.starts_with(want)).ok_or(format!("no line {want:?} on serial"))?;
+        }
+        Ok(())
+    }));
+    fail_if_unprepared(s, prepared)
+}
+
+/// QMP `send-key` commands typing `text` (lower-case letters, digits, space, newline).
+fn send_keys(text: &str) -> Vec<String> {
+    text.chars()
+        .map(|c| match c {
+            '\n' => "ret".to_string(),
+            ' ' => "spc".to_string(),
+            other => other.to_string(),
+        })
+        .map(|key| {
+            format!(r#"{{"execute":"send-key","arguments":{{"keys":[{{"type":"qcode","data":"{key}"}}]}}}}"#)
+        })
+        .collect()
 }
 
 /// (trigger, command) pairs as the harness types them: each command ends with Enter.
