@@ -104,7 +104,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     // writes overlap BAR sizing, and nothing here needs the other cores.
     storage::configure(&options);
     devices::init(&pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory));
-    input::init(acpi.as_ref().and_then(|acpi| acpi.fadt.as_ref()).is_none_or(|fadt| fadt.has_8042()));
+    input::init(
+        acpi.as_ref().and_then(|acpi| acpi.fadt.as_ref()).is_none_or(|fadt| fadt.has_8042()),
+    );
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match ports.as_mut() {
         Some(ports) => smp::init(acpi.as_ref(), ports, trampoline),

@@ -270,7 +270,9 @@ fn info() {
     print!("cores: {count}");
     for core in 0..count {
         match cores::core_stats(core) {
-            Ok(stats) => print!("  #{core} tasks={} busy={}us", stats.tasks_run, stats.busy_ns / 1000),
+            Ok(stats) => {
+                print!("  #{core} tasks={} busy={}us", stats.tasks_run, stats.busy_ns / 1000)
+            }
             Err(error) => print!("  #{core} {error:?}"),
         }
     }
@@ -297,7 +299,9 @@ fn cpu_brand() -> [u8; 48] {
     }
     for (chunk, leaf) in brand.chunks_mut(16).zip(0x8000_0002u32..) {
         let result = __cpuid(leaf);
-        for (part, word) in chunk.chunks_mut(4).zip([result.eax, result.ebx, result.ecx, result.edx]) {
+        for (part, word) in
+            chunk.chunks_mut(4).zip([result.eax, result.ebx, result.ecx, result.edx])
+        {
             part.copy_from_slice(&word.to_le_bytes());
         }
     }
@@ -313,7 +317,7 @@ fn disks() {
                 let model = core::str::from_utf8(&info.model).unwrap_or("?").trim();
                 println!(
                     "  disk {number}: {} MiB ({} sectors of {}) {model}",
-                    info.sectors * u64::from(info.sector_size) >> 20,
+                    (info.sectors * u64::from(info.sector_size)) >> 20,
                     info.sectors,
                     info.sector_size
                 );

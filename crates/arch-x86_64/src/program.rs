@@ -129,8 +129,7 @@ pub unsafe fn call_recoverable(
 pub fn fault_is_recoverable(rip: u64) -> bool {
     use core::sync::atomic::Ordering;
     INGOT_RECOVERY_RSP.load(Ordering::Acquire) != 0
-        && RECOVERY_CORE.load(Ordering::Relaxed)
-            == crate::percpu::core_index().unwrap_or(u64::MAX)
+        && RECOVERY_CORE.load(Ordering::Relaxed) == crate::percpu::core_index().unwrap_or(u64::MAX)
         && (RECOVERY_RANGE[0].load(Ordering::Relaxed)..RECOVERY_RANGE[1].load(Ordering::Relaxed))
             .contains(&rip)
 }

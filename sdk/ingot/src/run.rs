@@ -1,6 +1,6 @@
 //! Running another program from this one (`program_run`): the monitor's `run`.
 
-use ingot_abi::{Error, PROGRAM_FAULTED_BIT, PROGRAM_BASE};
+use ingot_abi::{Error, PROGRAM_BASE, PROGRAM_FAULTED_BIT};
 
 use crate::calls::decode;
 use crate::start::api;

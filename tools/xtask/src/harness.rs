@@ -320,7 +320,13 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
     for (trigger, text) in &s.serial_input {
         match Regex::new(trigger) {
             Ok(trigger) => typing.push((trigger, text.as_str())),
-            Err(e) => return (outcome(false, format!("bad trigger {trigger}: {e}")), vec![], String::new()),
+            Err(e) => {
+                return (
+                    outcome(false, format!("bad trigger {trigger}: {e}")),
+                    vec![],
+                    String::new(),
+                );
+            }
         }
     }
     let mut typing = typing.into_iter().peekable();

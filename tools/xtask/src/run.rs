@@ -155,10 +155,10 @@ pub fn qemu_config(
                     ..crate::image::ImageOptions::for_tests()
                 };
                 crate::image::write_image(artifacts, &image_options, image_path)?;
-                config = config.initrd(artifacts.program("monitor")).arg("-drive").arg(format!(
-                    "file={},format=raw,if=virtio",
-                    image_path.display()
-                ));
+                config = config
+                    .initrd(artifacts.program("monitor"))
+                    .arg("-drive")
+                    .arg(format!("file={},format=raw,if=virtio", image_path.display()));
             }
         }
         if let Some(append) = &options.append {

@@ -147,7 +147,8 @@ pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String,
     }
     let expected = console.surface();
     let lit = expected.pixels.iter().filter(|&&p| p != 0).count();
-    let compared = shot.pixels.len().min(rows.saturating_mul(ingot_fbconsole::CELL_HEIGHT * shot.width));
+    let compared =
+        shot.pixels.len().min(rows.saturating_mul(ingot_fbconsole::CELL_HEIGHT * shot.width));
     let differing: Vec<usize> =
         (0..compared).filter(|&i| shot.pixels[i] != expected.pixels[i]).collect();
     match differing.first() {

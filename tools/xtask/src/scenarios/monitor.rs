@@ -167,7 +167,12 @@ fn ps2_keys_on_screen(image: &Path, prepared: &Result<(), String>) -> Scenario {
     let qemu = disk_boot(Machine::Q35, image)
         .extra_args(["-vga", "std", "-qmp"])
         .arg(format!("unix:{},server=on,wait=off", socket.display()));
-    let mut s = scenario(name, qemu, &[BANNER, r"^ingot: ps2 keyboard ready$", MONITOR_BANNER], exit_status_for(0));
+    let mut s = scenario(
+        name,
+        qemu,
+        &[BANNER, r"^ingot: ps2 keyboard ready$", MONITOR_BANNER],
+        exit_status_for(0),
+    );
     s.timeout = std::time::Duration::from_secs(120);
     s.live_check = Some(Box::new(move |log: &str| {
         screenshot::qmp(&socket, &send_keys("ver\n"))?;
@@ -196,7 +201,9 @@ fn ps2_keys_on_screen(image: &Path, prepared: &Result<(), String>) -> Scenario {
         let wanted = ["> ver", "Ingot monitor ", "> exit"];
         let mut lines = log.lines();
         for want in wanted {
-            lines.find(|line| line.starts_with(want)).ok_or(format!("no line {want:?} on serial"))?;
+            lines
+                .find(|line| line.starts_with(want))
+                .ok_or(format!("no line {want:?} on serial"))?;
         }
         Ok(())
     }));
@@ -242,8 +249,7 @@ fn image_with_tool_files(
     write_image(artifacts, &options, image)?;
     let tool = bmfs_tool()?;
     let notes = output_dir().join("monitor-notes.txt");
-    std::fs::write(&notes, NOTES)
-        .map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
+    std::fs::write(&notes, NOTES).map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
     let fault = artifacts.program("divide-by-zero");
     for (name, file) in [("fault.app", &fault), ("notes.txt", &notes)] {
         let status = Command::new(&tool)

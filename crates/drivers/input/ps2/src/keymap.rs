@@ -12,9 +12,11 @@
 pub const MAX_KEY_BYTES: usize = 4;
 
 /// Unshifted characters for make codes 0x00–0x39 (0 = no character).
-const PLAIN: &[u8; 0x3A] = b"\0\x1b1234567890-=\x08\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
+const PLAIN: &[u8; 0x3A] =
+    b"\0\x1b1234567890-=\x08\tqwertyuiop[]\r\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
 /// Shifted characters for the same codes.
-const SHIFTED: &[u8; 0x3A] = b"\0\x1b!@#$%^&*()_+\x08\tQWERTYUIOP{}\r\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
+const SHIFTED: &[u8; 0x3A] =
+    b"\0\x1b!@#$%^&*()_+\x08\tQWERTYUIOP{}\r\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
 /// Keypad make codes 0x47–0x53 with num lock on.
 const KEYPAD: &[u8; 13] = b"789-456+1230.";
 
@@ -100,7 +102,8 @@ impl Decoder {
     }
 
     fn plain_key(&self, code: u8) -> KeyBytes {
-        if let Some(&byte) = (0x47..=0x53).contains(&code).then(|| &KEYPAD[usize::from(code - 0x47)])
+        if let Some(&byte) =
+            (0x47..=0x53).contains(&code).then(|| &KEYPAD[usize::from(code - 0x47)])
         {
             return KeyBytes::from(&[byte]);
         }
@@ -110,11 +113,8 @@ impl Decoder {
         }
         let shift = self.shift_left || self.shift_right;
         let letter = plain.is_ascii_lowercase();
-        let mut byte = if shift != (letter && self.caps_lock) {
-            SHIFTED[usize::from(code)]
-        } else {
-            plain
-        };
+        let mut byte =
+            if shift != (letter && self.caps_lock) { SHIFTED[usize::from(code)] } else { plain };
         if self.ctrl && byte.is_ascii_alphabetic() {
             byte = byte.to_ascii_lowercase() - b'a' + 1;
         }

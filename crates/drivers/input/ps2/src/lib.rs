@@ -197,8 +197,7 @@ fn expect(
 fn answer(ports: &mut impl PortIo, clock: &impl Clock, timeout_ms: u64) -> Option<u8> {
     Deadline::after_ms(clock, timeout_ms)
         .wait(clock, || {
-            (ports.read_u8(STATUS_PORT) & STATUS_OUTPUT_FULL != 0)
-                .then(|| ports.read_u8(DATA_PORT))
+            (ports.read_u8(STATUS_PORT) & STATUS_OUTPUT_FULL != 0).then(|| ports.read_u8(DATA_PORT))
         })
         .ok()
 }
