@@ -36,6 +36,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-bmfs-tool",
     "ingot-fbconsole",
     "ingot-ps2",
+    "ingot-usb-hid",
     "xtask",
 ];
 
