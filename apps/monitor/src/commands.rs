@@ -111,17 +111,16 @@ impl Shell {
             println!("error: no BMFS disk");
             return Err(());
         };
-        let mut with_app = [0u8; 40];
-        let app = name.len() + 4 <= with_app.len() && {
-            with_app[..name.len()].copy_from_slice(name.as_bytes());
-            with_app[name.len()..name.len() + 4].copy_from_slice(b".app");
-            true
-        };
-        let app_name = core::str::from_utf8(&with_app[..name.len() + 4]).unwrap_or("");
-        if fs.find(name).is_some() || !app {
-            self.load(&mut fs, name)
-        } else {
-            self.load(&mut fs, app_name)
+        // `run hello` finds `hello`, else `hello.app` (BMFS names hold up to 31 bytes).
+        let mut with_app = [0u8; 36];
+        let app_name = with_app.get_mut(..name.len() + 4).and_then(|buffer| {
+            buffer[..name.len()].copy_from_slice(name.as_bytes());
+            buffer[name.len()..].copy_from_slice(b".app");
+            core::str::from_utf8(buffer).ok()
+        });
+        match app_name {
+            Some(app_name) if fs.find(name).is_none() => self.load(&mut fs, app_name),
+            _ => self.load(&mut fs, name),
         }
     }
 

@@ -67,6 +67,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^error: width must be 1, 2, 4 or 8$",
             r"^> frobnicate$",
             r"^error: unknown command 'frobnicate' \(help lists them\)$",
+            r"^> run a-name-far-too-long-for-any-bmfs-entry$",
+            r"^error: no file 'a-name-far-too-long-for-any-bmfs-entry' \(dir lists them\)$",
             r"^> exit$",
         ],
         exit_status_for(0),
@@ -83,7 +85,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         (r"^program faulted", "run hello"),
         (r"^program exited", "peek 10 3"),
         (r"^error: width", "frobnicate"),
-        (r"^error: unknown command", "exit"),
+        (r"^error: unknown command", "run a-name-far-too-long-for-any-bmfs-entry"),
+        (r"^error: no file", "exit"),
     ]);
     s.timeout = std::time::Duration::from_secs(120);
     scenarios.push(fail_if_unprepared(s, &prepared));
