@@ -7,7 +7,11 @@
 //! more, so a program that polls while it waits for a line (the monitor) loses no
 //! keys; one that does not ask for input for a long time may lose keys typed meanwhile.
 
+use alloc::vec::Vec;
+
+use ingot_platform::dma::DmaRegion;
 use ingot_platform::io_ports::IoPorts;
+use ingot_platform::mmio::MmioRegion;
 use ingot_ps2::{Ps2Error, Ps2Keyboard};
 use spin::Mutex;
 
@@ -15,6 +19,19 @@ use crate::println;
 use crate::time::KernelClock;
 
 static KEYBOARD: Mutex<Option<Ps2Keyboard<IoPorts>>> = Mutex::new(None);
+
+/// A HID boot keyboard on an xHCI controller.
+pub type UsbKeyboard = ingot_xhci::Keyboard<MmioRegion, DmaRegion, KernelClock>;
+
+static USB_KEYBOARDS: Mutex<Vec<UsbKeyboard>> = Mutex::new(Vec::new());
+
+/// Keeps the USB keyboards the xHCI driver found.
+pub fn install_usb(keyboards: Vec<UsbKeyboard>) {
+    for index in 0..keyboards.len() {
+        println!("ingot: usb keyboard {index} ready");
+    }
+    *USB_KEYBOARDS.lock() = keyboards;
+}
 
 /// Sets up the PS/2 keyboard if ACPI does not rule out an 8042 (`may_have_8042`).
 pub fn init(may_have_8042: bool) {
@@ -33,7 +50,11 @@ pub fn init(may_have_8042: bool) {
     }
 }
 
-/// The next byte typed on the PS/2 keyboard, if any.
+/// The next byte typed on the PS/2 keyboard, else on a USB keyboard, if any.
 pub fn read_byte() -> Option<u8> {
-    KEYBOARD.lock().as_mut().and_then(Ps2Keyboard::read_byte)
+    KEYBOARD
+        .lock()
+        .as_mut()
+        .and_then(Ps2Keyboard::read_byte)
+        .or_else(|| USB_KEYBOARDS.lock().iter_mut().find_map(ingot_xhci::Keyboard::read_byte))
 }

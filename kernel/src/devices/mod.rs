@@ -11,6 +11,7 @@ mod ahci;
 mod ide;
 mod nvme;
 mod virtio;
+mod xhci;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -32,6 +33,8 @@ pub struct Found {
     pub disks: Vec<Disk>,
     /// Network interfaces, in the order found.
     pub nics: Vec<Nic>,
+    /// USB keyboards, in the order found.
+    pub keyboards: Vec<crate::input::UsbKeyboard>,
 }
 
 /// Starts a driver on a function: maps what it needs, brings the device up and
@@ -63,6 +66,7 @@ pub static DRIVERS: &[Driver] = &[
     Driver { name: "nvme", matches: nvme::matches, start: nvme::start },
     Driver { name: "ahci", matches: ahci::matches, start: ahci::start },
     Driver { name: "ide", matches: ide::matches, start: ide::start },
+    Driver { name: "xhci", matches: xhci::matches, start: xhci::start },
 ];
 
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a
@@ -76,6 +80,7 @@ pub fn init(ecam: &[EcamRegion]) {
     }
     crate::storage::install(found.disks);
     crate::net::install(found.nics);
+    crate::input::install_usb(found.keyboards);
 }
 
 /// Starts the driver for `function`, if there is one; returns its name when it
