@@ -138,7 +138,10 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         scenarios.push(fail_if_unprepared(s, &prepared_boot));
     }
 
-    scenarios.push(ps2_keys_on_screen(&boot_image, &prepared_boot));
+    scenarios.push(keys_on_screen(&boot_image, &prepared_boot, None));
+    for controller in ["qemu-xhci", "nec-usb-xhci"] {
+        scenarios.push(keys_on_screen(&boot_image, &prepared_boot, Some(controller)));
+    }
 
     // `cargo xtask run` with no options: the monitor, answering over serial.
     let run_image = output_dir().join("run-default.img");
@@ -158,24 +161,36 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios
 }
 
-/// The disk image booted to the monitor under SeaBIOS with a screen: `ver` typed on
-/// the PS/2 keyboard through QMP `send-key`; the screen must then show, pixel for
-/// pixel, the boot lines, the typed command and its answer; then `exit` is typed and
-/// the serial log must show both commands and the answer.
-fn ps2_keys_on_screen(image: &Path, prepared: &Result<(), String>) -> Scenario {
-    let name = "monitor-ps2-keys-screen";
+/// The disk image booted to the monitor under SeaBIOS with a screen: `ver` typed
+/// through QMP `send-key` on the PS/2 keyboard, or (`usb_controller`) on a `usb-kbd`
+/// behind that xHCI controller with the 8042 removed (`i8042=off`), so the keys can
+/// only come through USB; the screen must then show, pixel for pixel, the boot lines,
+/// the typed command and its answer; then `exit` is typed and the serial log must show
+/// both commands and the answer.
+fn keys_on_screen(
+    image: &Path,
+    prepared: &Result<(), String>,
+    usb_controller: Option<&str>,
+) -> Scenario {
+    let name = match usb_controller {
+        None => "monitor-ps2-keys-screen".to_string(),
+        Some(controller) => format!("monitor-usb-keys-{controller}-screen"),
+    };
     let socket = output_dir().join(format!("{name}.qmp"));
     let shot = output_dir().join(format!("{name}.ppm"));
     let _ = std::fs::remove_file(&socket);
-    let qemu = disk_boot(Machine::Q35, image)
+    let mut qemu = disk_boot(Machine::Q35, image)
         .extra_args(["-vga", "std", "-qmp"])
         .arg(format!("unix:{},server=on,wait=off", socket.display()));
-    let mut s = scenario(
-        name,
-        qemu,
-        &[BANNER, r"^ingot: ps2 keyboard ready$", MONITOR_BANNER],
-        exit_status_for(0),
-    );
+    let keyboard_line = match usb_controller {
+        None => r"^ingot: ps2 keyboard ready$",
+        Some(controller) => {
+            qemu = qemu.extra_args(["-machine", "i8042=off", "-device", controller]);
+            qemu = qemu.extra_args(["-device", "usb-kbd"]);
+            r"^ingot: usb keyboard 0 ready$"
+        }
+    };
+    let mut s = scenario(&name, qemu, &[BANNER, keyboard_line, MONITOR_BANNER], exit_status_for(0));
     s.timeout = std::time::Duration::from_secs(120);
     s.live_check = Some(Box::new(move |log: &str| {
         screenshot::qmp(&socket, &send_keys("ver\n"))?;
