@@ -19,5 +19,6 @@ pub mod rtl8139;
 pub mod virtio;
 pub mod virtio_blk;
 pub mod virtio_net;
+pub mod xhci;
 
 pub use memory::{HostBuffer, HostDma, HostMemory, StepClock};

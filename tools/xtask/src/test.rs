@@ -37,6 +37,7 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-fbconsole",
     "ingot-ps2",
     "ingot-usb-hid",
+    "ingot-xhci",
     "xtask",
 ];
 

@@ -12,10 +12,12 @@
 //! and queues the next transfer. Hubs are not supported; the first keyboard found per
 //! controller is used. Every wait has a deadline; a controller or device that does not
 //! answer is an error naming the step.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
 mod ring;
+#[cfg(test)]
+mod tests;
 
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use ingot_usb_hid::BootKeyboard;
