@@ -13,8 +13,7 @@
 //! the last key pressed repeats after [`REPEAT_DELAY_NS`] and then every
 //! [`REPEAT_INTERVAL_NS`] while it stays held ([`BootKeyboard::repeat`]).
 //!
-//! This crate is the HID half of a USB keyboard; the xHCI host controller that would
-//! deliver the reports is not written yet.
+//! This crate is the HID half of a USB keyboard; `ingot-xhci` delivers the reports.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
