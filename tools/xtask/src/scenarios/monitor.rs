@@ -112,7 +112,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     // The disk image booting to the monitor (the loaders pass it as init.app).
     let boot_image = output_dir().join("monitor-boot.img");
     let prepared_boot = image_with_tool_files(artifacts, &boot_image, Some("monitor"));
-    for (name, firmware) in [("monitor-bios-dir", None), ("monitor-uefi-dir", Some(OVMF))] {
+    for (name, firmware) in [("monitor-bios-commands", None), ("monitor-uefi-commands", Some(OVMF))]
+    {
         let mut qemu = disk_boot(Machine::Q35, &boot_image);
         if let Some(firmware) = firmware {
             qemu = qemu.extra_args(["-bios", firmware]);
@@ -123,6 +124,11 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             &[
                 BANNER,
                 MONITOR_BANNER,
+                r"^> help$",
+                r"^dir +files on the BMFS disk$",
+                r"^> info$",
+                r"^cores: 1  #0 tasks=\d+",
+                r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
                 r"^> ver$",
                 r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$",
                 r"^> dir$",
@@ -132,8 +138,13 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             ],
             exit_status_for(0),
         );
-        s.serial_input =
-            typed(&[(MONITOR_BANNER, "ver"), (r"\(API 1\.3\)$", "dir"), (r"notes\.txt", "exit")]);
+        s.serial_input = typed(&[
+            (MONITOR_BANNER, "help"),
+            (r"^reboot / shutdown", "info"),
+            (r"^pci: ", "ver"),
+            (r"\(API 1\.3\)$", "dir"),
+            (r"notes\.txt", "exit"),
+        ]);
         s.timeout = std::time::Duration::from_secs(120);
         scenarios.push(fail_if_unprepared(s, &prepared_boot));
     }
