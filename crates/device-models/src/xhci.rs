@@ -15,7 +15,8 @@
 //!   report the test queued with [`XhciModel::send_report`].
 //!
 //! Knobs: a controller that never becomes ready, a device whose descriptor request
-//! stalls, the context size (32 or 64 bytes), scratchpad buffers asked for.
+//! stalls, a report transfer that fails, the context size (32 or 64 bytes),
+//! scratchpad buffers asked for.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -110,6 +111,8 @@ pub struct XhciState {
     event_cycle: u32,
     slots: Vec<Slot>,
     reports: VecDeque<[u8; 8]>,
+    /// The next interrupt transfer completes with this code instead of a report.
+    pub fail_next_report: Option<u32>,
     /// Events dropped because the event ring was full.
     pub events_dropped: usize,
     /// Commands completed, by TRB type.
@@ -146,6 +149,7 @@ impl XhciModel {
                 event_cycle: 1,
                 slots: (0..=MAX_SLOTS).map(|_| Slot::default()).collect(),
                 reports: VecDeque::new(),
+                fail_next_report: None,
                 events_dropped: 0,
                 commands_seen: Vec::new(),
             })),
@@ -373,6 +377,10 @@ impl XhciState {
             while ready && !self.reports.is_empty() {
                 let Some((address, trb)) = self.next_trb(&mut ring) else { break };
                 let report = self.reports.pop_front().expect("checked non-empty");
+                if let Some(code) = self.fail_next_report.take() {
+                    self.transfer_event(address, code, 8, slot as u32, endpoint);
+                    continue;
+                }
                 let buffer = u64::from(trb[0]) | u64::from(trb[1]) << 32;
                 let length = (trb[2] & 0x1FFFF) as usize;
                 self.memory.write(buffer, &report[..length.min(8)]);

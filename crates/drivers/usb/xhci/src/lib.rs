@@ -102,6 +102,8 @@ pub struct Keyboard<M: Mmio, B: DmaBuffer, C: Clock> {
     pending: [u8; 32],
     pending_len: usize,
     pending_at: usize,
+    /// The completion code that ended the keyboard, if one did.
+    failed: Option<u8>,
     /// Kept alive for the controller: device context, control ring.
     _device: (B, ProducerRing<B>),
 }
@@ -466,6 +468,7 @@ fn enumerate<M: Mmio, D: DmaAllocator, C: Clock>(
         pending: [0; 32],
         pending_len: 0,
         pending_at: 0,
+        failed: None,
         _device: (device, control_ring),
     };
     keyboard.queue_transfer();
@@ -473,6 +476,11 @@ fn enumerate<M: Mmio, D: DmaAllocator, C: Clock>(
 }
 
 impl<M: Mmio, B: DmaBuffer, C: Clock> Keyboard<M, B, C> {
+    /// The completion code of the transfer error that ended this keyboard, if any.
+    pub fn failed(&self) -> Option<u8> {
+        self.failed
+    }
+
     fn queue_transfer(&mut self) {
         let physical = self.report.physical();
         self.ring.push([
@@ -487,6 +495,9 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Keyboard<M, B, C> {
     /// The next byte typed, if any: left-over bytes of earlier reports, new reports
     /// (each re-arming the transfer), then a due key repeat.
     pub fn read_byte(&mut self) -> Option<u8> {
+        if self.failed.is_some() {
+            return None;
+        }
         loop {
             if self.pending_at < self.pending_len {
                 self.pending_at += 1;
@@ -507,13 +518,18 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Keyboard<M, B, C> {
                 continue;
             }
             let code = (event[2] >> 24) as u8;
-            if code == SUCCESS || code == SHORT_PACKET {
-                let mut report = [0u8; 8];
-                self.report.read_bytes(0, &mut report);
-                let presses = self.decoder.report(&report, now);
-                self.pending_len = presses.write_to(&mut self.pending);
-                self.pending_at = 0;
+            if code != SUCCESS && code != SHORT_PACKET {
+                // The endpoint halts on an error (a stall, a babbling device): the
+                // keyboard is given up rather than re-armed into the same error.
+                self.failed = Some(code);
+                self.decoder = BootKeyboard::new();
+                return None;
             }
+            let mut report = [0u8; 8];
+            self.report.read_bytes(0, &mut report);
+            let presses = self.decoder.report(&report, now);
+            self.pending_len = presses.write_to(&mut self.pending);
+            self.pending_at = 0;
             self.queue_transfer();
         }
     }

@@ -128,3 +128,17 @@ fn a_held_key_repeats() {
     model.send_report(report(0, &[]));
     assert_eq!(drain(&mut keyboard), b"");
 }
+
+#[test]
+fn a_failed_report_transfer_ends_the_keyboard_without_spinning() {
+    let (model, memory) = controller(vec![Some(UsbDevice::keyboard())]);
+    let mut keyboard = started(&model, &memory).expect("keyboard found");
+    model.state().fail_next_report = Some(STALL_CODE);
+    model.send_report(report(0, &[0x04]));
+    assert_eq!(keyboard.read_byte(), None);
+    assert_eq!(keyboard.failed(), Some(STALL_CODE as u8));
+    model.send_report(report(0, &[0x05]));
+    assert_eq!(keyboard.read_byte(), None);
+}
+
+const STALL_CODE: u32 = ingot_device_models::xhci::STALL;
