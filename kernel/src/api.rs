@@ -46,7 +46,7 @@ pub extern "sysv64" fn memory_info(info: *mut MemoryInfo) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
     let facts = MemoryInfo {
         window_base: window.base(),
-        window_bytes: window.bytes(),
+        window_bytes: window.visible_bytes(),
         stack_bytes: PROGRAM_STACK_BYTES,
         usable_ram_bytes: crate::usable_ram_bytes(),
     };

@@ -67,9 +67,9 @@ pub fn write_bytes(bytes: &[u8]) {
     }
 }
 
-/// Reads one waiting input byte.
+/// Reads one waiting input byte: serial first, then the keyboards.
 pub fn read_byte() -> Option<u8> {
-    CONSOLE.lock().as_mut().and_then(Uart16550::read_byte)
+    CONSOLE.lock().as_mut().and_then(Uart16550::read_byte).or_else(crate::input::read_byte)
 }
 
 /// Formats to the console; used by `println!`.

@@ -58,7 +58,13 @@ fn report_exception(frame: &TrapFrame) -> Outcome {
         "  rflags={:x} cs={:x} ss={:x} cr0={cr0:x} cr3={cr3:x} cr4={cr4:x}\n",
         frame.rflags, frame.cs, frame.ss
     ));
-    if RECOVERABLE.contains(&frame.vector) && crate::program::fault_ends_program(frame.rip) {
+    let recoverable = RECOVERABLE.contains(&frame.vector);
+    if recoverable && ingot_arch::program::fault_is_recoverable(frame.rip) {
+        // A program started with `program_run` faulted: the exception return lands
+        // back in the kernel's call, which reports the fault to the caller.
+        return Outcome::Resume;
+    }
+    if recoverable && crate::program::fault_ends_program(frame.rip) {
         print_emergency(format_args!(
             "ingot: program faulted: {name} at rip={:#x}; the program is ended, the kernel goes on\n",
             frame.rip

@@ -19,6 +19,7 @@ pub mod compat;
 mod console;
 mod devices;
 mod faults;
+mod input;
 mod linux;
 pub mod memory;
 mod net;
@@ -26,6 +27,7 @@ mod pci;
 mod power;
 mod program;
 mod program_load;
+pub mod program_run;
 mod smp;
 mod storage;
 mod time;
@@ -110,6 +112,9 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     storage::configure(&options);
     let ecam = pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory);
     devices::init(&ecam, &devices::virtio_mmio_devices(&options, acpi.as_ref()));
+    input::init(
+        acpi.as_ref().and_then(|acpi| acpi.fadt.as_ref()).is_none_or(|fadt| fadt.has_8042()),
+    );
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
     let cores = match timer_ports {
         Some(_) => smp::init(acpi.as_ref(), trampoline),

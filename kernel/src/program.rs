@@ -136,7 +136,7 @@ fn finish(exit: ExitMode, status: Option<u64>) -> ! {
 
 /// No program was named: with `exit=qemu` end QEMU with status 0 (as if a program
 /// returned 0: the boot itself succeeded), otherwise per `exit=`. (The monitor shell
-/// will run here once it exists.)
+/// is a program like any other: `cargo xtask run` passes it as the boot module.)
 pub fn nothing_to_run(exit: ExitMode) -> ! {
     finish(exit, None)
 }

@@ -12,7 +12,7 @@ mod baremetal;
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
-use ingot_kernel::{api, api_cores, api_net};
+use ingot_kernel::{api, api_cores, api_net, program_run};
 
 /// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
 #[used]
@@ -51,6 +51,7 @@ static API_TABLE: ApiTable = ApiTable {
     net_receive: api_net::net_receive,
     net_send_batch: api_net::net_send_batch,
     net_receive_batch: api_net::net_receive_batch,
+    program_run: program_run::program_run,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

@@ -28,7 +28,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 2;
+pub const API_VERSION_MINOR: u16 = 3;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -231,6 +231,17 @@ pub type NetSendBatch = extern "sysv64" fn(nic: u64, frames: *const NetFrame, co
 pub type NetReceiveBatch =
     extern "sysv64" fn(nic: u64, frames: *mut NetFrame, count: u64) -> Status;
 
+/// Runs the flat program image of `len` bytes at `image` (in the caller's memory)
+/// while the caller waits, keeping the caller's first `keep_bytes` of the window (its
+/// image and data) and its stack intact; returns the program's status (non-negative,
+/// as the program returned it, masked to 62 bits), or `PROGRAM_FAULTED_BIT | vector`
+/// if it raised a CPU exception, or an error.
+pub type ProgramRun = extern "sysv64" fn(image: *const u8, len: u64, keep_bytes: u64) -> Status;
+
+/// Set in [`ApiTable::program_run`]'s status when the program faulted; the low bits
+/// hold the exception vector.
+pub const PROGRAM_FAULTED_BIT: i64 = 1 << 62;
+
 /// The native call table at [`API_TABLE_ADDRESS`]. New calls are only ever appended.
 #[repr(C)]
 pub struct ApiTable {
@@ -300,6 +311,8 @@ pub struct ApiTable {
     pub net_send_batch: NetSendBatch,
     /// See [`NetReceiveBatch`] (since 1.2).
     pub net_receive_batch: NetReceiveBatch,
+    /// See [`ProgramRun`] (since 1.3).
+    pub program_run: ProgramRun,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -319,7 +332,8 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, disk_flush), 200);
         assert_eq!(core::mem::offset_of!(ApiTable, net_count), 208);
         assert_eq!(core::mem::offset_of!(ApiTable, net_receive_batch), 248);
-        assert_eq!(API_TABLE_BYTES, 256);
+        assert_eq!(core::mem::offset_of!(ApiTable, program_run), 256);
+        assert_eq!(API_TABLE_BYTES, 264);
         assert_eq!(core::mem::size_of::<NetInfo>(), 88);
         assert_eq!(core::mem::offset_of!(NetInfo, mtu), 8);
         assert_eq!(core::mem::offset_of!(NetInfo, driver), 16);

@@ -3,7 +3,8 @@
 //! Each stub pushes a uniform frame (a zero error code where the CPU pushes none, then
 //! the vector number and all general registers) and calls the handler the kernel
 //! registered with [`set_handler`]. The kernel's handler reports and ends the run; if
-//! it returns, the stub restores the registers and resumes (`iretq`).
+//! it returns, the stub restores the registers and resumes (`iretq`), in the abort
+//! path of `program::call_recoverable` when the fault belongs to a program run that way.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -113,7 +114,13 @@ extern "sysv64" fn exception_dispatch(frame: &mut TrapFrame) {
     }
     // SAFETY: HANDLER only ever holds 0 or a value stored from a `Handler` in `set_handler`.
     let handler: Handler = unsafe { core::mem::transmute::<usize, Handler>(handler) };
-    if let Outcome::EndProgram(status) = handler(frame) {
+    let outcome = handler(frame);
+    // A program started with `program_run` that faulted: the exception return lands
+    // back in that call, which reports the fault to its caller.
+    if crate::program::abandon_faulting_program(frame) {
+        return;
+    }
+    if let Outcome::EndProgram(status) = outcome {
         // SAFETY: the handler asks for this only for a fault in program code on the core
         // running the program, with no kernel call in progress below it; between the
         // program's entry and here are program frames, the exception stub and this

@@ -10,6 +10,7 @@
 
 pub mod ahci;
 pub mod e1000;
+pub mod i8042;
 pub mod ide;
 pub mod ixgbe;
 pub mod memory;
@@ -21,5 +22,6 @@ pub mod virtio;
 pub mod virtio_blk;
 pub mod virtio_mmio;
 pub mod virtio_net;
+pub mod xhci;
 
 pub use memory::{HostBuffer, HostDma, HostMemory, StepClock};

@@ -33,6 +33,9 @@ pub use ingot_mem::PhysicalPiece;
 /// The unmapped gap directly below the program's stack.
 pub const STACK_GUARD_BYTES: u64 = PAGE_SIZE;
 
+/// The callee's part of the window while [`ProgramMemory::run_nested`] runs one, else 0.
+static CALLEE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// The mapped program window: `[PROGRAM_BASE, guard)` is the program's memory, then
 /// the unmapped guard page, then the stack up to `PROGRAM_BASE + bytes`.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +50,18 @@ pub enum WindowError {
     Memory(MemError),
     /// The program does not fit in free memory beside its own stack.
     ProgramTooLarge,
+}
+
+/// Why [`ProgramMemory::run_nested`] refused to start a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NestedError {
+    /// The image or the kept part is empty.
+    Empty,
+    /// The image does not lie in the part of the window the new program gets.
+    BadAddress,
+    /// The window cannot hold the caller's kept bytes twice, its stack, the image and
+    /// the new program's stack.
+    NoRoom,
 }
 
 impl From<MemError> for WindowError {
@@ -185,6 +200,78 @@ impl ProgramMemory {
         Ok(unsafe { ingot_arch::program::call(entry, api_table, argc, argv, stack, convention) })
     }
 
+    /// Runs a second program image while the calling program waits (the kernel call
+    /// `program_run`). The caller keeps `[base, base + keep_bytes)` (its image and data)
+    /// and the window's top [`PROGRAM_STACK_BYTES`] (its stack); the rest is the child's.
+    /// The window is split as: child `[base, base + child)`, a save area for the
+    /// caller's kept bytes, the guard page, the caller's stack. The caller's kept bytes are copied to
+    /// the save area, the image (anywhere in the child's part) is moved to `base`,
+    /// called on a stack at `base + child`, and the kept bytes are copied back.
+    /// Returns the child's size and how the call ended; a fault in the child's code
+    /// ends only the child. Must run on the core that runs the caller, with nothing
+    /// else of the caller running (no tasks of it on other cores).
+    pub fn run_nested(
+        &self,
+        image: u64,
+        len: u64,
+        keep_bytes: u64,
+        api_table: u64,
+    ) -> Result<ingot_arch::program::Outcome, NestedError> {
+        let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
+        let child = self
+            .bytes
+            .checked_sub(keep)
+            .and_then(|rest| rest.checked_sub(PROGRAM_STACK_BYTES + STACK_GUARD_BYTES))
+            .ok_or(NestedError::NoRoom)?;
+        if len == 0 || keep == 0 {
+            return Err(NestedError::Empty);
+        }
+        if child < keep || child < len.saturating_add(PROGRAM_STACK_BYTES) {
+            return Err(NestedError::NoRoom);
+        }
+        let image_end = image.checked_add(len).ok_or(NestedError::BadAddress)?;
+        if image < PROGRAM_BASE || image_end > PROGRAM_BASE + child {
+            return Err(NestedError::BadAddress);
+        }
+        let save_area = PROGRAM_BASE + child;
+        // SAFETY: `[base, base + keep)` and the save area `[base + child, + keep)` lie in
+        // the mapped window (child + keep + stack = window) and do not overlap (child ≥ keep).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                PROGRAM_BASE as *const u8,
+                save_area as *mut u8,
+                keep as usize,
+            );
+        }
+        // SAFETY: source and destination lie in the child's part of the window
+        // (checked); `copy` allows them to overlap.
+        unsafe { core::ptr::copy(image as *const u8, PROGRAM_BASE as *mut u8, len as usize) }
+        CALLEE_BYTES.store(child, core::sync::atomic::Ordering::Release);
+        // SAFETY: the child's image starts at `base` (its first byte is its entry, the
+        // program contract) and `[base + child - stack, base + child)` is free for its
+        // stack (child ≥ len + stack); a fault in `[base, base + child)` comes back here.
+        let outcome = unsafe {
+            ingot_arch::program::call_recoverable(
+                PROGRAM_BASE,
+                api_table,
+                PROGRAM_BASE + child,
+                PROGRAM_BASE,
+                PROGRAM_BASE + child,
+            )
+        };
+        CALLEE_BYTES.store(0, core::sync::atomic::Ordering::Release);
+        // SAFETY: as for the first copy, in the other direction: the caller's bytes
+        // come back before the kernel returns to its code.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                save_area as *const u8,
+                PROGRAM_BASE as *mut u8,
+                keep as usize,
+            );
+        }
+        Ok(outcome)
+    }
+
     /// Runs the program function at `entry` with `argument` on the calling core's
     /// stack (a task or a per-core assignment), restoring the kernel's registers
     /// afterwards as [`Self::run`] does. `entry` must lie in the window.
@@ -227,9 +314,18 @@ impl ProgramMemory {
         Ok(unsafe { core::sync::atomic::AtomicU64::from_ptr(address as *mut u64) })
     }
 
+    /// Bytes of the window the running program may use: all of it, or the callee's
+    /// part while [`Self::run_nested`] runs one (its pointers are checked against that).
+    pub fn visible_bytes(&self) -> u64 {
+        match CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) {
+            0 => self.bytes,
+            callee => callee,
+        }
+    }
+
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
-        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.bytes {
+        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.visible_bytes() {
             return Err(Error::BadAddress);
         }
         let guard = self.guard_start();

@@ -15,6 +15,7 @@ mod mmio;
 mod nics;
 mod nvme;
 mod virtio;
+mod xhci;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -36,6 +37,8 @@ pub struct Found {
     pub disks: Vec<Disk>,
     /// Network interfaces, in the order found.
     pub nics: Vec<Nic>,
+    /// USB keyboards, in the order found.
+    pub keyboards: Vec<crate::input::UsbKeyboard>,
 }
 
 /// Starts a driver on a function: maps what it needs, brings the device up and
@@ -72,6 +75,7 @@ pub static DRIVERS: &[Driver] = &[
     Driver { name: "ixgbe", matches: nics::ixgbe_matches, start: nics::start_ixgbe },
     Driver { name: "r8169", matches: nics::r8169_matches, start: nics::start_r8169 },
     Driver { name: "rtl8139", matches: nics::rtl8139_matches, start: nics::start_rtl8139 },
+    Driver { name: "xhci", matches: xhci::matches, start: xhci::start },
 ];
 
 /// Enumerates PCI (ECAM over `ecam` when given, mechanism #1 otherwise), starts a
@@ -87,6 +91,7 @@ pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::Mmio
     mmio::start_all(virtio_mmio, &mut found);
     crate::storage::install(found.disks);
     crate::net::install(found.nics);
+    crate::input::install_usb(found.keyboards);
 }
 
 /// Starts the driver for `function`, if there is one; returns its name when it

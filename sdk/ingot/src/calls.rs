@@ -19,6 +19,12 @@ pub fn read_byte() -> Option<u8> {
     decode((api().console_read)()).ok().map(|byte| byte as u8)
 }
 
+/// The kernel's API version: (major, minor).
+pub fn api_version() -> (u16, u16) {
+    let version = api().version;
+    ((version >> 16) as u16, version as u16)
+}
+
 /// Facts about the program's memory.
 pub fn memory_info() -> Result<MemoryInfo, Error> {
     let mut info = MemoryInfo::default();

@@ -21,11 +21,12 @@ pub mod cores;
 pub mod disk;
 pub mod heap;
 pub mod net;
+pub mod run;
 pub mod scratch;
 #[doc(hidden)]
 pub mod start;
 
-pub use calls::{memory_info, read_byte, write, write_raw};
+pub use calls::{api_version, memory_info, read_byte, write, write_raw};
 
 /// Declares the program's main function: `fn main() -> u64` (the exit status).
 #[macro_export]

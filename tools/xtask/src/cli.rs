@@ -81,7 +81,8 @@ pub struct RunArgs {
     /// QEMU CPU model (qemu64, max, ...).
     #[arg(long, value_name = "MODEL")]
     pub cpu: Option<String>,
-    /// Program to run: a built program's name (hello) or a flat binary's path.
+    /// Program to run: a built program's name (hello), a flat binary or an ELF file
+    /// (default: the monitor, with the disk image attached for its files).
     #[arg(long, value_name = "NAME|PATH")]
     pub program: Option<String>,
     /// Kernel command line; with exit=qemu, run exits with the program's status.

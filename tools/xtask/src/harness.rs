@@ -6,7 +6,7 @@
 //! reports each as it finishes, with reasons specific enough to act on without a rerun.
 //! [`Running`] is the reusable piece underneath (also used by the benchmarks).
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -39,6 +39,10 @@ pub struct Scenario {
     /// Optional check run once every expected line has been seen, while QEMU still runs
     /// (e.g. a QMP `screendump`); gets the serial log so far. Its error fails the scenario.
     pub live_check: Option<HostCheck>,
+    /// Typed on the serial console (QEMU's stdin): each (trigger regex, text) pair
+    /// once, in order, when a serial line matching its trigger arrives after the
+    /// previous pair was sent.
+    pub serial_input: Vec<(String, String)>,
 }
 
 /// `exit_status` for a machine expected to stop without exiting QEMU (a loader that
@@ -88,8 +92,14 @@ impl Running {
     /// Starts QEMU for `config` with stdout/stderr piped and stdin null (piped when the
     /// config types serial input).
     pub fn spawn(config: &QemuConfig) -> Result<Self, String> {
+        Self::spawn_with_stdin(config, false)
+    }
+
+    /// As [`Running::spawn`], with stdin piped when `typed` (see [`Running::type_text`]).
+    pub fn spawn_with_stdin(config: &QemuConfig, typed: bool) -> Result<Self, String> {
         let mut command = config.command();
-        let stdin = if config.serial_input.is_empty() { Stdio::null() } else { Stdio::piped() };
+        let stdin =
+            if typed || !config.serial_input.is_empty() { Stdio::piped() } else { Stdio::null() };
         command.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
         let started = Instant::now();
         let mut child = command.spawn().map_err(|e| match e.kind() {
@@ -162,6 +172,12 @@ impl Running {
             self.status = self.child.try_wait().map_err(|e| format!("waiting for QEMU: {e}"))?;
         }
         Ok(self.status)
+    }
+
+    /// Types `text` on the serial console (QEMU's stdin, if spawned with it piped).
+    pub fn type_text(&mut self, text: &str) -> Result<(), String> {
+        let stdin = self.stdin.as_mut().ok_or("QEMU's stdin is not piped")?;
+        stdin.write_all(text.as_bytes()).and_then(|()| stdin.flush()).map_err(|e| e.to_string())
     }
 
     /// Kills QEMU (if still running) and reaps it.
@@ -315,7 +331,21 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
         Ok(m) => m,
         Err(e) => return (outcome(false, e), Vec::new(), String::new()),
     };
-    let mut qemu = match Running::spawn(&s.qemu) {
+    let mut typing = Vec::new();
+    for (trigger, text) in &s.serial_input {
+        match Regex::new(trigger) {
+            Ok(trigger) => typing.push((trigger, text.as_str())),
+            Err(e) => {
+                return (
+                    outcome(false, format!("bad trigger {trigger}: {e}")),
+                    vec![],
+                    String::new(),
+                );
+            }
+        }
+    }
+    let mut typing = typing.into_iter().peekable();
+    let mut qemu = match Running::spawn_with_stdin(&s.qemu, typing.peek().is_some()) {
         Ok(q) => q,
         Err(e) => return (outcome(false, e), Vec::new(), String::new()),
     };
@@ -328,6 +358,12 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
             Event::Line(_, line) => {
                 matcher.feed(&line);
                 qemu.respond(&line);
+                if typing.peek().is_some_and(|(trigger, _)| trigger.is_match(&line))
+                    && let Some((_, text)) = typing.next()
+                    && let Err(e) = qemu.type_text(text)
+                {
+                    eprintln!("xtask: {}: typing {text:?} failed: {e}", s.name);
+                }
                 log.push(line);
                 if matcher.forbidden.is_some() {
                     qemu.kill();

@@ -139,8 +139,20 @@ pub fn qemu_config(
     } else {
         let kernel = if options.pvh { &artifacts.kernel_pvh } else { &artifacts.kernel };
         let mut config = QemuConfig::new(machine).kernel(kernel);
-        if let Some(program) = program {
-            config = config.initrd(program);
+        match program {
+            Some(program) => config = config.initrd(program),
+            None => {
+                // No program named: the monitor, with the disk image's files to work on.
+                let image_options = crate::image::ImageOptions {
+                    cmdline: String::new(),
+                    ..crate::image::ImageOptions::for_tests()
+                };
+                crate::image::write_image(artifacts, &image_options, image_path)?;
+                config = config.initrd(artifacts.program("monitor")).extra_args([
+                    "-drive".to_string(),
+                    format!("file={},format=raw,if=virtio", image_path.display()),
+                ]);
+            }
         }
         if let Some(append) = &options.append {
             config = config.append(append.clone());

@@ -15,6 +15,14 @@ use ingot_fbconsole::{Colours, Console, Surface};
 
 /// Asks the QEMU listening on the QMP socket `socket` for a screendump into `out` (PPM).
 pub fn screendump(socket: &Path, out: &Path) -> Result<(), String> {
+    let command =
+        format!(r#"{{"execute":"screendump","arguments":{{"filename":"{}"}}}}"#, out.display());
+    qmp(socket, &[command]).map(|_| ())
+}
+
+/// Runs QMP `commands` in order on the QEMU listening on `socket`; returns the replies.
+/// An error reply ends the run with that reply as the error.
+pub fn qmp(socket: &Path, commands: &[String]) -> Result<Vec<String>, String> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let stream = loop {
         match UnixStream::connect(socket) {
@@ -43,14 +51,16 @@ pub fn screendump(socket: &Path, out: &Path) -> Result<(), String> {
     reader.read_line(&mut greeting).map_err(|e| format!("QMP greeting: {e}"))?;
     writeln!(writer, r#"{{"execute":"qmp_capabilities"}}"#).map_err(|e| e.to_string())?;
     reply(&mut reader)?;
-    let command =
-        format!(r#"{{"execute":"screendump","arguments":{{"filename":"{}"}}}}"#, out.display());
-    writeln!(writer, "{command}").map_err(|e| e.to_string())?;
-    let answer = reply(&mut reader)?;
-    if answer.contains("\"error\"") {
-        return Err(format!("screendump failed: {}", answer.trim()));
+    let mut replies = Vec::new();
+    for command in commands {
+        writeln!(writer, "{command}").map_err(|e| e.to_string())?;
+        let answer = reply(&mut reader)?;
+        if answer.contains("\"error\"") {
+            return Err(format!("QMP {command} failed: {}", answer.trim()));
+        }
+        replies.push(answer);
     }
-    Ok(())
+    Ok(replies)
 }
 
 /// An RGB image as 0xRRGGBB pixels.
@@ -121,6 +131,12 @@ impl Surface for Image {
 /// Compares `shot` with the console rendering of `lines`; `Ok` with a summary when
 /// every pixel matches.
 pub fn compare_with_console(shot: &Image, lines: &[&str]) -> Result<String, String> {
+    compare_rows(shot, lines, usize::MAX)
+}
+
+/// As [`compare_with_console`], but only the first `rows` text rows (the screen below
+/// them, such as a prompt still being typed at, is not compared).
+pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String, String> {
     let blank =
         Image { width: shot.width, height: shot.height, pixels: vec![0; shot.pixels.len()] };
     let colours = Colours::grey_on_black(16, 8, 0);
@@ -131,8 +147,10 @@ pub fn compare_with_console(shot: &Image, lines: &[&str]) -> Result<String, Stri
     }
     let expected = console.surface();
     let lit = expected.pixels.iter().filter(|&&p| p != 0).count();
+    let compared =
+        shot.pixels.len().min(rows.saturating_mul(ingot_fbconsole::CELL_HEIGHT * shot.width));
     let differing: Vec<usize> =
-        (0..shot.pixels.len()).filter(|&i| shot.pixels[i] != expected.pixels[i]).collect();
+        (0..compared).filter(|&i| shot.pixels[i] != expected.pixels[i]).collect();
     match differing.first() {
         None => Ok(format!("{} lines, {lit} lit pixels match", lines.len())),
         Some(&first) => Err(format!(

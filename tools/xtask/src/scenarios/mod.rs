@@ -12,6 +12,7 @@ mod failures;
 mod foundation;
 mod front_door;
 mod loader_checks;
+mod monitor;
 mod net;
 mod programs;
 mod sound;
@@ -46,6 +47,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         loader_checks::scenarios(artifacts),
         compat::scenarios(artifacts),
         programs::scenarios(artifacts),
+        monitor::scenarios(artifacts),
     ]
     .into_iter()
     .flatten()
@@ -85,5 +87,6 @@ pub fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32)
         timeout: Duration::from_secs(60),
         host_check: None,
         live_check: None,
+        serial_input: Vec::new(),
     }
 }

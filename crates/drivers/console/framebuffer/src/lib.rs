@@ -82,6 +82,9 @@ pub struct Console<S: Surface> {
     line: [u8; MAX_COLUMNS],
 }
 
+/// Form feed: clears the screen and puts the cursor top left (the monitor's `cls`).
+pub const FORM_FEED: u8 = 0x0C;
+
 impl<S: Surface> Console<S> {
     /// A console filling `surface`, which is cleared. `None` if not even one cell fits.
     pub fn new(mut surface: S, colours: Colours) -> Option<Self> {
@@ -147,6 +150,12 @@ impl<S: Surface> Console<S> {
                 }
             }
             0x08 => self.column = self.column.saturating_sub(1),
+            FORM_FEED => {
+                let height = self.surface.height();
+                self.surface.fill_rows(0, height, self.colours.background);
+                self.line.fill(b' ');
+                (self.column, self.row) = (0, 0);
+            }
             _ => {
                 self.draw(byte);
                 if self.column >= self.columns {

@@ -215,3 +215,17 @@ fn colours_follow_the_pixel_format() {
     assert_eq!(Colours::grey_on_black(0, 8, 16).foreground, 0x00C0_C0C0);
     assert_eq!(Colours::grey_on_black(24, 16, 8).foreground, 0xC0C0_C000);
 }
+
+#[test]
+fn form_feed_clears_the_screen_and_homes_the_cursor() {
+    let mut console = console(6, 3);
+    console.write_bytes(b"abc\ndef\ngh");
+    console.write_bytes(&[FORM_FEED]);
+    assert_eq!(console.cursor(), (0, 0));
+    for row in 0..3 {
+        assert_eq!(console.surface().text_row(row, 6), "      ", "row {row}");
+    }
+    assert_eq!(console.surface().cursor_cells(6, 3), vec![(0, 0)]);
+    console.write_bytes(b"ok");
+    assert_eq!(console.surface().text_row(0, 6), "ok    ");
+}

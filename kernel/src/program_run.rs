@@ -1,0 +1,39 @@
+//! The `program_run` call: a program (the monitor) runs another flat program image and
+//! gets its status back, also when that program faults.
+//!
+//! The window is shared: the callee gets its start and the caller's bytes are parked
+//! in a save area above it for the duration (`ProgramMemory::run_nested`). While the
+//! callee runs, `memory_info` reports only the callee's part and its pointers are
+//! checked against that part, so it stays clear of the parked caller and its stack.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use ingot_abi::{Error, PROGRAM_FAULTED_BIT, Status};
+use ingot_arch::program::Outcome;
+use ingot_platform::program_memory::NestedError;
+
+use crate::{println, program};
+
+/// A callee is running (`program_run` does not nest).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Runs the image at `image` (`len` bytes); the caller keeps its first `keep_bytes`.
+pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) -> Status {
+    let Some(window) = program::window() else { return Error::NotFound.status() };
+    if RUNNING.swap(true, Ordering::AcqRel) {
+        return Error::Busy.status();
+    }
+    let api_table = ingot_abi::API_TABLE_ADDRESS;
+    let outcome = window.run_nested(image as u64, len, keep_bytes, api_table);
+    RUNNING.store(false, Ordering::Release);
+    match outcome {
+        Ok(Outcome::Returned(status)) => (status & ((1 << 62) - 1)) as Status,
+        Ok(Outcome::Faulted(vector)) => {
+            println!("ingot: program faulted (vector {vector}); back to the caller");
+            PROGRAM_FAULTED_BIT | vector as Status
+        }
+        Err(NestedError::Empty) => Error::InvalidArgument.status(),
+        Err(NestedError::BadAddress) => Error::BadAddress.status(),
+        Err(NestedError::NoRoom) => Error::Exhausted.status(),
+    }
+}

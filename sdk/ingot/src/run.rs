@@ -1,0 +1,38 @@
+//! Running another program from this one (`program_run`): the monitor's `run`.
+
+use ingot_abi::{Error, PROGRAM_BASE, PROGRAM_FAULTED_BIT};
+
+use crate::calls::decode;
+use crate::start::api;
+
+unsafe extern "C" {
+    static __bss_end: u8;
+}
+
+/// How a program started with [`run_image`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// It returned this status.
+    Returned(u64),
+    /// It raised this CPU exception vector and was abandoned.
+    Faulted(u64),
+}
+
+/// Bytes of this program the kernel must keep while another runs: its image and `.bss`.
+pub fn own_bytes() -> u64 {
+    core::ptr::addr_of!(__bss_end) as u64 - PROGRAM_BASE
+}
+
+/// Runs the flat program `image` and waits for it. `image` must lie in this program's
+/// free memory (from [`crate::scratch`]), not in its image or `.bss`; the new program
+/// gets the window below this program's parked copy, so anything else in scratch
+/// memory is overwritten.
+pub fn run_image(image: &[u8]) -> Result<Ended, Error> {
+    let status = (api().program_run)(image.as_ptr(), image.len() as u64, own_bytes());
+    let value = decode(status)?;
+    if value & PROGRAM_FAULTED_BIT as u64 != 0 {
+        Ok(Ended::Faulted(value & !(PROGRAM_FAULTED_BIT as u64)))
+    } else {
+        Ok(Ended::Returned(value))
+    }
+}
