@@ -16,6 +16,8 @@ mod calls;
 pub mod console;
 pub mod cores;
 pub mod disk;
+#[cfg(feature = "heap")]
+pub mod heap;
 pub mod net;
 pub mod scratch;
 #[doc(hidden)]
