@@ -25,6 +25,7 @@ pub const MACHINE_PACKAGES: &[&str] = &[
     "disk-bench",
     "disk-fault",
     "net-test",
+    "httpd",
 ];
 /// Program binaries turned into flat `.bin` files.
 pub const PROGRAMS: &[&str] = &[
@@ -37,6 +38,7 @@ pub const PROGRAMS: &[&str] = &[
     "disk-bench",
     "disk-fault",
     "net-test",
+    "httpd",
 ];
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
