@@ -24,7 +24,8 @@ pub struct Config {
     pub quit_port: u16,
     /// One access-log line per request.
     pub log: bool,
-    /// TCP sockets made at start.
+    /// TCP sockets kept listening (a burst of more connection requests than this is
+    /// refused).
     pub sockets: usize,
     /// Most TCP sockets at once.
     pub max_sockets: usize,
@@ -42,8 +43,8 @@ impl Default for Config {
             echo_port: 7,
             quit_port: 0,
             log: true,
-            sockets: 32,
-            max_sockets: 160,
+            sockets: 64,
+            max_sockets: 192,
             request_timeout_ms: 5_000,
         }
     }

@@ -26,7 +26,7 @@ pub struct TcpOptions {
     pub rx_buffer: usize,
     /// Send buffer per socket.
     pub tx_buffer: usize,
-    /// Sockets made at once (listening together).
+    /// Sockets listening at once (kept topped up while below the maximum).
     pub sockets: usize,
     /// Most sockets the listener may grow to.
     pub max_sockets: usize,
@@ -216,9 +216,15 @@ impl<F: FrameIo> Net<F> {
                 listening += 1;
             }
         }
+        // Keep as many sockets listening as the listener started with, so a burst of
+        // connection requests finds them (a SYN that finds none is answered with RST).
         let options = table.listeners.get(listener.0)?.options;
-        if listening == 0 && total < options.max_sockets {
-            table.add_listening(&mut self.sockets, listener.0);
+        while listening < options.sockets && total < options.max_sockets {
+            if !table.add_listening(&mut self.sockets, listener.0) {
+                break;
+            }
+            listening += 1;
+            total += 1;
         }
         found
     }

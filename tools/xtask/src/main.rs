@@ -54,6 +54,8 @@ fn main() -> ExitCode {
         "test" => test::test(rest),
         "bench" => bench::bench(rest),
         "check" => check::check(),
+        // Not in the usage: the httpd tap scenarios run it inside a network namespace.
+        "netns-client" => scenarios::netns_client(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())

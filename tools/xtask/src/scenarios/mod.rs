@@ -10,6 +10,8 @@ mod ecam;
 mod failures;
 mod foundation;
 mod front_door;
+mod httpd;
+mod httpd_checks;
 mod loader_checks;
 mod net;
 mod storage;
@@ -22,6 +24,8 @@ use crate::build::Artifacts;
 use crate::harness::Scenario;
 use crate::qemu::QemuConfig;
 
+pub use httpd_checks::netns_client;
+
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
@@ -33,6 +37,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         storage::scenarios(artifacts),
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
+        httpd::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),
@@ -77,5 +82,6 @@ pub fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32)
         timeout: Duration::from_secs(60),
         host_check: None,
         live_check: None,
+        prepare: None,
     }
 }
