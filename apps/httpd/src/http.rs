@@ -137,7 +137,7 @@ fn refused(bytes: &[u8], status: u16) -> Parsed {
             method: heapless_str::Short::new(method),
             target: heapless_str::Short::new(""),
         },
-        response: error(status, true, false),
+        response: error(status, false, false),
     }
 }
 

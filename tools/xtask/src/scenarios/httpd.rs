@@ -170,7 +170,7 @@ fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
                 return Err(format!("no access-log line matching `{line}`"));
             }
         }
-        check_end(log, "requests=26 ok=23 not-found=1 refused=1 timed-out=0 aborted=0")
+        check_end(log, "requests=26 ok=24 not-found=1 refused=1 timed-out=0 aborted=0")
     }));
     s
 }
