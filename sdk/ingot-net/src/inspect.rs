@@ -55,10 +55,10 @@ pub fn inspect(frame: &[u8]) -> Result<(), Drop> {
 fn ipv4(bytes: &[u8]) -> Result<(), Drop> {
     let caps = ChecksumCapabilities::default();
     let packet = Ipv4Packet::new_checked(bytes).map_err(|_| Drop::Ipv4)?;
-    let repr = Ipv4Repr::parse(&packet, &caps).map_err(|_| Drop::Ipv4)?;
     if packet.more_frags() || packet.frag_offset() != 0 {
         return Err(Drop::Fragment);
     }
+    let repr = Ipv4Repr::parse(&packet, &caps).map_err(|_| Drop::Ipv4)?;
     let (source, destination) = (IpAddress::Ipv4(repr.src_addr), IpAddress::Ipv4(repr.dst_addr));
     let payload = packet.payload();
     match repr.next_header {

@@ -33,6 +33,9 @@ pub mod stack;
 pub mod tcp;
 pub mod udp;
 
+#[cfg(test)]
+mod tests;
+
 pub use counters::Counters;
 pub use io::FrameIo;
 pub use smoltcp;
