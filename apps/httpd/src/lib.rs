@@ -13,3 +13,6 @@ pub mod config;
 pub mod http;
 pub mod server;
 pub mod site;
+
+#[cfg(test)]
+mod tests;

@@ -35,6 +35,8 @@ pub const HOST_CRATES: &[&str] = &[
     "ingot-mkimage",
     "ingot-bmfs-tool",
     "ingot-fbconsole",
+    "ingot-tcpip",
+    "httpd",
     "xtask",
 ];
 
