@@ -85,9 +85,15 @@ impl Config {
                     }
                     _ => false,
                 },
-                "sockets" => value.parse().ok().filter(|&n| n > 0).map(|n| config.sockets = n).is_some(),
-                "max-sockets" => value.parse().ok().filter(|&n| n > 0).map(|n| config.max_sockets = n).is_some(),
-                "request-timeout-ms" => value.parse().map(|v| config.request_timeout_ms = v).is_ok(),
+                "sockets" => {
+                    value.parse().ok().filter(|&n| n > 0).map(|n| config.sockets = n).is_some()
+                }
+                "max-sockets" => {
+                    value.parse().ok().filter(|&n| n > 0).map(|n| config.max_sockets = n).is_some()
+                }
+                "request-timeout-ms" => {
+                    value.parse().map(|v| config.request_timeout_ms = v).is_ok()
+                }
                 "address" => parse_cidr(value).map(|a| address = Some(a)).is_some(),
                 "gateway" => value.parse::<Ipv4Address>().map(|g| gateway = Some(g)).is_ok(),
                 "dns" => value.parse::<Ipv4Address>().map(|d| dns = Some(d)).is_ok(),

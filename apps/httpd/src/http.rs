@@ -144,14 +144,13 @@ fn refused(bytes: &[u8], status: u16) -> Parsed {
 /// The response to a well-formed request.
 fn answer(request: &httparse::Request<'_, '_>, site: &Site) -> Response {
     let version = request.version.unwrap_or(0);
-    let connection = request
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("connection"))
-        .map(|h| h.value);
+    let connection =
+        request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("connection")).map(|h| h.value);
     let has = |word: &str| {
         connection.is_some_and(|value| {
-            value.split(|&b| b == b',').any(|token| token.trim_ascii().eq_ignore_ascii_case(word.as_bytes()))
+            value
+                .split(|&b| b == b',')
+                .any(|token| token.trim_ascii().eq_ignore_ascii_case(word.as_bytes()))
         })
     };
     let keep_alive = if version == 1 { !has("close") } else { has("keep-alive") };

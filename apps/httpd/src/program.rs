@@ -71,7 +71,9 @@ fn main() -> u64 {
     };
     if let Some(settings) = net.settings() {
         match settings.gateway {
-            Some(gateway) => println!("httpd: nic {} address {} gateway {gateway}", config.nic, settings.address),
+            Some(gateway) => {
+                println!("httpd: nic {} address {} gateway {gateway}", config.nic, settings.address)
+            }
             None => println!("httpd: nic {} address {}", config.nic, settings.address),
         }
     }

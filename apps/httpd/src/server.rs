@@ -244,7 +244,8 @@ impl Server {
                 }
                 return Next::Keep;
             }
-            let (consumed, response, line) = match http::parse(&client.head[..client.filled], site) {
+            let (consumed, response, line) = match http::parse(&client.head[..client.filled], site)
+            {
                 Parsed::Partial => {
                     if client.peer_done {
                         let _ = net.close(client.connection);

@@ -71,7 +71,11 @@ fn missing_file_other_method_and_query() {
 
 #[test]
 fn malformed_requests_are_refused_and_close() {
-    for bad in [&b"GARBAGE\r\n\r\n"[..], b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"] {
+    for bad in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+    ] {
         match parse(bad, &site()) {
             Parsed::Refused { response, .. } => {
                 assert_eq!(response.status, 400);
@@ -87,18 +91,24 @@ fn malformed_requests_are_refused_and_close() {
 fn over_long_target_and_headers() {
     let mut long_target = b"GET /".to_vec();
     long_target.resize(MAX_HEAD, b'a');
-    assert!(matches!(parse(&long_target, &site()), Parsed::Refused { response, .. } if response.status == 414));
+    assert!(
+        matches!(parse(&long_target, &site()), Parsed::Refused { response, .. } if response.status == 414)
+    );
     let mut long_headers = b"GET / HTTP/1.1\r\n".to_vec();
     while long_headers.len() < MAX_HEAD {
         long_headers.extend_from_slice(b"X-Filler: 0123456789\r\n");
     }
-    assert!(matches!(parse(&long_headers, &site()), Parsed::Refused { response, .. } if response.status == 431));
+    assert!(
+        matches!(parse(&long_headers, &site()), Parsed::Refused { response, .. } if response.status == 431)
+    );
     let mut many = b"GET / HTTP/1.1\r\n".to_vec();
     for _ in 0..40 {
         many.extend_from_slice(b"A: b\r\n");
     }
     many.extend_from_slice(b"\r\n");
-    assert!(matches!(parse(&many, &site()), Parsed::Refused { response, .. } if response.status == 431));
+    assert!(
+        matches!(parse(&many, &site()), Parsed::Refused { response, .. } if response.status == 431)
+    );
 }
 
 #[test]

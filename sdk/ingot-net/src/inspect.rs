@@ -45,9 +45,9 @@ pub fn inspect(frame: &[u8]) -> Result<(), Drop> {
             ArpRepr::parse(&packet).map(|_| ()).map_err(|_| Drop::Arp)
         }
         EthernetProtocol::Ipv4 => ipv4(ethernet.payload()),
-        EthernetProtocol::Ipv6 => Ipv6Packet::new_checked(ethernet.payload())
-            .map(|_| ())
-            .map_err(|_| Drop::Ipv6),
+        EthernetProtocol::Ipv6 => {
+            Ipv6Packet::new_checked(ethernet.payload()).map(|_| ()).map_err(|_| Drop::Ipv6)
+        }
         _ => Err(Drop::Unsupported),
     }
 }
@@ -64,7 +64,9 @@ fn ipv4(bytes: &[u8]) -> Result<(), Drop> {
     match repr.next_header {
         IpProtocol::Tcp => {
             let segment = TcpPacket::new_checked(payload).map_err(|_| Drop::Tcp)?;
-            TcpRepr::parse(&segment, &source, &destination, &caps).map(|_| ()).map_err(|_| Drop::Tcp)
+            TcpRepr::parse(&segment, &source, &destination, &caps)
+                .map(|_| ())
+                .map_err(|_| Drop::Tcp)
         }
         IpProtocol::Udp => {
             let datagram = UdpPacket::new_checked(payload).map_err(|_| Drop::Udp)?;

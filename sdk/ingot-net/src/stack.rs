@@ -59,9 +59,10 @@ impl<F: FrameIo> Net<F> {
         let mut device = NicDevice::new(io);
         let now = device.now();
         let mut config = Config::new(HardwareAddress::Ethernet(mac));
-        config.random_seed = now.total_micros() as u64 ^ u64::from_le_bytes([
-            mac.0[0], mac.0[1], mac.0[2], mac.0[3], mac.0[4], mac.0[5], 0x49, 0x4e,
-        ]);
+        config.random_seed = now.total_micros() as u64
+            ^ u64::from_le_bytes([
+                mac.0[0], mac.0[1], mac.0[2], mac.0[3], mac.0[4], mac.0[5], 0x49, 0x4e,
+            ]);
         let iface = Interface::new(config, &mut device, now);
         Self {
             device,
@@ -196,4 +197,3 @@ pub fn parse_cidr(text: &str) -> Option<Ipv4Cidr> {
     let prefix: u8 = prefix.parse().ok().filter(|&p| p <= 32)?;
     Some(Ipv4Cidr::new(address.parse().ok()?, prefix))
 }
-

@@ -37,7 +37,13 @@ pub struct TcpOptions {
 
 impl Default for TcpOptions {
     fn default() -> Self {
-        Self { rx_buffer: 8192, tx_buffer: 65536, sockets: 16, max_sockets: 128, timeout_ms: 10_000 }
+        Self {
+            rx_buffer: 8192,
+            tx_buffer: 65536,
+            sockets: 16,
+            max_sockets: 128,
+            timeout_ms: 10_000,
+        }
     }
 }
 
@@ -117,7 +123,12 @@ impl TcpTable {
             return false;
         }
         let handle = sockets.add(socket);
-        self.slots.push(Slot { handle, listener: Some(listener), generation: 0, state: Use::Listening });
+        self.slots.push(Slot {
+            handle,
+            listener: Some(listener),
+            generation: 0,
+            state: Use::Listening,
+        });
         true
     }
 
@@ -137,9 +148,8 @@ impl TcpTable {
             let socket = sockets.get_mut::<tcp::Socket<'_>>(slot.handle);
             let done = match slot.state {
                 Use::Closing(since) => {
-                    let timeout = slot
-                        .listener
-                        .map_or(10_000, |l| self.listeners[l].options.timeout_ms);
+                    let timeout =
+                        slot.listener.map_or(10_000, |l| self.listeners[l].options.timeout_ms);
                     let finished = matches!(socket.state(), State::Closed | State::TimeWait);
                     if !finished && now - since > Duration::from_millis(timeout) {
                         self.forced += 1;
@@ -207,7 +217,9 @@ impl<F: FrameIo> Net<F> {
                 continue;
             }
             let state = self.sockets.get::<tcp::Socket<'_>>(slot.handle).state();
-            if found.is_none() && !matches!(state, State::Listen | State::SynReceived | State::Closed) {
+            if found.is_none()
+                && !matches!(state, State::Listen | State::SynReceived | State::Closed)
+            {
                 slot.state = Use::Open;
                 slot.generation = slot.generation.wrapping_add(1);
                 table.connections += 1;
@@ -232,7 +244,11 @@ impl<F: FrameIo> Net<F> {
     /// Opens a connection to `address:port` from a free local port.
     pub fn connect(&mut self, address: Ipv4Address, port: u16) -> Result<Connection, NetError> {
         let table = &mut self.tcp;
-        table.next_port = if table.next_port < 49152 { 49152 } else { table.next_port.wrapping_add(1).max(49152) };
+        table.next_port = if table.next_port < 49152 {
+            49152
+        } else {
+            table.next_port.wrapping_add(1).max(49152)
+        };
         let mut socket = new_socket(&TcpOptions::default());
         socket
             .connect(self.iface.context(), IpEndpoint::new(address.into(), port), table.next_port)

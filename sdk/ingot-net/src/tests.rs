@@ -75,7 +75,11 @@ struct Pair {
 }
 
 fn settings(address: [u8; 4]) -> Ipv4Settings {
-    Ipv4Settings { address: Ipv4Cidr::new(Ipv4Address::from(address), 24), gateway: None, dns: None }
+    Ipv4Settings {
+        address: Ipv4Cidr::new(Ipv4Address::from(address), 24),
+        gateway: None,
+        dns: None,
+    }
 }
 
 fn pair() -> Pair {
@@ -325,7 +329,8 @@ fn mutate(frame: &[u8], random: &mut Random) -> Vec<u8> {
         }
         4 if out.len() > ip + 20 => {
             // IPv4 options: grow the header with random option bytes.
-            let options: Vec<u8> = (0..4 * (1 + random.below(10))).map(|_| random.next() as u8).collect();
+            let options: Vec<u8> =
+                (0..4 * (1 + random.below(10))).map(|_| random.next() as u8).collect();
             out.splice(ip + 20..ip + 20, options.iter().copied());
             let words = ((20 + options.len()) / 4).min(15) as u8;
             out[ip] = 0x40 | words;

@@ -20,7 +20,10 @@ impl<F: FrameIo> Net<F> {
             return Err(NetError::InvalidArgument);
         }
         let buffer = || {
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; datagrams], vec![0; datagrams * 1472])
+            udp::PacketBuffer::new(
+                vec![udp::PacketMetadata::EMPTY; datagrams],
+                vec![0; datagrams * 1472],
+            )
         };
         let mut socket = udp::Socket::new(buffer(), buffer());
         socket.bind(port).map_err(|_| NetError::InvalidArgument)?;

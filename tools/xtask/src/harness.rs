@@ -305,7 +305,9 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
     };
     let _prepared = match s.prepare.as_ref().map(|prepare| prepare()).transpose() {
         Ok(prepared) => prepared,
-        Err(e) => return (outcome(false, format!("set-up failed: {e}")), Vec::new(), String::new()),
+        Err(e) => {
+            return (outcome(false, format!("set-up failed: {e}")), Vec::new(), String::new());
+        }
     };
     let mut qemu = match Running::spawn(&s.qemu) {
         Ok(q) => q,

@@ -215,7 +215,10 @@ impl QemuConfig {
 
     /// The command line as one shell-like string, for logs and reports.
     pub fn command_line(&self) -> String {
-        let netns = self.netns.iter().flat_map(|name| ["ip".into(), "netns".into(), "exec".into(), name.clone()]);
+        let netns = self
+            .netns
+            .iter()
+            .flat_map(|name| ["ip".into(), "netns".into(), "exec".into(), name.clone()]);
         netns
             .chain(std::iter::once(QEMU.to_string()))
             .chain(

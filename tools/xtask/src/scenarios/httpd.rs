@@ -42,8 +42,16 @@ pub struct NicModel {
 
 /// Every NIC model the httpd scenarios run on.
 pub const NIC_MODELS: &[NicModel] = &[
-    NicModel { name: "virtio-modern", device: "virtio-net-pci,disable-legacy=on", driver: "virtio-net" },
-    NicModel { name: "virtio-legacy", device: "virtio-net-pci,disable-modern=on", driver: "virtio-net" },
+    NicModel {
+        name: "virtio-modern",
+        device: "virtio-net-pci,disable-legacy=on",
+        driver: "virtio-net",
+    },
+    NicModel {
+        name: "virtio-legacy",
+        device: "virtio-net-pci,disable-modern=on",
+        driver: "virtio-net",
+    },
 ];
 
 /// The guest's MAC in every scenario.
@@ -179,7 +187,8 @@ fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
 struct Namespace(String);
 
 fn ip(args: &[&str]) -> Result<(), String> {
-    let output = Command::new("ip").args(args).output().map_err(|e| format!("cannot run ip: {e}"))?;
+    let output =
+        Command::new("ip").args(args).output().map_err(|e| format!("cannot run ip: {e}"))?;
     if output.status.success() {
         Ok(())
     } else {
@@ -229,11 +238,15 @@ fn tap_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
     }));
     s.live_check = Some(Box::new(move |_| {
         let result = httpd_checks::tap_suite(&namespace, TAP_GUEST);
-        httpd_checks::in_namespace(&namespace, &["udp-send", &format!("{TAP_GUEST}:{QUIT_PORT}"), "quit"])?;
+        httpd_checks::in_namespace(
+            &namespace,
+            &["udp-send", &format!("{TAP_GUEST}:{QUIT_PORT}"), "quit"],
+        )?;
         result
     }));
     s.host_check = Some(Box::new(|log| {
-        if !Regex::new(r"(?m)^httpd: stats .* echoed=3 ").map_err(|e| e.to_string())?.is_match(log) {
+        if !Regex::new(r"(?m)^httpd: stats .* echoed=3 ").map_err(|e| e.to_string())?.is_match(log)
+        {
             return Err("the end-of-run stats do not show 3 datagrams echoed".into());
         }
         check_end(log, "requests=1 ok=1 not-found=0 refused=0 timed-out=0 aborted=0")

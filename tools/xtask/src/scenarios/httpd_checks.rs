@@ -59,7 +59,8 @@ fn curl(args: &[&str]) -> Result<Vec<u8>, String> {
 
 /// Fetches `url` with curl into memory: (status, body).
 fn fetch(url: &str) -> Result<(u16, Vec<u8>), String> {
-    let file = std::env::temp_dir().join(format!("ingot-httpd-{}-{}", std::process::id(), unique()));
+    let file =
+        std::env::temp_dir().join(format!("ingot-httpd-{}-{}", std::process::id(), unique()));
     let path = file.display().to_string();
     let status = curl(&["--output", &path, "--write-out", "%{http_code}", url])?;
     let body = std::fs::read(&file).unwrap_or_default();
@@ -78,7 +79,8 @@ fn expect_body(what: &str, got: (u16, Vec<u8>), want: &[u8]) -> Result<(), Strin
         return Err(format!("{what}: status {}", got.0));
     }
     if got.1 != want {
-        let first = got.1.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.1.len().min(want.len()));
+        let first =
+            got.1.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.1.len().min(want.len()));
         return Err(format!(
             "{what}: {} bytes received, {} expected, first difference at byte {first}",
             got.1.len(),
@@ -97,8 +99,11 @@ pub fn hostfwd_suite(port: u16, site: &Site) -> Result<(), String> {
     if status != 404 {
         return Err(format!("GET /missing.html: status {status}, expected 404"));
     }
-    let head = String::from_utf8_lossy(&curl(&["--head", &format!("{base}/index.html")])?).into_owned();
-    if !head.starts_with("HTTP/1.1 200") || !head.to_ascii_lowercase().contains("content-length: 612\r\n") {
+    let head =
+        String::from_utf8_lossy(&curl(&["--head", &format!("{base}/index.html")])?).into_owned();
+    if !head.starts_with("HTTP/1.1 200")
+        || !head.to_ascii_lowercase().contains("content-length: 612\r\n")
+    {
         return Err(format!("HEAD /index.html answered: {head:?}"));
     }
     keep_alive(&base, &site.index)?;
@@ -109,7 +114,8 @@ pub fn hostfwd_suite(port: u16, site: &Site) -> Result<(), String> {
 /// none for the rest, and every body is the page.
 fn keep_alive(base: &str, index: &[u8]) -> Result<(), String> {
     let url = format!("{base}/index.html");
-    let mut args: Vec<&str> = vec!["--write-out", "%{http_code} %{num_connects} %{size_download}\\n"];
+    let mut args: Vec<&str> =
+        vec!["--write-out", "%{http_code} %{num_connects} %{size_download}\\n"];
     for _ in 0..20 {
         args.extend([url.as_str(), "--output", "/dev/null"]);
     }
@@ -117,15 +123,17 @@ fn keep_alive(base: &str, index: &[u8]) -> Result<(), String> {
     let lines: Vec<&str> = report.lines().collect();
     let size = index.len();
     let good = lines.len() == 20
-        && lines.iter().enumerate().all(|(i, line)| {
-            *line == format!("200 {} {size}", usize::from(i == 0))
-        });
+        && lines
+            .iter()
+            .enumerate()
+            .all(|(i, line)| *line == format!("200 {} {size}", usize::from(i == 0)));
     if good { Ok(()) } else { Err(format!("keep-alive: 20 transfers reported {lines:?}")) }
 }
 
 /// A request httparse rejects gets 400 and a close; the next connection is served.
 fn malformed_then_good(port: u16, base: &str, index: &[u8]) -> Result<(), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
     stream.write_all(b"GARBAGE\r\n\r\n").map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
@@ -157,7 +165,12 @@ pub fn in_namespace(namespace: &str, args: &[&str]) -> Result<String, String> {
     if output.status.success() {
         Ok(text)
     } else {
-        Err(format!("netns-client {}: {}{}", args.join(" "), text, String::from_utf8_lossy(&output.stderr)))
+        Err(format!(
+            "netns-client {}: {}{}",
+            args.join(" "),
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        ))
     }
 }
 
@@ -170,11 +183,24 @@ pub fn tap_suite(namespace: &str, guest: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot run ping (apt-get install iputils-ping): {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !text.contains("3 packets transmitted, 3 received") {
-        return Err(format!("ping {guest}: {}{}", text.trim(), String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "ping {guest}: {}{}",
+            text.trim(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     in_namespace(namespace, &["udp-echo", &format!("{guest}:7"), "3"])?;
     let page = Command::new("ip")
-        .args(["netns", "exec", namespace, "curl", "--silent", "--max-time", "30", &format!("http://{guest}/")])
+        .args([
+            "netns",
+            "exec",
+            namespace,
+            "curl",
+            "--silent",
+            "--max-time",
+            "30",
+            &format!("http://{guest}/"),
+        ])
         .output()
         .map_err(|e| format!("curl in the namespace: {e}"))?;
     if page.stdout != Site::standard().index {
@@ -198,7 +224,9 @@ pub fn netns_client(args: &[String]) -> Result<(), String> {
                 let (length, from) =
                     socket.recv_from(&mut buffer).map_err(|e| format!("echo {index}: {e}"))?;
                 if &buffer[..length] != datagram.as_bytes() {
-                    return Err(format!("echo {index} from {from}: {length} bytes, not the datagram"));
+                    return Err(format!(
+                        "echo {index} from {from}: {length} bytes, not the datagram"
+                    ));
                 }
             }
             println!("echoed {count}");
@@ -230,7 +258,9 @@ fn read_response(stream: &mut TcpStream) -> Result<(u16, Vec<u8>), String> {
     let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
     let length: usize = head
         .lines()
-        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+        .find_map(|line| {
+            line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+        })
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("no Content-Length in {head:?}"))?;
     let mut body = data[head_end..].to_vec();
@@ -255,10 +285,19 @@ struct Tally {
 
 /// One soak client's turn number `turn`: mostly three keep-alive GETs, sometimes a
 /// malformed request, an abandoned one, or (for a few clients, once) a stalled one.
-fn soak_turn(port: u16, site: &Site, client: usize, turn: usize, tally: &Tally) -> Result<(), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+fn soak_turn(
+    port: u16,
+    site: &Site,
+    client: usize,
+    turn: usize,
+    tally: &Tally,
+) -> Result<(), String> {
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    let send = |stream: &mut TcpStream, bytes: &[u8]| stream.write_all(bytes).map_err(|e| format!("send: {e}"));
+    let send = |stream: &mut TcpStream, bytes: &[u8]| {
+        stream.write_all(bytes).map_err(|e| format!("send: {e}"))
+    };
     match (client + turn) % 10 {
         0 => {
             send(&mut stream, b"GET /index.html HTTP/1.1\r\nBad Header\r\n\r\n")?;
@@ -283,10 +322,16 @@ fn soak_turn(port: u16, site: &Site, client: usize, turn: usize, tally: &Tally) 
         }
         _ => {
             for request in 0..3 {
-                let (path, want) =
-                    if turn % 5 == 4 && request == 0 { ("/big.bin", &site.big) } else { ("/", &site.index) };
+                let (path, want) = if turn % 5 == 4 && request == 0 {
+                    ("/big.bin", &site.big)
+                } else {
+                    ("/", &site.index)
+                };
                 let close = if request == 2 { "Connection: close\r\n" } else { "" };
-                send(&mut stream, format!("GET {path} HTTP/1.1\r\nHost: ingot\r\n{close}\r\n").as_bytes())?;
+                send(
+                    &mut stream,
+                    format!("GET {path} HTTP/1.1\r\nHost: ingot\r\n{close}\r\n").as_bytes(),
+                )?;
                 let (status, body) = read_response(&mut stream)?;
                 if status != 200 || &body != want {
                     return Err(format!("GET {path}: status {status}, {} bytes", body.len()));
@@ -318,7 +363,10 @@ pub fn soak(port: u16, site: &Site, clients: usize, duration: Duration) -> Resul
                 })
             })
             .collect();
-        workers.into_iter().filter_map(|w| w.join().unwrap_or(Err("client panicked".into())).err()).collect()
+        workers
+            .into_iter()
+            .filter_map(|w| w.join().unwrap_or(Err("client panicked".into())).err())
+            .collect()
     });
     if let Some(first) = failures.first() {
         return Err(format!("{} of {clients} clients failed; first: {first}", failures.len()));
@@ -329,7 +377,9 @@ pub fn soak(port: u16, site: &Site, clients: usize, duration: Duration) -> Resul
         tally.timed_out.load(Ordering::Relaxed),
     );
     if ok == 0 || refused == 0 || timed_out == 0 || tally.abandoned.load(Ordering::Relaxed) == 0 {
-        return Err(format!("the soak did not exercise every case: ok={ok} refused={refused} timed-out={timed_out}"));
+        return Err(format!(
+            "the soak did not exercise every case: ok={ok} refused={refused} timed-out={timed_out}"
+        ));
     }
     Ok(format!(
         "requests={} ok={ok} not-found=0 refused={refused} timed-out={timed_out} aborted=0",
