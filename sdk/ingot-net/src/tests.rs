@@ -120,10 +120,7 @@ impl Pair {
 
 /// Connects, sends `request` to the server, echoes it back in upper case, reads it.
 fn exchange(pair: &mut Pair, port: u16, request: &[u8]) -> Result<Vec<u8>, NetError> {
-    let listener = match pair.server.listen(port) {
-        Ok(listener) => listener,
-        Err(error) => return Err(error),
-    };
+    let listener = pair.server.listen(port)?;
     let connection = pair.client.connect(Ipv4Address::from(SERVER), port)?;
     let mut accepted = None;
     for _ in 0..200 {

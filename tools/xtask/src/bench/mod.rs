@@ -16,6 +16,7 @@ mod disk;
 mod disk_images;
 mod disk_report;
 mod measure;
+mod net;
 mod peer;
 mod peer_check;
 mod peer_programs;
@@ -34,6 +35,7 @@ const BENCHES: &[(&str, BenchFn)] = &[
     ("size", size::bench_size),
     ("disk", disk::bench_disk),
     ("smp", smp::bench_smp),
+    ("net", net::bench_net),
 ];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both

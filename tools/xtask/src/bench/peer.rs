@@ -336,11 +336,37 @@ fn build_initramfs(
         cpio.file(&format!("lib/modules/{name}.ko"), 0o644, &read(&modules[name])?);
     }
     cpio.file("init", 0o755, INIT.replace("@MODULES@", &order.join(" ")).as_bytes());
-    cpio.file("www/index.html", 0o644, b"<html><body>ingot-peer: busybox httpd</body></html>\n");
+    if !extra.iter().any(|(path, _)| *path == "www/index.html") {
+        cpio.file(
+            "www/index.html",
+            0o644,
+            b"<html><body>ingot-peer: busybox httpd</body></html>\n",
+        );
+    }
     for (path, bytes) in extra {
         cpio.file(path, 0o755, bytes);
     }
     fs::write(out, cpio.finish()).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// An initramfs like [`Peer::initramfs`] with `files` added under `/www` (after
+/// [`prepare`] ran), for `bench net`: the peer's busybox httpd then serves the same
+/// files as Ingot's httpd.
+pub fn www_initramfs(files: &[(&str, &[u8])], out: &Path) -> Result<(), String> {
+    let dir = crate::build::output_dir().join("linux-peer");
+    let kroot = dir.join("kernel-root");
+    let release = fs::read_dir(kroot.join("lib/modules"))
+        .map_err(|e| format!("{}: {e} (run prepare first)", kroot.display()))?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .next()
+        .ok_or("no kernel release in the extracted peer kernel")?;
+    let busybox = dir.join("busybox-root/bin/busybox");
+    let named: Vec<(String, &[u8])> =
+        files.iter().map(|(name, bytes)| (format!("www/{name}"), *bytes)).collect();
+    let extra: Vec<(&str, &[u8])> =
+        named.iter().map(|(name, bytes)| (name.as_str(), *bytes)).collect();
+    build_initramfs(&kroot, &release, &busybox, &[], &extra, out)
 }
 
 /// Downloads (once), extracts (once) and assembles the peer; see the module docs.

@@ -16,7 +16,7 @@
 //! counters are printed and checked.
 
 use std::net::{TcpListener, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -59,24 +59,31 @@ const MAC: &str = "52:54:00:12:34:56";
 /// The quit port httpd.cfg names.
 const QUIT_PORT: u16 = 9;
 /// The namespace side of the tap link and the guest's fixed address on it.
-const TAP_HOST: &str = "10.0.3.1";
-const TAP_GUEST: &str = "10.0.3.2";
+pub const TAP_HOST: &str = "10.0.3.1";
+/// The guest's address on the tap link.
+pub const TAP_GUEST: &str = "10.0.3.2";
+
+/// Writes a fresh 16 MiB BMFS disk `<name>-site.img` holding `files`.
+pub fn write_site_disk(name: &str, files: &[(&str, &[u8])]) -> Result<PathBuf, String> {
+    let mut bytes = vec![0u8; 16 << 20];
+    let mut fs = Bmfs::format(SliceDisk::new(&mut bytes)).map_err(|e| format!("{e:?}"))?;
+    for (file, data) in files {
+        fs.write(file, data).map_err(|e| format!("writing {file}: {e:?}"))?;
+    }
+    let dir = output_dir().join("disks");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}-site.img"));
+    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
 
 /// The site every scenario serves: a 612-byte page and a 1 MiB file of pseudo-random
 /// bytes, written to a fresh BMFS disk with `config` as `httpd.cfg`.
 pub fn site_disk(name: &str, config: &str) -> Result<(PathBuf, Site), String> {
     let site = Site::standard();
-    let mut bytes = vec![0u8; 16 << 20];
-    let mut fs = Bmfs::format(SliceDisk::new(&mut bytes)).map_err(|e| format!("{e:?}"))?;
-    for (file, data) in [("index.html", &site.index), ("big.bin", &site.big)] {
-        fs.write(file, data).map_err(|e| format!("writing {file}: {e:?}"))?;
-    }
-    fs.write("httpd.cfg", config.as_bytes()).map_err(|e| format!("writing httpd.cfg: {e:?}"))?;
-    let dir = output_dir().join("disks");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("{name}-site.img"));
-    std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((path, site))
+    let files: [(&str, &[u8]); 3] =
+        [("index.html", &site.index), ("big.bin", &site.big), ("httpd.cfg", config.as_bytes())];
+    Ok((write_site_disk(name, &files)?, site))
 }
 
 /// `count` distinct free ports on 127.0.0.1 (TCP and UDP both free), held together
@@ -93,7 +100,7 @@ pub fn free_ports(count: usize) -> Vec<u16> {
     held.into_iter().map(|(_, _, port)| port).collect()
 }
 
-fn httpd_qemu(artifacts: &Artifacts, disk: &PathBuf) -> QemuConfig {
+fn httpd_qemu(artifacts: &Artifacts, disk: &Path) -> QemuConfig {
     QemuConfig::new(Machine::Q35)
         .memory("256M")
         .kernel(&artifacts.kernel)
@@ -184,7 +191,7 @@ fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
 }
 
 /// A network namespace with a tap device `tap0` at 10.0.3.1/24, removed on drop.
-struct Namespace(String);
+pub struct Namespace(String);
 
 fn ip(args: &[&str]) -> Result<(), String> {
     let output =
@@ -197,7 +204,8 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 impl Namespace {
-    fn create(name: &str) -> Result<Self, String> {
+    /// Creates namespace `name` (replacing a stale one of that name).
+    pub fn create(name: &str) -> Result<Self, String> {
         let _ = ip(&["netns", "del", name]);
         ip(&["netns", "add", name])?;
         let namespace = Namespace(name.to_string());

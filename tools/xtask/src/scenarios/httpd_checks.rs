@@ -312,7 +312,7 @@ fn soak_turn(
             let _ = stream.shutdown(Shutdown::Both);
             tally.abandoned.fetch_add(1, Ordering::Relaxed);
         }
-        2 if client % 16 == 0 && turn < 10 => {
+        2 if client.is_multiple_of(16) && turn < 10 => {
             send(&mut stream, b"GET /index.html HTTP/1.1\r\n")?;
             let (status, _) = read_response(&mut stream)?;
             if status != 408 {
