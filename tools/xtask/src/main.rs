@@ -27,7 +27,7 @@ commands:
   image [options]       build target/ingot/ingot.img, the hybrid BIOS/UEFI disk image (image --help)
   run [options]         boot Ingot in QEMU with serial on this terminal (run --help)
   test [filter]         host unit tests, then every QEMU scenario (optionally only names containing filter)
-  bench [boot|size|all] benchmarks beside a Linux peer; results in target/ingot/bench/
+  bench [boot|size|disk|smp|net|all] benchmarks beside a Linux peer; results in target/ingot/bench/
   bench peer            boot the Linux peer with a NIC and check its httpd answers
   check                 rustfmt, clippy -D warnings, unsafe allow-list audit
 ";
