@@ -146,6 +146,9 @@ impl Server {
                 Next::Keep => index += 1,
                 Next::Done => {
                     let client = self.clients.swap_remove(index);
+                    // Already closed on most paths (then BadHandle); after a reset or a
+                    // read error this hands the socket back to its listener.
+                    let _ = net.close(client.connection);
                     self.spare_heads.push(client.head);
                     self.stats.closed += 1;
                 }

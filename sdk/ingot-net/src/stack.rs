@@ -114,7 +114,9 @@ impl<F: FrameIo> Net<F> {
     pub fn poll(&mut self) -> bool {
         let now = self.device.now();
         let mut changed = false;
-        loop {
+        // Until the received batch is used up and nothing changed, but bounded: a busy
+        // interface must not keep the program inside one poll.
+        for _ in 0..16 {
             let result = self.iface.poll(now, &mut self.device, &mut self.sockets);
             self.device.flush();
             changed |= result == smoltcp::iface::PollResult::SocketStateChanged;

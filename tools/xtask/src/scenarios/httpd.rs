@@ -171,6 +171,9 @@ fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
     s.live_check = Some(Box::new(move |_| {
         let result = httpd_checks::hostfwd_suite(http, &site);
         httpd_checks::send_quit(&format!("127.0.0.1:{quit}"))?;
+        if result.is_err() {
+            std::thread::sleep(Duration::from_secs(5));
+        }
         result
     }));
     s.host_check = Some(Box::new(|log| {
@@ -286,6 +289,10 @@ fn soak_scenario(artifacts: &Artifacts) -> Scenario {
     s.live_check = Some(Box::new(move |_| {
         let result = httpd_checks::soak(http, &site, 64, Duration::from_secs(40));
         httpd_checks::send_quit(&format!("127.0.0.1:{quit}"))?;
+        if result.is_err() {
+            // Let the program print its end-of-run counts into the failure report.
+            std::thread::sleep(Duration::from_secs(5));
+        }
         let summary = result?;
         *seen.lock().unwrap_or_else(|e| e.into_inner()) = summary;
         Ok(())
