@@ -8,9 +8,12 @@
 //! - `httpd-tap-<nic>`: a tap device inside a network namespace made for the run;
 //!   the program has a fixed address from `httpd.cfg`; `ping` from the namespace gets
 //!   replies and a UDP datagram comes back from the echo port.
-//! - `httpd-soak`: 64 concurrent clients for a bounded time, with malformed,
-//!   abandoned and stalled requests among them; every good request must be answered
-//!   and the program's end-of-run counts must show nothing left open.
+//! - `httpd-soak`: over tap as well, 64 concurrent clients for a bounded time, with
+//!   malformed, abandoned and stalled requests among them; every good request must be
+//!   answered and the program's end-of-run counts must show nothing left open. (Over
+//!   QEMU's user network the soak failed now and then under host load: bursts of
+//!   connections through `hostfwd` sometimes got no answer for a minute while the
+//!   program had no connection open, so the path, not the program, was being tested.)
 //!
 //! Each run ends with a `quit` datagram to the program's quit port, so its final
 //! counters are printed and checked.
@@ -267,33 +270,41 @@ fn tap_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
 
 fn soak_scenario(artifacts: &Artifacts) -> Scenario {
     let name = "httpd-soak";
-    let ports = free_ports(2);
-    let (http, quit) = (ports.first().copied().unwrap_or(0), ports.get(1).copied().unwrap_or(0));
-    let config = format!("quit-port={QUIT_PORT}\nlog=off\nrequest-timeout-ms=3000\n");
-    let (disk_path, site) = site_disk(name, &config)
-        .unwrap_or_else(|e| (PathBuf::from(format!("/nonexistent: {e}")), Site::standard()));
+    let namespace = format!("ingot-{name}-{}", std::process::id());
+    let config = format!(
+        "address={TAP_GUEST}/24\nquit-port={QUIT_PORT}\nlog=off\nrequest-timeout-ms=3000\n"
+    );
+    let disk_path = site_disk(name, &config)
+        .map(|(path, _)| path)
+        .unwrap_or_else(|e| PathBuf::from(format!("/nonexistent: {e}")));
     let nic = NIC_MODELS[0];
-    let qemu = httpd_qemu(artifacts, &disk_path).extra_args([
+    let qemu = httpd_qemu(artifacts, &disk_path).netns(&namespace).extra_args([
         "-netdev".to_string(),
-        format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{http}-:80,hostfwd=udp:127.0.0.1:{quit}-:{QUIT_PORT}"),
+        "tap,id=n0,ifname=tap0,script=no,downscript=no".into(),
         "-device".into(),
         format!("{},netdev=n0,mac={MAC}", nic.device),
     ]);
-    let mut lines = start_lines(&nic, "10.0.2.15/24");
+    let mut lines = start_lines(&nic, &format!("{TAP_GUEST}/24"));
     lines[5] = "^httpd: listening port=80 echo-port=7 log=off$".into();
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let mut s = scenario(name, qemu, &refs, exit_status_for(0));
     s.timeout = Duration::from_secs(240);
+    let prepare_name = namespace.clone();
+    s.prepare = Some(Box::new(move || {
+        Namespace::create(&prepare_name).map(|ns| Box::new(ns) as Box<dyn Send>)
+    }));
     let expected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let seen = expected.clone();
     s.live_check = Some(Box::new(move |_| {
-        let result = httpd_checks::soak(http, &site, 64, Duration::from_secs(40));
-        httpd_checks::send_quit(&format!("127.0.0.1:{quit}"))?;
+        let server = format!("{TAP_GUEST}:80");
+        let result = httpd_checks::in_namespace(&namespace, &["soak", &server, "64", "40"]);
+        let quit = format!("{TAP_GUEST}:{QUIT_PORT}");
+        httpd_checks::in_namespace(&namespace, &["udp-send", &quit, "quit"])?;
         if result.is_err() {
             // Let the program print its end-of-run counts into the failure report.
             std::thread::sleep(Duration::from_secs(5));
         }
-        let summary = result?;
+        let summary = result?.trim().to_string();
         *seen.lock().unwrap_or_else(|e| e.into_inner()) = summary;
         Ok(())
     }));

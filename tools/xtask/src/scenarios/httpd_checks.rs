@@ -132,8 +132,7 @@ fn keep_alive(base: &str, index: &[u8]) -> Result<(), String> {
 
 /// A request httparse rejects gets 400 and a close; the next connection is served.
 fn malformed_then_good(port: u16, base: &str, index: &[u8]) -> Result<(), String> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    let mut stream = TcpStream::connect(server).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
     stream.write_all(b"GARBAGE\r\n\r\n").map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
@@ -209,8 +208,8 @@ pub fn tap_suite(namespace: &str, guest: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `xtask netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT`: the client side
-/// of the tap checks, run inside the namespace.
+/// `xtask netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT | soak ADDR CLIENTS
+/// SECONDS`: the client side of the tap checks and the soak, run inside the namespace.
 pub fn netns_client(args: &[String]) -> Result<(), String> {
     let socket = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
     socket.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
@@ -236,7 +235,14 @@ pub fn netns_client(args: &[String]) -> Result<(), String> {
             socket.send_to(text.as_bytes(), address.as_str()).map_err(|e| e.to_string())?;
             Ok(())
         }
-        _ => Err("usage: netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT".into()),
+        [command, address, clients, seconds] if command == "soak" => {
+            let clients = clients.parse().map_err(|_| format!("bad client count {clients}"))?;
+            let seconds = seconds.parse().map_err(|_| format!("bad seconds {seconds}"))?;
+            let summary = soak(address, &Site::standard(), clients, Duration::from_secs(seconds))?;
+            println!("{summary}");
+            Ok(())
+        }
+        _ => Err("usage: netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT | soak ADDR CLIENTS SECONDS".into()),
     }
 }
 
@@ -286,14 +292,13 @@ struct Tally {
 /// One soak client's turn number `turn`: mostly three keep-alive GETs, sometimes a
 /// malformed request, an abandoned one, or (for a few clients, once) a stalled one.
 fn soak_turn(
-    port: u16,
+    server: &str,
     site: &Site,
     client: usize,
     turn: usize,
     tally: &Tally,
 ) -> Result<(), String> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    let mut stream = TcpStream::connect(server).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
     let send = |stream: &mut TcpStream, bytes: &[u8]| {
         stream.write_all(bytes).map_err(|e| format!("send: {e}"))
@@ -345,7 +350,12 @@ fn soak_turn(
 
 /// `clients` concurrent clients for `duration`; every good request must be answered.
 /// Returns the counts the program's end-of-run line must show.
-pub fn soak(port: u16, site: &Site, clients: usize, duration: Duration) -> Result<String, String> {
+pub fn soak(
+    server: &str,
+    site: &Site,
+    clients: usize,
+    duration: Duration,
+) -> Result<String, String> {
     let tally = Tally::default();
     let deadline = Instant::now() + duration;
     let failures: Vec<String> = std::thread::scope(|scope| {
@@ -355,7 +365,7 @@ pub fn soak(port: u16, site: &Site, clients: usize, duration: Duration) -> Resul
                 scope.spawn(move || {
                     let mut turn = 0;
                     while Instant::now() < deadline && turn < 40 {
-                        soak_turn(port, site, client, turn, tally)
+                        soak_turn(server, site, client, turn, tally)
                             .map_err(|e| format!("client {client} turn {turn}: {e}"))?;
                         turn += 1;
                     }
