@@ -132,7 +132,8 @@ fn keep_alive(base: &str, index: &[u8]) -> Result<(), String> {
 
 /// A request httparse rejects gets 400 and a close; the next connection is served.
 fn malformed_then_good(port: u16, base: &str, index: &[u8]) -> Result<(), String> {
-    let mut stream = TcpStream::connect(server).map_err(|e| format!("connect: {e}"))?;
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
     stream.write_all(b"GARBAGE\r\n\r\n").map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
