@@ -57,6 +57,11 @@ pub struct NicDevice<F: FrameIo> {
     rx: RxRing,
     tx: TxQueue<F>,
     inspect: bool,
+    /// Whether the next `receive` may fetch a new batch from the interface: one batch
+    /// per stack poll, so the owner can act between batches (see `Net::poll`).
+    may_fetch: bool,
+    /// Whether the last fetch filled every buffer (more may be waiting).
+    last_full: bool,
 }
 
 impl<F: FrameIo> NicDevice<F> {
@@ -77,7 +82,19 @@ impl<F: FrameIo> NicDevice<F> {
                 counters: Counters::default(),
             },
             inspect: true,
+            may_fetch: true,
+            last_full: false,
         }
+    }
+
+    /// Lets the next `receive` fetch one new batch from the interface.
+    pub fn allow_fetch(&mut self) {
+        self.may_fetch = true;
+    }
+
+    /// Whether the last batch fetched filled every buffer (more may be waiting).
+    pub fn last_batch_full(&self) -> bool {
+        self.last_full
     }
 
     /// Turns the per-frame inspection (and with it the drop counters) on or off.
@@ -111,14 +128,16 @@ impl<F: FrameIo> NicDevice<F> {
     }
 
     fn refill(&mut self) {
-        if self.rx.next < self.rx.count {
+        if self.rx.next < self.rx.count || !self.may_fetch {
             return;
         }
+        self.may_fetch = false;
         let mut buffers: Vec<&mut [u8]> =
             self.rx.buffers.iter_mut().map(|buffer| buffer.as_mut_slice()).collect();
         let received = self.tx.io.receive(&mut buffers, &mut self.rx.lengths).min(BATCH);
         self.rx.next = 0;
         self.rx.count = received;
+        self.last_full = received == BATCH;
         for (buffer, &length) in self.rx.buffers.iter().zip(&self.rx.lengths).take(received) {
             let frame = &buffer[..length.min(MAX_FRAME)];
             self.tx.counters.rx_frames += 1;

@@ -114,13 +114,17 @@ impl<F: FrameIo> Net<F> {
     pub fn poll(&mut self) -> bool {
         let now = self.device.now();
         let mut changed = false;
-        // Until the received batch is used up and nothing changed, but bounded: a busy
-        // interface must not keep the program inside one poll.
+        // One received batch per round; between rounds the listeners get fresh
+        // listening sockets, so a burst of connection requests finds one (a SYN that
+        // finds none is answered with RST). Bounded: a busy interface must not keep the
+        // program inside one poll.
         for _ in 0..16 {
+            self.device.allow_fetch();
             let result = self.iface.poll(now, &mut self.device, &mut self.sockets);
             self.device.flush();
+            self.tcp.top_up(&mut self.sockets);
             changed |= result == smoltcp::iface::PollResult::SocketStateChanged;
-            if result == smoltcp::iface::PollResult::None && !self.device.has_pending() {
+            if !self.device.last_batch_full() && result == smoltcp::iface::PollResult::None {
                 break;
             }
         }

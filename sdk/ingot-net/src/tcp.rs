@@ -141,6 +141,30 @@ impl TcpTable {
         }
     }
 
+    /// Adds listening sockets to every listener with fewer than it started with (up to
+    /// its maximum).
+    pub(crate) fn top_up(&mut self, sockets: &mut SocketSet<'static>) {
+        for listener in 0..self.listeners.len() {
+            let (mut listening, mut total) = (0, 0);
+            for slot in self.slots.iter().filter(|slot| slot.listener == Some(listener)) {
+                total += 1;
+                if slot.state == Use::Listening
+                    && sockets.get::<tcp::Socket<'_>>(slot.handle).state() == State::Listen
+                {
+                    listening += 1;
+                }
+            }
+            let options = self.listeners[listener].options;
+            while listening < options.sockets && total < options.max_sockets {
+                if !self.add_listening(sockets, listener) {
+                    break;
+                }
+                listening += 1;
+                total += 1;
+            }
+        }
+    }
+
     /// Returns finished sockets to their listener (or frees client sockets).
     pub(crate) fn recycle(&mut self, sockets: &mut SocketSet<'static>, now: Instant) {
         for index in 0..self.slots.len() {
@@ -204,40 +228,24 @@ impl<F: FrameIo> Net<F> {
 
     /// A connection that finished its handshake on `listener`, if any.
     pub fn accept(&mut self, listener: Listener) -> Option<Connection> {
+        self.tcp.listeners.get(listener.0)?;
         let table = &mut self.tcp;
-        let mut listening = 0;
-        let mut total = 0;
         let mut found = None;
         for (index, slot) in table.slots.iter_mut().enumerate() {
-            if slot.listener != Some(listener.0) {
-                continue;
-            }
-            total += 1;
-            if slot.state != Use::Listening {
+            if slot.listener != Some(listener.0) || slot.state != Use::Listening {
                 continue;
             }
             let state = self.sockets.get::<tcp::Socket<'_>>(slot.handle).state();
-            if found.is_none()
-                && !matches!(state, State::Listen | State::SynReceived | State::Closed)
-            {
+            if !matches!(state, State::Listen | State::SynReceived | State::Closed) {
                 slot.state = Use::Open;
                 slot.generation = slot.generation.wrapping_add(1);
                 table.connections += 1;
                 found = Some(Connection { slot: index, generation: slot.generation });
-            } else if state == State::Listen {
-                listening += 1;
-            }
-        }
-        // Keep as many sockets listening as the listener started with, so a burst of
-        // connection requests finds them (a SYN that finds none is answered with RST).
-        let options = table.listeners.get(listener.0)?.options;
-        while listening < options.sockets && total < options.max_sockets {
-            if !table.add_listening(&mut self.sockets, listener.0) {
                 break;
             }
-            listening += 1;
-            total += 1;
         }
+        // Keep as many sockets listening as the listener started with.
+        self.tcp.top_up(&mut self.sockets);
         found
     }
 
