@@ -11,7 +11,8 @@
 //! does the same with Linux, so slow phases of the shared host hit both. Each `ab` run
 //! is bounded in requests and time. Cases: both pages with one and 32 connections,
 //! a new connection per request (busybox closes every connection), and for Ingot the
-//! same with keep-alive.
+//! same with keep-alive. Then, over tap, UDP echo packets per second (64-byte datagrams,
+//! 32 in flight) against httpd's echo port and the peer's `udp-echo`.
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -266,6 +267,7 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
     let rounds = options.runs;
     // results[side][case] = one Measured per round.
     let mut results = vec![vec![Vec::new(); CASES.len()]; 2];
+    let mut udp: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 0..rounds {
         for (side, (config, marker)) in
             [(&ingot, "httpd: listening"), (&linux_config, "ingot-peer: http-ready")]
@@ -290,15 +292,40 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
                 );
                 results[side][index].push(measured);
             }
+            if let Route::Tap(_, name) = &path {
+                let rate = udp_rate(name)?;
+                eprintln!(
+                    "bench net: round {round} {} UDP echo: {rate:.0} packets/s",
+                    ["ingot", "linux"][side]
+                );
+                udp[side].push(rate);
+            }
             drop(qemu);
         }
     }
     let load_after = load1();
-    report(&results, &path, rounds, load_before, load_after, &ingot, &linux_config)
+    report(&results, &udp, &path, rounds, load_before, load_after, &ingot, &linux_config)
 }
 
+/// 64-byte UDP echoes per second with 32 in flight for 5 s, measured from inside the
+/// namespace by `xtask netns-client udp-rate`.
+fn udp_rate(namespace: &str) -> Result<f64, String> {
+    let address = format!("{TAP_GUEST}:7");
+    let output = crate::scenarios::httpd_checks::in_namespace(
+        namespace,
+        &["udp-rate", &address, "5", "32"],
+    )?;
+    output
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("packets_per_s="))
+        .and_then(|value| value.parse().ok())
+        .ok_or_else(|| format!("udp-rate printed {output:?}"))
+}
+
+#[allow(clippy::too_many_arguments, reason = "one call site; the report needs them all")]
 fn report(
     results: &[Vec<Vec<Measured>>],
+    udp: &[Vec<f64>; 2],
     path: &Route,
     rounds: usize,
     load_before: f64,
@@ -366,11 +393,24 @@ fn report(
     }
     let _ = write!(
         json,
-        "],\"path\":\"{}\",\"load_before\":{load_before},\"load_after\":{load_after},\"ingot_qemu\":\"{}\",\"linux_qemu\":\"{}\"}}",
+        "],\"udp_echo_pps\":{{\"ingot\":{:?},\"linux\":{:?}}},\"path\":\"{}\",\"load_before\":{load_before},\"load_after\":{load_after},\"ingot_qemu\":\"{}\",\"linux_qemu\":\"{}\"}}",
+        udp[0],
+        udp[1],
         path.describe(),
         ingot.command_line().replace('"', "'"),
         linux.command_line().replace('"', "'")
     );
+    let udp_median = |side: usize| if udp[side].is_empty() { f64::NAN } else { median(&udp[side]) };
+    let (ingot_udp, linux_udp) = (udp_median(0), udp_median(1));
+    if ingot_udp.is_nan() {
+        let _ = writeln!(md, "\nUDP echo: not measured (only over tap).");
+    } else {
+        let _ = writeln!(
+            md,
+            "\nUDP echo (64-byte datagrams, 32 in flight, 5 s, median of the rounds): Ingot {ingot_udp:.0} packets/s, Linux {linux_udp:.0} packets/s, Ingot ÷ Linux {:.2}.",
+            ingot_udp / linux_udp
+        );
+    }
     let _ =
         writeln!(md, "\nIngot: `{}`\n\nLinux: `{}`", ingot.command_line(), linux.command_line());
     json.push('\n');

@@ -210,7 +210,8 @@ pub fn tap_suite(namespace: &str, guest: &str) -> Result<(), String> {
 }
 
 /// `xtask netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT | soak ADDR CLIENTS
-/// SECONDS`: the client side of the tap checks and the soak, run inside the namespace.
+/// SECONDS | udp-rate ADDR SECONDS WINDOW`: the client side of the tap checks, the soak
+/// and `bench net`'s UDP echo rate, run inside the namespace.
 pub fn netns_client(args: &[String]) -> Result<(), String> {
     let socket = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
     socket.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
@@ -243,8 +244,50 @@ pub fn netns_client(args: &[String]) -> Result<(), String> {
             println!("{summary}");
             Ok(())
         }
-        _ => Err("usage: netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT | soak ADDR CLIENTS SECONDS".into()),
+        [command, address, seconds, window] if command == "udp-rate" => {
+            let seconds: u64 = seconds.parse().map_err(|_| format!("bad seconds {seconds}"))?;
+            let window: usize = window.parse().map_err(|_| format!("bad window {window}"))?;
+            let (rate, stalls) = udp_rate(&socket, address, Duration::from_secs(seconds), window)?;
+            println!("udp-rate packets_per_s={rate:.1} stalls={stalls}");
+            Ok(())
+        }
+        _ => Err("usage: netns-client udp-echo ADDR COUNT | udp-send ADDR TEXT | soak ADDR CLIENTS SECONDS | udp-rate ADDR SECONDS WINDOW".into()),
     }
+}
+
+/// Echoed 64-byte datagrams per second with `window` in flight for `duration`; a
+/// 200 ms silence (datagrams lost) refills the window and counts a stall.
+fn udp_rate(
+    socket: &UdpSocket,
+    address: &str,
+    duration: Duration,
+    window: usize,
+) -> Result<(f64, u64), String> {
+    socket.connect(address).map_err(|e| format!("{address}: {e}"))?;
+    socket.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+    let datagram = [0x49u8; 64];
+    let send = || socket.send(&datagram).map_err(|e| format!("send: {e}"));
+    for _ in 0..window {
+        send()?;
+    }
+    let (start, mut echoed, mut stalls) = (Instant::now(), 0u64, 0u64);
+    let mut buffer = [0u8; 2048];
+    while start.elapsed() < duration {
+        match socket.recv(&mut buffer) {
+            Ok(64) => {
+                echoed += 1;
+                send()?;
+            }
+            Ok(_) => {}
+            Err(_) => {
+                stalls += 1;
+                for _ in 0..window {
+                    send()?;
+                }
+            }
+        }
+    }
+    Ok((echoed as f64 / start.elapsed().as_secs_f64(), stalls))
 }
 
 /// Reads one response (head and `Content-Length` body) from `stream`.
