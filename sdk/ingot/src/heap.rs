@@ -11,6 +11,15 @@
 //! let numbers: alloc::vec::Vec<u64> = (1..=10).collect();
 //! ```
 //!
+//! A program that wants the free memory for itself too takes it with `scratch::take`
+//! first and gives the heap a part with [`claim`]:
+//!
+//! ```ignore
+//! let memory = ingot_sdk::scratch::take().unwrap();
+//! let (heap, rest) = memory.split_at_mut(64 << 20);
+//! ingot_sdk::heap::claim(heap);
+//! ```
+//!
 //! Any core may allocate and free (tasks included): the lock is a spin lock, taken
 //! only for the allocator's own short critical sections.
 
@@ -40,4 +49,13 @@ unsafe impl Source for WindowMemory {
         let claimed = unsafe { talc.claim(memory.as_mut_ptr(), memory.len()) };
         claimed.map(|_| ()).ok_or(())
     }
+}
+
+/// Gives `memory` to the heap for good; returns whether it was usable (too small a
+/// region is refused).
+pub fn claim(memory: &'static mut [u8]) -> bool {
+    let (start, len) = (memory.as_mut_ptr(), memory.len());
+    // SAFETY: `memory` is borrowed mutably for 'static and the borrow ends here, so
+    // nothing else can ever reach these bytes: from now on they belong to the heap.
+    unsafe { HEAP.lock().claim(start, len).is_some() }
 }

@@ -38,6 +38,19 @@ pub enum Command {
     Check,
     /// Start a new Rust program in apps/NAME (it builds and runs at once).
     New(NewArgs),
+    /// The client side of the network scenarios and `bench net`, run inside a network
+    /// namespace (not for people).
+    #[command(hide = true)]
+    NetnsClient(NetnsClientArgs),
+}
+
+/// `cargo xtask netns-client` (hidden).
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct NetnsClientArgs {
+    /// `udp-echo ADDR COUNT`, `udp-send ADDR TEXT`, `soak ADDR CLIENTS SECONDS` or
+    /// `udp-rate ADDR SECONDS WINDOW`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// `cargo xtask new`.
@@ -141,7 +154,9 @@ pub enum Bench {
     Disk,
     /// Work-queue latency and throughput beside a Linux pthread pool.
     Smp,
-    /// boot, size, disk and smp in turn.
+    /// httpd and UDP echo beside the Linux peer's busybox httpd (tap in a namespace).
+    Net,
+    /// boot, size, disk, smp and net in turn.
     All,
     /// Not a benchmark: boot the Linux peer with a NIC and check its httpd answers.
     Peer,

@@ -20,6 +20,10 @@ use crate::qemu::{QEMU, QemuConfig};
 /// Host-side check run after QEMU exits; gets the whole serial log.
 pub type HostCheck = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 
+/// Run before QEMU starts (e.g. to create a network namespace); what it returns is
+/// kept until the scenario has been judged and then dropped, so its `Drop` cleans up.
+pub type Prepare = Box<dyn Fn() -> Result<Box<dyn Send>, String> + Send + Sync>;
+
 /// One boot-and-judge test case.
 pub struct Scenario {
     /// Name shown in reports and matched by `cargo xtask test <filter>`.
@@ -43,6 +47,8 @@ pub struct Scenario {
     /// once, in order, when a serial line matching its trigger arrives after the
     /// previous pair was sent.
     pub serial_input: Vec<(String, String)>,
+    /// Optional set-up before QEMU starts; its error fails the scenario.
+    pub prepare: Option<Prepare>,
 }
 
 /// `exit_status` for a machine expected to stop without exiting QEMU (a loader that
@@ -330,6 +336,12 @@ fn run_one(s: &Scenario) -> (Outcome, Vec<String>, String) {
     let mut matcher = match LineMatcher::new(&s.expect, &s.forbid) {
         Ok(m) => m,
         Err(e) => return (outcome(false, e), Vec::new(), String::new()),
+    };
+    let _prepared = match s.prepare.as_ref().map(|prepare| prepare()).transpose() {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            return (outcome(false, format!("set-up failed: {e}")), Vec::new(), String::new());
+        }
     };
     let mut typing = Vec::new();
     for (trigger, text) in &s.serial_input {

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(&args),
         Command::Check => check::check(),
         Command::New(args) => programs::new_program(std::slice::from_ref(&args.name)),
+        Command::NetnsClient(args) => scenarios::netns_client(&args.args),
     };
     exit_with(result.map(|()| 0))
 }

@@ -72,6 +72,9 @@ pub struct QemuConfig {
     /// Serial input: once a serial line contains the text, the bytes are typed on
     /// QEMU's stdin (COM1), each entry once, in order.
     pub serial_input: Vec<(String, Vec<u8>)>,
+    /// A network namespace to run QEMU in (`ip netns exec NAME`), for tap devices
+    /// that live inside it.
+    pub netns: Option<String>,
 }
 
 impl QemuConfig {
@@ -87,7 +90,14 @@ impl QemuConfig {
             append: None,
             extra: Vec::new(),
             serial_input: Vec::new(),
+            netns: None,
         }
+    }
+
+    /// Runs QEMU inside network namespace `name` (which must exist when it starts).
+    pub fn netns(mut self, name: impl Into<String>) -> Self {
+        self.netns = Some(name.into());
+        self
     }
 
     /// Types `bytes` on the serial console once a serial line contains `text`.
@@ -193,14 +203,26 @@ impl QemuConfig {
     /// A `std::process::Command` for QEMU with [`QemuConfig::args`] applied
     /// (stdio left at the defaults; callers set pipes as they need).
     pub fn command(&self) -> std::process::Command {
-        let mut command = std::process::Command::new(QEMU);
+        let mut command = match &self.netns {
+            Some(name) => {
+                let mut command = std::process::Command::new("ip");
+                command.args(["netns", "exec", name, QEMU]);
+                command
+            }
+            None => std::process::Command::new(QEMU),
+        };
         command.args(self.args());
         command
     }
 
     /// The command line as one shell-like string, for logs and reports.
     pub fn command_line(&self) -> String {
-        std::iter::once(QEMU.to_string())
+        let netns = self
+            .netns
+            .iter()
+            .flat_map(|name| ["ip".into(), "netns".into(), "exec".into(), name.clone()]);
+        netns
+            .chain(std::iter::once(QEMU.to_string()))
             .chain(
                 self.args()
                     .into_iter()

@@ -17,6 +17,7 @@ mod disk;
 mod disk_images;
 mod disk_report;
 mod measure;
+mod net;
 mod peer;
 mod peer_check;
 mod peer_programs;
@@ -37,6 +38,7 @@ const BENCHES: &[(Bench, BenchFn)] = &[
     (Bench::Size, size::bench_size),
     (Bench::Disk, disk::bench_disk),
     (Bench::Smp, smp::bench_smp),
+    (Bench::Net, net::bench_net),
 ];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both

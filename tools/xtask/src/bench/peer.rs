@@ -66,6 +66,7 @@ if ip link set eth0 up 2>/dev/null; then
     ip addr add "${peerip:-10.0.2.15/24}" dev eth0
     ip route add default via "${peergw:-10.0.2.2}"
     echo "ingot-peer: eth0 $(cat /sys/class/net/eth0/address) ${peerip:-10.0.2.15/24}"
+    [ -x /bin/udp-echo ] && /bin/udp-echo &
     httpd -p 80 -h /www && echo "ingot-peer: http-ready"
 else
     echo "ingot-peer: no eth0"
@@ -336,11 +337,40 @@ fn build_initramfs(
         cpio.file(&format!("lib/modules/{name}.ko"), 0o644, &read(&modules[name])?);
     }
     cpio.file("init", 0o755, INIT.replace("@MODULES@", &order.join(" ")).as_bytes());
-    cpio.file("www/index.html", 0o644, b"<html><body>ingot-peer: busybox httpd</body></html>\n");
+    if !extra.iter().any(|(path, _)| *path == "www/index.html") {
+        cpio.file(
+            "www/index.html",
+            0o644,
+            b"<html><body>ingot-peer: busybox httpd</body></html>\n",
+        );
+    }
     for (path, bytes) in extra {
         cpio.file(path, 0o755, bytes);
     }
     fs::write(out, cpio.finish()).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// An initramfs like [`Peer::initramfs`] with `files` added under `/www` (after
+/// [`prepare`] ran), for `bench net`: the peer's busybox httpd then serves the same
+/// files as Ingot's httpd, and `/bin/udp-echo` (`tools/bench-peer/udp_echo.c`, started
+/// by `/init` in net mode) answers on UDP port 7 as Ingot's httpd does.
+pub fn www_initramfs(files: &[(&str, &[u8])], out: &Path) -> Result<(), String> {
+    let dir = crate::build::output_dir().join("linux-peer");
+    let kroot = dir.join("kernel-root");
+    let release = fs::read_dir(kroot.join("lib/modules"))
+        .map_err(|e| format!("{}: {e} (run prepare first)", kroot.display()))?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .next()
+        .ok_or("no kernel release in the extracted peer kernel")?;
+    let busybox = dir.join("busybox-root/bin/busybox");
+    let named: Vec<(String, &[u8])> =
+        files.iter().map(|(name, bytes)| (format!("www/{name}"), *bytes)).collect();
+    let mut extra: Vec<(&str, &[u8])> =
+        named.iter().map(|(name, bytes)| (name.as_str(), *bytes)).collect();
+    let udp_echo = read(&super::peer_programs::build_udp_echo()?)?;
+    extra.push(("bin/udp-echo", &udp_echo));
+    build_initramfs(&kroot, &release, &busybox, &[], &extra, out)
 }
 
 /// Downloads (once), extracts (once) and assembles the peer; see the module docs.

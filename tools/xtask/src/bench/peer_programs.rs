@@ -1,5 +1,6 @@
-//! `/bin/disk-bench` for the Linux peer's `initramfs-disk.cpio`: built from
-//! `tools/bench-peer/disk_bench.c` with the host's gcc as a stripped static glibc binary
+//! `/bin/disk-bench` for the Linux peer's `initramfs-disk.cpio` and `/bin/udp-echo` for
+//! `bench net`'s `initramfs-net.cpio`: built from `tools/bench-peer/disk_bench.c` and
+//! `udp_echo.c` with the host's gcc as a stripped static glibc binary
 //! (`gcc -O2 -static -s`: the initramfs has no libc; static glibc is in libc6-dev),
 //! rebuilt when older than its source.
 
@@ -15,6 +16,18 @@ pub fn build_disk_bench() -> Result<PathBuf, String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let out = out_dir.join("disk-bench");
     compile(&crate::build::workspace_root().join(DISK_BENCH_SOURCE), &out)?;
+    Ok(out)
+}
+
+/// The Linux side of `bench net`'s UDP echo.
+const UDP_ECHO_SOURCE: &str = "tools/bench-peer/udp_echo.c";
+
+/// Builds `udp-echo` (when needed) and returns the binary's path.
+pub fn build_udp_echo() -> Result<PathBuf, String> {
+    let out_dir = crate::build::output_dir().join("linux-peer");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let out = out_dir.join("udp-echo");
+    compile(&crate::build::workspace_root().join(UDP_ECHO_SOURCE), &out)?;
     Ok(out)
 }
 

@@ -11,6 +11,8 @@ mod ecam;
 mod failures;
 mod foundation;
 mod front_door;
+pub mod httpd;
+pub mod httpd_checks;
 mod loader_checks;
 mod monitor;
 mod net;
@@ -27,6 +29,8 @@ use crate::build::Artifacts;
 use crate::harness::Scenario;
 use crate::qemu::QemuConfig;
 
+pub use httpd_checks::netns_client;
+
 /// Every scenario, in the order they are reported.
 pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
     // Each area's scenarios, chained in report order.
@@ -40,6 +44,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
         virtio_mmio::scenarios(artifacts),
+        httpd::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),
@@ -88,5 +93,6 @@ pub fn scenario(name: &str, qemu: QemuConfig, expect: &[&str], exit_status: i32)
         host_check: None,
         live_check: None,
         serial_input: Vec::new(),
+        prepare: None,
     }
 }
