@@ -231,8 +231,17 @@ mod tests {
         assert_eq!(config.append.as_deref(), Some("exit=qemu"));
         assert_eq!(config.extra, vec!["-S".to_string()]);
 
-        let options =
-            parse_run(&["--machine", "pc", "--disk", "a.img,nvme", "--disk", "b.img,ide"]).unwrap();
+        let options = parse_run(&[
+            "--machine",
+            "pc",
+            "--program",
+            "hello",
+            "--disk",
+            "a.img,nvme",
+            "--disk",
+            "b.img,ide",
+        ])
+        .unwrap();
         let config = qemu_config(&options, &artifacts(), Path::new("/unused.img")).unwrap();
         assert_eq!(
             config.extra.join(" "),
