@@ -3,7 +3,8 @@
 //! 1. GPT (LBA 1): walk the entries for Ingot's BMFS partition type GUID.
 //! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin`, `cmdline` and
 //!    `init.app` up in the 64-entry directory at byte 4096, read them (the kernel to
-//!    0x20000, at most 320 KiB; the command line to 0x5200, at most 1023 bytes; the
+//!    0x20000, at most 320 KiB — the image without `.bss`, which the kernel's entry
+//!    zeroes, so everything handed over stays below 1 MiB; the command line to 0x5200, at most 1023 bytes; the
 //!    program, if present and at most 128 KiB, to 0x70000, where it stays and is
 //!    passed as the PVH boot module the kernel runs; an empty or larger one is passed
 //!    as an empty module, which the kernel refuses with its failure status).

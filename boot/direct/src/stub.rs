@@ -17,6 +17,11 @@
 //! tables (UEFI's live in memory the kernel may hand out), and calls
 //! `kmain64(protocol, start_info, framebuffer_info)`.
 //!
+//! `kernel.bin` holds the image without its trailing `.bss`, so `loader64_entry`
+//! zeroes `[__data_end, __image_end)` right after its RAM check, before it uses its
+//! stack or any `.bss`; the direct boots get a zeroed `.bss` from the ELF or the
+//! Multiboot `bss_end_addr` and do not zero again.
+//!
 //! Every entry first checks, with registers only, that RAM covers the image, its
 //! `.bss` (boot page tables, boot stack, kernel statics) and the page after it, from
 //! the Multiboot memory map (or `mem_upper`) or the PVH memory map; if not, it writes
@@ -373,6 +378,14 @@ loader64_entry:
     mov ebx, esi
     pvh_ram_check ram_too_small64
 loader64_ram_checked:
+    /* kernel.bin stops before .bss (the loaders copy only the file): zero it before
+       the stack or any static is used. The hand-over lies below 1 MiB (BIOS) or in
+       pages the UEFI loader allocated outside [1 MiB, __image_end). */
+    mov edi, offset __data_end
+    mov ecx, offset __image_end
+    sub ecx, edi
+    xor eax, eax
+    rep stosb
     mov esp, offset boot_stack_top
     build_boot_tables loader64
     mov eax, offset boot_pml4

@@ -9,6 +9,7 @@ use uefi::boot::{self, AllocateType, MemoryType};
 use uefi::cstr16;
 use uefi::mem::memory_map::MemoryMap;
 use uefi::proto::console::gop::{GraphicsOutput, PixelFormat};
+use uefi::proto::media::file::RegularFile;
 use uefi::table::cfg::ConfigTableEntry;
 
 use crate::{files, say};
@@ -20,6 +21,11 @@ const KERNEL_MAX_BYTES: u64 = 64 << 20;
 /// the checksum at 0x74.
 const HEADER_BYTES: u64 = 0x88;
 const IMAGE_LENGTH_AT: usize = 0x70;
+/// The Multiboot header in the kernel header: magic, flags, checksum, then the a.out
+/// addresses `header_addr`, `load_addr`, `load_end_addr` (`__data_end`) and
+/// `bss_end_addr` (`__image_end`) at +0x0C..+0x1C.
+const MULTIBOOT_AT: usize = 0x50;
+const MULTIBOOT_MAGIC: u64 = 0x1BAD_B002;
 const HANDOVER_PAGES: usize = 4;
 const MODULE_AT: usize = 0x60;
 const FRAMEBUFFER_AT: usize = 0x80;
@@ -65,13 +71,14 @@ pub fn prepare() -> Result<Prepared, &'static str> {
         if !(HEADER_BYTES..=KERNEL_MAX_BYTES).contains(&size) {
             return Err("kernel.bin is shorter than its header or larger than 64 MiB");
         }
+        let memory_bytes = image_memory_bytes(&mut kernel, size)?;
         let size = size as usize;
         let image = allocate(
             AllocateType::Address(KERNEL_BASE),
             MemoryType::LOADER_CODE,
-            size.div_ceil(PAGE),
+            memory_bytes.div_ceil(PAGE),
         )
-        .ok_or("the memory at 1 MiB is not free for the kernel")?;
+        .ok_or("the memory at 1 MiB is not free for the kernel and its .bss")?;
         if files::read(&mut kernel, &mut image[..size]) != Ok(size) {
             return Err("disk read error while reading kernel.bin");
         }
@@ -105,6 +112,33 @@ pub fn prepare() -> Result<Prepared, &'static str> {
     put(handover, 32, &rsdp.unwrap_or(0).to_le_bytes());
     let framebuffer = write_framebuffer(&mut handover[FRAMEBUFFER_AT..FRAMEBUFFER_AT + 40]);
     Ok(Prepared { entry, handover, framebuffer })
+}
+
+/// How many bytes from 1 MiB the kernel occupies once running: up to the end of its
+/// `.bss`, the Multiboot header's `bss_end_addr` (`kernel.bin` stops before `.bss`,
+/// which the kernel's entry zeroes). Allocating all of it keeps every later
+/// allocation, and so every hand-over structure, out of the range the entry zeroes.
+fn image_memory_bytes(kernel: &mut RegularFile, file_bytes: u64) -> Result<usize, &'static str> {
+    let mut header = [0u8; MULTIBOOT_AT + 0x20];
+    let read = files::read(kernel, &mut header);
+    kernel.set_position(0).map_err(|_| "disk read error while reading kernel.bin")?;
+    if read != Ok(header.len()) {
+        return Err("disk read error while reading kernel.bin");
+    }
+    let field = |at: usize| {
+        let at = MULTIBOOT_AT + at;
+        u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]) as u64
+    };
+    let (magic, load_addr, load_end, bss_end) = (field(0), field(16), field(20), field(24));
+    if magic != MULTIBOOT_MAGIC
+        || load_addr != KERNEL_BASE
+        || KERNEL_BASE + file_bytes > load_end
+        || load_end > bss_end
+        || bss_end - KERNEL_BASE > KERNEL_MAX_BYTES
+    {
+        return Err("kernel.bin's Multiboot header does not describe the file and its .bss");
+    }
+    Ok((bss_end - KERNEL_BASE) as usize)
 }
 
 /// Whether `image` is all of `kernel.bin`: its header's length field is its size (a

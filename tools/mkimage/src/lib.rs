@@ -11,9 +11,9 @@
 //! | 2048– | EFI system partition, [`ESP_BYTES`]: `EFI/BOOT/BOOTX64.EFI`, `ingot/kernel.bin`, `ingot/cmdline`, optional `ingot/init.app` |
 //! | 6 MiB– | BMFS partition (Ingot's type GUID [`gpt::BMFS_TYPE`]) up to the backup GPT: `kernel.bin`, `cmdline`, programs as `<name>.app`, optional `init.app` (the boot program) |
 //!
-//! `kernel.bin` is the kernel's `PT_LOAD` segment laid out flat from 1 MiB with `.bss`
-//! stored as zeros, so neither loader needs an ELF parser or a separate zeroing step:
-//! each copies the file to 1 MiB and jumps to the 64-bit entry whose address is the
+//! `kernel.bin` is the kernel's `PT_LOAD` segment laid out flat from 1 MiB without its
+//! trailing `.bss` (the kernel's entry zeroes it), so neither loader needs an ELF
+//! parser: each copies the file to 1 MiB and jumps to the 64-bit entry whose address is the
 //! quad at 1 MiB + 0x78 (`docs/architecture.md`, "Boot from disk").
 //!
 //! [`write_file`] sizes the file first and writes only the parts with content at their

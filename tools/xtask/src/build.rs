@@ -28,8 +28,8 @@ pub struct Artifacts {
     pub floor: PathBuf,
     /// Directory holding the flat program binaries, `<name>.bin`.
     pub programs: PathBuf,
-    /// The kernel laid out flat from 1 MiB with `.bss` as zeros (what disk loaders copy),
-    /// its length and checksum written into its header (`kernel_header.rs`).
+    /// The kernel laid out flat from 1 MiB without its trailing `.bss` (what disk loaders
+    /// copy), its length and checksum written into its header (`kernel_header.rs`).
     pub kernel_flat: PathBuf,
     /// The BIOS loader: boot sector (512 bytes) followed by stage 2.
     pub bios_loader: PathBuf,
@@ -145,8 +145,11 @@ pub fn build_all() -> Result<Artifacts, String> {
         }
     }
     crate::compat_suite::build(&programs)?;
-    let mut kernel_flat = flat_image_with_bss(&artifacts.kernel)?;
+    let kernel_elf = fs::read(&artifacts.kernel)
+        .map_err(|e| format!("cannot read {}: {e}", artifacts.kernel.display()))?;
+    let mut kernel_flat = crate::kernel_flat::image_without_bss(&kernel_elf)?;
     crate::kernel_header::seal(&mut kernel_flat)?;
+    crate::kernel_flat::check(&kernel_elf, &kernel_flat)?;
     write(&artifacts.kernel_flat, &kernel_flat)?;
     write(&artifacts.bios_loader, &flat_binary(&built.join("ingot-bios"))?)?;
     let loader_elf = built.join("ingot-uefi");
@@ -201,27 +204,6 @@ fn write_pvh_only(kernel: &Path, out: &Path) -> Result<(), String> {
         .ok_or("kernel has no Multiboot header in its first 8 KiB")?;
     bytes[offset..offset + 4].fill(0);
     write(out, &bytes)
-}
-
-/// Lays out an ELF's loadable segments as one flat image from the lowest segment
-/// address, each segment at its full memory size (`.bss` stored as zeros), so a loader
-/// only copies bytes. The entry point need not be the first byte.
-pub fn flat_image_with_bss(elf: &Path) -> Result<Vec<u8>, String> {
-    let data = fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
-    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", elf.display()))?;
-    let segments: Vec<_> = file.segments().collect();
-    let base = segments.iter().map(|s| s.address()).min().ok_or("no loadable segments")?;
-    let mut image = Vec::new();
-    for segment in segments {
-        let bytes = segment.data().map_err(|e| format!("{}: {e}", elf.display()))?;
-        let offset = usize::try_from(segment.address() - base).map_err(|_| "segment too far")?;
-        let end = offset + usize::try_from(segment.size()).map_err(|_| "segment too big")?;
-        if image.len() < end {
-            image.resize(end, 0);
-        }
-        image[offset..offset + bytes.len()].copy_from_slice(bytes);
-    }
-    Ok(image)
 }
 
 /// Lays out an ELF's loadable segments as one flat image starting at the lowest

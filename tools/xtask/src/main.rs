@@ -17,6 +17,7 @@ mod compat_suite;
 mod doc_check;
 mod harness;
 mod image;
+mod kernel_flat;
 mod kernel_header;
 mod pe;
 mod programs;

@@ -30,6 +30,28 @@ pub fn disk_boot(machine: Machine, image: &Path) -> QemuConfig {
         .arg(format!("file={},format=raw,if=ide,snapshot=on", image.display()))
 }
 
+/// A BIOS boot with the RAM of the kernel's `.bss` filled with 0xFF before the
+/// firmware runs (QEMU's generic loader device): `kernel.bin` stops before `.bss`, so
+/// only `loader64_entry`'s zeroing gives the statics their initial values; without it
+/// locks start taken and counters start at all ones.
+fn bss_dirty_at_boot(artifacts: &Artifacts) -> Scenario {
+    let path = output_dir().join("bss-ones.bin");
+    let layout = super::failures::KernelLayout::read(&artifacts.kernel);
+    let written = layout.and_then(|layout| {
+        let ones = vec![0xFF; (layout.image_end - layout.bss_start) as usize];
+        fs::write(&path, ones).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(layout.bss_start)
+    });
+    let bss_start = written.unwrap_or_else(|error| {
+        eprintln!("xtask: {error}");
+        0
+    });
+    let loader = format!("loader,file={},addr={bss_start:#x},force-raw=on", path.display());
+    let qemu = disk_boot(Machine::Pc, &artifacts.test_image).extra_args(["-device", loader.as_str()]);
+    let expect = [LOADER_LINE, BANNER, &ready("bios")];
+    scenario("bios-pc-bss-dirty", qemu, &expect, exit_status_for(0))
+}
+
 /// QEMU booting `image` on q35 under OVMF.
 pub fn uefi_boot(image: &Path) -> QemuConfig {
     disk_boot(Machine::Q35, image).extra_args(["-bios", OVMF])
@@ -55,6 +77,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         scenarios.push(scenario(&name, qemu, &expect, exit_status_for(0)));
     }
 
+    scenarios.push(bss_dirty_at_boot(artifacts));
     scenarios.push(screen_scenario(artifacts, Firmware::Bios));
 
     let uefi_ready = ready("uefi");

@@ -133,13 +133,13 @@ fn memory_size(end: u64) -> String {
 
 /// Where the kernel's `.bss` starts and its image ends (`__image_end`: `.bss`'s end
 /// rounded up to a page, as the linker script places it).
-struct KernelLayout {
-    bss_start: u64,
-    image_end: u64,
+pub(super) struct KernelLayout {
+    pub(super) bss_start: u64,
+    pub(super) image_end: u64,
 }
 
 impl KernelLayout {
-    fn read(kernel: &std::path::Path) -> Result<Self, String> {
+    pub(super) fn read(kernel: &std::path::Path) -> Result<Self, String> {
         let bytes =
             fs::read(kernel).map_err(|e| format!("cannot read {}: {e}", kernel.display()))?;
         let elf = object::File::parse(&*bytes)
