@@ -63,7 +63,7 @@ pub fn prepare(
     let head = &*head;
     let mut auxv: Vec<(u64, u64)> = alloc::vec![(AT_PAGESZ, 4096), (AT_INGOT_API, api_table)];
     let (entry, convention) = if ingot_elf::is_elf(head) {
-        let image_bytes = window.bytes() - PROGRAM_STACK_BYTES;
+        let image_bytes = window.guard_start() - base;
         let loaded = window
             .prepare_with(base, image_bytes, |buffer| {
                 ingot_elf::load_in_place(buffer, file_len as usize, base)

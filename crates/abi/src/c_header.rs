@@ -81,6 +81,7 @@ fn structs() -> Vec<CStruct> {
             net_receive: "int64_t (*)(uint64_t nic, void *buffer, uint64_t capacity)",
             net_send_batch: "int64_t (*)(uint64_t nic, const struct ingot_net_frame *frames, uint64_t count)",
             net_receive_batch: "int64_t (*)(uint64_t nic, struct ingot_net_frame *frames, uint64_t count)",
+            program_run: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes)",
         }),
     ]
 }
@@ -99,15 +100,17 @@ fn declare(decl: &str, name: &str) -> String {
 
 /// The header's text.
 pub fn generate() -> String {
-    let mut out = String::from(
-        "/* ingot.h: the Ingot program API for C and C++ (API version 1.2).\n \
+    let mut out = format!(
+        "/* ingot.h: the Ingot program API for C and C++ (API version {}.{}).\n \
          * GENERATED from crates/abi by its c_header test; do not edit by hand:\n \
          * INGOT_BLESS=1 cargo test -p ingot-abi rewrites it. Every offset below is\n \
          * Rust's; the static asserts fail if a compiler lays a struct out otherwise.\n \
          * The calls are described in docs/api.md. */\n\
          #ifndef INGOT_H\n#define INGOT_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n\
-         #ifdef __cplusplus\nextern \"C\" {\n#define INGOT_STATIC_ASSERT static_assert\n\
+         #ifdef __cplusplus\nextern \"C\" {{\n#define INGOT_STATIC_ASSERT static_assert\n\
          #else\n#define INGOT_STATIC_ASSERT _Static_assert\n#endif\n\n",
+        crate::API_VERSION_MAJOR,
+        crate::API_VERSION_MINOR
     );
     let constants = [
         ("INGOT_API_MAGIC", format!("0x{:016X}ULL", crate::API_MAGIC)),
