@@ -6,6 +6,7 @@
 //! APIC and enters [`worker::run_forever`]: take work, run it to completion, sleep in
 //! `hlt` until a wake-up IPI. Without a usable MADT the machine runs on one core.
 
+mod idle;
 pub mod worker;
 
 use alloc::vec::Vec;
