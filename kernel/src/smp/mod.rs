@@ -2,7 +2,7 @@
 //!
 //! The bootstrap core enables its local APIC (x2APIC when the CPU has it), masks the
 //! legacy PICs, then starts every enabled core the MADT lists, one after another,
-//! through `ingot_platform::cores`. Each started core loads its own tables, enables its
+//! through `ingot_platform::cores` (one INIT wait for all, none where not needed). Each started core loads its own tables, enables its
 //! APIC and enters [`worker::run_forever`]: take work, run it to completion, sleep in
 //! `hlt` until a wake-up IPI. Without a usable MADT the machine runs on one core.
 
@@ -81,7 +81,7 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     };
     worker::mark_online(0);
     if let Some(starter) = starter {
-        starter.reset_all(&apic, &candidates, &crate::time::delay_us);
+        starter.reset_all(&apic, &candidates, init_wait_us(), &crate::time::delay_us);
         for apic_id in candidates {
             let index = ids.len() as u64;
             let started = crate::memory::with_kernel_memory(|memory| {
@@ -116,6 +116,22 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     CORE_APIC_IDS.call_once(|| ids);
     worker::release_cores();
     count
+}
+
+/// How long to wait after INIT before the start-up IPI: the multiprocessor
+/// specification's 10 ms only for CPUs that need it. As Linux does, none under a
+/// hypervisor (its virtual CPUs are ready at once) nor on Intel family 6 and later or
+/// AMD family 0x10 and later, whose cores accept the start-up IPI right after INIT.
+fn init_wait_us() -> u64 {
+    let cpuid = raw_cpuid::CpuId::new();
+    let under_hypervisor = cpuid.get_feature_info().is_some_and(|info| info.has_hypervisor());
+    let family = cpuid.get_feature_info().map_or(0, |info| info.family_id());
+    let modern = match cpuid.get_vendor_info().as_ref().map(|vendor| vendor.as_str()) {
+        Some("GenuineIntel") => family >= 6,
+        Some("AuthenticAMD") => family >= 0x10,
+        _ => false,
+    };
+    if under_hypervisor || modern { 0 } else { 10_000 }
 }
 
 /// Local APIC timer ticks per millisecond (0 = not calibrated: no timer use).
