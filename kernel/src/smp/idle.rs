@@ -10,7 +10,7 @@ use ingot_smp::{Sleepers, WaitReason};
 
 /// `pause` rounds before halting: about a microsecond on current CPUs, well under the
 /// cost of a halt and its wake-up IPI.
-const SPIN_ROUNDS: u32 = 128;
+const SPIN_ROUNDS: u32 = 16;
 /// Longest a halted core stays halted without a wake-up. The handshake in
 /// `ingot_smp::Sleepers` loses no wake-up, so this only bounds the damage should an
 /// IPI itself be lost.
