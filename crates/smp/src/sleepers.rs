@@ -39,10 +39,6 @@ impl WaitReason {
     }
 }
 
-/// One cache line per core, so that announcing never slows down another core.
-#[repr(align(64))]
-struct PerCore(AtomicU32);
-
 /// The count on its own cache line, apart from the reasons.
 #[repr(align(64))]
 struct Count(AtomicUsize);
@@ -55,7 +51,10 @@ pub struct Sleepers {
     count: Count,
     /// Where the next scan for any sleeper starts, so all cores get their turn.
     cursor: AtomicUsize,
-    reasons: [PerCore; MAX_CORES],
+    /// Packed, not one cache line each: they are touched only on the way to sleep and
+    /// when waking, and 256 padded entries would cost the kernel image 16 KiB of
+    /// zeroes that the BIOS loader's 320 KiB window cannot spare.
+    reasons: [AtomicU32; MAX_CORES],
 }
 
 impl Sleepers {
@@ -64,7 +63,7 @@ impl Sleepers {
         Self {
             count: Count(AtomicUsize::new(0)),
             cursor: AtomicUsize::new(0),
-            reasons: [const { PerCore(AtomicU32::new(AWAKE)) }; MAX_CORES],
+            reasons: [const { AtomicU32::new(AWAKE) }; MAX_CORES],
         }
     }
 
@@ -72,7 +71,7 @@ impl Sleepers {
     /// for after this call, halt only if it is still missing, then [`Self::withdraw`].
     pub fn announce(&self, core: usize, reason: WaitReason) {
         if let Some(slot) = self.reasons.get(core) {
-            slot.0.store(reason.code(), Ordering::Release);
+            slot.store(reason.code(), Ordering::Release);
             self.count.0.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -80,7 +79,7 @@ impl Sleepers {
     /// `core` runs again (woken, timed out, or it found work before halting).
     pub fn withdraw(&self, core: usize) {
         if let Some(slot) = self.reasons.get(core)
-            && slot.0.swap(AWAKE, Ordering::AcqRel) != AWAKE
+            && slot.swap(AWAKE, Ordering::AcqRel) != AWAKE
         {
             self.count.0.fetch_sub(1, Ordering::AcqRel);
         }
@@ -88,7 +87,7 @@ impl Sleepers {
 
     /// Whether `core` has announced and is not yet withdrawn or claimed.
     pub fn is_asleep(&self, core: usize) -> bool {
-        self.reasons.get(core).is_some_and(|slot| slot.0.load(Ordering::Acquire) != AWAKE)
+        self.reasons.get(core).is_some_and(|slot| slot.load(Ordering::Acquire) != AWAKE)
     }
 
     /// After queuing work: claims one sleeping core among the first `cores`, other
@@ -120,7 +119,7 @@ impl Sleepers {
     }
 
     fn claim_if(&self, core: usize, wanted: impl Fn(u32) -> bool) -> bool {
-        let slot = &self.reasons[core].0;
+        let slot = &self.reasons[core];
         let reason = slot.load(Ordering::Acquire);
         if !wanted(reason)
             || slot.compare_exchange(reason, AWAKE, Ordering::AcqRel, Ordering::Relaxed).is_err()
