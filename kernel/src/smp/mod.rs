@@ -119,19 +119,14 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
 }
 
 /// How long to wait after INIT before the start-up IPI: the multiprocessor
-/// specification's 10 ms only for CPUs that need it. As Linux does, none under a
-/// hypervisor (its virtual CPUs are ready at once) nor on Intel family 6 and later or
-/// AMD family 0x10 and later, whose cores accept the start-up IPI right after INIT.
+/// specification's 10 ms, except under a hypervisor, whose virtual CPUs accept the
+/// start-up IPI at once (Linux skips the wait there too). Linux also skips it on Intel
+/// family 6+ and AMD family 0x10+; Ingot keeps it on real hardware for now, where
+/// 10 ms is small beside firmware's own start-up.
 fn init_wait_us() -> u64 {
     let cpuid = raw_cpuid::CpuId::new();
     let under_hypervisor = cpuid.get_feature_info().is_some_and(|info| info.has_hypervisor());
-    let family = cpuid.get_feature_info().map_or(0, |info| info.family_id());
-    let modern = match cpuid.get_vendor_info().as_ref().map(|vendor| vendor.as_str()) {
-        Some("GenuineIntel") => family >= 6,
-        Some("AuthenticAMD") => family >= 0x10,
-        _ => false,
-    };
-    if under_hypervisor || modern { 0 } else { 10_000 }
+    if under_hypervisor { 0 } else { 10_000 }
 }
 
 /// Local APIC timer ticks per millisecond (0 = not calibrated: no timer use).
