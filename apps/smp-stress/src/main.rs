@@ -49,8 +49,7 @@ extern "sysv64" fn run(argument: u64) {
         count.fetch_add(1, Ordering::Relaxed);
     }
     let next = task + GROUPS;
-    if next < TASKS && is_nested(next) && group_of(next).submit_or_help(run, next as u64).is_err()
-    {
+    if next < TASKS && is_nested(next) && group_of(next).submit_or_help(run, next as u64).is_err() {
         NESTED_FAILURES.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -99,9 +99,9 @@ impl Sleepers {
         }
         let cores = cores.min(MAX_CORES);
         let start = self.cursor.fetch_add(1, Ordering::Relaxed);
-        (0..cores).map(|offset| (start + offset) % cores).find(|&core| {
-            core != except && self.claim_if(core, |reason| reason != AWAKE)
-        })
+        (0..cores)
+            .map(|offset| (start + offset) % cores)
+            .find(|&core| core != except && self.claim_if(core, |reason| reason != AWAKE))
     }
 
     /// After a group's last task finished: claims every core among the first `cores`
