@@ -155,7 +155,8 @@ pub fn wait(group: GroupId) -> Result<(), GroupError> {
         }
         if !run_one() {
             idle::wait(core, WaitReason::Group(group), || {
-                shared.groups.pending(group).is_ok_and(|pending| pending == 0)
+                // A group released meanwhile ends the wait too (the loop reports it).
+                !matches!(shared.groups.pending(group), Ok(pending) if pending != 0)
                     || !shared.queue().is_empty()
             });
         }
