@@ -100,7 +100,7 @@ pub extern "sysv64" fn core_stats(core: u64, stats: *mut CoreStats) -> Status {
         let snapshot = worker::stats(core as usize).ok_or(Error::NotFound)?.snapshot();
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&snapshot.tasks_run.to_le_bytes());
-        bytes[8..].copy_from_slice(&snapshot.busy_ns.to_le_bytes());
+        bytes[8..].copy_from_slice(&time::ticks_to_ns(snapshot.busy_ticks).to_le_bytes());
         window()?.write_at(stats as u64, &bytes)?;
         Ok(0)
     })())

@@ -1,7 +1,8 @@
 //! Starting application processors and giving every core its own tables.
 //!
 //! The bootstrap core copies the AP trampoline (`ingot_arch::trampoline`) to a page
-//! below 1 MiB and starts cores one at a time: INIT to all of them once, then per core
+//! below 1 MiB and starts cores one at a time: INIT to all of them once (and one wait
+//! when the CPU needs it), then per core
 //! a start-up IPI, waiting until the core reports it runs 64-bit code before the
 //! parameter block is reused. Each core gets a stack and a block holding its
 //! descriptor tables and per-core data, all taken from [`PhysicalFrames`].
@@ -93,13 +94,23 @@ impl CoreStarter {
         Ok(Self { page, layout })
     }
 
-    /// Sends INIT to every core in `apic_ids` and waits the 10 ms the architecture asks
-    /// for once, so that starting many cores does not cost 10 ms each.
-    pub fn reset_all(&self, apic: &LocalApic, apic_ids: &[u32], delay_us: &dyn Fn(u64)) {
+    /// Sends INIT to every core in `apic_ids`, then waits `wait_us` once, so that
+    /// starting many cores costs one wait, not one each. The multiprocessor
+    /// specification asks for 10 ms; the caller passes 0 where the CPU generation or
+    /// the hypervisor does not need it.
+    pub fn reset_all(
+        &self,
+        apic: &LocalApic,
+        apic_ids: &[u32],
+        wait_us: u64,
+        delay_us: &dyn Fn(u64),
+    ) {
         for &apic_id in apic_ids {
             apic.send(apic_id, Ipi::Init);
         }
-        delay_us(10_000);
+        if wait_us != 0 {
+            delay_us(wait_us);
+        }
     }
 
     /// Starts the core with APIC ID `apic_id` (already reset by [`Self::reset_all`]) as
@@ -158,11 +169,11 @@ impl CoreStarter {
         for attempt in 0..2 {
             apic.send(apic_id, Ipi::Startup { page: (page / PAGE_SIZE) as u8 });
             let wait_us = if attempt == 0 { 10_000 } else { 200_000 };
-            for _ in 0..wait_us / 100 {
+            for _ in 0..wait_us / 10 {
                 if started() {
                     return Ok(());
                 }
-                delay_us(100);
+                delay_us(10);
             }
         }
         Err(StartError::NoResponse)

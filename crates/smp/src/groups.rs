@@ -77,8 +77,9 @@ impl Groups {
         Ok(())
     }
 
-    /// Counts one task of the group as finished.
-    pub fn complete(&self, group: GroupId) -> Result<(), GroupError> {
+    /// Counts one task of the group as finished; returns the tasks still unfinished
+    /// (0: the group just completed, and its waiters are to be woken).
+    pub fn complete(&self, group: GroupId) -> Result<u64, GroupError> {
         let index = self.live(group)?;
         let counter = &self.pending[index];
         let mut pending = counter.load(Ordering::Acquire);
@@ -86,7 +87,7 @@ impl Groups {
             let fewer = pending.checked_sub(1).ok_or(GroupError::NoSuchGroup)?;
             match counter.compare_exchange_weak(pending, fewer, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(fewer),
                 Err(now) => pending = now,
             }
         }

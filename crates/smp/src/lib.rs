@@ -1,7 +1,8 @@
 //! Multi-core work distribution for Ingot, as pure logic.
 //!
 //! Every core runs the same loop: take a [`Task`] from the one shared [`WorkQueue`],
-//! run it to completion, repeat, and sleep when there is nothing to do. A submitter
+//! run it to completion, repeat, and sleep when there is nothing to do ([`Sleepers`]
+//! makes sure a sleeping core is woken when work arrives). A submitter
 //! can attach tasks to a completion [`Groups`] entry and wait for the batch. BareMetal's
 //! "run this code on core N" model sits beside the queue as per-core [`CoreSlots`].
 //!
@@ -13,11 +14,13 @@
 
 mod groups;
 mod queue;
+mod sleepers;
 mod slots;
 mod stats;
 
 pub use groups::{GroupError, GroupId, Groups, MAX_GROUPS};
 pub use queue::{SubmitError, Task, WorkQueue};
+pub use sleepers::{Sleepers, WaitReason};
 pub use slots::{CoreSlots, SlotError};
 pub use stats::{CoreStats, StatsSnapshot};
 

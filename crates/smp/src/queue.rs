@@ -39,7 +39,16 @@ impl WorkQueue {
 
     /// Queues `task`, first counting it in its group so a waiter cannot see the group
     /// empty between the push and the count.
+    /// A queue seen full is refused before the group is touched (a submitter that
+    /// helps while the queue is full tries often; the count's add and undo would be
+    /// two contended read-modify-writes each time).
     pub fn submit(&self, task: Task, groups: &Groups) -> Result<(), SubmitError> {
+        if self.tasks.is_full() {
+            return match task.group.map(|group| groups.pending(group)) {
+                Some(Err(_)) => Err(SubmitError::NoSuchGroup),
+                _ => Err(SubmitError::QueueFull),
+            };
+        }
         if let Some(group) = task.group {
             groups.add(group).map_err(|_| SubmitError::NoSuchGroup)?;
         }

@@ -1,20 +1,21 @@
 //! The per-core work loop, submitting work, waking sleeping cores, waiting for groups.
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ingot_arch::apic::Ipi;
 use ingot_arch::interrupts::WAKE_VECTOR;
 use ingot_smp::{
-    CoreSlots, CoreStats, GroupError, GroupId, Groups, MAX_CORES, SubmitError, Task, WorkQueue,
+    CoreSlots, CoreStats, GroupError, GroupId, Groups, MAX_CORES, SubmitError, Task, WaitReason,
+    WorkQueue,
 };
 use spin::Once;
+
+use super::idle;
 
 /// Most tasks that can wait in the queue at once (fewer on small machines: each waiting
 /// task takes 32 bytes of kernel heap, 1/32 of the heap at most).
 pub const MAX_QUEUE_CAPACITY: usize = 4096;
 const MIN_QUEUE_CAPACITY: usize = 64;
-/// Longest a sleeping core stays asleep without a wake-up IPI.
-const SLEEP_WATCHDOG_MS: u32 = 10;
 
 /// Everything but the queue is a constant-initialised static: built at run time, these
 /// tables (about 14 KiB) were assembled on the boot stack and overflowed it.
@@ -23,7 +24,6 @@ struct Shared {
     groups: Groups,
     slots: CoreSlots,
     stats: [CoreStats; MAX_CORES],
-    sleeping: [AtomicBool; MAX_CORES],
 }
 
 impl Shared {
@@ -37,13 +37,10 @@ static SHARED: Shared = Shared {
     groups: Groups::new(),
     slots: CoreSlots::new(),
     stats: [const { CoreStats::new() }; MAX_CORES],
-    sleeping: [const { AtomicBool::new(false) }; MAX_CORES],
 };
 /// Set once the bootstrap core has recorded every core: until then started cores
 /// only wait, so no core runs work before the core table is complete.
 static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
-/// Where the next search for a sleeping core starts.
-static NEXT_TO_WAKE: AtomicUsize = AtomicUsize::new(0);
 
 fn shared() -> &'static Shared {
     &SHARED
@@ -92,17 +89,23 @@ pub fn stats(index: usize) -> Option<&'static CoreStats> {
     shared().stats.get(index)
 }
 
-/// Queues a task and wakes one sleeping core for it.
+/// Queues a task and wakes one sleeping core for it. With no core asleep this is the
+/// queue's push, the group count and one read of the sleepers' count.
 pub fn submit(task: Task) -> Result<(), SubmitError> {
     shared().queue().submit(task, &shared().groups)?;
-    wake_one();
+    let cores = super::core_count();
+    if cores > 1
+        && let Some(core) = idle::sleepers().claim_any(super::current_core(), cores)
+    {
+        wake(core);
+    }
     Ok(())
 }
 
-/// Gives core `index` code to run once and wakes it.
+/// Gives core `index` code to run once and wakes it (an IPI to a core that is not
+/// halted stays pending and ends its next halt at once, so it is never lost).
 pub fn assign(index: usize, entry: u64, argument: u64) -> Result<(), ingot_smp::SlotError> {
     shared().slots.assign(index, entry, argument)?;
-    fence(Ordering::SeqCst);
     wake(index);
     Ok(())
 }
@@ -115,22 +118,6 @@ fn wake(index: usize) {
     }
 }
 
-fn wake_one() {
-    fence(Ordering::SeqCst);
-    let me = super::current_core();
-    let count = super::core_count();
-    // Start where the last search stopped, so every sleeping core gets its turn instead
-    // of the lowest-numbered ones taking all the work.
-    let start = NEXT_TO_WAKE.fetch_add(1, Ordering::Relaxed);
-    for offset in 0..count {
-        let index = (start + offset) % count;
-        if index != me && shared().sleeping[index].swap(false, Ordering::AcqRel) {
-            wake(index);
-            return;
-        }
-    }
-}
-
 /// Runs one queued task on the calling core, if there is one. Returns whether it did.
 pub fn run_one() -> bool {
     let Some(task) = shared().queue().take() else { return false };
@@ -139,25 +126,39 @@ pub fn run_one() -> bool {
 }
 
 fn run_task(task: Task) {
-    let start = crate::time::now_ns();
+    let core = super::current_core();
+    let start = ingot_arch::msr::read_tsc();
     crate::program::run_task(task.entry, task.argument);
-    if let Some(stats) = stats(super::current_core()) {
-        stats.record(crate::time::now_ns().saturating_sub(start));
+    if let Some(stats) = stats(core) {
+        stats.record(ingot_arch::msr::read_tsc().wrapping_sub(start));
     }
-    if let Some(group) = task.group {
-        let _ = shared().groups.complete(group);
+    if let Some(group) = task.group
+        && shared().groups.complete(group) == Ok(0)
+    {
+        idle::sleepers().claim_group_waiters(group, super::core_count(), |waiter| {
+            if waiter != core {
+                wake(waiter);
+            }
+        });
     }
 }
 
 /// Waits until every task of `group` has finished, running queued tasks meanwhile (so
-/// a task waiting for its own sub-tasks never deadlocks the machine).
+/// a task waiting for its own sub-tasks never deadlocks the machine), and halting when
+/// there is nothing to run until a task arrives or the group's last task finishes.
 pub fn wait(group: GroupId) -> Result<(), GroupError> {
+    let core = super::current_core();
+    let shared = shared();
     loop {
-        if shared().groups.pending(group)? == 0 {
+        if shared.groups.pending(group)? == 0 {
             return Ok(());
         }
         if !run_one() {
-            core::hint::spin_loop();
+            idle::wait(core, WaitReason::Group(group), || {
+                // A group released meanwhile ends the wait too (the loop reports it).
+                !matches!(shared.groups.pending(group), Ok(pending) if pending != 0)
+                    || !shared.queue().is_empty()
+            });
         }
     }
 }
@@ -170,9 +171,9 @@ pub fn run_forever(index: usize) -> ! {
     let shared = shared();
     loop {
         if let Some((entry, argument)) = shared.slots.take(index) {
-            let start = crate::time::now_ns();
+            let start = ingot_arch::msr::read_tsc();
             crate::program::run_task(entry, argument);
-            shared.stats[index].record(crate::time::now_ns().saturating_sub(start));
+            shared.stats[index].record(ingot_arch::msr::read_tsc().wrapping_sub(start));
             shared.slots.finish(index);
             continue;
         }
@@ -180,15 +181,8 @@ pub fn run_forever(index: usize) -> ! {
             continue;
         }
         crate::compat::poll_callbacks();
-        shared.sleeping[index].store(true, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        if shared.queue().is_empty() && !shared.slots.is_busy(index) {
-            // The timer bounds the sleep: should a wake-up IPI ever be lost, queued
-            // work waits at most one watchdog period instead of forever.
-            super::arm_timer(SLEEP_WATCHDOG_MS);
-            ingot_arch::interrupts::sleep_until_interrupt();
-            super::arm_timer(0);
-        }
-        shared.sleeping[index].store(false, Ordering::SeqCst);
+        idle::wait(index, WaitReason::Work, || {
+            !shared.queue().is_empty() || shared.slots.is_busy(index)
+        });
     }
 }

@@ -65,6 +65,16 @@ impl Group {
         decode((api().group_wait)(self.0)).map(|_| ())
     }
 
+    /// The group's id as the kernel calls it, to share with tasks (e.g. in a static).
+    pub fn raw(&self) -> u64 {
+        self.0
+    }
+
+    /// The group with id `raw` (from [`Group::raw`]); the kernel checks it on use.
+    pub fn from_raw(raw: u64) -> Self {
+        Group(raw)
+    }
+
     /// Frees the group (all its tasks must have finished).
     pub fn release(self) -> Result<(), Error> {
         decode((api().group_release)(self.0)).map(|_| ())

@@ -197,3 +197,17 @@ fn stress_slot_assignment_has_one_winner() {
         slots.finish(3);
     }
 }
+
+#[test]
+fn full_queue_still_names_an_unknown_group() {
+    let queue = WorkQueue::new(1);
+    let groups = Groups::new();
+    let live = groups.create().unwrap();
+    let stale = groups.create().unwrap();
+    groups.release(stale).unwrap();
+    queue.submit(task(1, Some(live)), &groups).unwrap();
+    assert_eq!(queue.submit(task(2, Some(stale)), &groups), Err(SubmitError::NoSuchGroup));
+    assert_eq!(queue.submit(task(3, Some(live)), &groups), Err(SubmitError::QueueFull));
+    assert_eq!(queue.submit(task(4, None), &groups), Err(SubmitError::QueueFull));
+    assert_eq!(groups.pending(live), Ok(1), "a refused task is not counted");
+}

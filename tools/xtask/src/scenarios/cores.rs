@@ -1,5 +1,6 @@
 //! Multi-core scenarios: every core started, 10,000 tasks over the shared queue, nested
-//! groups, per-core assignment, and reboot and power-off observed from the host.
+//! groups, per-core assignment, 100,000 tasks in several groups (`smp-stress`), and
+//! reboot and power-off observed from the host.
 //!
 //! `smp-demo` computes its expected sum itself and counts the distinct cores that ran
 //! tasks; the scenarios check that count against the `-smp` value they asked QEMU for
@@ -50,6 +51,28 @@ pub(super) fn smp_demo(
     )
 }
 
+/// 100,000 tasks in eight groups on four cores, some submitted from inside tasks: each
+/// runs exactly once, every group completes, every core takes part.
+fn smp_stress(artifacts: &Artifacts) -> Scenario {
+    let qemu = QemuConfig::new(Machine::Q35)
+        .memory("256M")
+        .cores(4)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program("smp-stress"))
+        .append("exit=qemu");
+    scenario(
+        "cores-stress-100k",
+        qemu,
+        &[
+            BANNER,
+            r"^ingot: ready cores=4 ",
+            r"^smp-stress: tasks=100000 once=100000 groups=8 completed=8 full-groups=8 cores-used=4 cores=4$",
+            r"^ingot: program exited status=0$",
+        ],
+        exit_status_for(0),
+    )
+}
+
 /// The multi-core scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut scenarios = Vec::new();
@@ -61,6 +84,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     // QEMU 7.2's TCG does not emulate x2APIC: it drops the flag with a warning, and the
     // kernel must then run in xAPIC mode. On KVM or newer QEMU this runs in x2APIC mode.
     scenarios.push(smp_demo(artifacts, Machine::Q35, 4, Some("qemu64,+x2apic")));
+    scenarios.push(smp_stress(artifacts));
     let power = |name: &str, exit: &str, line: &str| {
         let qemu = QemuConfig::new(Machine::Q35)
             .cores(2)

@@ -1,0 +1,42 @@
+//! Idle waiting, the one place a core waits for something: spin briefly with `pause`
+//! (work often arrives within a few hundred cycles during a batch), then halt until
+//! an IPI or the watchdog timer. The work loop and `group_wait` use it; a future
+//! "wait for events" call reuses it with its own [`WaitReason`].
+//!
+//! Halting rather than spinning matters most on an oversubscribed host: a vCPU that
+//! spins keeps the host core from the vCPU that holds the work.
+
+use ingot_smp::{Sleepers, WaitReason};
+
+/// `pause` rounds before halting: about a microsecond on current CPUs, well under the
+/// cost of a halt and its wake-up IPI.
+const SPIN_ROUNDS: u32 = 16;
+/// Longest a halted core stays halted without a wake-up. The handshake in
+/// `ingot_smp::Sleepers` loses no wake-up, so this only bounds the damage should an
+/// IPI itself be lost.
+const WATCHDOG_MS: u32 = 10;
+
+static SLEEPERS: Sleepers = Sleepers::new();
+
+/// The sleeping cores' table, for wakers to claim cores from.
+pub fn sleepers() -> &'static Sleepers {
+    &SLEEPERS
+}
+
+/// Returns once `ready()` holds, or after an IPI or the watchdog woke the halted core
+/// (the caller re-checks and calls again if it still has to wait).
+pub fn wait(core: usize, reason: WaitReason, ready: impl Fn() -> bool) {
+    for _ in 0..SPIN_ROUNDS {
+        if ready() {
+            return;
+        }
+        core::hint::spin_loop();
+    }
+    SLEEPERS.announce(core, reason);
+    if !ready() {
+        super::arm_timer(WATCHDOG_MS);
+        ingot_arch::interrupts::sleep_until_interrupt();
+        super::arm_timer(0);
+    }
+    SLEEPERS.withdraw(core);
+}
