@@ -118,7 +118,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "MiB", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub disk_size: u64,
-    // A network device (`--net`) comes with the network driver work.
+    /// Attach a NIC on QEMU's user network: MODEL[,hostfwd=RULE]..., MODEL one of
+    /// virtio-net (default), e1000, e1000e, rtl8139 (microvm: virtio-net only); RULE is
+    /// QEMU's, e.g. tcp:127.0.0.1:8080-:80. Repeatable.
+    #[arg(long, value_name = "MODEL[,hostfwd=RULE]")]
+    pub net: Vec<NetSpec>,
     /// Further QEMU arguments, after `--`.
     #[arg(last = true, value_name = "QEMU ARGS")]
     pub qemu_args: Vec<String>,
@@ -201,6 +205,61 @@ impl FromStr for DiskSpec {
             return Err("--disk needs a file name (FILE[,MODEL])".into());
         }
         Ok(DiskSpec { path: path.into(), model })
+    }
+}
+
+/// A NIC `run --net` attaches, on a QEMU user network of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetSpec {
+    /// The NIC model.
+    pub model: NetModel,
+    /// QEMU `hostfwd` rules (`tcp:127.0.0.1:8080-:80`).
+    pub hostfwd: Vec<String>,
+}
+
+/// NICs Ingot drives that QEMU here emulates.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetModel {
+    /// virtio-net (on PCI, or virtio-mmio on microvm).
+    VirtioNet,
+    /// Intel 82540EM.
+    E1000,
+    /// Intel 82574L.
+    E1000e,
+    /// Realtek RTL8139.
+    Rtl8139,
+}
+
+impl FromStr for NetSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut parts = text.split(',');
+        let first = parts.next().unwrap_or_default();
+        let (model, rest): (NetModel, Vec<&str>) = match first.strip_prefix("hostfwd=") {
+            Some(_) => (NetModel::VirtioNet, text.split(',').collect()),
+            None if first.is_empty() => (NetModel::VirtioNet, parts.collect()),
+            None => (
+                NetModel::from_str(first, true).map_err(|_| {
+                    format!(
+                        "unknown NIC model `{first}`; valid: virtio-net, e1000, e1000e, rtl8139"
+                    )
+                })?,
+                parts.collect(),
+            ),
+        };
+        let mut hostfwd = Vec::new();
+        for option in rest {
+            match option.strip_prefix("hostfwd=") {
+                Some(rule) if !rule.is_empty() => hostfwd.push(rule.to_string()),
+                _ => {
+                    return Err(format!(
+                        "unknown --net option `{option}`; valid: hostfwd=RULE (QEMU's, e.g. tcp:127.0.0.1:8080-:80)"
+                    ));
+                }
+            }
+        }
+        Ok(NetSpec { model, hostfwd })
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::build::{Artifacts, build_all, output_dir};
-use crate::cli::{DiskModel, DiskSpec, RunArgs};
+use crate::cli::{DiskModel, DiskSpec, NetModel, NetSpec, RunArgs};
 use crate::programs::programs;
 use crate::qemu::{Machine, QEMU, QemuConfig};
 use crate::scenarios::boot_images::{OVMF, disk_boot};
@@ -71,6 +71,33 @@ fn create_missing_disks(disks: &[DiskSpec], size_mib: u64) -> Result<(), String>
     Ok(())
 }
 
+/// The QEMU arguments attaching `nets` on `machine`, each on a user network of its own
+/// (`-netdev user,id=net<n>` with its `hostfwd` rules); the MACs are QEMU's defaults.
+pub fn net_args(machine: Machine, nets: &[NetSpec]) -> Result<Vec<String>, String> {
+    let mut args = Vec::new();
+    for (index, net) in nets.iter().enumerate() {
+        let device = match (machine, net.model) {
+            (Machine::Microvm, NetModel::VirtioNet) => "virtio-net-device",
+            (Machine::Microvm, _) => {
+                return Err(
+                    "--net: microvm has no PCI bus; there only virtio-net (over virtio-mmio) attaches".into()
+                );
+            }
+            (_, NetModel::VirtioNet) => "virtio-net-pci",
+            (_, NetModel::E1000) => "e1000",
+            (_, NetModel::E1000e) => "e1000e",
+            (_, NetModel::Rtl8139) => "rtl8139",
+        };
+        let mut netdev = format!("user,id=net{index}");
+        for rule in &net.hostfwd {
+            netdev.push_str(&format!(",hostfwd={rule}"));
+        }
+        args.extend(["-netdev".to_string(), netdev]);
+        args.extend(["-device".to_string(), format!("{device},netdev=net{index}")]);
+    }
+    Ok(args)
+}
+
 /// The QEMU arguments attaching `disks` on `machine` (drive ids `disk0`, `disk1`, …);
 /// IDE disks take the PIIX slots from `first_ide_slot` on (a disk-image boot holds 0).
 pub fn disk_args(
@@ -82,9 +109,12 @@ pub fn disk_args(
     for (index, disk) in disks.iter().enumerate() {
         let id = format!("disk{index}");
         let device = match (machine, disk.model) {
+            (Machine::Microvm, DiskModel::VirtioBlk) => {
+                vec![format!("virtio-blk-device,drive={id}")]
+            }
             (Machine::Microvm, _) => {
                 return Err(
-                    "--disk: microvm has no PCI bus, and Ingot drives disks on PCI; use --machine q35 or pc".into()
+                    "--disk: microvm has no PCI bus; there only virtio-blk (over virtio-mmio) attaches".into()
                 );
             }
             (Machine::Q35, DiskModel::Ide) => {
@@ -127,6 +157,7 @@ pub fn qemu_config(
         return Err("--image: microvm's firmware boots no disks; use --machine pc or q35".into());
     }
     let disks = disk_args(machine, &options.disk, usize::from(image))?;
+    let nics = net_args(machine, &options.net)?;
     let mut config = if image {
         let image_options = crate::image::ImageOptions {
             cmdline: options.append.clone().unwrap_or_default(),
@@ -163,7 +194,7 @@ pub fn qemu_config(
     if let Some(cpu) = &options.cpu {
         config = config.cpu(cpu.clone());
     }
-    Ok(config.extra_args(disks).extra_args(options.qemu_args.iter().cloned()))
+    Ok(config.extra_args(disks).extra_args(nics).extra_args(options.qemu_args.iter().cloned()))
 }
 
 /// QEMU's exit status mapped to `run`'s: a program's status `n` (which `exit=qemu`
@@ -260,13 +291,38 @@ mod tests {
     #[test]
     fn disks_a_machine_cannot_carry_are_refused() {
         let disk = |text: &str| vec![text.parse::<DiskSpec>().unwrap()];
-        assert!(disk_args(Machine::Microvm, &disk("a.img"), 0).unwrap_err().contains("no PCI"));
+        assert!(
+            disk_args(Machine::Microvm, &disk("a.img,nvme"), 0).unwrap_err().contains("no PCI")
+        );
+        let mmio = disk_args(Machine::Microvm, &disk("a.img"), 0).unwrap().join(" ");
+        assert!(mmio.ends_with("-device virtio-blk-device,drive=disk0"), "{mmio}");
         assert!(disk_args(Machine::Q35, &disk("a.img,ide"), 0).unwrap_err().contains("machine pc"));
         let four: Vec<DiskSpec> = (0..4).map(|i| format!("{i}.img,ide").parse().unwrap()).collect();
         assert!(disk_args(Machine::Pc, &four, 0).is_ok());
         assert!(disk_args(Machine::Pc, &four, 1).unwrap_err().contains("room for 4 disks"));
         let ahci = disk_args(Machine::Q35, &disk("a.img,ahci"), 0).unwrap().join(" ");
         assert!(ahci.ends_with("-device ahci,id=ahci0 -device ide-hd,drive=disk0,bus=ahci0.0"));
+    }
+
+    #[test]
+    fn nics_get_a_user_network_each_with_their_forwards() {
+        let net = |text: &str| text.parse::<NetSpec>();
+        let nets = vec![net("e1000,hostfwd=tcp:127.0.0.1:8080-:80").unwrap(), net("").unwrap()];
+        assert_eq!(
+            net_args(Machine::Q35, &nets).unwrap().join(" "),
+            "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80 -device e1000,netdev=net0 \
+             -netdev user,id=net1 -device virtio-net-pci,netdev=net1"
+        );
+        let forward_only = net("hostfwd=udp::7007-:7").unwrap();
+        assert_eq!(forward_only.model, NetModel::VirtioNet);
+        assert_eq!(forward_only.hostfwd, ["udp::7007-:7"]);
+        assert!(net("ne2000").unwrap_err().contains("valid: virtio-net, e1000, e1000e, rtl8139"));
+        assert!(net("e1000,mac=1").unwrap_err().contains("hostfwd=RULE"));
+        let microvm = net_args(Machine::Microvm, &[net("virtio-net").unwrap()]).unwrap();
+        assert_eq!(microvm.last().map(String::as_str), Some("virtio-net-device,netdev=net0"));
+        assert!(
+            net_args(Machine::Microvm, &[net("rtl8139").unwrap()]).unwrap_err().contains("no PCI")
+        );
     }
 
     #[test]
