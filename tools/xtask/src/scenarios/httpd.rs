@@ -1,4 +1,6 @@
-//! httpd scenarios, one set per NIC model (add a model to [`NIC_MODELS`] to test it):
+//! httpd scenarios, one set per NIC model (add a model to [`NIC_MODELS`] to test it),
+//! and `httpd-microvm-virtio-mmio`, the hostfwd checks on microvm with its disk and NIC
+//! over virtio-mmio:
 //!
 //! - `httpd-<nic>`: QEMU's user network with `hostfwd` on 127.0.0.1; the program
 //!   takes its address by DHCP and serves a BMFS disk this file writes; curl fetches
@@ -107,7 +109,17 @@ pub fn free_ports(count: usize) -> Vec<u16> {
 }
 
 fn httpd_qemu(artifacts: &Artifacts, disk: &Path) -> QemuConfig {
-    QemuConfig::new(Machine::Q35)
+    httpd_qemu_on(Machine::Q35, "virtio-blk-pci", artifacts, disk)
+}
+
+/// httpd on `machine` with its site disk on `disk_device`.
+fn httpd_qemu_on(
+    machine: Machine,
+    disk_device: &str,
+    artifacts: &Artifacts,
+    disk: &Path,
+) -> QemuConfig {
+    QemuConfig::new(machine)
         .memory("256M")
         .kernel(&artifacts.kernel)
         .initrd(artifacts.program("httpd"))
@@ -116,9 +128,14 @@ fn httpd_qemu(artifacts: &Artifacts, disk: &Path) -> QemuConfig {
             "-drive".to_string(),
             format!("file={},format=raw,if=none,id=d0", disk.display()),
             "-device".into(),
-            "virtio-blk-pci,drive=d0".into(),
+            format!("{disk_device},drive=d0"),
         ])
 }
+
+/// The microVM model: no PCI, so the disk and the NIC are virtio-mmio devices (found
+/// through QEMU microvm's ACPI DSDT).
+const MICROVM_NIC: NicModel =
+    NicModel { name: "microvm-virtio-mmio", device: "virtio-net-device", driver: "virtio-net" };
 
 /// The lines up to "listening", for a site of two files.
 fn start_lines(nic: &NicModel, address: &str) -> Vec<String> {
@@ -156,6 +173,15 @@ fn check_end(log: &str, requests: &str) -> Result<(), String> {
 }
 
 fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
+    hostfwd_scenario_on(artifacts, nic, Machine::Q35, "virtio-blk-pci")
+}
+
+fn hostfwd_scenario_on(
+    artifacts: &Artifacts,
+    nic: &NicModel,
+    machine: Machine,
+    disk_device: &str,
+) -> Scenario {
     let name = format!("httpd-{}", nic.name);
     let ports = free_ports(2);
     let (http, quit) = (ports.first().copied().unwrap_or(0), ports.get(1).copied().unwrap_or(0));
@@ -164,7 +190,7 @@ fn hostfwd_scenario(artifacts: &Artifacts, nic: &NicModel) -> Scenario {
         Ok(made) => made,
         Err(e) => (PathBuf::from(format!("/nonexistent: {e}")), Site::standard()),
     };
-    let qemu = httpd_qemu(artifacts, &disk_path).extra_args([
+    let qemu = httpd_qemu_on(machine, disk_device, artifacts, &disk_path).extra_args([
         "-netdev".to_string(),
         format!("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{http}-:80,hostfwd=udp:127.0.0.1:{quit}-:{QUIT_PORT}"),
         "-device".into(),
@@ -325,6 +351,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         all.push(hostfwd_scenario(artifacts, nic));
         all.push(tap_scenario(artifacts, nic));
     }
+    all.push(hostfwd_scenario_on(artifacts, &MICROVM_NIC, Machine::Microvm, "virtio-blk-device"));
     all.push(soak_scenario(artifacts));
     all
 }
