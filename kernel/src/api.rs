@@ -8,9 +8,6 @@ use ingot_platform::program_memory::{PROGRAM_STACK_BYTES, ProgramMemory};
 
 use crate::{console, program, storage};
 
-/// Bytes of program text copied into a kernel buffer per console write.
-const CONSOLE_CHUNK_BYTES: usize = 256;
-
 /// Writes `len` bytes at `bytes` to the console. Returns `len`.
 pub extern "sysv64" fn console_write(bytes: *const u8, len: u64) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
@@ -24,16 +21,7 @@ pub extern "sysv64" fn console_write(bytes: *const u8, len: u64) -> Status {
 /// kernel buffer (program memory is only ever copied); nothing is written if the range
 /// leaves the program's memory.
 pub fn write_program_bytes(window: &ProgramMemory, address: u64, len: u64) -> Result<(), Error> {
-    window.check_range(address, len)?;
-    let mut buffer = [0u8; CONSOLE_CHUNK_BYTES];
-    let mut done = 0;
-    while done < len {
-        let part = &mut buffer[..(len - done).min(CONSOLE_CHUNK_BYTES as u64) as usize];
-        window.read_into(address + done, part)?;
-        console::write_bytes(part);
-        done += part.len() as u64;
-    }
-    Ok(())
+    window.read_staged(address, len, console::write_bytes)
 }
 
 /// Returns the next input byte, or `WouldBlock`.

@@ -147,12 +147,9 @@ fn send_batch(nic: u64, address: u64, count: u64) -> Result<u64, Error> {
 
 /// Copies a received frame into program memory; refuses (the frame is dropped and
 /// counted) when it is longer than the program's buffer. The driver's volatile reads
-/// of its receive buffer land in a small staging chunk on this core's stack (it stays
-/// in L1) and go on into program memory with the atomic stores every kernel write to
-/// program memory uses, because the kernel never holds a Rust reference into memory
-/// the program's other cores may touch.
-const STAGING_CHUNK: usize = 512;
-
+/// of its receive buffer land in `write_staged`'s small buffer on this core's stack (it
+/// stays in L1) and go on into program memory with atomic stores, because the kernel
+/// never holds a Rust reference into memory the program's other cores may touch.
 struct ProgramSink<'a> {
     window: &'a ProgramMemory,
     address: u64,
@@ -164,14 +161,9 @@ impl FrameSink for ProgramSink<'_> {
         if len as u64 > self.capacity {
             return None;
         }
-        let mut chunk = [0u8; STAGING_CHUNK];
-        let mut offset = 0;
-        while offset < len {
-            let part = &mut chunk[..(len - offset).min(STAGING_CHUNK)];
-            read(offset, part);
-            self.window.write_at(self.address + offset as u64, part).ok()?;
-            offset += part.len();
-        }
+        self.window
+            .write_staged(self.address, len as u64, |at, chunk| read(at as usize, chunk))
+            .ok()?;
         Some(len)
     }
 }

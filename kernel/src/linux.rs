@@ -190,7 +190,7 @@ fn mmap(window: &ProgramMemory, _address: u64, len: u64, flags: u64) -> i64 {
         return -ENOMEM;
     }
     // The window may still hold the file's bytes: anonymous memory starts zeroed.
-    if window.zero(start, len).is_err() {
+    if window.write_staged(start, len, |_, chunk| chunk.fill(0)).is_err() {
         return -ENOMEM;
     }
     MAP_BOTTOM.store(start, Ordering::Relaxed);
@@ -262,24 +262,14 @@ fn arch_prctl(window: &ProgramMemory, code: u64, address: u64) -> i64 {
 }
 
 fn getrandom(window: &ProgramMemory, buffer: u64, len: u64) -> i64 {
-    if let Err(error) = window.check_range(buffer, len) {
-        return fault(error);
-    }
     let mut state = crate::time::now_ns() | 1;
-    let mut chunk = [0u8; 256];
-    let mut done = 0;
-    while done < len {
-        let part = &mut chunk[..(len - done).min(256) as usize];
-        for byte in part.iter_mut() {
+    let fill = |_, chunk: &mut [u8]| {
+        for byte in chunk.iter_mut() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             *byte = state as u8;
         }
-        if let Err(error) = window.write_at(buffer + done, part) {
-            return fault(error);
-        }
-        done += part.len() as u64;
-    }
-    len as i64
+    };
+    window.write_staged(buffer, len, fill).map_or_else(fault, |()| len as i64)
 }

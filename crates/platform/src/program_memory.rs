@@ -30,6 +30,10 @@ pub const PROGRAM_STACK_BYTES: u64 = 64 * 1024;
 
 pub use ingot_mem::PhysicalPiece;
 
+/// Bytes of the on-stack buffer [`ProgramMemory::write_staged`] and
+/// [`ProgramMemory::read_staged`] copy through.
+const STAGING_BYTES: usize = 512;
+
 /// The unmapped gap directly below the program's stack.
 pub const STACK_GUARD_BYTES: u64 = PAGE_SIZE;
 
@@ -388,16 +392,45 @@ impl ProgramMemory {
         Ok(prepare(bytes))
     }
 
-    /// Writes `len` zero bytes at `address` of the program's memory (atomic stores, as
-    /// [`Self::write_at`]), if the whole range lies in it.
-    pub fn zero(&self, address: u64, len: u64) -> Result<(), Error> {
+    /// Writes `len` bytes at `address` of the program's memory, if the whole range lies
+    /// in it: `fill(offset, chunk)` produces them a chunk at a time in a kernel staging
+    /// buffer (it stays in L1), and each chunk is stored with the atomic stores of
+    /// [`Self::write_at`]. Nothing is written when the range is refused.
+    pub fn write_staged(
+        &self,
+        address: u64,
+        len: u64,
+        mut fill: impl FnMut(u64, &mut [u8]),
+    ) -> Result<(), Error> {
         self.check(address, len)?;
-        const ZEROS: [u8; 4096] = [0; 4096];
+        let mut staging = [0u8; STAGING_BYTES];
         let mut done = 0;
         while done < len {
-            let part = (len - done).min(ZEROS.len() as u64);
-            self.write_at(address + done, &ZEROS[..part as usize])?;
-            done += part;
+            let chunk = &mut staging[..(len - done).min(STAGING_BYTES as u64) as usize];
+            fill(done, chunk);
+            self.write_at(address + done, chunk)?;
+            done += chunk.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Hands the program's bytes `[address, address + len)` to `take(chunk)` a chunk at
+    /// a time, copied with the atomic loads of [`Self::read_into`] into a kernel staging
+    /// buffer, if the whole range lies in the program's memory.
+    pub fn read_staged(
+        &self,
+        address: u64,
+        len: u64,
+        mut take: impl FnMut(&[u8]),
+    ) -> Result<(), Error> {
+        self.check(address, len)?;
+        let mut staging = [0u8; STAGING_BYTES];
+        let mut done = 0;
+        while done < len {
+            let chunk = &mut staging[..(len - done).min(STAGING_BYTES as u64) as usize];
+            self.read_into(address + done, chunk)?;
+            take(chunk);
+            done += chunk.len() as u64;
         }
         Ok(())
     }
