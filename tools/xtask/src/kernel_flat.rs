@@ -25,7 +25,10 @@ pub fn image_without_bss(elf: &[u8]) -> Result<Vec<u8>, String> {
         let bytes = segment.data().map_err(|e| format!("kernel ELF: {e}"))?;
         let offset = usize::try_from(segment.address() - base).map_err(|_| "segment too far")?;
         if image.len() < memory_end {
-            return Err(format!("kernel ELF: .bss in front of the segment at {:#x}", segment.address()));
+            return Err(format!(
+                "kernel ELF: .bss in front of the segment at {:#x}",
+                segment.address()
+            ));
         }
         if offset < memory_end {
             return Err("kernel ELF: overlapping loadable segments".into());
@@ -43,7 +46,8 @@ pub fn image_without_bss(elf: &[u8]) -> Result<Vec<u8>, String> {
 /// start of `.bss` (and `__data_end`, where the entry stub's zeroing starts).
 pub fn check(elf: &[u8], image: &[u8]) -> Result<(), String> {
     let file = object::File::parse(elf).map_err(|e| format!("kernel ELF: {e}"))?;
-    let base = file.segments().map(|s| s.address()).min().ok_or("kernel ELF: no loadable segments")?;
+    let base =
+        file.segments().map(|s| s.address()).min().ok_or("kernel ELF: no loadable segments")?;
     let at = crate::kernel_header::LENGTH_AT;
     let length = image
         .get(at..at + 4)

@@ -47,7 +47,8 @@ fn bss_dirty_at_boot(artifacts: &Artifacts) -> Scenario {
         0
     });
     let loader = format!("loader,file={},addr={bss_start:#x},force-raw=on", path.display());
-    let qemu = disk_boot(Machine::Pc, &artifacts.test_image).extra_args(["-device", loader.as_str()]);
+    let qemu =
+        disk_boot(Machine::Pc, &artifacts.test_image).extra_args(["-device", loader.as_str()]);
     let expect = [LOADER_LINE, BANNER, &ready("bios")];
     scenario("bios-pc-bss-dirty", qemu, &expect, exit_status_for(0))
 }
