@@ -1,5 +1,6 @@
 //! The disk loaders' checks: a `kernel.bin` cut short or changed is refused by both
-//! loaders (its header's length and checksum, `kernel_header.rs`), and the BIOS loader
+//! loaders (its header's length and checksum, `kernel_header.rs`), the UEFI loader
+//! refuses a Multiboot header whose `bss_end_addr` lies below the file's end, and the BIOS loader
 //! refuses a GPT entry count it would have to scan the disk for and a BMFS block
 //! number whose sector address would wrap. Each machine prints the loader's error and
 //! stops ([`STAYS_RUNNING`]); the kernel must never start.
@@ -28,6 +29,12 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         let middle = kernel.len() / 2;
         kernel[middle] ^= 0x01;
     });
+    // bss_end_addr (0x68) below load_end_addr: the UEFI loader could not tell how far
+    // to allocate for `.bss`.
+    let no_bss = image_with_kernel(artifacts, "kernel-no-bss", |kernel| {
+        let load_end = u32::from_le_bytes([kernel[0x64], kernel[0x65], kernel[0x66], kernel[0x67]]);
+        kernel[0x68..0x6C].copy_from_slice(&(load_end - 0x100).to_le_bytes());
+    });
     let image = &artifacts.test_image;
     let gpt_count = damaged_copy(image, "gpt-entry-count", |image| {
         image[512 + 80..512 + 84].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -40,6 +47,11 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         stopped("bios-kernel-changed", disk_boot(Machine::Pc, &changed), BIOS_CORRUPT),
         stopped("uefi-kernel-truncated", uefi_boot(&truncated), UEFI_CORRUPT),
         stopped("uefi-kernel-changed", uefi_boot(&changed), UEFI_CORRUPT),
+        stopped(
+            "uefi-kernel-bss-end-wrong",
+            uefi_boot(&no_bss),
+            r"ingot-uefi: kernel\.bin's Multiboot header does not describe the file and its \.bss$",
+        ),
         stopped(
             "bios-gpt-entry-count-corrupt",
             disk_boot(Machine::Pc, &gpt_count),
