@@ -10,6 +10,12 @@
 //! `read_segments`/`write_segments` are the zero-copy form: the data moves by DMA
 //! straight between the device and physical memory the caller names ([`segments`]),
 //! in commands as large as the controller allows.
+//!
+//! `submit`/`poll` are the asynchronous form under all of it: `submit` starts one
+//! device command over the next bytes of a scatter list and returns at once, `poll`
+//! hands back finished commands by the caller's tag, in whatever order the device
+//! finished them, so a controller with many command slots (virtio-blk's queue,
+//! AHCI's 32 NCQ tags, NVMe's queue pairs) has many requests in flight.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -75,6 +81,8 @@ pub enum BlockError {
     NoMemory,
     /// The device does not support the operation.
     Unsupported,
+    /// Every command slot is in use: `poll` until one finishes, then submit again.
+    Busy,
 }
 
 impl fmt::Display for BlockError {
@@ -87,6 +95,7 @@ impl fmt::Display for BlockError {
             Self::Timeout => f.write_str("device timed out"),
             Self::NoMemory => f.write_str("out of DMA memory"),
             Self::Unsupported => f.write_str("not supported by the device"),
+            Self::Busy => f.write_str("every command slot is in use"),
         }
     }
 }
@@ -103,7 +112,21 @@ impl From<DmaError> for BlockError {
     }
 }
 
+/// A submitted command that finished: the tag given to [`BlockDevice::submit`] and
+/// how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// The caller's tag.
+    pub tag: u64,
+    /// `Ok` when the device moved every byte of the command.
+    pub result: Result<(), BlockError>,
+}
+
 /// A disk. Implementations call [`check_request`] first in `read` and `write`.
+///
+/// The blocking calls (`read`, `write`, `flush`, `*_segments`) are only made while
+/// no submitted command is in flight (`in_flight() == 0`); the kernel, which holds
+/// each disk under one lock, drains the submitted ones first.
 pub trait BlockDevice {
     /// Short driver name for boot lines (`virtio-blk`, `nvme`, `ahci`, `ide`).
     fn driver(&self) -> &'static str;
@@ -128,6 +151,39 @@ pub trait BlockDevice {
     fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
         let _ = (lba, segments);
         Err(BlockError::Unsupported)
+    }
+    /// Commands [`Self::submit`] can have in flight at once; 0 when the driver has
+    /// no asynchronous path (the caller then uses the blocking calls).
+    fn queue_depth(&self) -> usize {
+        0
+    }
+    /// Starts one device command, without waiting for it, that reads (or with
+    /// `write` writes) the sectors from `lba` into (from) the next bytes of
+    /// `cursor`: as many whole sectors as one command carries. Returns the bytes
+    /// it took; [`Self::poll`] later returns `tag` with the outcome. Nothing is
+    /// consumed and the device is untouched on an error: `Busy` (every slot in
+    /// use), `Unsupported` (the controller cannot address the memory at the
+    /// cursor), `OutOfRange` (past the end of the disk), `Timeout` (the device
+    /// failed earlier).
+    fn submit(
+        &mut self,
+        write: bool,
+        lba: u64,
+        cursor: &mut SegmentCursor<'_>,
+        tag: u64,
+    ) -> Result<u64, BlockError> {
+        let _ = (write, lba, cursor, tag);
+        Err(BlockError::Unsupported)
+    }
+    /// One finished submitted command, if the device finished one, in the device's
+    /// order. A device that stopped answering for its deadline is failed and its
+    /// commands come back as `Timeout`.
+    fn poll(&mut self) -> Option<Completion> {
+        None
+    }
+    /// Submitted commands [`Self::poll`] has not returned yet.
+    fn in_flight(&self) -> usize {
+        0
     }
 }
 

@@ -45,6 +45,9 @@ pub struct VirtioBlkState {
     pub largest_request: usize,
     /// Most data descriptors in one request.
     pub most_segments: usize,
+    /// Requests wait in the queue until [`VirtioBlkState::finish_held`] (as a
+    /// device working on many at once would).
+    pub held: bool,
 }
 
 /// A virtio-blk device; clone handles to reach it from several fronts.
@@ -73,6 +76,7 @@ impl VirtioBlkModel {
             serial: b"MODEL-SERIAL-1".to_vec(),
             largest_request: 0,
             most_segments: 0,
+            held: false,
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -114,7 +118,7 @@ impl VirtioDevice for VirtioBlkState {
     }
 
     fn notified(&mut self, queue: u16) {
-        if queue != 0 || self.stalled || !self.core.running() {
+        if queue != 0 || self.stalled || self.held || !self.core.running() {
             return;
         }
         self.most_pending = self.most_pending.max(self.core.pending(0));
@@ -126,6 +130,21 @@ impl VirtioDevice for VirtioBlkState {
 }
 
 impl VirtioBlkState {
+    /// Runs every request waiting in the queue, the last made available first (so
+    /// completions come back out of order); returns how many.
+    pub fn finish_held(&mut self) -> usize {
+        self.most_pending = self.most_pending.max(self.core.pending(0));
+        let mut waiting = Vec::new();
+        while let Some(request) = self.core.pop_avail(0) {
+            waiting.push(request);
+        }
+        for (head, chain) in waiting.iter().rev() {
+            let written = self.process(chain);
+            self.core.push_used(0, *head, written);
+        }
+        waiting.len()
+    }
+
     /// Runs one chain; returns the bytes written to device-writable buffers.
     fn process(&mut self, chain: &[Descriptor]) -> u32 {
         let Some(status) = chain.last() else { return 0 };

@@ -8,6 +8,10 @@
 //! of header, the caller's memory (zero copy: up to `seg_max` data descriptors of
 //! up to `size_max` bytes, [`MAX_REQUEST_BYTES`] per request) and status;
 //! `read`/`write` go through each slot's own 64 KiB buffer.
+//! `submit`/`poll` ([`queued`]) run the same queue asynchronously: up to
+//! [`QUEUE_DEPTH`] requests of the caller's memory in flight at once, each with a
+//! header and status in one shared page, completed in whatever order the device
+//! finishes them.
 //! Completion is polled with a deadline; a device error status becomes
 //! [`BlockError::Device`], a silent device [`BlockError::Timeout`] (after which the
 //! device is marked failed and refuses further requests).
@@ -18,6 +22,10 @@
 #![forbid(unsafe_code)]
 
 pub use ingot_virtio::{queue, transport};
+
+mod queued;
+
+pub use queued::QUEUE_DEPTH;
 
 /// Recognising virtio-blk PCI functions (the register windows are found by
 /// `ingot_virtio::pci`).
@@ -32,8 +40,8 @@ pub mod pci {
 }
 
 use ingot_block::{
-    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment as DmaSegment, SegmentCursor,
-    check_request, total_bytes,
+    BlockDevice, BlockError, CommandLimits, Completion, DiskIdentity, Segment as DmaSegment,
+    SegmentCursor, check_request, total_bytes,
 };
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer};
 
@@ -107,6 +115,8 @@ pub struct VirtioBlk<T, B, C> {
     size_max: u32,
     flush_supported: bool,
     failed: bool,
+    /// The submitted requests' state ([`queued`]).
+    queued: queued::Queued<B>,
 }
 
 impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
@@ -168,6 +178,10 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
             }
             slot_count += 1;
         }
+        let queued = match queued::Queued::new(dma, size) {
+            Ok(queued) => queued,
+            Err(_) => return Err(fail(&mut transport)),
+        };
         transport.set_status(running | status::DRIVER_OK);
         let mut disk = Self {
             transport,
@@ -183,6 +197,7 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
             size_max,
             flush_supported: accepted & feature::FLUSH != 0,
             failed: false,
+            queued,
         };
         disk.identity.model = DiskIdentity::text(b"virtio-blk");
         disk.identity.serial = disk.read_serial();
@@ -442,6 +457,28 @@ impl<T: Transport, B: DmaBuffer, C: Clock> BlockDevice for VirtioBlk<T, B, C> {
 
     fn write_segments(&mut self, lba: u64, segments: &[DmaSegment]) -> Result<(), BlockError> {
         self.run_segments(request::OUT, lba, segments)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.queued.depth()
+    }
+
+    fn submit(
+        &mut self,
+        write: bool,
+        lba: u64,
+        cursor: &mut SegmentCursor<'_>,
+        tag: u64,
+    ) -> Result<u64, BlockError> {
+        self.submit_request(write, lba, cursor, tag)
+    }
+
+    fn poll(&mut self) -> Option<Completion> {
+        self.poll_request()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.queued.in_flight()
     }
 }
 

@@ -230,3 +230,155 @@ fn scatter_lists_the_device_cannot_take_are_refused_untouched() {
     assert!(model.state().disk.iter().all(|&b| b == 0));
     assert_eq!(model.state().largest_request, 0);
 }
+
+/// Submits one request per piece of `buffers` (4 KiB each) at LBA `8 * i`,
+/// returning the tags in order.
+fn submit_each(
+    disk: &mut impl BlockDevice,
+    write: bool,
+    segments: &[DmaSegment],
+) -> Vec<Result<u64, BlockError>> {
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| {
+            let pieces = [*segment];
+            let mut cursor = SegmentCursor::new(&pieces);
+            disk.submit(write, 8 * i as u64, &mut cursor, 100 + i as u64)
+        })
+        .collect()
+}
+
+/// Polls until `count` completions came back; returns them in the device's order.
+fn collect(disk: &mut impl BlockDevice, count: usize) -> Vec<Completion> {
+    let mut done = Vec::new();
+    while done.len() < count {
+        done.push(disk.poll().expect("a completion"));
+    }
+    assert_eq!(disk.poll(), None);
+    assert_eq!(disk.in_flight(), 0);
+    done
+}
+
+#[test]
+fn thirty_two_requests_are_in_flight_and_complete_out_of_order() {
+    let (model, memory, mut disk) = modern_with_memory();
+    assert_eq!(disk.queue_depth(), QUEUE_DEPTH);
+    let pieces = scattered(&memory, QUEUE_DEPTH + 1, 4096);
+    let data = pattern(QUEUE_DEPTH * 4096, 7);
+    for (piece, chunk) in pieces.iter().zip(data.chunks(4096)) {
+        piece.write_bytes(0, chunk);
+    }
+    let segments = segments_of(&pieces);
+    model.state().held = true;
+    let submitted = submit_each(&mut disk, true, &segments[..QUEUE_DEPTH]);
+    assert!(submitted.iter().all(|s| *s == Ok(4096)));
+    assert_eq!(disk.in_flight(), QUEUE_DEPTH);
+    // The queue is full: the next one is refused and its cursor left as it was.
+    let extra = [segments[QUEUE_DEPTH]];
+    let mut cursor = SegmentCursor::new(&extra);
+    assert_eq!(disk.submit(true, 0, &mut cursor, 1), Err(BlockError::Busy));
+    assert!(!cursor.is_done());
+    assert_eq!(disk.poll(), None);
+    assert_eq!(model.state().finish_held(), QUEUE_DEPTH);
+    let done = collect(&mut disk, QUEUE_DEPTH);
+    // Last submitted, first finished; each tag exactly once.
+    assert_eq!(done[0].tag, 100 + QUEUE_DEPTH as u64 - 1);
+    let mut tags: Vec<u64> = done.iter().map(|c| c.tag).collect();
+    tags.sort();
+    assert_eq!(tags, (100..100 + QUEUE_DEPTH as u64).collect::<Vec<_>>());
+    assert!(done.iter().all(|c| c.result.is_ok()));
+    for i in 0..QUEUE_DEPTH {
+        let on_disk = &model.state().disk[i * 4096..(i + 1) * 4096];
+        assert_eq!(on_disk, &data[i * 4096..(i + 1) * 4096], "request {i}");
+    }
+    // And back into fresh memory.
+    let targets = scattered(&memory, QUEUE_DEPTH, 4096);
+    let submitted = submit_each(&mut disk, false, &segments_of(&targets));
+    assert!(submitted.iter().all(|s| *s == Ok(4096)));
+    assert_eq!(model.state().finish_held(), QUEUE_DEPTH);
+    collect(&mut disk, QUEUE_DEPTH);
+    for (i, target) in targets.iter().enumerate() {
+        let mut back = vec![0; 4096];
+        target.read_bytes(0, &mut back);
+        assert_eq!(back, &data[i * 4096..(i + 1) * 4096], "request {i}");
+    }
+}
+
+#[test]
+fn one_failing_request_of_thirty_two_fails_alone() {
+    let (model, memory, mut disk) = modern_with_memory();
+    model.state().disk.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 253) as u8);
+    // Request 17 covers sectors 136..144.
+    model.state().fail_sector = Some(140);
+    model.state().held = true;
+    let targets = scattered(&memory, QUEUE_DEPTH, 4096);
+    assert!(submit_each(&mut disk, false, &segments_of(&targets)).iter().all(|s| s.is_ok()));
+    model.state().finish_held();
+    for completion in collect(&mut disk, QUEUE_DEPTH) {
+        let index = (completion.tag - 100) as usize;
+        if index == 17 {
+            assert_eq!(completion.result, Err(BlockError::Device(1)));
+            continue;
+        }
+        assert_eq!(completion.result, Ok(()), "request {index}");
+        let mut back = vec![0; 4096];
+        targets[index].read_bytes(0, &mut back);
+        let start = index * 4096;
+        assert!(back.iter().enumerate().all(|(i, &b)| b == ((start + i) % 253) as u8));
+    }
+}
+
+#[test]
+fn a_scatter_list_over_discontiguous_memory_is_cut_into_requests() {
+    let (model, memory, mut disk) = modern_with_memory();
+    // Five pieces of odd sizes far apart; the model's queue gives each slot two data
+    // descriptors, so the list takes several requests, each whole sectors.
+    let pieces = scattered(&memory, 5, 8192);
+    let lens = [1536u64, 8192, 512, 3584, 2560];
+    let segments: Vec<DmaSegment> = pieces
+        .iter()
+        .zip(lens)
+        .map(|(p, len)| DmaSegment { physical: p.physical() + 8192 - len, len })
+        .collect();
+    let total: u64 = lens.iter().sum();
+    let data = pattern(total as usize, 5);
+    let mut at = 0;
+    for (piece, len) in pieces.iter().zip(lens) {
+        piece.write_bytes(8192 - len as usize, &data[at..at + len as usize]);
+        at += len as usize;
+    }
+    let mut cursor = SegmentCursor::new(&segments);
+    let (mut lba, mut tag) = (33, 0);
+    while !cursor.is_done() {
+        let bytes = disk.submit(true, lba, &mut cursor, tag).unwrap();
+        assert_eq!(bytes % 512, 0);
+        lba += bytes / 512;
+        tag += 1;
+    }
+    assert!(tag > 1);
+    assert!(collect(&mut disk, tag as usize).iter().all(|c| c.result.is_ok()));
+    assert_eq!(&model.state().disk[33 * 512..33 * 512 + data.len()], &data[..]);
+}
+
+#[test]
+fn submitted_requests_of_a_silent_device_time_out() {
+    let (model, memory, mut disk) = modern_with_memory();
+    model.state().stalled = true;
+    let targets = scattered(&memory, 3, 4096);
+    assert!(submit_each(&mut disk, false, &segments_of(&targets)).iter().all(|s| s.is_ok()));
+    let mut polls = 0;
+    let mut timed_out = 0;
+    while disk.in_flight() > 0 {
+        polls += 1;
+        if let Some(completion) = disk.poll() {
+            assert_eq!(completion.result, Err(BlockError::Timeout));
+            timed_out += 1;
+        }
+    }
+    assert_eq!(timed_out, 3);
+    assert!(polls > 1000, "gave up after {polls} polls");
+    // A failed device refuses new requests before touching the queue.
+    let one = segments_of(&targets[..1]);
+    assert_eq!(disk.submit(false, 0, &mut SegmentCursor::new(&one), 0), Err(BlockError::Timeout));
+}
