@@ -94,6 +94,7 @@ pub extern "sysv64" fn disk_write(disk: u64, lba: u64, count: u64, buffer: *cons
     disk_transfer(disk, storage::Direction::Write, lba, count, buffer as u64)
 }
 
+/// The blocking calls: submit, then wait for the ticket.
 fn disk_transfer(
     disk: u64,
     direction: storage::Direction,
@@ -101,14 +102,69 @@ fn disk_transfer(
     count: u64,
     buffer: u64,
 ) -> Status {
-    let outcome = check_disk_request(disk, lba, count, buffer).and_then(|bytes| {
+    let outcome = start_disk_request(disk, direction, lba, count, buffer).and_then(|ticket| {
         let window = program::window().ok_or(Error::NotFound)?;
-        storage::transfer(disk, direction, lba, buffer, bytes, window)
+        storage::wait(ticket, window)
     });
     match outcome {
-        Ok(()) => count as Status,
+        Ok(_) => count as Status,
         Err(error) => error.status(),
     }
+}
+
+fn start_disk_request(
+    disk: u64,
+    direction: storage::Direction,
+    lba: u64,
+    count: u64,
+    buffer: u64,
+) -> Result<u64, Error> {
+    let bytes = check_disk_request(disk, lba, count, buffer)?;
+    let window = program::window().ok_or(Error::NotFound)?;
+    storage::submit(disk, direction, lba, buffer, bytes, window)
+}
+
+/// Starts a request without waiting; returns its ticket.
+pub extern "sysv64" fn disk_submit(
+    disk: u64,
+    direction: u64,
+    lba: u64,
+    count: u64,
+    buffer: *mut u8,
+) -> Status {
+    let direction = match direction {
+        ingot_abi::DISK_READ => storage::Direction::Read,
+        ingot_abi::DISK_WRITE => storage::Direction::Write,
+        _ => return Error::InvalidArgument.status(),
+    };
+    match start_disk_request(disk, direction, lba, count, buffer as u64) {
+        Ok(ticket) => ticket as Status,
+        Err(error) => error.status(),
+    }
+}
+
+/// A ticket's sector count once finished, `WouldBlock` while in flight.
+pub extern "sysv64" fn disk_poll(ticket: u64) -> Status {
+    let Some(window) = program::window() else { return Error::NotFound.status() };
+    match storage::poll(ticket, window) {
+        Ok(Some(bytes)) => ticket_sectors(ticket, bytes),
+        Ok(None) => Error::WouldBlock.status(),
+        Err(error) => error.status(),
+    }
+}
+
+/// Waits for a ticket; its sector count.
+pub extern "sysv64" fn disk_wait(ticket: u64) -> Status {
+    let Some(window) = program::window() else { return Error::NotFound.status() };
+    match storage::wait(ticket, window) {
+        Ok(bytes) => ticket_sectors(ticket, bytes),
+        Err(error) => error.status(),
+    }
+}
+
+fn ticket_sectors(ticket: u64, bytes: u64) -> Status {
+    let sector = storage::ticket_identity(ticket).map_or(1, |identity| identity.sector_size);
+    (bytes / u64::from(sector.max(1))) as Status
 }
 
 /// Flushes `disk`'s write cache.

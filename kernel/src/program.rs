@@ -115,6 +115,8 @@ pub fn run(
     };
     // Idle cores must not call into a program that has returned.
     crate::compat::clear_callbacks();
+    // Nor may a disk go on moving data into its memory.
+    crate::storage::settle(window);
     if FAULTED.load(Ordering::Relaxed) {
         println!("ingot: program ended by a fault status={status}");
     } else {

@@ -25,6 +25,8 @@ pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) 
     }
     let api_table = ingot_abi::API_TABLE_ADDRESS;
     let outcome = window.run_nested(image as u64, len, keep_bytes, api_table);
+    // Requests the callee left in flight finish before the caller goes on.
+    crate::storage::settle(window);
     RUNNING.store(false, Ordering::Release);
     match outcome {
         Ok(Outcome::Returned(status)) => (status & ((1 << 62) - 1)) as Status,

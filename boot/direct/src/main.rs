@@ -52,6 +52,9 @@ static API_TABLE: ApiTable = ApiTable {
     net_send_batch: api_net::net_send_batch,
     net_receive_batch: api_net::net_receive_batch,
     program_run: program_run::program_run,
+    disk_submit: api::disk_submit,
+    disk_poll: api::disk_poll,
+    disk_wait: api::disk_wait,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

@@ -82,6 +82,9 @@ fn structs() -> Vec<CStruct> {
             net_send_batch: "int64_t (*)(uint64_t nic, const struct ingot_net_frame *frames, uint64_t count)",
             net_receive_batch: "int64_t (*)(uint64_t nic, struct ingot_net_frame *frames, uint64_t count)",
             program_run: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes)",
+            disk_submit: "int64_t (*)(uint64_t disk, uint64_t direction, uint64_t lba, uint64_t count, void *buffer)",
+            disk_poll: "int64_t (*)(uint64_t ticket)",
+            disk_wait: "int64_t (*)(uint64_t ticket)",
         }),
     ]
 }
@@ -119,6 +122,8 @@ pub fn generate() -> String {
         ("INGOT_PROGRAM_BASE", format!("0x{:X}ULL", crate::PROGRAM_BASE)),
         ("INGOT_NET_BATCH_MAX", format!("{}u", crate::NET_BATCH_MAX)),
         ("INGOT_NET_HEADER_BYTES", format!("{}u", crate::NET_HEADER_BYTES)),
+        ("INGOT_DISK_READ", format!("{}u", crate::DISK_READ)),
+        ("INGOT_DISK_WRITE", format!("{}u", crate::DISK_WRITE)),
     ];
     for (name, value) in constants {
         out += &format!("#define {name} {value}\n");

@@ -28,7 +28,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 3;
+pub const API_VERSION_MINOR: u16 = 4;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -165,6 +165,25 @@ pub type DiskWrite =
     extern "sysv64" fn(disk: u64, lba: u64, count: u64, buffer: *const u8) -> Status;
 /// Makes completed writes to disk `disk` durable; returns 0.
 pub type DiskFlush = extern "sysv64" fn(disk: u64) -> Status;
+
+/// [`DiskSubmit`]'s `direction`: disk to memory.
+pub const DISK_READ: u64 = 0;
+/// [`DiskSubmit`]'s `direction`: memory to disk.
+pub const DISK_WRITE: u64 = 1;
+
+/// Starts reading ([`DISK_READ`]) or writing ([`DISK_WRITE`]) `count` sectors at
+/// `lba` of `disk` into or from `buffer` without waiting; returns a ticket (a
+/// non-negative number) for [`ApiTable::disk_poll`] and [`ApiTable::disk_wait`].
+/// The whole request (disk, range, buffer inside the program's memory) is checked
+/// before any device is touched. The buffer belongs to the disk until the ticket is
+/// collected.
+pub type DiskSubmit =
+    extern "sysv64" fn(disk: u64, direction: u64, lba: u64, count: u64, buffer: *mut u8) -> Status;
+/// Takes a ticket: `count` once the request finished (the ticket is then
+/// collected), the request's error once it failed (collected too), `WouldBlock`
+/// while it is in flight ([`ApiTable::disk_poll`] only), `NotFound` for a ticket
+/// that is not, or no longer, one.
+pub type DiskTicketCall = extern "sysv64" fn(ticket: u64) -> Status;
 
 /// A network interface, filled by [`ApiTable::net_info`].
 #[repr(C)]
@@ -313,6 +332,13 @@ pub struct ApiTable {
     pub net_receive_batch: NetReceiveBatch,
     /// See [`ProgramRun`] (since 1.3).
     pub program_run: ProgramRun,
+    /// See [`DiskSubmit`] (since 1.4).
+    pub disk_submit: DiskSubmit,
+    /// Moves disk work on and returns a ticket's outcome if it finished, else
+    /// `WouldBlock`; see [`DiskTicketCall`] (since 1.4).
+    pub disk_poll: DiskTicketCall,
+    /// Waits until a ticket's request finished; see [`DiskTicketCall`] (since 1.4).
+    pub disk_wait: DiskTicketCall,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -333,7 +359,9 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, net_count), 208);
         assert_eq!(core::mem::offset_of!(ApiTable, net_receive_batch), 248);
         assert_eq!(core::mem::offset_of!(ApiTable, program_run), 256);
-        assert_eq!(API_TABLE_BYTES, 264);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_submit), 264);
+        assert_eq!(core::mem::offset_of!(ApiTable, disk_wait), 280);
+        assert_eq!(API_TABLE_BYTES, 288);
         assert_eq!(core::mem::size_of::<NetInfo>(), 88);
         assert_eq!(core::mem::offset_of!(NetInfo, mtu), 8);
         assert_eq!(core::mem::offset_of!(NetInfo, driver), 16);

@@ -37,6 +37,8 @@ struct Submission {
     address: u64,
     size: u16,
     head: u16,
+    /// The last value written to the tail doorbell.
+    tail: u16,
     completion_queue: u16,
 }
 
@@ -65,6 +67,9 @@ pub struct NvmeState {
     pub never_ready: bool,
     /// I/O commands are accepted but never completed.
     pub stalled: bool,
+    /// I/O commands wait until [`NvmeState::finish_held`] (as a controller working
+    /// on many at once would).
+    pub held: bool,
     /// Reads and writes touching this (nsid, lba) fail with [`STATUS_MEDIA_ERROR`].
     pub fail_lba: Option<(u32, u64)>,
     /// Most I/O commands outstanding (submitted, completion not yet consumed).
@@ -99,6 +104,7 @@ impl NvmeModel {
             completions: BTreeMap::new(),
             never_ready: false,
             stalled: false,
+            held: false,
             fail_lba: None,
             most_outstanding: 0,
             flushes: 0,
@@ -132,7 +138,13 @@ impl NvmeState {
             let cq_size = ((self.aqa >> 16) & 0xFFF) as u16 + 1;
             self.submissions.insert(
                 0,
-                Submission { address: self.asq, size: sq_size, head: 0, completion_queue: 0 },
+                Submission {
+                    address: self.asq,
+                    size: sq_size,
+                    head: 0,
+                    tail: 0,
+                    completion_queue: 0,
+                },
             );
             self.completions.insert(
                 0,
@@ -158,13 +170,14 @@ impl NvmeState {
             }
             return;
         }
-        let Some(sq) = self.submissions.get(&queue) else { return };
+        let Some(sq) = self.submissions.get_mut(&queue) else { return };
+        sq.tail = value;
         let (address, size, mut head, cq) = (sq.address, sq.size, sq.head, sq.completion_queue);
         if queue != 0 {
             let outstanding = usize::from((value + size - head) % size)
                 + self.completions.get(&cq).map_or(0, |c| c.unconsumed);
             self.most_outstanding = self.most_outstanding.max(outstanding);
-            if self.stalled {
+            if self.stalled || self.held {
                 return;
             }
         }
@@ -181,6 +194,28 @@ impl NvmeState {
         if let Some(sq) = self.submissions.get_mut(&queue) {
             sq.head = head;
         }
+    }
+
+    /// Runs every I/O command waiting in every submission queue, the last
+    /// submitted first (so completions come back out of order); returns how many.
+    pub fn finish_held(&mut self) -> usize {
+        let mut waiting = Vec::new();
+        for (&queue, sq) in self.submissions.iter_mut().filter(|(q, _)| **q != 0) {
+            while sq.head != sq.tail {
+                let entry = sq.address + 64 * u64::from(sq.head);
+                sq.head = (sq.head + 1) % sq.size;
+                waiting.push((queue, sq.completion_queue, entry, sq.head));
+            }
+        }
+        for &(queue, cq, entry, head) in waiting.iter().rev() {
+            let mut dwords = [0u32; 16];
+            for (i, d) in dwords.iter_mut().enumerate() {
+                *d = self.memory.read_u32(entry + 4 * i as u64);
+            }
+            let status = self.io(&dwords);
+            self.post(cq, (dwords[0] >> 16) as u16, queue, head, status);
+        }
+        waiting.len()
     }
 
     fn post(&mut self, cq: u16, cid: u16, sq: u16, sq_head: u16, status: u16) {
@@ -269,8 +304,10 @@ impl NvmeState {
                 if !self.completions.contains_key(&cq) {
                     return 0x100; // completion queue invalid
                 }
-                self.submissions
-                    .insert(id, Submission { address: prp1, size, head: 0, completion_queue: cq });
+                self.submissions.insert(
+                    id,
+                    Submission { address: prp1, size, head: 0, tail: 0, completion_queue: cq },
+                );
                 0
             }
             _ => 0x01,

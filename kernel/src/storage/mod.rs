@@ -1,9 +1,10 @@
 //! Storage after device discovery (`devices`): keep the disks the drivers found in one
-//! numbered list, and serve the program's disk calls from it.
+//! numbered list, and serve the program's disk calls from it (`requests`: every
+//! transfer is a submitted request; the blocking calls wait for theirs).
 //!
 //! The list is fixed once device discovery installs it, so looking a disk up takes
-//! no lock; each disk has a lock of its own, so two cores drive two disks at the
-//! same time. Each disk also counts the requests that had to go through a kernel
+//! no lock; each disk has a lock of its own (over the driver and its requests), so
+//! two cores drive two disks at the same time. Each disk also counts the requests that had to go through a kernel
 //! bounce buffer because its controller could not reach the program's memory
 //! directly (`transfer` is the zero-copy path).
 //!
@@ -11,6 +12,7 @@
 //! (namespace, port, channel/drive), so the same machine always gives the same
 //! numbers. Each is printed as `ingot: disk <n> <driver> sectors=<count> sector_size=<bytes>`.
 
+mod requests;
 mod transfer;
 
 use alloc::boxed::Box;
@@ -22,7 +24,8 @@ use spin::{Mutex, Once};
 
 use crate::println;
 
-pub use transfer::{Direction, transfer};
+pub use requests::{DiskState, poll, settle, submit, ticket_identity, wait};
+pub use transfer::Direction;
 
 /// A disk as the kernel keeps it.
 pub type Disk = Box<dyn BlockDevice + Send>;
@@ -31,7 +34,7 @@ pub type Disk = Box<dyn BlockDevice + Send>;
 struct DiskSlot {
     /// Read once at install: a disk's identity does not change.
     identity: DiskIdentity,
-    device: Mutex<Disk>,
+    state: Mutex<DiskState>,
     /// Requests (or parts of requests) moved through a kernel bounce buffer.
     bounced: AtomicU64,
 }
@@ -70,7 +73,7 @@ pub fn install(disks: Vec<Disk>) {
         .into_iter()
         .map(|disk| DiskSlot {
             identity: disk.identity(),
-            device: Mutex::new(disk),
+            state: Mutex::new(DiskState::new(disk)),
             bounced: AtomicU64::new(0),
         })
         .collect();
@@ -82,9 +85,12 @@ pub fn count() -> usize {
     DISKS.get().map_or(0, Vec::len)
 }
 
-/// Runs `f` on disk `number` under that disk's lock; `None` if there is no such disk.
+/// Runs `f` on disk `number` under that disk's lock once its submitted commands
+/// finished (so `f` may make blocking driver calls); `None` if there is no such disk.
 pub fn with_disk<R>(number: u64, f: impl FnOnce(&mut Disk) -> R) -> Option<R> {
-    Some(f(&mut slot(number)?.device.lock()))
+    let mut state = slot(number)?.state.lock();
+    state.drain();
+    Some(f(&mut state.device))
 }
 
 /// What disk `number` is.
@@ -110,6 +116,7 @@ pub fn api_error(error: BlockError) -> ingot_abi::Error {
             ingot_abi::Error::InvalidArgument
         }
         BlockError::Timeout => ingot_abi::Error::TimedOut,
+        BlockError::Busy => ingot_abi::Error::Busy,
         BlockError::Device(_) | BlockError::NoMemory | BlockError::Unsupported => {
             ingot_abi::Error::DeviceError
         }

@@ -1,9 +1,10 @@
-//! The data path of a disk call: the program's buffer is translated to physical
+//! The data path of a disk request: the program's buffer is translated to physical
 //! pieces and handed to the driver as a scatter list, so the controller moves the
 //! bytes by DMA straight into or out of program memory (no kernel copy). Only when
 //! a driver refuses the pieces (`BlockError::Unsupported`: an address or alignment
-//! its controller cannot take) does the span go through a kernel bounce buffer, and
-//! the disk's bounce count says so.
+//! its controller cannot take) does the rest go through a kernel bounce buffer, and
+//! the disk's bounce count says so. `requests` drives the submitted commands; this
+//! file has the pieces it shares with the blocking path of drivers without one.
 
 use alloc::vec::Vec;
 
@@ -11,7 +12,7 @@ use ingot_abi::Error;
 use ingot_block::Segment;
 use ingot_platform::program_memory::{PhysicalPiece, ProgramMemory};
 
-use super::{api_error, count_bounce, identity, with_disk};
+use super::{Disk, api_error, count_bounce};
 
 /// Which way the data goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub enum Direction {
 }
 
 /// Pieces one span of the buffer is translated into at a time.
-const SPAN_PIECES: usize = 64;
+pub(super) const SPAN_PIECES: usize = 64;
 /// The span tried first (the window is mostly mapped with large pages, so a span
 /// is usually one or two pieces).
 const SPAN_BYTES: u64 = 4 << 20;
@@ -33,10 +34,32 @@ const SMALL_SPAN_BYTES: u64 = (SPAN_PIECES as u64 - 2) * 4096;
 /// Bytes per driver call on the bounce path.
 const BOUNCE_BYTES: u64 = 128 * 1024;
 
-/// Moves `bytes` bytes between disk `disk` from sector `lba` and the program's
-/// memory at `buffer`. The caller has checked the request against the disk and
-/// the window; a device error part-way leaves the earlier spans done.
-pub fn transfer(
+/// Translates the next span (at most `left` bytes, whole sectors) of the buffer at
+/// `at` into `pieces`; returns the span's bytes and the pieces used.
+pub(super) fn span_pieces(
+    window: &ProgramMemory,
+    at: u64,
+    left: u64,
+    sector: u64,
+    pieces: &mut [PhysicalPiece; SPAN_PIECES],
+) -> Result<(u64, usize), Error> {
+    let span = left.min(SPAN_BYTES);
+    match window.physical_pieces(at, span, pieces) {
+        Ok(count) => Ok((span, count)),
+        Err(Error::InvalidArgument) => {
+            let span = span.min((SMALL_SPAN_BYTES / sector).max(1) * sector);
+            Ok((span, window.physical_pieces(at, span, pieces)?))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Moves `bytes` bytes between `device` (disk number `disk`) from sector `lba`
+/// and the program's memory at `buffer` with the blocking calls, for drivers
+/// without a submission path. The caller has checked the request against the disk
+/// and the window; a device error part-way leaves the earlier spans done.
+pub(super) fn transfer_blocking(
+    device: &mut Disk,
     disk: u64,
     direction: Direction,
     lba: u64,
@@ -44,35 +67,26 @@ pub fn transfer(
     bytes: u64,
     window: &ProgramMemory,
 ) -> Result<(), Error> {
-    let sector = u64::from(identity(disk).ok_or(Error::NotFound)?.sector_size);
+    let sector = u64::from(device.identity().sector_size);
     let mut pieces = [PhysicalPiece::default(); SPAN_PIECES];
     let mut segments = [Segment { physical: 0, len: 0 }; SPAN_PIECES];
     let mut done = 0;
     while done < bytes {
         let at = buffer + done;
-        let mut span = (bytes - done).min(SPAN_BYTES);
-        let count = match window.physical_pieces(at, span, &mut pieces) {
-            Ok(count) => count,
-            Err(Error::InvalidArgument) => {
-                span = span.min((SMALL_SPAN_BYTES / sector).max(1) * sector);
-                window.physical_pieces(at, span, &mut pieces)?
-            }
-            Err(error) => return Err(error),
-        };
+        let (span, count) = span_pieces(window, at, bytes - done, sector, &mut pieces)?;
         for (segment, piece) in segments.iter_mut().zip(&pieces[..count]) {
             *segment = Segment { physical: piece.physical, len: piece.len };
         }
         let first = lba + done / sector;
-        let outcome = with_disk(disk, |device| match direction {
+        let outcome = match direction {
             Direction::Read => device.read_segments(first, &segments[..count]),
             Direction::Write => device.write_segments(first, &segments[..count]),
-        })
-        .ok_or(Error::NotFound)?;
+        };
         match outcome {
             Ok(()) => {}
             Err(ingot_block::BlockError::Unsupported) => {
                 count_bounce(disk);
-                bounce(disk, direction, first, at, span, sector, window)?;
+                bounce(device, direction, first, at, span, sector, window)?;
             }
             Err(error) => return Err(api_error(error)),
         }
@@ -81,10 +95,11 @@ pub fn transfer(
     Ok(())
 }
 
-/// The fallback: moves the span through a kernel buffer with the driver's
-/// slice-based `read`/`write`, copying program memory with the window's atomic copies.
-fn bounce(
-    disk: u64,
+/// The fallback: moves `bytes` through a kernel buffer with the driver's
+/// slice-based `read`/`write`, copying program memory with the window's atomic
+/// copies. The device must have no submitted command in flight.
+pub(super) fn bounce(
+    device: &mut Disk,
     direction: Direction,
     lba: u64,
     buffer: u64,
@@ -107,16 +122,12 @@ fn bounce(
         let first = lba + done / sector;
         match direction {
             Direction::Read => {
-                with_disk(disk, |device| device.read(first, part))
-                    .ok_or(Error::NotFound)?
-                    .map_err(api_error)?;
+                device.read(first, part).map_err(api_error)?;
                 window.write_at(buffer + done, part)?;
             }
             Direction::Write => {
                 window.read_into(buffer + done, part)?;
-                with_disk(disk, |device| device.write(first, part))
-                    .ok_or(Error::NotFound)?
-                    .map_err(api_error)?;
+                device.write(first, part).map_err(api_error)?;
             }
         }
         done += len as u64;

@@ -10,19 +10,24 @@
 //! commands up to MDTS (at most [`MAX_TRANSFER_BYTES`]), each described by
 //! PRP1/PRP2 or a PRP list in its slot; `read`/`write` go through each slot's own
 //! 64 KiB buffer. Every namespace shares the controller through a lock.
+//! `submit`/`poll` ([`queued`]) keep up to [`QUEUE_DEPTH`] commands of the caller's
+//! memory in flight on the same I/O queue pair.
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
 pub mod queue;
+mod queued;
+
+pub use queued::{QUEUE_DEPTH, QUEUED_CID};
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ingot_block::{
-    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment, SegmentCursor, check_request,
-    total_bytes,
+    BlockDevice, BlockError, CommandLimits, Completion as BlockCompletion, DiskIdentity, Segment,
+    SegmentCursor, check_request, total_bytes,
 };
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use queue::{Command, Completion, QueuePair};
@@ -38,8 +43,8 @@ pub const MAX_TRANSFER_BYTES: usize = 2 * 1024 * 1024;
 /// How long one command may take.
 pub const COMMAND_TIMEOUT_MS: u64 = 5_000;
 const PAGE: usize = 4096;
-/// Entries in each queue.
-const QUEUE_ENTRIES: u16 = 32;
+/// Entries in each queue: room for the blocking calls' commands and the queued ones.
+const QUEUE_ENTRIES: u16 = 64;
 
 /// Controller registers (§3.1).
 mod reg {
@@ -86,6 +91,8 @@ pub struct Controller<M, B, C> {
     io: QueuePair<B>,
     identify: B,
     slots: Vec<B>,
+    /// The submitted commands ([`queued`]).
+    queued: queued::Queued<B>,
     chunk_bytes: usize,
     /// Largest transfer of one zero-copy command (MDTS, at most what one PRP list
     /// page describes).
@@ -165,12 +172,19 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     for _ in 0..MAX_IN_FLIGHT.min(usize::from(max_entries - 1)) {
         slots.push(allocate(CHUNK_BYTES + PAGE)?);
     }
+    // The queued commands get what the queue holds beside the blocking ones.
+    let depth = QUEUE_DEPTH.min(usize::from(max_entries - 1).saturating_sub(slots.len()));
+    let mut prp_lists = Vec::new();
+    for _ in 0..depth {
+        prp_lists.push(allocate(PAGE)?);
+    }
     let mut controller = Controller {
         registers,
         admin,
         io,
         identify,
         slots,
+        queued: queued::Queued::new(prp_lists),
         chunk_bytes: CHUNK_BYTES,
         max_transfer: MAX_TRANSFER_BYTES,
         clock,
@@ -313,6 +327,14 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
                 self.failed = true;
                 return Err(BlockError::Timeout);
             };
+            if completion.cid >= QUEUED_CID {
+                // Another namespace's queued command: kept for its poll.
+                if !self.record_queued(completion) {
+                    self.failed = true;
+                    return Err(BlockError::Device(u32::from(completion.cid)));
+                }
+                continue;
+            }
             let slot = usize::from(completion.cid);
             let Some(command) = slot_command.get_mut(slot).filter(|c| **c != usize::MAX) else {
                 self.failed = true;
@@ -521,6 +543,29 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
 
     fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
         self.transfer_segments(opcode::WRITE, lba, segments)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.controller.lock().queued.depth()
+    }
+
+    fn submit(
+        &mut self,
+        write: bool,
+        lba: u64,
+        cursor: &mut SegmentCursor<'_>,
+        tag: u64,
+    ) -> Result<u64, BlockError> {
+        let identity = self.identity;
+        self.controller.lock().submit_queued(self.nsid, &identity, write, lba, cursor, tag)
+    }
+
+    fn poll(&mut self) -> Option<BlockCompletion> {
+        self.controller.lock().poll_queued(self.nsid)
+    }
+
+    fn in_flight(&self) -> usize {
+        self.controller.lock().queued.in_flight(self.nsid)
     }
 }
 

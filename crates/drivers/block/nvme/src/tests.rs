@@ -197,3 +197,93 @@ fn a_failing_command_among_large_ones_fails_the_request() {
     model.state().fail_lba = None;
     disks[0].read_segments(0, &segments_of(&target)).unwrap();
 }
+
+/// Polls `disk` until `count` completions came back.
+fn collect(disk: &mut impl BlockDevice, count: usize) -> Vec<ingot_block::Completion> {
+    let mut done = Vec::new();
+    while done.len() < count {
+        done.push(disk.poll().expect("a completion"));
+    }
+    assert_eq!(disk.in_flight(), 0);
+    done
+}
+
+#[test]
+fn thirty_two_queued_commands_of_two_namespaces_complete_out_of_order() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    assert_eq!(disks[0].queue_depth(), QUEUE_DEPTH);
+    model.state().namespaces[0].data.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+    model.state().namespaces[1].data.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 241) as u8);
+    // Namespace 1 request 9 (LBA 72..80) fails; the other 31 succeed.
+    model.state().fail_lba = Some((1, 75));
+    model.state().held = true;
+    let targets = scattered(&memory, QUEUE_DEPTH + 1, 2);
+    let segments = segments_of(&targets);
+    for (i, segment) in segments[..QUEUE_DEPTH].iter().enumerate() {
+        // Even requests to namespace 1 (16 sectors of 512), odd ones to namespace 3
+        // (2 sectors of 4 KiB); all 8 KiB over two discontiguous pages.
+        let disk = i % 2;
+        let piece = [*segment];
+        let lba = if disk == 0 { 8 * i as u64 } else { 2 * i as u64 };
+        let taken = disks[disk].submit(false, lba, &mut SegmentCursor::new(&piece), i as u64);
+        assert_eq!(taken, Ok(8192), "request {i}");
+    }
+    let extra = [segments[QUEUE_DEPTH]];
+    assert_eq!(
+        disks[0].submit(false, 0, &mut SegmentCursor::new(&extra), 99),
+        Err(BlockError::Busy)
+    );
+    assert_eq!(model.state().most_outstanding, QUEUE_DEPTH);
+    assert_eq!(disks[0].poll(), None);
+    assert_eq!(model.state().finish_held(), QUEUE_DEPTH);
+    let mut done = collect(&mut disks[1], QUEUE_DEPTH / 2);
+    done.extend(collect(&mut disks[0], QUEUE_DEPTH / 2));
+    let mut tags: Vec<u64> = done.iter().map(|c| c.tag).collect();
+    tags.sort();
+    assert_eq!(tags, (0..QUEUE_DEPTH as u64).collect::<Vec<_>>());
+    for completion in done {
+        let i = completion.tag as usize;
+        if i == 8 {
+            let failure = Err(BlockError::Device(u32::from(STATUS_MEDIA_ERROR)));
+            assert_eq!(completion.result, failure);
+            continue;
+        }
+        assert_eq!(completion.result, Ok(()), "request {i}");
+        let mut back = vec![0; 8192];
+        targets[i].read_bytes(0, &mut back);
+        let (start, modulus) = if i % 2 == 0 { (8 * i * 512, 251) } else { (2 * i * 4096, 241) };
+        assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % modulus) as u8), "{i}");
+    }
+}
+
+#[test]
+fn queued_commands_refuse_memory_prps_cannot_describe_and_time_out_when_silent() {
+    let (model, memory) = controller();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    let pieces = scattered(&memory, 2, 1);
+    let gap_inside = [
+        Segment { physical: pieces[0].physical(), len: 512 },
+        Segment { physical: pieces[1].physical(), len: 512 },
+    ];
+    let mut cursor = SegmentCursor::new(&gap_inside);
+    assert_eq!(disks[0].submit(true, 0, &mut cursor, 1), Err(BlockError::Unsupported));
+    let whole = segments_of(&pieces[..1]);
+    assert_eq!(
+        disks[0].submit(true, 16383, &mut SegmentCursor::new(&whole), 1),
+        Err(BlockError::OutOfRange)
+    );
+    assert_eq!(model.state().io_commands, 0);
+    model.state().stalled = true;
+    assert_eq!(disks[0].submit(false, 0, &mut SegmentCursor::new(&whole), 5), Ok(4096));
+    let completion = loop {
+        if let Some(completion) = disks[0].poll() {
+            break completion;
+        }
+    };
+    assert_eq!(completion, ingot_block::Completion { tag: 5, result: Err(BlockError::Timeout) });
+    assert_eq!(
+        disks[1].submit(false, 0, &mut SegmentCursor::new(&whole), 6),
+        Err(BlockError::Timeout)
+    );
+}

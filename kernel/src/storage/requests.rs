@@ -1,0 +1,301 @@
+//! Asynchronous disk requests: a program's request (disk, direction, LBA, count,
+//! buffer) becomes a ticket at once, and the kernel moves it to the device as
+//! commands whenever the disk is polled; the blocking calls are submit-and-wait.
+//!
+//! Each disk keeps a table of [`TICKETS`] requests under its own lock. Every poll
+//! first collects the commands the device finished, then hands the device the
+//! next commands of the oldest unfinished requests until its slots are full, so a
+//! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. A
+//! request's buffer is translated to physical pieces one span at a time and each
+//! command is DMA straight into program memory; where the controller cannot address
+//! the memory (`Unsupported`), the commands in flight are drained and the rest of
+//! the request goes through a kernel bounce buffer (counted in `DiskInfo.bounced`).
+//! Drivers without a submission path (IDE) run a request to its end when it is
+//! submitted. Waiting is [`wait`], the one place the kernel waits for a disk.
+//!
+//! A ticket is `disk << 48 | sequence`; a sequence is never reused while its
+//! ticket is unfinished or uncollected, so a stale or forged ticket is `NotFound`.
+
+use ingot_abi::Error;
+use ingot_block::{BlockError, Segment, SegmentCursor};
+use ingot_platform::program_memory::{PhysicalPiece, ProgramMemory};
+
+use super::transfer::{Direction, bounce, span_pieces};
+use super::{Disk, api_error, count_bounce, slot};
+
+/// Requests a disk keeps at once (in flight or finished and not yet collected).
+pub const TICKETS: usize = 64;
+const DISK_SHIFT: u32 = 48;
+const SEQUENCE_MASK: u64 = (1 << DISK_SHIFT) - 1;
+
+/// One request.
+#[derive(Clone, Copy)]
+struct Request {
+    /// 0 when the entry is free.
+    sequence: u64,
+    direction: Direction,
+    lba: u64,
+    buffer: u64,
+    bytes: u64,
+    /// Bytes handed to the device so far.
+    submitted: u64,
+    /// Device commands of this request in flight.
+    outstanding: u32,
+    /// The first error; no more commands are submitted after one.
+    error: Option<Error>,
+}
+
+const FREE: Request = Request {
+    sequence: 0,
+    direction: Direction::Read,
+    lba: 0,
+    buffer: 0,
+    bytes: 0,
+    submitted: 0,
+    outstanding: 0,
+    error: None,
+};
+
+impl Request {
+    fn wants_commands(&self) -> bool {
+        self.sequence != 0 && self.error.is_none() && self.submitted < self.bytes
+    }
+
+    fn finished(&self) -> bool {
+        self.sequence != 0 && self.outstanding == 0 && !self.wants_commands()
+    }
+}
+
+/// A disk and its requests, under the disk's lock.
+pub struct DiskState {
+    /// The driver.
+    pub device: Disk,
+    requests: [Request; TICKETS],
+    next_sequence: u64,
+}
+
+impl DiskState {
+    pub(super) fn new(device: Disk) -> Self {
+        Self { device, requests: [FREE; TICKETS], next_sequence: 1 }
+    }
+
+    /// Waits, under the lock, until the device has no command in flight (the
+    /// blocking driver calls need that); finished commands are recorded.
+    pub fn drain(&mut self) {
+        while self.device.in_flight() > 0 {
+            self.collect();
+            core::hint::spin_loop();
+        }
+    }
+
+    fn collect(&mut self) {
+        while let Some(completion) = self.device.poll() {
+            let Some(request) = self.requests.get_mut(completion.tag as usize) else { continue };
+            request.outstanding = request.outstanding.saturating_sub(1);
+            if let Err(error) = completion.result {
+                request.error.get_or_insert(api_error(error));
+            }
+        }
+    }
+
+    /// Collects finished commands, then submits commands of the oldest requests
+    /// until the device is full or nothing is left to submit.
+    fn advance(&mut self, disk: u64, window: &ProgramMemory) {
+        self.collect();
+        while let Some(index) = self.oldest_wanting() {
+            if self.device.queue_depth() > 0 && self.device.in_flight() >= self.device.queue_depth()
+            {
+                return;
+            }
+            if !self.submit_next(disk, index, window) {
+                return;
+            }
+        }
+    }
+
+    fn oldest_wanting(&self) -> Option<usize> {
+        (0..TICKETS)
+            .filter(|&i| self.requests[i].wants_commands())
+            .min_by_key(|&i| self.requests[i].sequence)
+    }
+
+    /// Hands the device the next command(s) of request `index` from one span of
+    /// its buffer; false when the device is full.
+    fn submit_next(&mut self, disk: u64, index: usize, window: &ProgramMemory) -> bool {
+        let sector = u64::from(self.device.identity().sector_size);
+        let request = self.requests[index];
+        if self.device.queue_depth() == 0 {
+            self.run_blocking(disk, index, window);
+            return true;
+        }
+        let mut pieces = [PhysicalPiece::default(); super::transfer::SPAN_PIECES];
+        let at = request.buffer + request.submitted;
+        let (span, count) =
+            match span_pieces(window, at, request.bytes - request.submitted, sector, &mut pieces) {
+                Ok(found) => found,
+                Err(error) => {
+                    self.requests[index].error = Some(error);
+                    return true;
+                }
+            };
+        let mut segments = [Segment { physical: 0, len: 0 }; super::transfer::SPAN_PIECES];
+        for (segment, piece) in segments.iter_mut().zip(&pieces[..count]) {
+            *segment = Segment { physical: piece.physical, len: piece.len };
+        }
+        let mut cursor = SegmentCursor::new(&segments[..count]);
+        let mut taken = 0;
+        while !cursor.is_done() {
+            let lba = request.lba + (request.submitted + taken) / sector;
+            let write = request.direction == Direction::Write;
+            match self.device.submit(write, lba, &mut cursor, index as u64) {
+                Ok(bytes) => {
+                    taken += bytes;
+                    self.requests[index].outstanding += 1;
+                }
+                Err(BlockError::Busy) => {
+                    self.requests[index].submitted += taken;
+                    return false;
+                }
+                Err(BlockError::Unsupported) => {
+                    self.requests[index].submitted += taken;
+                    self.bounce_rest(disk, index, window);
+                    return true;
+                }
+                Err(error) => {
+                    self.requests[index].submitted += taken;
+                    self.requests[index].error = Some(api_error(error));
+                    return true;
+                }
+            }
+        }
+        debug_assert_eq!(taken, span);
+        self.requests[index].submitted += taken;
+        true
+    }
+
+    /// The rest of request `index` through a kernel buffer, once the device is idle.
+    fn bounce_rest(&mut self, disk: u64, index: usize, window: &ProgramMemory) {
+        self.drain();
+        count_bounce(disk);
+        let request = self.requests[index];
+        let sector = u64::from(self.device.identity().sector_size);
+        let done = request.submitted;
+        let outcome = bounce(
+            &mut self.device,
+            request.direction,
+            request.lba + done / sector,
+            request.buffer + done,
+            request.bytes - done,
+            sector,
+            window,
+        );
+        let request = &mut self.requests[index];
+        request.submitted = request.bytes;
+        if let Err(error) = outcome {
+            request.error.get_or_insert(error);
+        }
+    }
+
+    /// Request `index` to its end on a driver without a submission path.
+    fn run_blocking(&mut self, disk: u64, index: usize, window: &ProgramMemory) {
+        let request = self.requests[index];
+        let outcome = super::transfer::transfer_blocking(
+            &mut self.device,
+            disk,
+            request.direction,
+            request.lba,
+            request.buffer,
+            request.bytes,
+            window,
+        );
+        let request = &mut self.requests[index];
+        request.submitted = request.bytes;
+        if let Err(error) = outcome {
+            request.error = Some(error);
+        }
+    }
+}
+
+/// Starts a request checked by the caller (disk, range, buffer inside the window);
+/// returns its ticket. `Exhausted` when the disk has [`TICKETS`] uncollected requests.
+pub fn submit(
+    disk: u64,
+    direction: Direction,
+    lba: u64,
+    buffer: u64,
+    bytes: u64,
+    window: &ProgramMemory,
+) -> Result<u64, Error> {
+    let slot = slot(disk).ok_or(Error::NotFound)?;
+    let mut state = slot.state.lock();
+    // The sequence picks the entry; skip sequences whose entry is taken.
+    let mut sequence = state.next_sequence;
+    let index = loop {
+        let index = (sequence % TICKETS as u64) as usize;
+        if state.requests[index].sequence == 0 {
+            break index;
+        }
+        sequence = sequence % SEQUENCE_MASK + 1;
+        if sequence == state.next_sequence {
+            return Err(Error::Exhausted);
+        }
+    };
+    state.next_sequence = sequence % SEQUENCE_MASK + 1;
+    state.requests[index] = Request { sequence, direction, lba, buffer, bytes, ..FREE };
+    state.advance(disk, window);
+    Ok(disk << DISK_SHIFT | sequence)
+}
+
+/// Moves disk work on, then the outcome of `ticket` if it finished (the ticket is
+/// then collected and no longer valid): its bytes, or its first error. `Ok(None)`
+/// while it is in flight; `NotFound` for a ticket that is not (or no longer) one.
+pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
+    let disk = ticket >> DISK_SHIFT;
+    let sequence = ticket & SEQUENCE_MASK;
+    let slot = slot(disk).ok_or(Error::NotFound)?;
+    let mut state = slot.state.lock();
+    let index = (sequence % TICKETS as u64) as usize;
+    if sequence == 0 || state.requests[index].sequence != sequence {
+        return Err(Error::NotFound);
+    }
+    state.advance(disk, window);
+    let request = state.requests[index];
+    if !request.finished() {
+        return Ok(None);
+    }
+    state.requests[index] = FREE;
+    match request.error {
+        Some(error) => Err(error),
+        None => Ok(Some(request.bytes)),
+    }
+}
+
+/// Waits until `ticket` finished and collects it: the one place the kernel waits
+/// for a disk (a completion interrupt can later replace the spin).
+pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
+    loop {
+        if let Some(bytes) = poll(ticket, window)? {
+            return Ok(bytes);
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// The identity of the disk a ticket names.
+pub fn ticket_identity(ticket: u64) -> Option<ingot_block::DiskIdentity> {
+    super::identity(ticket >> DISK_SHIFT)
+}
+
+/// Runs every disk's requests to their end, leaving their outcomes to collect: a
+/// program that ends (or a nested one that returns) leaves no DMA in flight into
+/// memory that is about to be reused.
+pub fn settle(window: &ProgramMemory) {
+    for disk in 0..super::count() as u64 {
+        let Some(slot) = slot(disk) else { continue };
+        let mut state = slot.state.lock();
+        while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
+            state.advance(disk, window);
+            core::hint::spin_loop();
+        }
+    }
+}
