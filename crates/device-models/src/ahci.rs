@@ -3,6 +3,13 @@
 //! reads the command header, the register FIS and the PRDT from memory like a real
 //! HBA. A failed command sets PxTFD.ERR and PxIS.TFES and leaves PxCI set until the
 //! port is stopped, as hardware does.
+//!
+//! LBA48 disks also take native command queuing (READ/WRITE FPDMA QUEUED, 32
+//! tags): the tag's PxSACT bit stays set until the command completed (a Set
+//! Device Bits FIS clears it). With `held`, queued commands wait until
+//! [`AhciState::finish_held`] runs them, the last issued first; a failing queued
+//! command aborts every other one still waiting (their PxSACT bits stay set), as
+//! ATA's NCQ error handling does.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -33,6 +40,9 @@ pub struct ModelPort {
     cmd: u32,
     tfd: u32,
     ci: u32,
+    sact: u32,
+    /// Queued commands accepted while `held`: (slot, tag).
+    waiting: Vec<(usize, u32)>,
 }
 
 /// HBA state.
@@ -53,6 +63,10 @@ pub struct AhciState {
     pub largest_transfer: usize,
     /// ATA commands run, in order.
     pub commands: Vec<u8>,
+    /// Queued commands wait for [`AhciState::finish_held`].
+    pub held: bool,
+    /// Most queued commands outstanding on one port at once.
+    pub most_queued: usize,
 }
 
 /// The HBA; its ABAR is the [`Mmio`] implementation.
@@ -78,6 +92,8 @@ impl AhciModel {
             most_prdt_entries: 0,
             largest_transfer: 0,
             commands: Vec::new(),
+            held: false,
+            most_queued: 0,
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -95,6 +111,9 @@ fn identify(disk: &ModelDisk, port: usize) -> [u8; 512] {
     words[60] = sectors.min(0x0FFF_FFFF) as u16;
     words[61] = (sectors.min(0x0FFF_FFFF) >> 16) as u16;
     if disk.lba48 {
+        // NCQ with 32 tags (words 75 and 76).
+        words[75] = 31;
+        words[76] = 1 << 8;
         words[83] = 1 << 10;
         for i in 0..4 {
             words[100 + i] = (sectors >> (16 * i)) as u16;
@@ -114,11 +133,58 @@ fn identify(disk: &ModelDisk, port: usize) -> [u8; 512] {
     bytes
 }
 
+/// READ/WRITE FPDMA QUEUED.
+const QUEUED_COMMANDS: [u8; 2] = [0x60, 0x61];
+
 impl AhciState {
-    fn run(&mut self, number: usize) {
+    /// Runs every queued command waiting on every port, the last issued first;
+    /// returns how many ran (a failure aborts the rest of its port).
+    pub fn finish_held(&mut self) -> usize {
+        let mut ran = 0;
+        for number in 0..self.ports.len() {
+            let mut waiting = core::mem::take(&mut self.ports[number].waiting);
+            while let Some((slot, tag)) = waiting.pop() {
+                ran += 1;
+                if !self.run(number, slot) {
+                    break;
+                }
+                self.ports[number].sact &= !(1 << tag);
+            }
+        }
+        ran
+    }
+
+    /// Issues the command in `slot`: a queued one completes (clears its PxSACT bit)
+    /// or waits when `held`; returns false when it failed.
+    fn issue(&mut self, number: usize, slot: usize) -> bool {
+        let memory = self.memory.clone();
+        let header = self.ports[number].clb + 32 * slot as u64;
+        let table = memory.read_u64(header + 8);
+        let mut fis = [0u8; 16];
+        memory.read(table, &mut fis);
+        if !QUEUED_COMMANDS.contains(&fis[2]) {
+            return self.run(number, slot);
+        }
+        let tag = u32::from(fis[12] >> 3);
+        let port = &mut self.ports[number];
+        port.ci &= !(1 << slot);
+        let queued = port.sact.count_ones() as usize;
+        self.most_queued = self.most_queued.max(queued);
+        if self.held {
+            self.ports[number].waiting.push((slot, tag));
+            return true;
+        }
+        let ok = self.run(number, slot);
+        if ok {
+            self.ports[number].sact &= !(1 << tag);
+        }
+        ok
+    }
+
+    fn run(&mut self, number: usize, slot: usize) -> bool {
         let memory = self.memory.clone();
         let port = &self.ports[number];
-        let header = port.clb;
+        let header = port.clb + 32 * slot as u64;
         let flags = memory.read_u32(header);
         let table = memory.read_u64(header + 8);
         let entries = (flags >> 16) as usize;
@@ -127,7 +193,8 @@ impl AhciState {
         memory.read(table, &mut fis);
         let command = fis[2];
         self.commands.push(command);
-        let lba48 = matches!(command, 0x25 | 0x35 | 0xEA);
+        let queued = QUEUED_COMMANDS.contains(&command);
+        let lba48 = queued || matches!(command, 0x25 | 0x35 | 0xEA);
         let lba = if lba48 {
             (0..6).map(|i| u64::from(fis[[4, 5, 6, 8, 9, 10][i]]) << (8 * i)).sum::<u64>()
         } else {
@@ -136,7 +203,11 @@ impl AhciState {
                 | (u64::from(fis[6]) << 16)
                 | (u64::from(fis[7] & 0xF) << 24)
         };
-        let mut count = u64::from(fis[12]) | if lba48 { u64::from(fis[13]) << 8 } else { 0 };
+        let mut count = if queued {
+            u64::from(fis[3]) | (u64::from(fis[11]) << 8)
+        } else {
+            u64::from(fis[12]) | if lba48 { u64::from(fis[13]) << 8 } else { 0 }
+        };
         if count == 0 {
             count = if lba48 { 65536 } else { 256 };
         }
@@ -148,7 +219,7 @@ impl AhciState {
             .collect();
         let fail = self.fail;
         let port = &mut self.ports[number];
-        let Some(disk) = port.disk.as_mut() else { return };
+        let Some(disk) = port.disk.as_mut() else { return false };
         let failed = match command {
             0xEC => {
                 let data = identify(disk, number);
@@ -157,7 +228,7 @@ impl AhciState {
                 }
                 false
             }
-            0x25 | 0xC8 | 0x35 | 0xCA => {
+            0x25 | 0xC8 | 0x35 | 0xCA | 0x60 | 0x61 if !queued || disk.lba48 => {
                 let start = lba as usize * 512;
                 let len = count as usize * 512;
                 let bad = fail.is_some_and(|(p, l)| p == number && l >= lba && l < lba + count);
@@ -174,7 +245,7 @@ impl AhciState {
                     let mut at = start;
                     for (address, size) in prdt {
                         let size = size.min(start + len - at);
-                        if matches!(command, 0x25 | 0xC8) {
+                        if matches!(command, 0x25 | 0xC8 | 0x60) {
                             memory.write(address, &disk.data[at..at + size]);
                         } else {
                             let mut chunk = vec![0; size];
@@ -194,8 +265,9 @@ impl AhciState {
             port.is |= 1 << 30;
         } else {
             port.tfd = 0x50;
-            port.ci &= !1;
+            port.ci &= !(1 << slot);
         }
+        !failed
     }
 }
 
@@ -213,7 +285,8 @@ impl Mmio for AhciModel {
         let s = self.state.borrow();
         if offset < 0x100 {
             return match offset {
-                0x00 => (1 << 31) | (31 << 8) | 31,
+                // S64A, SNCQ, 32 command slots, 32 ports.
+                0x00 => (1 << 31) | (1 << 30) | (31 << 8) | 31,
                 0x04 => s.ghc,
                 0x0C => s.implemented,
                 0x10 => 0x0001_0300,
@@ -247,6 +320,7 @@ impl Mmio for AhciModel {
                     0
                 }
             }
+            0x34 => port.sact,
             0x38 => port.ci,
             _ => 0,
         }
@@ -280,16 +354,21 @@ impl Mmio for AhciModel {
                     cmd |= 1 << 15;
                 } else {
                     port.ci = 0;
+                    port.sact = 0;
+                    port.waiting.clear();
                 }
                 if value & 0x10 != 0 {
                     cmd |= 1 << 14;
                 }
                 port.cmd = cmd;
             }
+            0x34 if port.cmd & 1 != 0 => port.sact |= value,
             0x38 if port.cmd & 1 != 0 => {
                 port.ci |= value;
-                if value & 1 != 0 && !stalled {
-                    s.run(number);
+                if !stalled {
+                    for slot in (0..32).filter(|slot| value & (1 << slot) != 0) {
+                        s.issue(number, slot);
+                    }
                 }
             }
             _ => {}

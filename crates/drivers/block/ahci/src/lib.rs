@@ -10,19 +10,24 @@
 //! bounce buffer. LBA48 commands are
 //! used when the disk supports them, LBA28 otherwise. Completion is polled with a
 //! deadline; a task-file error becomes [`BlockError::Device`] and the port is
-//! restarted; a command that never completes fails the port.
+//! restarted; a command that never completes fails the port. `submit`/`poll` use
+//! native command queuing ([`ncq`]) where the HBA and the disk both have it.
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+
+mod ncq;
+
+pub use ncq::QUEUE_DEPTH;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use ingot_ata::{AtaIdentity, command, opcode, parse_identify};
 use ingot_block::{
-    BlockDevice, BlockError, CommandLimits, DiskIdentity, Segment, SegmentCursor, check_request,
-    total_bytes,
+    BlockDevice, BlockError, CommandLimits, Completion, DiskIdentity, Segment, SegmentCursor,
+    check_request, total_bytes,
 };
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
 use spin::Mutex;
@@ -46,6 +51,7 @@ const PORT_TIMEOUT_MS: u64 = 500;
 mod reg {
     pub const CAP: usize = 0x00;
     pub const CAP_S64A: u32 = 1 << 31;
+    pub const CAP_SNCQ: u32 = 1 << 30;
     pub const GHC: usize = 0x04;
     pub const PI: usize = 0x0C;
     pub const GHC_AE: u32 = 1 << 31;
@@ -60,6 +66,7 @@ mod reg {
     pub const SIG: usize = 0x24;
     pub const SSTS: usize = 0x28;
     pub const SERR: usize = 0x30;
+    pub const SACT: usize = 0x34;
     pub const CI: usize = 0x38;
     pub const CMD_ST: u32 = 1 << 0;
     pub const CMD_FRE: u32 = 1 << 4;
@@ -91,6 +98,8 @@ struct Port<B> {
     number: usize,
     memory: B,
     failed: bool,
+    /// Native command queuing, when the HBA and the disk have it.
+    ncq: Option<ncq::Ncq<B>>,
 }
 
 /// The HBA state shared by its disks.
@@ -126,13 +135,17 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     let ghc = registers.read_u32(reg::GHC);
     registers.write_u32(reg::GHC, ghc | reg::GHC_AE);
     let implemented = registers.read_u32(reg::PI);
-    let addresses_64 = registers.read_u32(reg::CAP) & reg::CAP_S64A != 0;
+    let cap = registers.read_u32(reg::CAP);
+    let addresses_64 = cap & reg::CAP_S64A != 0;
+    // Queued commands need CAP.SNCQ; CAP.NCS + 1 command slots.
+    let hba_queue_depth =
+        if cap & reg::CAP_SNCQ != 0 { ((cap >> 8) & 0x1F) as usize + 1 } else { 0 };
     let mut hba = Hba { registers, addresses_64, clock, ports: Vec::new() };
     let mut found = Vec::new();
     for number in (0..32).filter(|n| implemented & (1 << n) != 0) {
         let memory = dma.allocate(DATA + CHUNK_BYTES).map_err(|_| InitError::NoMemory)?;
         let index = hba.ports.len();
-        hba.ports.push(Port { number, memory, failed: false });
+        hba.ports.push(Port { number, memory, failed: false, ncq: None });
         if hba.restart(index) != Ok(true) {
             // No device, or one that stays busy: the port is left stopped.
             hba.ports[index].failed = true;
@@ -148,6 +161,13 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         let mut data = [0u8; 512];
         hba.ports[index].memory.read_bytes(DATA, &mut data);
         if let Some(identity) = parse_identify(&data) {
+            let depth = hba_queue_depth.min(usize::from(identity.queue_depth));
+            // Without memory for the tables the disk still works, unqueued.
+            if depth > 0
+                && let Ok(tables) = dma.allocate(ncq::TABLE_BYTES * ncq::QUEUE_DEPTH)
+            {
+                hba.ports[index].ncq = Some(ncq::Ncq::new(tables, depth));
+            }
             found.push((index, identity));
         }
     }
@@ -420,6 +440,30 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for AhciDisk<M, B, C> {
 
     fn write_segments(&mut self, lba: u64, segments: &[Segment]) -> Result<(), BlockError> {
         self.transfer_segments(lba, segments, true)
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.hba.lock().ports[self.port].ncq.as_ref().map_or(0, ncq::Ncq::depth)
+    }
+
+    fn submit(
+        &mut self,
+        write: bool,
+        lba: u64,
+        cursor: &mut SegmentCursor<'_>,
+        tag: u64,
+    ) -> Result<u64, BlockError> {
+        let sector = u64::from(self.identity.disk.sector_size);
+        let check = |bytes: u64| self.check(lba, bytes as usize);
+        self.hba.lock().submit_queued(self.port, sector, write, lba, cursor, tag, check)
+    }
+
+    fn poll(&mut self) -> Option<Completion> {
+        self.hba.lock().poll_queued(self.port)
+    }
+
+    fn in_flight(&self) -> usize {
+        self.hba.lock().ports[self.port].ncq.as_ref().map_or(0, ncq::Ncq::in_flight)
     }
 }
 

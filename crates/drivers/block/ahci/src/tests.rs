@@ -162,3 +162,115 @@ fn odd_addresses_are_refused_and_a_failing_command_is_reported() {
     model.state().fail = None;
     disks[0].read_segments(0, &segments_of(&pieces)).unwrap();
 }
+
+/// Polls `disk` until `count` completions came back.
+fn collect(disk: &mut impl BlockDevice, count: usize) -> Vec<Completion> {
+    let mut done = Vec::new();
+    while done.len() < count {
+        done.push(disk.poll().expect("a completion"));
+    }
+    assert_eq!(disk.poll(), None);
+    assert_eq!(disk.in_flight(), 0);
+    done
+}
+
+/// Submits one 4 KiB read or write per buffer at LBA `8 * i`, tag `i`.
+fn submit_each(disk: &mut impl BlockDevice, write: bool, segments: &[Segment]) {
+    for (i, segment) in segments.iter().enumerate() {
+        let piece = [*segment];
+        let taken = disk.submit(write, 8 * i as u64, &mut SegmentCursor::new(&piece), i as u64);
+        assert_eq!(taken, Ok(4096), "request {i}");
+    }
+}
+
+#[test]
+fn thirty_two_ncq_commands_are_queued_and_finish_out_of_order() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    // The LBA48 disk queues 32 tags; the LBA28 one has no NCQ.
+    assert_eq!((disks[0].queue_depth(), disks[1].queue_depth()), (QUEUE_DEPTH, 0));
+    let source = scattered(&memory, QUEUE_DEPTH + 1, 4096);
+    let data = pattern(QUEUE_DEPTH * 4096, 3);
+    for (piece, chunk) in source.iter().zip(data.chunks(4096)) {
+        piece.write_bytes(0, chunk);
+    }
+    let segments = segments_of(&source);
+    model.state().held = true;
+    submit_each(&mut disks[0], true, &segments[..QUEUE_DEPTH]);
+    assert_eq!(model.state().most_queued, QUEUE_DEPTH);
+    let extra = [segments[QUEUE_DEPTH]];
+    assert_eq!(
+        disks[0].submit(true, 0, &mut SegmentCursor::new(&extra), 99),
+        Err(BlockError::Busy)
+    );
+    assert_eq!(disks[0].poll(), None);
+    assert_eq!(model.state().finish_held(), QUEUE_DEPTH);
+    let done = collect(&mut disks[0], QUEUE_DEPTH);
+    let mut tags: Vec<u64> = done.iter().map(|c| c.tag).collect();
+    tags.sort();
+    assert_eq!(tags, (0..QUEUE_DEPTH as u64).collect::<Vec<_>>());
+    assert!(done.iter().all(|c| c.result.is_ok()));
+    assert_eq!(&model.state().ports[2].disk.as_ref().unwrap().data[..data.len()], &data[..]);
+    assert!(model.state().commands.iter().all(|&c| c == 0xEC || c == 0x61));
+}
+
+#[test]
+fn one_failing_ncq_command_of_thirty_two_fails_alone() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    let disk_bytes = {
+        let mut state = model.state();
+        let data = &mut state.ports[2].disk.as_mut().unwrap().data;
+        data.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+        data.len()
+    };
+    assert!(disk_bytes >= QUEUE_DEPTH * 4096);
+    // Tag 20 covers sectors 160..168. Finishing runs the last issued first, so tags
+    // 31..21 complete, 20 fails, and the disk aborts 19..0.
+    model.state().fail = Some((2, 163));
+    model.state().held = true;
+    let targets = scattered(&memory, QUEUE_DEPTH, 4096);
+    submit_each(&mut disks[0], false, &segments_of(&targets));
+    model.state().finish_held();
+    for completion in collect(&mut disks[0], QUEUE_DEPTH) {
+        let i = completion.tag as usize;
+        if i == 20 {
+            assert_eq!(completion.result, Err(BlockError::Device(TFD_MEDIA_ERROR)));
+            continue;
+        }
+        assert_eq!(completion.result, Ok(()), "request {i}");
+        let mut back = vec![0; 4096];
+        targets[i].read_bytes(0, &mut back);
+        assert!(back.iter().enumerate().all(|(k, &b)| b == ((i * 4096 + k) % 251) as u8), "{i}");
+    }
+    // The aborted ones ran again unqueued (READ DMA EXT), the failing one too.
+    let retried = model.state().commands.iter().filter(|&&c| c == 0x25).count();
+    assert_eq!(retried, 21);
+    // The port works on afterwards.
+    model.state().fail = None;
+    model.state().held = false;
+    submit_each(&mut disks[0], false, &segments_of(&targets[..2]));
+    assert!(collect(&mut disks[0], 2).iter().all(|c| c.result.is_ok()));
+}
+
+#[test]
+fn queued_commands_of_a_silent_disk_time_out() {
+    let (model, memory) = hba();
+    let mut disks = start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    model.state().stalled = true;
+    let targets = scattered(&memory, 2, 4096);
+    submit_each(&mut disks[0], false, &segments_of(&targets));
+    let mut timed_out = 0;
+    while disks[0].in_flight() > 0 {
+        if let Some(completion) = disks[0].poll() {
+            assert_eq!(completion.result, Err(BlockError::Timeout));
+            timed_out += 1;
+        }
+    }
+    assert_eq!(timed_out, 2);
+    let one = segments_of(&targets[..1]);
+    assert_eq!(
+        disks[0].submit(false, 0, &mut SegmentCursor::new(&one), 0),
+        Err(BlockError::Timeout)
+    );
+}

@@ -20,6 +20,10 @@ pub mod command {
     pub const FLUSH_CACHE_EXT: u8 = 0xEA;
     /// IDENTIFY DEVICE.
     pub const IDENTIFY: u8 = 0xEC;
+    /// READ FPDMA QUEUED (native command queuing).
+    pub const READ_FPDMA_QUEUED: u8 = 0x60;
+    /// WRITE FPDMA QUEUED (native command queuing).
+    pub const WRITE_FPDMA_QUEUED: u8 = 0x61;
 }
 
 /// What IDENTIFY DEVICE says about a disk.
@@ -29,6 +33,8 @@ pub struct AtaIdentity {
     pub disk: DiskIdentity,
     /// 48-bit addressing supported.
     pub lba48: bool,
+    /// Native command queuing: the tags the disk takes (words 75 and 76), 0 without.
+    pub queue_depth: u8,
 }
 
 /// Decodes the 256 words of IDENTIFY DEVICE data. `None` for a device without LBA.
@@ -60,7 +66,10 @@ pub fn parse_identify(data: &[u8; 512]) -> Option<AtaIdentity> {
     let mut disk = DiskIdentity::new(sectors, sector_size);
     disk.serial = text(10, 10);
     disk.model = text(27, 20);
-    (sectors > 0).then_some(AtaIdentity { disk, lba48 })
+    // NCQ commands carry a 48-bit LBA, so only LBA48 disks get queued commands.
+    let queue_depth =
+        if lba48 && word(76) & (1 << 8) != 0 { (word(75) & 0x1F) as u8 + 1 } else { 0 };
+    (sectors > 0).then_some(AtaIdentity { disk, lba48, queue_depth })
 }
 
 /// Which command reads, writes or flushes for a disk with or without LBA48.
