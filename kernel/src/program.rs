@@ -117,6 +117,7 @@ pub fn run(
     crate::compat::clear_callbacks();
     // Nor may a disk go on moving data into its memory.
     crate::storage::settle(window);
+    crate::storage::report();
     if FAULTED.load(Ordering::Relaxed) {
         println!("ingot: program ended by a fault status={status}");
     } else {

@@ -72,11 +72,15 @@ pub struct DiskState {
     pub device: Disk,
     requests: [Request; TICKETS],
     next_sequence: u64,
+    /// Commands submitted to the device since boot.
+    commands: u64,
+    /// Most commands the device had in flight at once.
+    most_in_flight: usize,
 }
 
 impl DiskState {
     pub(super) fn new(device: Disk) -> Self {
-        Self { device, requests: [FREE; TICKETS], next_sequence: 1 }
+        Self { device, requests: [FREE; TICKETS], next_sequence: 1, commands: 0, most_in_flight: 0 }
     }
 
     /// Waits, under the lock, until the device has no command in flight (the
@@ -98,10 +102,14 @@ impl DiskState {
         }
     }
 
-    /// Collects finished commands, then submits commands of the oldest requests
-    /// until the device is full or nothing is left to submit.
-    fn advance(&mut self, disk: u64, window: &ProgramMemory) {
-        self.collect();
+    /// Collects finished commands (with `collect`), then submits commands of the
+    /// oldest requests until the device is full or nothing is left to submit. A
+    /// submission does not collect, so requests submitted back to back are all in
+    /// flight at once, up to the device's depth, whatever the device's speed.
+    fn advance(&mut self, disk: u64, window: &ProgramMemory, collect: bool) {
+        if collect {
+            self.collect();
+        }
         while let Some(index) = self.oldest_wanting() {
             if self.device.queue_depth() > 0 && self.device.in_flight() >= self.device.queue_depth()
             {
@@ -151,6 +159,8 @@ impl DiskState {
                 Ok(bytes) => {
                     taken += bytes;
                     self.requests[index].outstanding += 1;
+                    self.commands += 1;
+                    self.most_in_flight = self.most_in_flight.max(self.device.in_flight());
                 }
                 Err(BlockError::Busy) => {
                     self.requests[index].submitted += taken;
@@ -242,7 +252,7 @@ pub fn submit(
     };
     state.next_sequence = sequence % SEQUENCE_MASK + 1;
     state.requests[index] = Request { sequence, direction, lba, buffer, bytes, ..FREE };
-    state.advance(disk, window);
+    state.advance(disk, window, false);
     Ok(disk << DISK_SHIFT | sequence)
 }
 
@@ -258,7 +268,7 @@ pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
     if sequence == 0 || state.requests[index].sequence != sequence {
         return Err(Error::NotFound);
     }
-    state.advance(disk, window);
+    state.advance(disk, window, true);
     let request = state.requests[index];
     if !request.finished() {
         return Ok(None);
@@ -281,6 +291,22 @@ pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
     }
 }
 
+/// Prints, for every disk that ran submitted commands, how many and the most in
+/// flight at once: `ingot: disk <n> commands=<c> most-in-flight=<m>`.
+pub fn report() {
+    for disk in 0..super::count() as u64 {
+        let Some(slot) = slot(disk) else { continue };
+        let state = slot.state.lock();
+        if state.commands > 0 {
+            crate::println!(
+                "ingot: disk {disk} commands={} most-in-flight={}",
+                state.commands,
+                state.most_in_flight
+            );
+        }
+    }
+}
+
 /// The identity of the disk a ticket names.
 pub fn ticket_identity(ticket: u64) -> Option<ingot_block::DiskIdentity> {
     super::identity(ticket >> DISK_SHIFT)
@@ -294,7 +320,7 @@ pub fn settle(window: &ProgramMemory) {
         let Some(slot) = slot(disk) else { continue };
         let mut state = slot.state.lock();
         while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
-            state.advance(disk, window);
+            state.advance(disk, window, true);
             core::hint::spin_loop();
         }
     }

@@ -19,6 +19,7 @@ mod net;
 mod programs;
 mod sound;
 mod storage;
+mod storage_queue;
 mod stress;
 mod time;
 mod virtio_mmio;
@@ -41,6 +42,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         sound::scenarios(artifacts),
         cores::scenarios(artifacts),
         storage::scenarios(artifacts),
+        storage_queue::scenarios(artifacts),
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
         virtio_mmio::scenarios(artifacts),

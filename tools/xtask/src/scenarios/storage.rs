@@ -89,10 +89,12 @@ pub(super) fn storage_scenario(
     s
 }
 
-/// Checks every region `disk-test` reported against the image files.
+/// Checks every region `disk-test` (or `disk-queue`) reported against the image files.
 pub(super) fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> {
-    let wrote = Regex::new(r"disk-test: disk (\d+) wrote lba=(\d+) count=(\d+) sector_size=(\d+)")
-        .map_err(|e| e.to_string())?;
+    let wrote = Regex::new(
+        r"disk-(?:test|queue): disk (\d+) wrote lba=(\d+) count=(\d+) sector_size=(\d+)",
+    )
+    .map_err(|e| e.to_string())?;
     let mut regions = vec![0usize; images.len()];
     let mut contents: Vec<Vec<u8>> = Vec::new();
     for image in images {

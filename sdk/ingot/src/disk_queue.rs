@@ -1,0 +1,162 @@
+//! Asynchronous disk requests: many reads and writes in flight at once (the
+//! kernel's `disk_submit`, `disk_poll` and `disk_wait`), each a [`Pending`] that
+//! owns its buffer until the request finished.
+//!
+//! The buffer is moved into the request and comes back only from [`Pending::wait`]
+//! or a finished [`Pending::poll`], so it can be neither reused nor freed while the
+//! disk moves data into or out of it; dropping a `Pending` waits for its request,
+//! and forgetting one leaks the buffer (never freed, so never reused). Buffers are
+//! `Vec<u8>`, `Box<[u8]>` or `&'static mut [u8]` ([`DiskBuffer`]).
+//!
+//! ```no_run
+//! extern crate alloc;
+//! use alloc::vec;
+//! use alloc::vec::Vec;
+//! use ingot_sdk::disk_queue::{Pending, read};
+//! // 32 reads of 4 KiB in flight, then each checked as it comes back.
+//! let mut pending: Vec<Pending<Vec<u8>>> = Vec::new();
+//! for i in 0..32 {
+//!     pending.push(read(0, i * 8, vec![0u8; 4096]).map_err(|(_, e)| e).expect("submitted"));
+//! }
+//! for request in pending {
+//!     let (buffer, outcome) = request.wait();
+//!     outcome.expect("read");
+//!     assert_eq!(buffer.len(), 4096);
+//! }
+//! ```
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use ingot_abi::{DISK_READ, DISK_WRITE, Error};
+
+use crate::calls::decode;
+use crate::start::api;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Memory a request may own while the disk works on it: its address and length do
+/// not change while it is owned, and nothing else can reach it.
+pub trait DiskBuffer: sealed::Sealed {
+    /// The bytes.
+    fn bytes(&mut self) -> &mut [u8];
+}
+
+impl sealed::Sealed for Vec<u8> {}
+impl DiskBuffer for Vec<u8> {
+    fn bytes(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl sealed::Sealed for Box<[u8]> {}
+impl DiskBuffer for Box<[u8]> {
+    fn bytes(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+impl sealed::Sealed for &'static mut [u8] {}
+impl DiskBuffer for &'static mut [u8] {
+    fn bytes(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+/// A request in flight; it owns its buffer until it finished.
+pub struct Pending<B: DiskBuffer> {
+    ticket: u64,
+    /// `None` only after the outcome was taken.
+    buffer: Option<B>,
+}
+
+/// Starts reading `buffer.len() / sector_size` sectors at `lba` of `disk` into
+/// `buffer`. On a refused request the buffer comes back with the error.
+pub fn read<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
+    submit(disk, DISK_READ, lba, buffer)
+}
+
+/// Starts writing `buffer` at `lba` of `disk`.
+pub fn write<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
+    submit(disk, DISK_WRITE, lba, buffer)
+}
+
+fn submit<B: DiskBuffer>(
+    disk: u64,
+    direction: u64,
+    lba: u64,
+    mut buffer: B,
+) -> Result<Pending<B>, (B, Error)> {
+    let bytes = buffer.bytes();
+    let count = match crate::disk::info(disk) {
+        Ok(info) if info.sector_size != 0 && bytes.len() % info.sector_size as usize == 0 => {
+            (bytes.len() / info.sector_size as usize) as u64
+        }
+        Ok(_) => return Err((buffer, Error::InvalidArgument)),
+        Err(error) => return Err((buffer, error)),
+    };
+    let address = bytes.as_mut_ptr();
+    match decode((api().disk_submit)(disk, direction, lba, count, address)) {
+        Ok(ticket) => Ok(Pending { ticket, buffer: Some(buffer) }),
+        Err(error) => Err((buffer, error)),
+    }
+}
+
+impl<B: DiskBuffer> Pending<B> {
+    /// The kernel's ticket (for `disk_poll`/`disk_wait` from other code).
+    pub fn ticket(&self) -> u64 {
+        self.ticket
+    }
+
+    /// Moves the disk's work on; the buffer and the outcome once the request
+    /// finished, else the request back.
+    pub fn poll(mut self) -> Result<(B, Result<(), Error>), Self> {
+        match decode((api().disk_poll)(self.ticket)) {
+            Err(Error::WouldBlock) => Err(self),
+            outcome => Ok(self.finish(outcome.map(|_| ()))),
+        }
+    }
+
+    /// Waits until the request finished; the buffer and the outcome.
+    pub fn wait(mut self) -> (B, Result<(), Error>) {
+        let outcome = decode((api().disk_wait)(self.ticket)).map(|_| ());
+        self.finish(outcome)
+    }
+
+    fn finish(&mut self, outcome: Result<(), Error>) -> (B, Result<(), Error>) {
+        // `buffer` is only taken here, and `self` is consumed by the callers.
+        match self.buffer.take() {
+            Some(buffer) => (buffer, outcome),
+            None => unreachable!("a Pending's buffer is taken once"),
+        }
+    }
+}
+
+impl<B: DiskBuffer> Drop for Pending<B> {
+    fn drop(&mut self) {
+        if self.buffer.is_some() {
+            // The disk may still be using the buffer: it is freed only afterwards.
+            let _ = (api().disk_wait)(self.ticket);
+        }
+    }
+}
+
+/// Raw `disk_submit`, for tests of the kernel's checks: any arguments.
+pub fn submit_raw(
+    disk: u64,
+    direction: u64,
+    lba: u64,
+    count: u64,
+    address: u64,
+) -> Result<u64, Error> {
+    decode((api().disk_submit)(disk, direction, lba, count, address as *mut u8))
+}
+
+/// Raw `disk_poll` of any ticket, for tests of the kernel's checks.
+pub fn poll_raw(ticket: u64) -> Result<u64, Error> {
+    decode((api().disk_poll)(ticket))
+}

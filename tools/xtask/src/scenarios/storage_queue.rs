@@ -1,0 +1,65 @@
+//! The asynchronous disk interface on real controllers: `disk-queue` submits 33
+//! requests on each of a virtio-blk disk, an NVMe namespace and an AHCI (NCQ) disk
+//! before it waits for any, one of them a 2.5 MiB buffer at the end of the program's
+//! free memory that is physically discontiguous, reads everything back the same way
+//! and compares; the kernel reports that each device had 32 commands in flight at
+//! once, and the host checks every written byte in the image files.
+
+use super::storage::{check_images, disk_line, fresh_image};
+use super::{BANNER, exit_status_for, ready, scenario};
+use crate::build::Artifacts;
+use crate::harness::Scenario;
+use crate::qemu::{Machine, QemuConfig};
+
+/// Bytes each disk's requests move: 32 of 16 KiB and the 2.5 MiB span.
+const VERIFIED_BYTES: u64 = 32 * 16 * 1024 + 2 * 1024 * 1024 + 512 * 1024;
+
+/// The scenarios.
+pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
+    let name = "storage-queue-32";
+    let mut qemu = QemuConfig::new(Machine::Q35)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program("disk-queue"))
+        .append("exit=qemu");
+    let mut images = Vec::new();
+    for index in 0..3 {
+        let image = fresh_image(name, index);
+        qemu = qemu.extra_args([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id=d{index}", image.display()),
+        ]);
+        images.push(image);
+    }
+    for device in [
+        "virtio-blk-pci,drive=d0,addr=03.0",
+        "nvme,drive=d1,serial=ingot-queue,addr=04.0",
+        "ahci,id=ahci0,addr=05.0",
+        "ide-hd,drive=d2,bus=ahci0.0",
+    ] {
+        qemu = qemu.extra_args(["-device", device]);
+    }
+    let mut lines: Vec<String> = vec![
+        BANNER.into(),
+        disk_line(0, "virtio-blk", 512),
+        disk_line(1, "nvme", 512),
+        disk_line(2, "ahci", 512),
+        ready("multiboot"),
+        "^disk-queue: disks=3$".into(),
+    ];
+    for disk in 0..3 {
+        lines.push(format!(
+            "^disk-queue: disk {disk} verified bytes={VERIFIED_BYTES} \
+             submitted-before-waiting=33 bad-requests-refused=true bounced=0$"
+        ));
+    }
+    lines.push("^disk-queue: all 3 disks verified$".into());
+    for disk in 0..3 {
+        lines.push(format!(r"^ingot: disk {disk} commands=\d+ most-in-flight=32$"));
+    }
+    lines.push("^ingot: program exited status=0$".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = scenario(name, qemu, &refs, exit_status_for(0));
+    s.timeout = std::time::Duration::from_secs(120);
+    s.host_check = Some(Box::new(move |log| check_images(log, &images)));
+    vec![s]
+}
