@@ -15,10 +15,6 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-extern crate alloc;
-
-use alloc::vec::Vec;
-
 use ingot_sdk::abi::Error;
 use ingot_sdk::disk_queue::{self, Pending};
 use ingot_sdk::{disk, println};
@@ -47,7 +43,13 @@ fn request_offset(i: usize) -> u64 {
 /// Where the span goes (bytes).
 const SPAN_OFFSET: u64 = 5 * MIB;
 
+/// Every buffer: [`REQUESTS`] of [`REQUEST_BYTES`], then the span.
+const BUFFERS: usize = REQUESTS + 1;
+type Buffers = [Option<&'static mut [u8]>; BUFFERS];
+
 fn main() -> u64 {
+    // Free memory is taken whole (no heap: the SDK's heap and `scratch` exclude
+    // each other), so the requests live in fixed arrays.
     let Some(memory) = ingot_sdk::scratch::take() else {
         println!("disk-queue: no free memory");
         return 10;
@@ -59,19 +61,20 @@ fn main() -> u64 {
     }
     let split = memory.len() - SPAN_BYTES as usize;
     let (front, span) = memory.split_at_mut(split);
-    let mut buffers: Vec<&'static mut [u8]> =
-        front.chunks_mut(REQUEST_BYTES as usize).take(REQUESTS).collect();
-    buffers.push(span);
+    let mut buffers: Buffers = core::array::from_fn(|_| None);
+    for (slot, chunk) in buffers.iter_mut().zip(front.chunks_mut(REQUEST_BYTES as usize)) {
+        *slot = Some(chunk);
+    }
+    buffers[REQUESTS] = Some(span);
     let count = disk::count();
     println!("disk-queue: disks={count}");
     if count == 0 {
         return 11;
     }
     for number in 0..count {
-        buffers = match test_disk(number, buffers) {
-            Ok(buffers) => buffers,
-            Err(code) => return code,
-        };
+        if let Err(code) = test_disk(number, &mut buffers) {
+            return code;
+        }
     }
     println!("disk-queue: all {count} disks verified");
     0
@@ -82,99 +85,91 @@ fn offset_of(index: usize) -> u64 {
     if index == REQUESTS { SPAN_OFFSET } else { request_offset(index) }
 }
 
-type Buffers = Vec<&'static mut [u8]>;
-
-fn test_disk(number: u64, mut buffers: Buffers) -> Result<Buffers, u64> {
+fn test_disk(number: u64, buffers: &mut Buffers) -> Result<(), u64> {
     let info = disk::info(number).map_err(|_| 12u64)?;
     let s = u64::from(info.sector_size);
     if s == 0 || info.sectors * s < SPAN_OFFSET + SPAN_BYTES + s {
         println!("disk-queue: disk {number} too small");
         return Err(13);
     }
-    for (index, buffer) in buffers.iter_mut().enumerate() {
+    // Every write submitted before the first wait; waited for last to first.
+    let mut pending: [Option<Pending<&'static mut [u8]>>; BUFFERS] = core::array::from_fn(|_| None);
+    for (index, slot) in buffers.iter_mut().enumerate() {
+        let buffer = slot.take().ok_or(30u64)?;
         let at = offset_of(index);
         for (i, byte) in buffer.iter_mut().enumerate() {
             *byte = pattern_byte(number, at + i as u64);
         }
-    }
-    // Every write submitted before the first wait; waited for last to first.
-    let mut pending = Vec::new();
-    for (index, buffer) in buffers.drain(..).enumerate() {
-        match disk_queue::write(number, offset_of(index) / s, buffer) {
-            Ok(request) => pending.push(request),
+        match disk_queue::write(number, at / s, buffer) {
+            Ok(request) => pending[index] = Some(request),
             Err((_, error)) => {
                 println!("disk-queue: disk {number} submit write {index} failed: {error:?}");
                 return Err(15);
             }
         }
     }
-    let submitted = pending.len();
-    let mut back: Vec<(usize, &'static mut [u8])> = Vec::new();
-    for (index, request) in pending.into_iter().enumerate().rev() {
-        let (buffer, outcome) = request.wait();
+    let submitted = pending.iter().flatten().count();
+    for index in (0..BUFFERS).rev() {
+        let (buffer, outcome) = pending[index].take().ok_or(31u64)?.wait();
         if let Err(error) = outcome {
             println!("disk-queue: disk {number} write {index} failed: {error:?}");
             return Err(16);
         }
         let (lba, sectors) = (offset_of(index) / s, buffer.len() as u64 / s);
         println!("disk-queue: disk {number} wrote lba={lba} count={sectors} sector_size={s}");
-        back.push((index, buffer));
+        buffers[index] = Some(buffer);
     }
-    back.sort_by_key(|(index, _)| *index);
     // Reads into cleared buffers, collected by polling in the order they finish.
-    let mut waiting: Vec<(usize, Pending<&'static mut [u8]>)> = Vec::new();
-    for (index, buffer) in back.drain(..) {
+    for (index, slot) in buffers.iter_mut().enumerate() {
+        let buffer = slot.take().ok_or(32u64)?;
         buffer.fill(0);
         match disk_queue::read(number, offset_of(index) / s, buffer) {
-            Ok(request) => waiting.push((index, request)),
+            Ok(request) => pending[index] = Some(request),
             Err((_, error)) => {
                 println!("disk-queue: disk {number} submit read {index} failed: {error:?}");
                 return Err(17);
             }
         }
     }
-    let mut done: Vec<Option<&'static mut [u8]>> = (0..waiting.len()).map(|_| None).collect();
     let mut verified = 0;
-    while let Some((index, request)) = waiting.pop() {
-        match request.poll() {
-            Err(request) => waiting.insert(0, (index, request)),
-            Ok((buffer, outcome)) => {
-                if let Err(error) = outcome {
-                    println!("disk-queue: disk {number} read {index} failed: {error:?}");
-                    return Err(18);
+    while pending.iter().any(Option::is_some) {
+        for index in 0..BUFFERS {
+            let Some(request) = pending[index].take() else { continue };
+            match request.poll() {
+                Err(request) => pending[index] = Some(request),
+                Ok((buffer, outcome)) => {
+                    if let Err(error) = outcome {
+                        println!("disk-queue: disk {number} read {index} failed: {error:?}");
+                        return Err(18);
+                    }
+                    let at = offset_of(index);
+                    let wrong = (0..buffer.len())
+                        .filter(|&i| buffer[i] != pattern_byte(number, at + i as u64))
+                        .count();
+                    if wrong > 0 {
+                        println!("disk-queue: disk {number} read {index}: {wrong} bytes differ");
+                        return Err(19);
+                    }
+                    verified += buffer.len();
+                    buffers[index] = Some(buffer);
                 }
-                let at = offset_of(index);
-                let wrong = (0..buffer.len())
-                    .filter(|&i| buffer[i] != pattern_byte(number, at + i as u64))
-                    .count();
-                if wrong > 0 {
-                    println!("disk-queue: disk {number} read {index}: {wrong} bytes differ");
-                    return Err(19);
-                }
-                verified += buffer.len();
-                done[index] = Some(buffer);
             }
         }
     }
-    let buffers: Buffers = done.into_iter().flatten().collect();
-    let refused = refusals(number, count_sectors(&buffers[0], s));
+    let refused = refusals(number);
     let bounced = disk::info(number).map_err(|_| 12u64)?.bounced;
     println!(
         "disk-queue: disk {number} verified bytes={verified} submitted-before-waiting={submitted} \
          bad-requests-refused={refused} bounced={bounced}"
     );
-    if refused { Ok(buffers) } else { Err(20) }
-}
-
-fn count_sectors(buffer: &[u8], s: u64) -> u64 {
-    buffer.len() as u64 / s
+    if refused { Ok(()) } else { Err(20) }
 }
 
 /// Requests the kernel must refuse before touching a device.
-fn refusals(number: u64, count: u64) -> bool {
+fn refusals(number: u64) -> bool {
     let outside = disk_queue::submit_raw(number, 0, 0, 1, 0x10_0000) == Err(Error::BadAddress);
     let direction =
-        disk_queue::submit_raw(number, 7, 0, count, 0x10_0000) == Err(Error::InvalidArgument);
+        disk_queue::submit_raw(number, 7, 0, 1, 0x10_0000) == Err(Error::InvalidArgument);
     let past_end = disk::info(number).is_ok_and(|info| {
         disk_queue::submit_raw(number, 0, info.sectors, 1, 0x10_0000) == Err(Error::InvalidArgument)
     });
