@@ -8,7 +8,10 @@
  * (so the guest page cache is bypassed, as Ingot has none): 32 MiB of sequential 1 MiB
  * writes and an fsync, the same 32 MiB read back in 1 MiB requests, then 4,000 4 KiB
  * reads at the same pseudo-random 4 KiB-aligned offsets (same xorshift64 seed and
- * modulus: the disk's size in 4 KiB blocks). It prints the same
+ * modulus: the disk's size in 4 KiB blocks), and the same reads again with 32 in flight
+ * through Linux AIO (io_setup/io_submit/io_getevents as raw system calls on the
+ * O_DIRECT descriptor; liburing is not in Debian's static set), each slot resubmitted
+ * as soon as its completion is reaped. It prints the same
  * `disk-bench: <phase> start|done` lines, which the host times for both guests alike;
  * each done line also carries the guest's own CLOCK_MONOTONIC duration (`ns=`), for
  * reference only. Exit status: 0, or the step that failed (messages on stderr).
@@ -21,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/aio_abi.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +35,77 @@
 #define SEQUENTIAL_BYTES (32 * MIB)
 #define RANDOM_READS 4000
 #define BLOCK 4096UL
+#define QUEUE_DEPTH 32
+
+static int fail(int code, const char *what);
+
+/* The random 4 KiB-aligned offsets: xorshift64, as apps/disk-bench. */
+static uint64_t next_offset(uint64_t *state, uint64_t blocks)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (*state % blocks) * BLOCK;
+}
+
+/* Submits one 4 KiB read of slot `slot` at `offset`. */
+static int submit_read(aio_context_t context, struct iocb *control, int fd, void *buffer,
+                       uint64_t offset, uint64_t slot)
+{
+    memset(control, 0, sizeof *control);
+    control->aio_fildes = (uint32_t)fd;
+    control->aio_lio_opcode = IOCB_CMD_PREAD;
+    control->aio_buf = (uint64_t)(uintptr_t)buffer;
+    control->aio_nbytes = BLOCK;
+    control->aio_offset = (int64_t)offset;
+    control->aio_data = slot;
+    struct iocb *list[1] = {control};
+    return syscall(SYS_io_submit, context, 1L, list) == 1 ? 0 : -1;
+}
+
+/* RANDOM_READS reads, QUEUE_DEPTH in flight. */
+static int queued_reads(int fd, uint64_t blocks)
+{
+    aio_context_t context = 0;
+    if (syscall(SYS_io_setup, QUEUE_DEPTH, &context) != 0)
+        return fail(18, "io_setup");
+    unsigned char *buffers;
+    errno = posix_memalign((void **)&buffers, BLOCK, QUEUE_DEPTH * BLOCK);
+    if (errno != 0)
+        return fail(19, "posix_memalign");
+    static struct iocb controls[QUEUE_DEPTH];
+    struct io_event events[QUEUE_DEPTH];
+    uint64_t state = 0x2545F4914F6CDD1DULL;
+    int submitted = 0, completed = 0;
+    for (; submitted < QUEUE_DEPTH && submitted < RANDOM_READS; submitted++)
+        if (submit_read(context, &controls[submitted], fd, buffers + submitted * BLOCK,
+                        next_offset(&state, blocks), (uint64_t)submitted) != 0)
+            return fail(20, "io_submit");
+    while (completed < RANDOM_READS) {
+        long got = syscall(SYS_io_getevents, context, 1L, (long)QUEUE_DEPTH, events, NULL);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(21, "io_getevents");
+        }
+        for (long i = 0; i < got; i++) {
+            if (events[i].res != (int64_t)BLOCK) {
+                errno = events[i].res < 0 ? (int)-events[i].res : EIO;
+                return fail(22, "queued read");
+            }
+            completed++;
+            uint64_t slot = events[i].data;
+            if (submitted < RANDOM_READS) {
+                if (submit_read(context, &controls[slot], fd, buffers + slot * BLOCK,
+                                next_offset(&state, blocks), slot) != 0)
+                    return fail(20, "io_submit");
+                submitted++;
+            }
+        }
+    }
+    syscall(SYS_io_destroy, context);
+    return 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -106,13 +182,17 @@ int main(int argc, char **argv)
     printf("disk-bench: rand-read start ops=%d\n", RANDOM_READS);
     t0 = now_ns();
     for (int i = 0; i < RANDOM_READS; i++) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        if (transfer(fd, 0, buffer, BLOCK, (off_t)((state % blocks) * BLOCK)) != 0)
+        if (transfer(fd, 0, buffer, BLOCK, (off_t)next_offset(&state, blocks)) != 0)
             return fail(17, "random read");
     }
     printf("disk-bench: rand-read done ns=%llu\n", (unsigned long long)(now_ns() - t0));
+
+    printf("disk-bench: rand-read-qd32 start ops=%d\n", RANDOM_READS);
+    t0 = now_ns();
+    int queued = queued_reads(fd, blocks);
+    if (queued != 0)
+        return queued;
+    printf("disk-bench: rand-read-qd32 done ns=%llu\n", (unsigned long long)(now_ns() - t0));
     close(fd);
     return 0;
 }

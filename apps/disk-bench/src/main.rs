@@ -1,6 +1,8 @@
 //! Disk benchmark load for `cargo xtask bench disk`: on disk 0, sequential writes
 //! and reads of [`SEQUENTIAL_BYTES`] in 1 MiB requests, then [`RANDOM_READS`] 4 KiB
-//! reads at pseudo-random 4 KiB-aligned offsets. It prints a line before and after
+//! reads at pseudo-random 4 KiB-aligned offsets, one at a time, then the same reads
+//! with [`QUEUE_DEPTH`] in flight (`disk_submit`/`disk_poll`, each into a 4 KiB
+//! buffer of its own, resubmitted as soon as it is collected). It prints a line before and after
 //! each phase; the host times the phases from when those lines arrive (the program
 //! has no clock of its own), so console output is kept out of the timed parts. The
 //! last line carries the disk's bounce count (`bounced=`, 0 when every transfer went
@@ -9,6 +11,7 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+use ingot_sdk::disk_queue::{self, Pending};
 use ingot_sdk::{disk, println};
 
 ingot_sdk::entry!(main);
@@ -18,16 +21,40 @@ const MIB: usize = 1024 * 1024;
 const SEQUENTIAL_BYTES: usize = 32 * MIB;
 /// Number of 4 KiB random reads.
 const RANDOM_READS: usize = 4000;
+/// Random reads in flight at once in the queued phase.
+const QUEUE_DEPTH: usize = 32;
+
+/// The random 4 KiB-aligned offsets: xorshift64 from a fixed seed, modulo the disk's
+/// 4 KiB blocks (the Linux peer uses the same).
+struct Offsets {
+    state: u64,
+    blocks: u64,
+}
+
+impl Iterator for Offsets {
+    type Item = u64;
+    fn next(&mut self) -> Option<u64> {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        Some((self.state % self.blocks) * 4096)
+    }
+}
+
+fn offsets(blocks: u64) -> Offsets {
+    Offsets { state: 0x2545_F491_4F6C_DD1D, blocks }
+}
 
 fn main() -> u64 {
     let Some(memory) = ingot_sdk::scratch::take() else { return 10 };
+    let memory: &'static mut [u8] = memory;
     let Ok(info) = disk::info(0) else {
         println!("disk-bench: no disk");
         return 11;
     };
     let sector = info.sector_size as usize;
     let disk_bytes = info.sectors as usize * sector;
-    if disk_bytes < SEQUENTIAL_BYTES || memory.len() < MIB || sector == 0 {
+    if disk_bytes < SEQUENTIAL_BYTES || memory.len() < 2 * MIB || sector == 0 {
         println!("disk-bench: disk or memory too small");
         return 12;
     }
@@ -54,20 +81,54 @@ fn main() -> u64 {
     }
     println!("disk-bench: seq-read done");
     let blocks = (disk_bytes / 4096) as u64;
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
     println!("disk-bench: rand-read start ops={RANDOM_READS}");
-    for _ in 0..RANDOM_READS {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let lba = (state % blocks) * (4096 / sector as u64);
-        if disk::read(0, lba, &mut buffer[..4096]).is_err() {
+    for offset in offsets(blocks).take(RANDOM_READS) {
+        if disk::read(0, offset / sector as u64, &mut buffer[..4096]).is_err() {
             return 16;
         }
     }
+    println!("disk-bench: rand-read done");
+    let (_, rest) = memory.split_at_mut(MIB);
+    if let Err(code) = queued_reads(rest, blocks, sector as u64) {
+        return code;
+    }
     // How many transfers went through a kernel bounce buffer (0 when every byte moved
-    // by DMA straight into `buffer`); read after the last request, so not timed.
+    // by DMA straight into the buffers); read after the last request, so not timed.
     let bounced = disk::info(0).map_or(u32::MAX, |info| info.bounced);
-    println!("disk-bench: rand-read done bounced={bounced}");
+    println!("disk-bench: rand-read-qd32 done bounced={bounced}");
     0
+}
+
+/// The random reads again, [`QUEUE_DEPTH`] in flight: each 4 KiB buffer of `memory`
+/// is resubmitted with the next offset as soon as its request is collected. The
+/// done line is printed by the caller, after the bounce count is read.
+fn queued_reads(memory: &'static mut [u8], blocks: u64, sector: u64) -> Result<(), u64> {
+    let Ok(queue) = disk_queue::Disk::new(0) else { return Err(17) };
+    let mut pending: [Option<Pending<&'static mut [u8]>>; QUEUE_DEPTH] =
+        core::array::from_fn(|_| None);
+    let mut next = offsets(blocks).take(RANDOM_READS);
+    let mut buffers = memory.chunks_mut(4096).take(QUEUE_DEPTH);
+    println!("disk-bench: rand-read-qd32 start ops={RANDOM_READS}");
+    for slot in pending.iter_mut() {
+        let (Some(buffer), Some(offset)) = (buffers.next(), next.next()) else { break };
+        *slot = Some(queue.read(offset / sector, buffer).map_err(|_| 18u64)?);
+    }
+    let mut outstanding = pending.iter().flatten().count();
+    while outstanding > 0 {
+        for slot in pending.iter_mut() {
+            let Some(request) = slot.take() else { continue };
+            match request.poll() {
+                Err(request) => *slot = Some(request),
+                Ok((buffer, outcome)) => {
+                    outcome.map_err(|_| 19u64)?;
+                    outstanding -= 1;
+                    if let Some(offset) = next.next() {
+                        *slot = Some(queue.read(offset / sector, buffer).map_err(|_| 18u64)?);
+                        outstanding += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

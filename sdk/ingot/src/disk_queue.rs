@@ -77,32 +77,61 @@ pub struct Pending<B: DiskBuffer> {
 /// Starts reading `buffer.len() / sector_size` sectors at `lba` of `disk` into
 /// `buffer`. On a refused request the buffer comes back with the error.
 pub fn read<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
-    submit(disk, DISK_READ, lba, buffer)
+    match Disk::new(disk) {
+        Ok(disk) => disk.read(lba, buffer),
+        Err(error) => Err((buffer, error)),
+    }
 }
 
 /// Starts writing `buffer` at `lba` of `disk`.
 pub fn write<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
-    submit(disk, DISK_WRITE, lba, buffer)
+    match Disk::new(disk) {
+        Ok(disk) => disk.write(lba, buffer),
+        Err(error) => Err((buffer, error)),
+    }
 }
 
-fn submit<B: DiskBuffer>(
-    disk: u64,
-    direction: u64,
-    lba: u64,
-    mut buffer: B,
-) -> Result<Pending<B>, (B, Error)> {
-    let bytes = buffer.bytes();
-    let count = match crate::disk::info(disk) {
-        Ok(info) if info.sector_size != 0 && bytes.len() % info.sector_size as usize == 0 => {
-            (bytes.len() / info.sector_size as usize) as u64
+/// A disk with its sector size looked up once, for many requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Disk {
+    number: u64,
+    sector_size: u64,
+}
+
+impl Disk {
+    /// Disk `number`, or `NotFound`.
+    pub fn new(number: u64) -> Result<Self, Error> {
+        let sector_size = u64::from(crate::disk::info(number)?.sector_size);
+        Ok(Self { number, sector_size })
+    }
+
+    /// Starts reading `buffer.len() / sector_size` sectors at `lba` into `buffer`.
+    pub fn read<B: DiskBuffer>(&self, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
+        self.submit(DISK_READ, lba, buffer)
+    }
+
+    /// Starts writing `buffer` at `lba`.
+    pub fn write<B: DiskBuffer>(&self, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
+        self.submit(DISK_WRITE, lba, buffer)
+    }
+
+    fn submit<B: DiskBuffer>(
+        &self,
+        direction: u64,
+        lba: u64,
+        mut buffer: B,
+    ) -> Result<Pending<B>, (B, Error)> {
+        let bytes = buffer.bytes();
+        let size = self.sector_size;
+        if size == 0 || !(bytes.len() as u64).is_multiple_of(size) {
+            return Err((buffer, Error::InvalidArgument));
         }
-        Ok(_) => return Err((buffer, Error::InvalidArgument)),
-        Err(error) => return Err((buffer, error)),
-    };
-    let address = bytes.as_mut_ptr();
-    match decode((api().disk_submit)(disk, direction, lba, count, address)) {
-        Ok(ticket) => Ok(Pending { ticket, buffer: Some(buffer) }),
-        Err(error) => Err((buffer, error)),
+        let count = bytes.len() as u64 / size;
+        let address = bytes.as_mut_ptr();
+        match decode((api().disk_submit)(self.number, direction, lba, count, address)) {
+            Ok(ticket) => Ok(Pending { ticket, buffer: Some(buffer) }),
+            Err(error) => Err((buffer, error)),
+        }
     }
 }
 

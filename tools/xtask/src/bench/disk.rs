@@ -1,7 +1,8 @@
 //! `cargo xtask bench disk`: per storage controller, sequential read and write MB/s
-//! with 1 MiB requests and 4 KiB random-read IOPS, for Ingot (`apps/disk-bench`) and
-//! for the Linux peer doing the same with `O_DIRECT` (`tools/bench-peer/disk_bench.c`,
-//! `/init` mode `peer=disk`), as Ingot ÷ Linux ratios.
+//! with 1 MiB requests and 4 KiB random-read IOPS one at a time and with 32 in flight,
+//! for Ingot (`apps/disk-bench`, the queued phase through `disk_submit`/`disk_poll`)
+//! and for the Linux peer doing the same with `O_DIRECT` (`tools/bench-peer/disk_bench.c`,
+//! Linux AIO for the queued phase; `/init` mode `peer=disk`), as Ingot ÷ Linux ratios.
 //!
 //! Both guests get identical QEMU flags per controller (machine, `-m`, the `-drive …
 //! cache=none,aio=threads` and `-device` lines); only `-kernel`, `-initrd` and `-append`
@@ -34,7 +35,9 @@ const LINUX_TIMEOUT: Duration = Duration::from_secs(240);
 /// The peer's command line in disk mode.
 pub const LINUX_APPEND: &str = peer::DISK_APPEND;
 /// Phases, in the order the programs run them.
-const PHASES: [&str; 3] = ["seq-write", "seq-read", "rand-read"];
+const PHASES: [&str; 4] = ["seq-write", "seq-read", "rand-read", "rand-read-qd32"];
+/// The last phase's done line, after which a run is over.
+const LAST_DONE: &str = "disk-bench: rand-read-qd32 done";
 
 /// (name, machine, `-device` options using drive `d0`). On microvm only Ingot runs:
 /// the Linux peer's console stalls there (see `bench boot`).
@@ -57,15 +60,21 @@ pub struct Phase {
     pub guest_ns: Option<u64>,
 }
 
-/// Write MB/s, read MB/s (10^6 bytes per second) and random-read IOPS of one run.
-pub fn rates(phases: &[Phase; 3]) -> [f64; 3] {
+/// Write MB/s, read MB/s (10^6 bytes per second), random-read IOPS one at a time
+/// and 32 in flight, of one run.
+pub fn rates(phases: &[Phase; 4]) -> [f64; 4] {
     let per_second = |p: &Phase| p.amount as f64 / p.seconds;
-    [per_second(&phases[0]) / 1e6, per_second(&phases[1]) / 1e6, per_second(&phases[2])]
+    [
+        per_second(&phases[0]) / 1e6,
+        per_second(&phases[1]) / 1e6,
+        per_second(&phases[2]),
+        per_second(&phases[3]),
+    ]
 }
 
-/// The three phases of one run, in [`PHASES`] order, from timestamped serial lines
+/// The four phases of one run, in [`PHASES`] order, from timestamped serial lines
 /// (seconds since any fixed instant). Lines not starting with `disk-bench: ` are ignored.
-pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 3], String> {
+pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 4], String> {
     let find = |phase: &str, what: &str| {
         lines.iter().find_map(|(at, line)| {
             let rest = line.strip_prefix("disk-bench: ")?.strip_prefix(phase)?;
@@ -90,14 +99,14 @@ pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 3], String> {
         }
         Ok(Phase { seconds: t1 - t0, amount, guest_ns })
     };
-    Ok([one(PHASES[0])?, one(PHASES[1])?, one(PHASES[2])?])
+    Ok([one(PHASES[0])?, one(PHASES[1])?, one(PHASES[2])?, one(PHASES[3])?])
 }
 
 /// The bounce count Ingot's program prints on its last line (`bounced=`); `None`
 /// for the Linux peer, which has no such count.
 pub fn bounced(lines: &[(f64, String)]) -> Option<u64> {
     lines.iter().find_map(|(_, line)| {
-        let rest = line.strip_prefix("disk-bench: rand-read done")?;
+        let rest = line.strip_prefix(LAST_DONE)?;
         rest.split_whitespace().find_map(|w| w.strip_prefix("bounced=")?.parse().ok())
     })
 }
@@ -160,8 +169,8 @@ fn check_written(image: &Path) -> Result<(), String> {
     }
 }
 
-/// Boots `config` until the random-read phase is done (or the guest gives up).
-fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 3], Option<u64>), String> {
+/// Boots `config` until the last phase is done (or the guest gives up).
+fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 4], Option<u64>), String> {
     let mut running = Running::spawn(config)?;
     let deadline = Instant::now() + timeout;
     let mut lines = Vec::new();
@@ -169,7 +178,7 @@ fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 3], Option
     loop {
         match running.next_line(deadline) {
             Event::Line(at, line) => {
-                let done = line.starts_with("disk-bench: rand-read done")
+                let done = line.starts_with(LAST_DONE)
                     || line.starts_with("ingot: program exited")
                     || line.starts_with("ingot-peer: disk-bench exit")
                     || line.starts_with("ingot-peer: no disk");
@@ -215,10 +224,11 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
                 let (phases, bounced) = run_one(&config, timeout)
                     .and_then(|outcome| check_written(&image).map(|()| outcome))
                     .map_err(|e| format!("{guest} on {controller}: {e}"))?;
-                let [write, read, iops] = rates(&phases);
+                let [write, read, iops, iops_32] = rates(&phases);
                 println!(
                     "round {}/{} {controller:>10} {guest:>5}: write {write:.1} MB/s, \
-                     read {read:.1} MB/s, 4 KiB random read {iops:.0} IOPS (load {load:.2})",
+                     read {read:.1} MB/s, 4 KiB random read {iops:.0} IOPS, {iops_32:.0} IOPS \
+                     at depth 32 (load {load:.2})",
                     round + 1,
                     options.runs,
                 );
@@ -258,22 +268,26 @@ mod tests {
             (1.75, "disk-bench: seq-read done"),
             (2.0, "disk-bench: rand-read start ops=4000"),
             (4.0, "disk-bench: rand-read done ns=1990000000"),
+            (4.0, "disk-bench: rand-read-qd32 start ops=4000"),
+            (4.5, "disk-bench: rand-read-qd32 done ns=490000000"),
         ]);
         assert_eq!(bounced(&seen), None);
-        let ingot = lines(&[(4.0, "disk-bench: rand-read done bounced=3")]);
+        let ingot = lines(&[(4.0, "disk-bench: rand-read-qd32 done bounced=3")]);
         assert_eq!(bounced(&ingot), Some(3));
         let all = phases(&seen).unwrap();
-        let [write, read, random] = &all;
+        let [write, read, random, queued] = &all;
         assert_eq!(write.seconds, 0.5);
         assert_eq!(write.amount, 32 << 20);
         assert_eq!(write.guest_ns, Some(480_000_000));
         assert_eq!(read.guest_ns, None);
         assert_eq!(random.amount, 4000);
         assert_eq!(random.guest_ns, Some(1_990_000_000));
-        let [write_mb_s, read_mb_s, iops] = rates(&all);
+        assert_eq!(queued.guest_ns, Some(490_000_000));
+        let [write_mb_s, read_mb_s, iops, iops_32] = rates(&all);
         assert!((write_mb_s - 67.108864).abs() < 1e-9);
         assert!((read_mb_s - 134.217728).abs() < 1e-9);
         assert_eq!(iops, 2000.0);
+        assert_eq!(iops_32, 8000.0);
     }
 
     #[test]

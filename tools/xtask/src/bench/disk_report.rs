@@ -14,10 +14,11 @@ use super::{write_output, write_report_section};
 use crate::qemu::QemuConfig;
 
 /// Metric names, in the order of [`rates`].
-const METRICS: [(&str, &str); 3] = [
+const METRICS: [(&str, &str); 4] = [
     ("seq_write_mb_s", "seq write MB/s"),
     ("seq_read_mb_s", "seq read MB/s"),
     ("rand_read_4k_iops", "4 KiB random-read IOPS"),
+    ("rand_read_4k_qd32_iops", "4 KiB random-read IOPS, 32 in flight"),
 ];
 
 /// One guest's run on one controller.
@@ -25,7 +26,7 @@ pub struct Run {
     pub round: usize,
     pub controller: &'static str,
     pub guest: &'static str,
-    pub phases: [Phase; 3],
+    pub phases: [Phase; 4],
     /// Transfers that went through a kernel bounce buffer (Ingot only).
     pub bounced: Option<u64>,
     pub load1: f64,
@@ -57,8 +58,11 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
                 let group = format!("{controller} {short}");
                 throughput.push(Bar { group, series: guest.to_string(), value });
             }
-            let value = median(&series(runs, controller, guest, 2));
-            iops.push(Bar { group: controller.to_string(), series: guest.to_string(), value });
+            for (metric, depth) in [(2, "qd1"), (3, "qd32")] {
+                let value = median(&series(runs, controller, guest, metric));
+                let group = format!("{controller} {depth}");
+                iops.push(Bar { group, series: guest.to_string(), value });
+            }
         }
     }
     chart::bars(
@@ -71,7 +75,7 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
     )?;
     chart::bars(
         "disk-iops.png",
-        "4 KiB random reads, median IOPS (Linux: O_DIRECT)",
+        "4 KiB random reads, 1 and 32 in flight, median IOPS (Linux: O_DIRECT, AIO)",
         "IOPS",
         chart::Scale::Linear,
         whole,
@@ -174,7 +178,7 @@ fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
                 .iter()
                 .map(|p| json!({"seconds": p.seconds, "amount": p.amount, "guest_ns": p.guest_ns}))
                 .collect();
-            let [w, rd, io] = rates(&r.phases);
+            let [w, rd, io, io_32] = rates(&r.phases);
             json!({
                 "round": r.round,
                 "controller": r.controller,
@@ -183,6 +187,7 @@ fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
                 "seq_write_mb_s": w,
                 "seq_read_mb_s": rd,
                 "rand_read_4k_iops": io,
+                "rand_read_4k_qd32_iops": io_32,
                 "bounced": r.bounced,
                 "phases": phases,
                 "qemu_args": r.config.args(),
@@ -194,7 +199,7 @@ fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
         "started_unix": started,
         "finished_unix": finished,
         "rounds": rounds(runs),
-        "linux_peer": {"release": peer.release, "append": LINUX_APPEND, "io": "O_DIRECT"},
+        "linux_peer": {"release": peer.release, "append": LINUX_APPEND, "io": "O_DIRECT; Linux AIO at depth 32"},
         "timing": "host: arrival of the start and done serial lines of each phase",
         "summary": summary,
         "runs": runs_json,

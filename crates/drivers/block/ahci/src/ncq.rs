@@ -119,7 +119,8 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         let mut probe = cursor.clone();
         let bytes = probe.next_command(&limits, |entry| {
             let reachable = addresses_64 || entry.physical + entry.len <= 1 << 32;
-            addressable &= entry.physical % 2 == 0 && entry.len % 2 == 0 && reachable;
+            addressable &=
+                entry.physical.is_multiple_of(2) && entry.len.is_multiple_of(2) && reachable;
             let at = table + 0x80 + 16 * entries;
             ncq.tables.write_u64(at, entry.physical);
             ncq.tables.write_u32(at + 8, 0);
@@ -159,11 +160,11 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         let active = self.registers.read_u32(base + reg::SACT);
         let error = self.registers.read_u32(base + reg::IS) & reg::IS_TFES != 0;
         for (slot, queued) in ncq.slots.iter_mut().enumerate() {
-            if let Some(queued) = queued.as_mut().filter(|q| q.outcome.is_none()) {
-                if active & (1 << slot) == 0 {
-                    queued.outcome = Some(Ok(()));
-                    ncq.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
-                }
+            if let Some(queued) = queued.as_mut().filter(|q| q.outcome.is_none())
+                && active & (1 << slot) == 0
+            {
+                queued.outcome = Some(Ok(()));
+                ncq.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
             }
         }
         if error {

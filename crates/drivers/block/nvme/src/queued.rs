@@ -89,11 +89,13 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
         let list = &self.queued.prp_lists[slot];
         let mut probe = cursor.clone();
         let (mut prp1, mut second, mut entries, mut addressable) = (0, 0, 0usize, true);
-        let mut previous_end = 0;
+        let mut previous_end = 0u64;
         let bytes = probe.next_command(&limits, |entry| {
             // PRPs (§4.3): every entry after the first starts a page, every entry
             // before the last ends one.
-            if entries > 0 && (entry.physical % PAGE as u64 != 0 || previous_end % PAGE as u64 != 0)
+            if entries > 0
+                && (!entry.physical.is_multiple_of(PAGE as u64)
+                    || !previous_end.is_multiple_of(PAGE as u64))
             {
                 addressable = false;
             }
@@ -108,7 +110,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
             previous_end = entry.physical + entry.len;
             entries += 1;
         });
-        if bytes == 0 || !addressable || prp1 % 4 != 0 {
+        if bytes == 0 || !addressable || !prp1.is_multiple_of(4) {
             return Err(BlockError::Unsupported);
         }
         check_request(identity, lba, bytes as usize)?;

@@ -252,7 +252,8 @@ fn thirty_two_queued_commands_of_two_namespaces_complete_out_of_order() {
         assert_eq!(completion.result, Ok(()), "request {i}");
         let mut back = vec![0; 8192];
         targets[i].read_bytes(0, &mut back);
-        let (start, modulus) = if i % 2 == 0 { (8 * i * 512, 251) } else { (2 * i * 4096, 241) };
+        let (start, modulus) =
+            if i.is_multiple_of(2) { (8 * i * 512, 251) } else { (2 * i * 4096, 241) };
         assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % modulus) as u8), "{i}");
     }
 }

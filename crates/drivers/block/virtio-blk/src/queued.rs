@@ -144,7 +144,7 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
     fn finish(&mut self, head: u16) -> Option<Completion> {
         let queued = &mut self.queued;
         let slot = usize::from(head / queued.stride);
-        let owned = head % queued.stride == 0 && slot < queued.depth;
+        let owned = head.is_multiple_of(queued.stride) && slot < queued.depth;
         let Some(tag) = queued.tags.get_mut(slot).filter(|_| owned).and_then(Option::take) else {
             self.fail();
             return self.poll_request();
