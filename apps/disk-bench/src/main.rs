@@ -2,7 +2,10 @@
 //! and reads of [`SEQUENTIAL_BYTES`] in 1 MiB requests, then [`RANDOM_READS`] 4 KiB
 //! reads at pseudo-random 4 KiB-aligned offsets, one at a time, then the same reads
 //! with [`QUEUE_DEPTH`] in flight (`disk_submit`/`disk_poll`, each into a 4 KiB
-//! buffer of its own, resubmitted as soon as it is collected). It prints a line before and after
+//! buffer of its own, resubmitted as soon as it is collected). With more than one
+//! disk it runs only the parallel phase instead: disk `k` read sequentially in 1 MiB
+//! requests by core `k` (`run_on_core`; core 0 reads disk 0), all at once, one core
+//! per disk (as many disks as there are cores). It prints a line before and after
 //! each phase; the host times the phases from when those lines arrive (the program
 //! has no clock of its own), so console output is kept out of the timed parts. The
 //! last line carries the disk's bounce count (`bounced=`, 0 when every transfer went
@@ -11,8 +14,10 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use ingot_sdk::disk_queue::{self, Pending};
-use ingot_sdk::{disk, println};
+use ingot_sdk::{cores, disk, println};
 
 ingot_sdk::entry!(main);
 
@@ -48,6 +53,9 @@ fn offsets(blocks: u64) -> Offsets {
 fn main() -> u64 {
     let Some(memory) = ingot_sdk::scratch::take() else { return 10 };
     let memory: &'static mut [u8] = memory;
+    if disk::count() > 1 {
+        return parallel_reads(memory);
+    }
     let Ok(info) = disk::info(0) else {
         println!("disk-bench: no disk");
         return 11;
@@ -131,4 +139,63 @@ fn queued_reads(memory: &'static mut [u8], blocks: u64, sector: u64) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Where the parallel phase's buffers start: 1 MiB per disk (read by the cores'
+/// tasks through the raw disk call, so no memory is shared between them).
+static PARALLEL_BASE: AtomicU64 = AtomicU64::new(0);
+/// Requests of the parallel phase that failed.
+static PARALLEL_FAILURES: AtomicU64 = AtomicU64::new(0);
+/// Most disks of the parallel phase.
+const MOST_DISKS: usize = 16;
+/// Each disk's sector size, looked up by core 0: a task runs on its core's kernel
+/// stack, outside the program's memory, so it cannot have the kernel fill a
+/// `DiskInfo` there.
+static SECTOR_SIZES: [AtomicU64; MOST_DISKS] = [const { AtomicU64::new(0) }; MOST_DISKS];
+
+/// Reads [`SEQUENTIAL_BYTES`] of disk `disk` in 1 MiB requests into its buffer.
+extern "sysv64" fn read_disk(disk: u64) {
+    let base = PARALLEL_BASE.load(Ordering::Acquire) + disk * MIB as u64;
+    let sector = SECTOR_SIZES.get(disk as usize).map_or(0, |s| s.load(Ordering::Acquire));
+    if sector == 0 {
+        PARALLEL_FAILURES.fetch_add(1, Ordering::AcqRel);
+        return;
+    }
+    let per_request = MIB as u64 / sector;
+    for request in 0..(SEQUENTIAL_BYTES / MIB) as u64 {
+        if disk::read_raw(disk, request * per_request, per_request, base).is_err() {
+            PARALLEL_FAILURES.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The parallel phase: one disk per core, all read at once.
+fn parallel_reads(memory: &'static mut [u8]) -> u64 {
+    let disks = disk::count().min(cores::core_count()).min(MOST_DISKS as u64);
+    if disks < 2 || memory.len() < disks as usize * MIB {
+        println!("disk-bench: parallel phase needs 2 disks and 2 cores");
+        return 20;
+    }
+    PARALLEL_BASE.store(memory.as_ptr() as u64, Ordering::Release);
+    for (disk, size) in SECTOR_SIZES.iter().enumerate().take(disks as usize) {
+        let sector = disk::info(disk as u64).map_or(0, |info| u64::from(info.sector_size));
+        size.store(sector, Ordering::Release);
+    }
+    let bytes = disks as usize * SEQUENTIAL_BYTES;
+    println!("disk-bench: par-read start bytes={bytes} disks={disks}");
+    for disk in 1..disks {
+        if cores::run_on_core(disk, read_disk, disk).is_err() {
+            return 21;
+        }
+    }
+    read_disk(0);
+    while cores::cores_busy() {
+        core::hint::spin_loop();
+    }
+    let failures = PARALLEL_FAILURES.load(Ordering::Acquire);
+    let bounced: u64 = (0..disks)
+        .map(|d| disk::info(d).map_or(u64::from(u32::MAX), |i| u64::from(i.bounced)))
+        .sum();
+    println!("disk-bench: par-read done bounced={bounced} failures={failures}");
+    if failures == 0 { 0 } else { 22 }
 }

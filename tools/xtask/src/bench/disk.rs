@@ -20,6 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::disk_parallel::{self, PARALLEL, ParallelRun};
 use super::disk_report::{self, Run};
 use super::peer::{self, Peer};
 use super::stats::{load1, unix_now};
@@ -72,12 +73,12 @@ pub fn rates(phases: &[Phase; 4]) -> [f64; 4] {
     ]
 }
 
-/// The four phases of one run, in [`PHASES`] order, from timestamped serial lines
+/// One phase (`disk-bench: <name> start|done` lines) from timestamped serial lines
 /// (seconds since any fixed instant). Lines not starting with `disk-bench: ` are ignored.
-pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 4], String> {
-    let find = |phase: &str, what: &str| {
+pub fn phase(lines: &[(f64, String)], name: &str) -> Result<Phase, String> {
+    let find = |what: &str| {
         lines.iter().find_map(|(at, line)| {
-            let rest = line.strip_prefix("disk-bench: ")?.strip_prefix(phase)?;
+            let rest = line.strip_prefix("disk-bench: ")?.strip_prefix(name)?;
             let rest = rest.strip_prefix(' ')?.strip_prefix(what)?;
             let value = |key: &str| {
                 rest.split_whitespace().find_map(|w| w.strip_prefix(key)?.parse::<u64>().ok())
@@ -85,21 +86,26 @@ pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 4], String> {
             Some((*at, value("bytes=").or(value("ops=")), value("ns=")))
         })
     };
-    let one = |phase: &str| -> Result<Phase, String> {
-        let seen: Vec<&str> =
-            lines.iter().filter_map(|(_, l)| l.strip_prefix("disk-bench: ")).collect();
-        let (Some((t0, amount, _)), Some((t1, _, guest_ns))) =
-            (find(phase, "start"), find(phase, "done"))
-        else {
-            return Err(format!("phase {phase} did not complete (lines: {seen:?})"));
-        };
-        let amount = amount.ok_or(format!("phase {phase}: start line without bytes=/ops="))?;
-        if t1 <= t0 || amount == 0 {
-            return Err(format!("phase {phase}: no time or no work ({t0}..{t1}, {amount})"));
-        }
-        Ok(Phase { seconds: t1 - t0, amount, guest_ns })
+    let seen: Vec<&str> =
+        lines.iter().filter_map(|(_, l)| l.strip_prefix("disk-bench: ")).collect();
+    let (Some((t0, amount, _)), Some((t1, _, guest_ns))) = (find("start"), find("done")) else {
+        return Err(format!("phase {name} did not complete (lines: {seen:?})"));
     };
-    Ok([one(PHASES[0])?, one(PHASES[1])?, one(PHASES[2])?, one(PHASES[3])?])
+    let amount = amount.ok_or(format!("phase {name}: start line without bytes=/ops="))?;
+    if t1 <= t0 || amount == 0 {
+        return Err(format!("phase {name}: no time or no work ({t0}..{t1}, {amount})"));
+    }
+    Ok(Phase { seconds: t1 - t0, amount, guest_ns })
+}
+
+/// The four phases of one run, in [`PHASES`] order.
+pub fn phases(lines: &[(f64, String)]) -> Result<[Phase; 4], String> {
+    Ok([
+        phase(lines, PHASES[0])?,
+        phase(lines, PHASES[1])?,
+        phase(lines, PHASES[2])?,
+        phase(lines, PHASES[3])?,
+    ])
 }
 
 /// The bounce count Ingot's program prints on its last line (`bounced=`); `None`
@@ -146,7 +152,8 @@ pub fn configs(
     ]
 }
 
-fn fresh_image(path: &Path) -> Result<(), String> {
+/// A fresh, zero-filled (sparse) image of [`IMAGE_BYTES`] at `path`.
+pub fn fresh_image(path: &Path) -> Result<(), String> {
     let _ = fs::remove_file(path);
     fs::File::create(path)
         .and_then(|f| f.set_len(IMAGE_BYTES))
@@ -169,36 +176,36 @@ fn check_written(image: &Path) -> Result<(), String> {
     }
 }
 
-/// Boots `config` until the last phase is done (or the guest gives up).
-fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 4], Option<u64>), String> {
+/// Boots `config` and collects its timestamped serial lines until `last` (or the
+/// program's or the peer's end) arrives, QEMU exits or `timeout` passes.
+pub fn run_lines(
+    config: &QemuConfig,
+    timeout: Duration,
+    last: &str,
+) -> Result<Vec<(f64, String)>, String> {
     let mut running = Running::spawn(config)?;
     let deadline = Instant::now() + timeout;
     let mut lines = Vec::new();
-    let mut outcome = "timed out";
-    loop {
-        match running.next_line(deadline) {
-            Event::Line(at, line) => {
-                let done = line.starts_with(LAST_DONE)
-                    || line.starts_with("ingot: program exited")
-                    || line.starts_with("ingot-peer: disk-bench exit")
-                    || line.starts_with("ingot-peer: no disk");
-                lines.push((at.duration_since(running.started).as_secs_f64(), line));
-                if done {
-                    outcome = "ended";
-                    break;
-                }
-            }
-            Event::Eof => {
-                outcome = "QEMU exited";
-                break;
-            }
-            Event::Timeout => break,
+    while let Event::Line(at, line) = running.next_line(deadline) {
+        let done = line.starts_with(last)
+            || line.starts_with("ingot: program exited")
+            || line.starts_with("ingot-peer: disk-bench exit")
+            || line.starts_with("ingot-peer: no disk");
+        lines.push((at.duration_since(running.started).as_secs_f64(), line));
+        if done {
+            break;
         }
     }
     running.kill();
+    Ok(lines)
+}
+
+/// Boots `config` until the last phase is done (or the guest gives up).
+fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 4], Option<u64>), String> {
+    let lines = run_lines(config, timeout, LAST_DONE)?;
     phases(&lines).map(|phases| (phases, bounced(&lines))).map_err(|e| {
         let tail: Vec<&str> = lines.iter().rev().take(8).rev().map(|(_, l)| l.as_str()).collect();
-        format!("{e}; run {outcome}, last lines: {tail:?}")
+        format!("{e}; last lines: {tail:?}")
     })
 }
 
@@ -206,13 +213,14 @@ fn run_one(config: &QemuConfig, timeout: Duration) -> Result<([Phase; 4], Option
 pub fn bench_disk(options: &super::Options) -> Result<(), String> {
     let artifacts = build_all()?;
     let peer = peer::prepare()?;
-    let disks: PathBuf = output_dir().join("disks");
-    fs::create_dir_all(&disks).map_err(|e| format!("{}: {e}", disks.display()))?;
+    let disks_dir: PathBuf = output_dir().join("disks");
+    fs::create_dir_all(&disks_dir).map_err(|e| format!("{}: {e}", disks_dir.display()))?;
     let started = unix_now();
     let mut runs = Vec::new();
+    let mut parallel = Vec::new();
     for round in 0..options.runs {
         for (controller, machine, devices) in CONTROLLERS {
-            let image = disks.join(format!("bench-{controller}.img"));
+            let image = disks_dir.join(format!("bench-{controller}.img"));
             let configs = configs(machine, devices, &image, &artifacts, &peer);
             for (guest, config) in ["Ingot", "Linux"].into_iter().zip(configs) {
                 if guest == "Linux" && machine == Machine::Microvm {
@@ -236,8 +244,28 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
             }
             let _ = fs::remove_file(&image);
         }
+        for (name, disks) in PARALLEL {
+            let images = disk_parallel::images(&disks_dir, disks);
+            let configs = disk_parallel::configs(disks, &images, &artifacts, &peer);
+            for (guest, config) in ["Ingot", "Linux"].into_iter().zip(configs) {
+                let load = load1();
+                let phase = disk_parallel::run(&config, &images, guest)
+                    .map_err(|e| format!("{guest} on {name}: {e}"))?;
+                let run = ParallelRun { round, name, guest, phase, load1: load, config };
+                println!(
+                    "round {}/{} {name:>14} {guest:>5}: parallel read {:.1} MB/s (load {load:.2})",
+                    round + 1,
+                    options.runs,
+                    run.rate()
+                );
+                parallel.push(run);
+            }
+            for image in images {
+                let _ = fs::remove_file(image);
+            }
+        }
     }
-    disk_report::write(&runs, started, unix_now(), &peer)
+    disk_report::write(&runs, &parallel, started, unix_now(), &peer)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::chart::{self, Bar};
 use super::disk::{CONTROLLERS, LINUX_APPEND, Phase, rates};
+use super::disk_parallel::{PARALLEL, ParallelRun};
 use super::peer::Peer;
 use super::stats::{max, median, min, ratios, thousands, to_json as to_json_text, utc_string};
 use super::{write_output, write_report_section};
@@ -47,8 +48,15 @@ fn whole(value: f64) -> String {
 }
 
 /// Writes `disk.json`, the report section and the charts.
-pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(), String> {
-    let json = write_output("disk.json", to_json(runs, started, finished, peer).as_bytes())?;
+pub fn write(
+    runs: &[Run],
+    parallel: &[ParallelRun],
+    started: f64,
+    finished: f64,
+    peer: &Peer,
+) -> Result<(), String> {
+    let text = to_json(runs, parallel, started, finished, peer);
+    let json = write_output("disk.json", text.as_bytes())?;
     let mut throughput = Vec::new();
     let mut iops = Vec::new();
     for (controller, _, _) in CONTROLLERS {
@@ -81,7 +89,9 @@ pub fn write(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> Result<(
         whole,
         &iops,
     )?;
-    write_report_section("disk", &markdown(runs, started, peer))?;
+    let mut md = markdown(runs, started, peer);
+    md.push_str(&parallel_markdown(parallel));
+    write_report_section("disk", &md)?;
     println!("wrote {}", json.display());
     Ok(())
 }
@@ -155,7 +165,47 @@ fn markdown(runs: &[Run], started: f64, peer: &Peer) -> String {
     md
 }
 
-fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
+/// Per parallel config: Ingot's and Linux's per-round MB/s (round order).
+fn parallel_series(runs: &[ParallelRun], name: &str, guest: &str) -> Vec<f64> {
+    let mut chosen: Vec<&ParallelRun> =
+        runs.iter().filter(|r| r.name == name && r.guest == guest).collect();
+    chosen.sort_by_key(|r| r.round);
+    chosen.iter().map(|r| r.rate()).collect()
+}
+
+fn parallel_markdown(runs: &[ParallelRun]) -> String {
+    let mut md = String::from(
+        "\n### Parallel sequential reads: N cores, N disks\n\n\
+         Each core reads its own virtio-blk disk's first 32 MiB in 1 MiB requests, all at \
+         once (Ingot: `run_on_core`, one disk per core; Linux: one O_DIRECT reader process \
+         per disk, pinned to a CPU); MB/s over all disks, host-timed.\n\n\
+         | Config | Ingot MB/s (median) | Linux MB/s (median) | Ingot ÷ Linux | range |\n\
+         |---|---|---|---|---|\n",
+    );
+    for (name, _) in PARALLEL {
+        let ingot = parallel_series(runs, name, "Ingot");
+        let linux = parallel_series(runs, name, "Linux");
+        let r = ratios(&ingot, &linux);
+        let _ = writeln!(
+            md,
+            "| {name} | {:.0} | {:.0} | **{:.2}** | {:.2}–{:.2} |",
+            median(&ingot),
+            median(&linux),
+            median(&r),
+            min(&r),
+            max(&r)
+        );
+    }
+    md
+}
+
+fn to_json(
+    runs: &[Run],
+    parallel: &[ParallelRun],
+    started: f64,
+    finished: f64,
+    peer: &Peer,
+) -> String {
     let mut summary = Vec::new();
     for (controller, _, _) in CONTROLLERS {
         for (metric, (key, _)) in METRICS.iter().enumerate() {
@@ -203,5 +253,19 @@ fn to_json(runs: &[Run], started: f64, finished: f64, peer: &Peer) -> String {
         "timing": "host: arrival of the start and done serial lines of each phase",
         "summary": summary,
         "runs": runs_json,
+        "parallel": parallel
+            .iter()
+            .map(|r| json!({
+                "round": r.round,
+                "config": r.name,
+                "guest": r.guest,
+                "load1": r.load1,
+                "read_mb_s": r.rate(),
+                "seconds": r.phase.seconds,
+                "bytes": r.phase.amount,
+                "guest_ns": r.phase.guest_ns,
+                "qemu_args": r.config.args(),
+            }))
+            .collect::<Vec<Value>>(),
     }))
 }

@@ -15,6 +15,7 @@ mod chart;
 mod cpio;
 mod disk;
 mod disk_images;
+mod disk_parallel;
 mod disk_report;
 mod measure;
 mod net;

@@ -41,6 +41,9 @@ pub const SMP_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=smp";
 const SMP_BENCH_SOURCE: &str = "tools/bench-peer/smp_bench.c";
 /// Kernel command line for `bench disk`: run `/bin/disk-bench` on the disk, then exit.
 pub const DISK_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=disk";
+/// Kernel command line for `bench disk`'s parallel phase on `peerdisks=N` disks
+/// (appended): `/bin/disk-bench --parallel` on them, then exit.
+pub const DISKS_APPEND: &str = "console=ttyS0 quiet nokaslr panic=-1 peer=disks";
 /// Modules the initramfs carries (with their dependencies), loaded in `net` mode.
 const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_blk"];
 /// Further modules of `initramfs-disk.cpio`: the NVMe, AHCI and PIIX IDE controllers.
@@ -88,6 +91,27 @@ if [ "$peer" = disk ]; then
     if [ -n "$disk" ]; then
         echo "ingot-peer: disk $disk"
         /bin/disk-bench "$disk"
+        echo "ingot-peer: disk-bench exit $?"
+    else
+        echo "ingot-peer: no disk"
+    fi
+    exit_qemu
+fi
+if [ "$peer" = disks ]; then
+    # `bench disk`'s parallel phase: the first ${peerdisks} disks that appear, then
+    # tools/bench-peer/disk_bench.c --parallel on them (one reader per disk and CPU).
+    want=${peerdisks:-2}
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        set --
+        for d in vda vdb vdc vdd nvme0n1 nvme1n1 nvme2n1 nvme3n1; do
+            [ -b "/dev/$d" ] && [ $# -lt "$want" ] && set -- "$@" "/dev/$d"
+        done
+        [ $# -ge "$want" ] && break
+        sleep 1
+    done
+    if [ $# -ge "$want" ]; then
+        echo "ingot-peer: disks $*"
+        /bin/disk-bench --parallel "$@"
         echo "ingot-peer: disk-bench exit $?"
     else
         echo "ingot-peer: no disk"
