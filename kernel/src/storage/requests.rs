@@ -11,7 +11,7 @@
 //! the memory (`Unsupported`), the commands in flight are drained and the rest of
 //! the request goes through a kernel bounce buffer (counted in `DiskInfo.bounced`).
 //! Drivers without a submission path (IDE) run a request to its end when it is
-//! submitted. Waiting is [`wait`], the one place the kernel waits for a disk.
+//! submitted. Every wait for a device goes through `pause_for_completion`.
 //!
 //! A ticket is `disk << 48 | sequence`; a sequence is never reused while its
 //! ticket is unfinished or uncollected, so a stale or forged ticket is `NotFound`.
@@ -88,7 +88,9 @@ impl DiskState {
     pub fn drain(&mut self) {
         while self.device.in_flight() > 0 {
             self.collect();
-            core::hint::spin_loop();
+            if self.device.in_flight() > 0 {
+                pause_for_completion();
+            }
         }
     }
 
@@ -280,15 +282,21 @@ pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
     }
 }
 
-/// Waits until `ticket` finished and collects it: the one place the kernel waits
-/// for a disk (a completion interrupt can later replace the spin).
+/// Waits until `ticket` finished and collects it.
 pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
     loop {
         if let Some(bytes) = poll(ticket, window)? {
             return Ok(bytes);
         }
-        core::hint::spin_loop();
+        pause_for_completion();
     }
+}
+
+/// The one place the kernel waits for a disk to finish a command (every wait loop
+/// above calls it between two polls): a spin today; a halt until the completion
+/// interrupt once disk interrupts are on.
+fn pause_for_completion() {
+    core::hint::spin_loop();
 }
 
 /// Prints, for every disk that ran submitted commands, how many and the most in
@@ -321,7 +329,7 @@ pub fn settle(window: &ProgramMemory) {
         let mut state = slot.state.lock();
         while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
             state.advance(disk, window, true);
-            core::hint::spin_loop();
+            pause_for_completion();
         }
     }
 }
