@@ -17,6 +17,11 @@ use crate::{println, program};
 /// A callee is running (`program_run` does not nest).
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// Whether a program started by `program_run` is running.
+pub fn callee_running() -> bool {
+    RUNNING.load(Ordering::Acquire)
+}
+
 /// Runs the image at `image` (`len` bytes); the caller keeps its first `keep_bytes`.
 pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
@@ -24,9 +29,14 @@ pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) 
         return Error::Busy.status();
     }
     let api_table = ingot_abi::API_TABLE_ADDRESS;
-    let outcome = window.run_nested(image as u64, len, keep_bytes, api_table);
-    // Requests the callee left in flight finish before the caller goes on.
+    // The caller's disk requests finish in its memory before that is parked; the
+    // callee's finish before the caller's memory comes back over the callee's, and
+    // the callee's uncollected tickets are dropped.
     crate::storage::settle(window);
+    let outcome = window.run_nested(image as u64, len, keep_bytes, api_table, || {
+        crate::storage::settle(window);
+        crate::storage::forget_nested();
+    });
     RUNNING.store(false, Ordering::Release);
     match outcome {
         Ok(Outcome::Returned(status)) => (status & ((1 << 62) - 1)) as Status,

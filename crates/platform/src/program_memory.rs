@@ -220,6 +220,7 @@ impl ProgramMemory {
         len: u64,
         keep_bytes: u64,
         api_table: u64,
+        before_restore: impl FnOnce(),
     ) -> Result<ingot_arch::program::Outcome, NestedError> {
         let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
         let child = self
@@ -263,6 +264,8 @@ impl ProgramMemory {
                 PROGRAM_BASE + child,
             )
         };
+        // What the callee left running (disk requests) ends while its bounds still hold.
+        before_restore();
         CALLEE_BYTES.store(0, core::sync::atomic::Ordering::Release);
         // SAFETY: as for the first copy, in the other direction: the caller's bytes
         // come back before the kernel returns to its code.

@@ -24,7 +24,7 @@ use spin::{Mutex, Once};
 
 use crate::println;
 
-pub use requests::{DiskState, poll, report, settle, submit, ticket_identity, wait};
+pub use requests::{DiskState, forget_nested, poll, report, settle, submit, ticket_identity, wait};
 pub use transfer::Direction;
 
 /// A disk as the kernel keeps it.

@@ -43,6 +43,8 @@ struct Request {
     outstanding: u32,
     /// The first error; no more commands are submitted after one.
     error: Option<Error>,
+    /// Submitted by a program `program_run` started (dropped when it returns).
+    nested: bool,
 }
 
 const FREE: Request = Request {
@@ -54,6 +56,7 @@ const FREE: Request = Request {
     submitted: 0,
     outstanding: 0,
     error: None,
+    nested: false,
 };
 
 impl Request {
@@ -253,7 +256,8 @@ pub fn submit(
         }
     };
     state.next_sequence = sequence % SEQUENCE_MASK + 1;
-    state.requests[index] = Request { sequence, direction, lba, buffer, bytes, ..FREE };
+    let nested = crate::program_run::callee_running();
+    state.requests[index] = Request { sequence, direction, lba, buffer, bytes, nested, ..FREE };
     state.advance(disk, window, false);
     Ok(disk << DISK_SHIFT | sequence)
 }
@@ -297,6 +301,18 @@ pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
 /// interrupt once disk interrupts are on.
 fn pause_for_completion() {
     core::hint::spin_loop();
+}
+
+/// Drops the finished, uncollected requests of a program `program_run` started, once
+/// it returned and [`settle`] ran (its tickets would otherwise hold their entries).
+pub fn forget_nested() {
+    for disk in 0..super::count() as u64 {
+        let Some(slot) = slot(disk) else { continue };
+        let mut state = slot.state.lock();
+        for request in state.requests.iter_mut().filter(|r| r.nested && r.finished()) {
+            *request = FREE;
+        }
+    }
 }
 
 /// Prints, for every disk that ran submitted commands, how many and the most in
