@@ -82,6 +82,8 @@ pub struct NvmeState {
     pub largest_transfer: u64,
     /// Read and write commands run.
     pub io_commands: usize,
+    /// Read and write commands run, by submission queue ID.
+    pub commands_per_queue: BTreeMap<u16, usize>,
 }
 
 /// An NVMe controller; its register window is the [`Mmio`] implementation.
@@ -111,6 +113,7 @@ impl NvmeModel {
             longest_prp_list: 0,
             largest_transfer: 0,
             io_commands: 0,
+            commands_per_queue: BTreeMap::new(),
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -188,7 +191,7 @@ impl NvmeState {
             for (i, d) in dwords.iter_mut().enumerate() {
                 *d = self.memory.read_u32(entry + 4 * i as u64);
             }
-            let status = if queue == 0 { self.admin(&dwords) } else { self.io(&dwords) };
+            let status = if queue == 0 { self.admin(&dwords) } else { self.io_on(queue, &dwords) };
             self.post(cq, (dwords[0] >> 16) as u16, queue, head, status);
         }
         if let Some(sq) = self.submissions.get_mut(&queue) {
@@ -212,10 +215,16 @@ impl NvmeState {
             for (i, d) in dwords.iter_mut().enumerate() {
                 *d = self.memory.read_u32(entry + 4 * i as u64);
             }
-            let status = self.io(&dwords);
+            let status = self.io_on(queue, &dwords);
             self.post(cq, (dwords[0] >> 16) as u16, queue, head, status);
         }
         waiting.len()
+    }
+
+    /// Runs I/O command `d` from submission queue `queue`.
+    fn io_on(&mut self, queue: u16, d: &[u32; 16]) -> u16 {
+        *self.commands_per_queue.entry(queue).or_insert(0) += 1;
+        self.io(d)
     }
 
     fn post(&mut self, cq: u16, cid: u16, sq: u16, sq_head: u16, status: u16) {

@@ -18,7 +18,12 @@ pub fn start(
     found: &mut Found,
 ) -> Result<(), &'static str> {
     let registers = map_memory_bar(config, function, 0, 0, None)?;
-    let namespaces = ingot_nvme::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
+    // A queue pair for submitted commands per core (cores past the fourth share).
+    let pairs = ingot_nvme::MOST_QUEUES;
+    let core = crate::smp::current_core;
+    let namespaces =
+        ingot_nvme::start_with_queues(registers, &mut KernelDma, KernelClock, pairs, core)
+            .map_err(describe)?;
     add_disks(found, namespaces);
     Ok(())
 }

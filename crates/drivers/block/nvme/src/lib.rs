@@ -11,7 +11,8 @@
 //! PRP1/PRP2 or a PRP list in its slot; `read`/`write` go through each slot's own
 //! 64 KiB buffer. Every namespace shares the controller through a lock.
 //! `submit`/`poll` ([`queued`]) keep up to [`QUEUE_DEPTH`] commands of the caller's
-//! memory in flight on the same I/O queue pair.
+//! memory in flight on an I/O queue pair of the submitting core's own (up to
+//! [`MOST_QUEUES`] pairs, each with its own lock; [`start_with_queues`]).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -20,7 +21,7 @@ extern crate alloc;
 pub mod queue;
 mod queued;
 
-pub use queued::{QUEUE_DEPTH, QUEUED_CID};
+pub use queued::{MOST_QUEUES, PRP_POOL_PAGES, QUEUE_DEPTH, QUEUED_CID};
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -91,8 +92,6 @@ pub struct Controller<M, B, C> {
     io: QueuePair<B>,
     identify: B,
     slots: Vec<B>,
-    /// The submitted commands ([`queued`]).
-    queued: queued::Queued<B>,
     chunk_bytes: usize,
     /// Largest transfer of one zero-copy command (MDTS, at most what one PRP list
     /// page describes).
@@ -107,6 +106,8 @@ pub struct Controller<M, B, C> {
 /// One namespace: a disk.
 pub struct Namespace<M, B, C> {
     controller: Arc<Mutex<Controller<M, B, C>>>,
+    /// The pairs for submitted commands, shared by the controller's namespaces.
+    queues: Arc<queued::Queues<M, B, C>>,
     nsid: u32,
     identity: DiskIdentity,
 }
@@ -115,6 +116,11 @@ impl<M, B, C> Namespace<M, B, C> {
     /// The namespace ID.
     pub fn nsid(&self) -> u32 {
         self.nsid
+    }
+
+    /// Queue pairs for submitted commands.
+    pub fn queue_pairs(&self) -> usize {
+        self.queues.count()
     }
 }
 
@@ -136,11 +142,25 @@ fn wait_ready<M: Mmio, C: Clock>(
         .map_err(|_| InitError::NotReady)?
 }
 
-/// Brings up the controller behind `registers` (BAR0) and returns its namespaces.
-pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
+/// Brings up the controller behind `registers` (BAR0) and returns its namespaces,
+/// with one queue pair for submitted commands.
+pub fn start<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
     registers: M,
     dma: &mut D,
     clock: C,
+) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
+    start_with_queues(registers, dma, clock, 1, || 0)
+}
+
+/// As [`start`], with `queues` pairs for submitted commands (at most
+/// [`MOST_QUEUES`]): a command submitted on core `core()` goes to pair
+/// `core() % queues`.
+pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+    queues: usize,
+    core: fn() -> usize,
 ) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
     let cap = registers.read_u64(reg::CAP);
     let timeout_ms = (((cap >> 24) & 0xFF) * 500).clamp(500, 60_000);
@@ -172,11 +192,14 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     for _ in 0..MAX_IN_FLIGHT.min(usize::from(max_entries - 1)) {
         slots.push(allocate(CHUNK_BYTES + PAGE)?);
     }
-    // The queued commands get what the queue holds beside the blocking ones.
-    let depth = QUEUE_DEPTH.min(usize::from(max_entries - 1).saturating_sub(slots.len()));
-    let mut prp_lists = Vec::new();
-    for _ in 0..depth {
-        prp_lists.push(allocate(PAGE)?);
+    // The pairs for submitted commands and their PRP list pages.
+    let mut pair_memory = Vec::new();
+    for _ in 0..queues.clamp(1, MOST_QUEUES) {
+        pair_memory.push((allocate(PAGE)?, allocate(PAGE)?));
+    }
+    let mut prp_pages = Vec::new();
+    for _ in 0..PRP_POOL_PAGES {
+        prp_pages.push(allocate(PAGE)?);
     }
     let mut controller = Controller {
         registers,
@@ -184,7 +207,6 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         io,
         identify,
         slots,
-        queued: queued::Queued::new(prp_lists),
         chunk_bytes: CHUNK_BYTES,
         max_transfer: MAX_TRANSFER_BYTES,
         clock,
@@ -219,6 +241,38 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         cdw: [size | 1, (1 << 16) | 1, 0, 0, 0, 0],
         ..Command::default()
     })?;
+    // The pairs for submitted commands: IDs 2.., each its own completion queue.
+    let mut pairs = Vec::new();
+    for (index, (submissions, completions)) in pair_memory.into_iter().enumerate() {
+        let id = 2 + index as u16;
+        let pair = QueuePair::new(id, submissions, completions, max_entries, stride);
+        let (sq, cq) = pair.addresses();
+        let size = u32::from(pair.size() - 1) << 16;
+        let id = u32::from(id);
+        let created = controller
+            .admin_command(Command {
+                opcode: opcode::CREATE_IO_CQ,
+                prp1: cq,
+                cdw: [size | id, 1, 0, 0, 0, 0],
+                ..Command::default()
+            })
+            .and_then(|()| {
+                controller.admin_command(Command {
+                    opcode: opcode::CREATE_IO_SQ,
+                    prp1: sq,
+                    cdw: [size | id, (id << 16) | 1, 0, 0, 0, 0],
+                    ..Command::default()
+                })
+            });
+        // A controller with fewer queues than asked for gets fewer pairs (with none,
+        // its namespaces have no submission path and use the blocking calls).
+        if created.is_err() {
+            break;
+        }
+        let registers = controller.registers.clone();
+        pairs.push(queued::IoQueue::new(registers, controller.clock.clone(), pair, max_entries));
+    }
+    let queues = Arc::new(queued::Queues::new(pairs, prp_pages, core, controller.max_transfer));
     // Active namespace list (CNS 2), then each namespace (CNS 0).
     controller.identify(2, 0)?;
     let mut nsids = Vec::new();
@@ -248,7 +302,12 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     let shared = Arc::new(Mutex::new(controller));
     Ok(found
         .into_iter()
-        .map(|(nsid, identity)| Namespace { controller: shared.clone(), nsid, identity })
+        .map(|(nsid, identity)| Namespace {
+            controller: shared.clone(),
+            queues: queues.clone(),
+            nsid,
+            identity,
+        })
         .collect())
 }
 
@@ -327,14 +386,6 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
                 self.failed = true;
                 return Err(BlockError::Timeout);
             };
-            if completion.cid >= QUEUED_CID {
-                // Another namespace's queued command: kept for its poll.
-                if !self.record_queued(completion) {
-                    self.failed = true;
-                    return Err(BlockError::Device(u32::from(completion.cid)));
-                }
-                continue;
-            }
             let slot = usize::from(completion.cid);
             let Some(command) = slot_command.get_mut(slot).filter(|c| **c != usize::MAX) else {
                 self.failed = true;
@@ -546,7 +597,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
     }
 
     fn queue_depth(&self) -> usize {
-        self.controller.lock().queued.depth()
+        self.queues.depth()
     }
 
     fn submit(
@@ -556,16 +607,15 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
         cursor: &mut SegmentCursor<'_>,
         tag: u64,
     ) -> Result<u64, BlockError> {
-        let identity = self.identity;
-        self.controller.lock().submit_queued(self.nsid, &identity, write, lba, cursor, tag)
+        self.queues.submit(self.nsid, &self.identity, write, lba, cursor, tag)
     }
 
     fn poll(&mut self) -> Option<BlockCompletion> {
-        self.controller.lock().poll_queued(self.nsid)
+        self.queues.poll(self.nsid)
     }
 
     fn in_flight(&self) -> usize {
-        self.controller.lock().queued.in_flight(self.nsid)
+        self.queues.in_flight(self.nsid)
     }
 }
 

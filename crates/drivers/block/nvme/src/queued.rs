@@ -1,14 +1,16 @@
-//! The asynchronous commands (`BlockDevice::submit`/`poll`) on the I/O queue pair:
-//! up to [`QUEUE_DEPTH`] commands of the caller's memory in flight per controller,
-//! shared by its namespaces, each with command identifier [`QUEUED_CID`] + slot
-//! and a PRP list page of its own.
+//! The asynchronous commands (`BlockDevice::submit`/`poll`): one I/O submission/
+//! completion queue pair per core that submits (up to [`MOST_QUEUES`], core `k` on
+//! pair `k % queues`), each under its own lock, with up to [`QUEUE_DEPTH`] commands
+//! of the caller's memory in flight, shared by the controller's namespaces.
 //!
-//! Completions come back on the one completion queue for every namespace, in the
-//! controller's order, so a poll records every completion it finds in its slot
-//! and hands back those of the polling namespace; another namespace's wait for
-//! them in their slots. The blocking calls (`run`) record the queued completions
-//! they meet the same way. No completion for [`COMMAND_TIMEOUT_MS`] while commands
-//! are in flight fails the controller; its commands then come back as `Timeout`.
+//! A command's identifier is [`QUEUED_CID`] + its slot in its pair. Commands that
+//! need a PRP list (more than two pages) take a page from a pool shared by the pairs
+//! (its own small lock); when the pool is empty the submission is `Busy`. A pair's
+//! completions come back in the controller's order for every namespace, so a poll
+//! records each completion it finds in its slot and hands back those of the polling
+//! namespace. No completion on a pair for [`COMMAND_TIMEOUT_MS`] while it has
+//! commands in flight fails that pair; its commands then come back as `Timeout`.
+//! The blocking calls keep their own pair (queue 1), so the two never meet.
 
 use alloc::vec::Vec;
 
@@ -16,55 +18,129 @@ use ingot_block::{
     BlockError, CommandLimits, Completion, DiskIdentity, SegmentCursor, check_request,
 };
 use ingot_hal::{Clock, Deadline, DmaBuffer, Mmio};
+use spin::Mutex;
 
-use super::queue::{Command, Completion as QueueCompletion};
-use super::{COMMAND_TIMEOUT_MS, Controller, PAGE, opcode};
+use super::queue::{Command, QueuePair};
+use super::{COMMAND_TIMEOUT_MS, PAGE, opcode};
 
-/// Most commands in flight through `submit`, per controller.
+/// Most commands in flight through `submit`, per queue pair.
 pub const QUEUE_DEPTH: usize = 32;
+/// Most queue pairs for submitted commands, per controller.
+pub const MOST_QUEUES: usize = 4;
 /// Command identifier of queued slot 0 (the blocking calls use 0..`MAX_IN_FLIGHT`).
 pub const QUEUED_CID: u16 = 0x100;
+/// PRP list pages shared by a controller's pairs.
+pub const PRP_POOL_PAGES: usize = 32;
 
 /// One queued command's slot.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct QueuedSlot {
+struct QueuedSlot {
     /// Namespace of the command in flight; 0 when the slot is free.
     nsid: u32,
     tag: u64,
+    /// The PRP list page it holds, if any.
+    prp_page: Option<usize>,
     /// The completion's status once it came.
     status: Option<u16>,
 }
 
-/// The queued commands' state of a controller.
-pub(crate) struct Queued<B> {
-    slots: Vec<QueuedSlot>,
-    /// One PRP list page per slot.
-    prp_lists: Vec<B>,
-    /// When the controller must have completed another command.
+/// One queue pair for submitted commands.
+pub(crate) struct IoQueue<M, B, C> {
+    registers: M,
+    clock: C,
+    pair: QueuePair<B>,
+    slots: [QueuedSlot; QUEUE_DEPTH],
+    depth: usize,
+    /// When the controller must have completed another command of this pair.
     deadline: Option<Deadline>,
+    failed: bool,
 }
 
-impl<B> Queued<B> {
-    pub(crate) fn new(prp_lists: Vec<B>) -> Self {
-        let slots = prp_lists.iter().map(|_| QueuedSlot::default()).collect();
-        Self { slots, prp_lists, deadline: None }
+/// A controller's pairs for submitted commands and their PRP list pages.
+pub(crate) struct Queues<M, B, C> {
+    pairs: Vec<Mutex<IoQueue<M, B, C>>>,
+    prp_pages: Vec<B>,
+    /// Bit `n` set: page `n` is free.
+    prp_free: Mutex<u64>,
+    /// The calling core's index.
+    core: fn() -> usize,
+    max_transfer: usize,
+}
+
+impl<M, B, C> IoQueue<M, B, C> {
+    /// A pair (created on the controller by the caller) of `entries` entries.
+    pub(crate) fn new(registers: M, clock: C, pair: QueuePair<B>, entries: u16) -> Self {
+        let depth = QUEUE_DEPTH.min(usize::from(entries.saturating_sub(1)));
+        Self {
+            registers,
+            clock,
+            pair,
+            slots: [QueuedSlot::default(); QUEUE_DEPTH],
+            depth,
+            deadline: None,
+            failed: false,
+        }
     }
 
-    pub(crate) fn depth(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Commands of namespace `nsid` not yet returned by a poll.
-    pub(crate) fn in_flight(&self, nsid: u32) -> usize {
+    fn in_flight(&self, nsid: u32) -> usize {
         self.slots.iter().filter(|slot| slot.nsid == nsid).count()
     }
 }
 
-impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
-    /// `BlockDevice::submit` for namespace `nsid`: one command over the next bytes
-    /// of `cursor`, up to MDTS, described by PRP1/PRP2 or the slot's PRP list.
-    pub(crate) fn submit_queued(
-        &mut self,
+impl<M, B, C> Queues<M, B, C> {
+    pub(crate) fn new(
+        pairs: Vec<IoQueue<M, B, C>>,
+        prp_pages: Vec<B>,
+        core: fn() -> usize,
+        max_transfer: usize,
+    ) -> Self {
+        let prp_free = if prp_pages.len() >= 64 { u64::MAX } else { (1 << prp_pages.len()) - 1 };
+        Self {
+            pairs: pairs.into_iter().map(Mutex::new).collect(),
+            prp_pages,
+            prp_free: Mutex::new(prp_free),
+            core,
+            max_transfer,
+        }
+    }
+
+    /// Commands one core can have in flight.
+    pub(crate) fn depth(&self) -> usize {
+        self.pairs.first().map_or(0, |pair| pair.lock().depth)
+    }
+
+    /// Commands of namespace `nsid` not yet returned by a poll, on every pair.
+    pub(crate) fn in_flight(&self, nsid: u32) -> usize {
+        self.pairs.iter().map(|pair| pair.lock().in_flight(nsid)).sum()
+    }
+
+    /// Pairs.
+    pub(crate) fn count(&self) -> usize {
+        self.pairs.len()
+    }
+
+    fn take_prp_page(&self) -> Option<usize> {
+        let mut free = self.prp_free.lock();
+        let page = free.trailing_zeros() as usize;
+        (page < self.prp_pages.len()).then(|| {
+            *free &= !(1 << page);
+            page
+        })
+    }
+
+    fn give_prp_page(&self, page: Option<usize>) {
+        if let Some(page) = page {
+            *self.prp_free.lock() |= 1 << page;
+        }
+    }
+}
+
+impl<M: Mmio, B: DmaBuffer, C: Clock> Queues<M, B, C> {
+    /// `BlockDevice::submit` for namespace `nsid` on the calling core's pair: one
+    /// command over the next bytes of `cursor`, up to MDTS, described by PRP1/PRP2
+    /// or a PRP list page from the pool.
+    pub(crate) fn submit(
+        &self,
         nsid: u32,
         identity: &DiskIdentity,
         write: bool,
@@ -72,10 +148,15 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
         cursor: &mut SegmentCursor<'_>,
         tag: u64,
     ) -> Result<u64, BlockError> {
-        if self.failed {
+        let Some(pair) = self.pairs.get((self.core)() % self.pairs.len().max(1)) else {
+            return Err(BlockError::Unsupported);
+        };
+        let mut queue = pair.lock();
+        if queue.failed {
             return Err(BlockError::Timeout);
         }
-        let Some(slot) = self.queued.slots.iter().position(|slot| slot.nsid == 0) else {
+        let depth = queue.depth;
+        let Some(slot) = queue.slots[..depth].iter().position(|slot| slot.nsid == 0) else {
             return Err(BlockError::Busy);
         };
         let sector = identity.sector_size as usize;
@@ -86,13 +167,13 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
             boundary: PAGE as u64,
             unit: sector as u64,
         };
-        let list = &self.queued.prp_lists[slot];
+        // The entries, with what PRPs demand (§4.3): every entry after the first starts
+        // a page, every entry before the last ends one. A dry run first: a list page
+        // is taken only for a command that needs one.
         let mut probe = cursor.clone();
         let (mut prp1, mut second, mut entries, mut addressable) = (0, 0, 0usize, true);
         let mut previous_end = 0u64;
         let bytes = probe.next_command(&limits, |entry| {
-            // PRPs (§4.3): every entry after the first starts a page, every entry
-            // before the last ends one.
             if entries > 0
                 && (!entry.physical.is_multiple_of(PAGE as u64)
                     || !previous_end.is_multiple_of(PAGE as u64))
@@ -104,9 +185,6 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
                 1 => second = entry.physical,
                 _ => {}
             }
-            if entries >= 1 {
-                list.write_u64(8 * (entries - 1), entry.physical);
-            }
             previous_end = entry.physical + entry.len;
             entries += 1;
         });
@@ -114,12 +192,24 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
             return Err(BlockError::Unsupported);
         }
         check_request(identity, lba, bytes as usize)?;
-        *cursor = probe;
-        let prp2 = match entries {
-            1 => 0,
-            2 => second,
-            _ => list.physical(),
+        let (prp2, prp_page) = match entries {
+            1 => (0, None),
+            2 => (second, None),
+            _ => {
+                let Some(page) = self.take_prp_page() else { return Err(BlockError::Busy) };
+                let list = &self.prp_pages[page];
+                let mut written = 0;
+                let mut fill = cursor.clone();
+                fill.next_command(&limits, |entry| {
+                    if written > 0 {
+                        list.write_u64(8 * (written - 1), entry.physical);
+                    }
+                    written += 1;
+                });
+                (list.physical(), Some(page))
+            }
         };
+        *cursor = probe;
         let last = (bytes / sector as u64 - 1) as u32;
         let command = Command {
             opcode: if write { opcode::WRITE } else { opcode::READ },
@@ -128,54 +218,61 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Controller<M, B, C> {
             prp2,
             cdw: [lba as u32, (lba >> 32) as u32, last, 0, 0, 0],
         };
-        if self.queued.slots.iter().all(|slot| slot.nsid == 0) {
-            self.queued.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
+        if queue.slots.iter().all(|slot| slot.nsid == 0) {
+            queue.deadline = Some(Deadline::after_ms(&queue.clock, COMMAND_TIMEOUT_MS));
         }
-        self.queued.slots[slot] = QueuedSlot { nsid, tag, status: None };
-        self.io.submit(&self.registers, QUEUED_CID + slot as u16, &command);
+        queue.slots[slot] = QueuedSlot { nsid, tag, prp_page, status: None };
+        let queue = &mut *queue;
+        queue.pair.submit(&queue.registers, QUEUED_CID + slot as u16, &command);
         Ok(bytes)
     }
 
-    /// Records a completion of a queued command; false if it names no command in
-    /// flight (a broken controller).
-    pub(crate) fn record_queued(&mut self, completion: QueueCompletion) -> bool {
-        let index = usize::from(completion.cid.wrapping_sub(QUEUED_CID));
-        let Some(slot) = self.queued.slots.get_mut(index) else { return false };
-        if slot.nsid == 0 || slot.status.is_some() {
-            return false;
-        }
-        slot.status = Some(completion.status);
-        self.queued.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
-        true
+    /// `BlockDevice::poll` for namespace `nsid`: the first pair with a finished
+    /// command of it (or a timed-out one) gives it back.
+    pub(crate) fn poll(&self, nsid: u32) -> Option<Completion> {
+        self.pairs.iter().find_map(|pair| {
+            let (completion, page) = pair.lock().poll(nsid)?;
+            self.give_prp_page(page);
+            Some(completion)
+        })
     }
+}
 
-    /// `BlockDevice::poll` for namespace `nsid`.
-    pub(crate) fn poll_queued(&mut self, nsid: u32) -> Option<Completion> {
-        if self.queued.in_flight(nsid) == 0 {
+impl<M: Mmio, B: DmaBuffer, C: Clock> IoQueue<M, B, C> {
+    /// Records every completion the pair holds, then takes one of `nsid`'s finished
+    /// commands (with the PRP page it held), or after the deadline a timed-out one.
+    fn poll(&mut self, nsid: u32) -> Option<(Completion, Option<usize>)> {
+        if self.in_flight(nsid) == 0 {
             return None;
         }
         while !self.failed {
-            let Some(completion) = self.io.poll(&self.registers) else { break };
-            if !self.record_queued(completion) {
-                self.failed = true;
+            let Some(completion) = self.pair.poll(&self.registers) else { break };
+            let index = usize::from(completion.cid.wrapping_sub(QUEUED_CID));
+            match self.slots.get_mut(index) {
+                Some(slot) if slot.nsid != 0 && slot.status.is_none() => {
+                    slot.status = Some(completion.status);
+                    self.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
+                }
+                // A completion for no command in flight: the controller is broken.
+                _ => self.failed = true,
             }
         }
-        let finished = self.queued.slots.iter().position(|s| s.nsid == nsid && s.status.is_some());
-        if let Some(index) = finished {
-            let slot = core::mem::take(&mut self.queued.slots[index]);
-            let result = match slot.status {
-                Some(0) => Ok(()),
-                Some(status) => Err(BlockError::Device(u32::from(status))),
-                None => Err(BlockError::Timeout),
-            };
-            return Some(Completion { tag: slot.tag, result });
-        }
-        if !self.failed && !self.queued.deadline.is_some_and(|d| d.expired(&self.clock)) {
-            return None;
-        }
-        self.failed = true;
-        let index = self.queued.slots.iter().position(|s| s.nsid == nsid)?;
-        let slot = core::mem::take(&mut self.queued.slots[index]);
-        Some(Completion { tag: slot.tag, result: Err(BlockError::Timeout) })
+        let finished = self.slots.iter().position(|s| s.nsid == nsid && s.status.is_some());
+        let expired = self.deadline.is_some_and(|d| d.expired(&self.clock));
+        let index = match finished {
+            Some(index) => index,
+            None if self.failed || expired => {
+                self.failed = true;
+                self.slots.iter().position(|s| s.nsid == nsid)?
+            }
+            None => return None,
+        };
+        let slot = core::mem::take(&mut self.slots[index]);
+        let result = match slot.status {
+            Some(0) => Ok(()),
+            Some(status) => Err(BlockError::Device(u32::from(status))),
+            None => Err(BlockError::Timeout),
+        };
+        Some((Completion { tag: slot.tag, result }, slot.prp_page))
     }
 }

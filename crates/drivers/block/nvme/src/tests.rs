@@ -288,3 +288,62 @@ fn queued_commands_refuse_memory_prps_cannot_describe_and_time_out_when_silent()
         Err(BlockError::Timeout)
     );
 }
+
+/// The core the per-queue test pretends to run on.
+static CORE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+fn pretend_core() -> usize {
+    CORE.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+#[test]
+fn each_core_submits_on_its_own_queue_pair() {
+    let (model, memory) = controller();
+    let mut disks =
+        start_with_queues(model.clone(), &mut memory.dma(), StepClock::new(), 2, pretend_core)
+            .unwrap();
+    assert_eq!(disks[0].queue_pairs(), 2);
+    model.state().namespaces[0].data.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+    model.state().held = true;
+    // Core 0 and core 1 each fill their pair: 64 commands in flight, 32 per pair;
+    // every fourth is 16 KiB (four pages: a PRP list page from the shared pool).
+    let targets = scattered(&memory, 2 * QUEUE_DEPTH, 4);
+    let mut expected = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        CORE.store(i / QUEUE_DEPTH, core::sync::atomic::Ordering::Relaxed);
+        let bytes = if i % 4 == 0 { 4 * PAGE } else { PAGE } as u64;
+        let piece = [Segment { physical: target.physical(), len: bytes }];
+        let lba = 40 * i as u64;
+        let taken = disks[0].submit(false, lba, &mut SegmentCursor::new(&piece), i as u64);
+        assert_eq!(taken, Ok(bytes), "request {i}");
+        expected.push(((lba * 512) as usize, bytes as usize));
+    }
+    // Both pairs are full; the next submission on either is refused.
+    let spare = [Segment { physical: targets[0].physical(), len: 512 }];
+    assert_eq!(
+        disks[0].submit(false, 0, &mut SegmentCursor::new(&spare), 99),
+        Err(BlockError::Busy)
+    );
+    assert_eq!(disks[0].in_flight(), 2 * QUEUE_DEPTH);
+    assert_eq!(model.state().finish_held(), 2 * QUEUE_DEPTH);
+    // SQ 1 is the blocking calls' pair; 2 and 3 the two cores'.
+    let per_queue: Vec<(u16, usize)> =
+        model.state().commands_per_queue.iter().map(|(q, n)| (*q, *n)).collect();
+    assert_eq!(per_queue, [(2, QUEUE_DEPTH), (3, QUEUE_DEPTH)]);
+    // Whichever core polls collects all of them.
+    CORE.store(0, core::sync::atomic::Ordering::Relaxed);
+    let done = collect(&mut disks[0], 2 * QUEUE_DEPTH);
+    for completion in done {
+        let i = completion.tag as usize;
+        assert_eq!(completion.result, Ok(()), "request {i}");
+        let (start, len) = expected[i];
+        let mut back = vec![0; len];
+        targets[i].read_bytes(0, &mut back);
+        assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % 251) as u8), "{i}");
+    }
+    // The pool's list pages came back: 16 more four-page commands fit at once.
+    for (i, target) in targets.iter().take(16).enumerate() {
+        let piece = [Segment { physical: target.physical(), len: 4 * PAGE as u64 }];
+        assert!(disks[0].submit(false, 0, &mut SegmentCursor::new(&piece), i as u64).is_ok());
+    }
+}
