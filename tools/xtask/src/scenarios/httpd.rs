@@ -58,6 +58,8 @@ pub const NIC_MODELS: &[NicModel] = &[
         driver: "virtio-net",
     },
     NicModel { name: "e1000", device: "e1000", driver: "e1000" },
+    NicModel { name: "e1000-82544gc", device: "e1000-82544gc", driver: "e1000" },
+    NicModel { name: "e1000-82545em", device: "e1000-82545em", driver: "e1000" },
     NicModel { name: "e1000e", device: "e1000e", driver: "e1000e" },
     NicModel { name: "rtl8139", device: "rtl8139", driver: "rtl8139" },
 ];
