@@ -52,6 +52,22 @@ pub struct Stats {
     pub echoed: u64,
 }
 
+impl Stats {
+    /// Adds `other`'s counts (a server per interface, one total).
+    pub fn add(&mut self, other: &Stats) {
+        self.accepted += other.accepted;
+        self.requests += other.requests;
+        self.ok += other.ok;
+        self.not_found += other.not_found;
+        self.refused += other.refused;
+        self.timed_out += other.timed_out;
+        self.body_bytes += other.body_bytes;
+        self.closed += other.closed;
+        self.aborted += other.aborted;
+        self.echoed += other.echoed;
+    }
+}
+
 struct Sending {
     response: Response,
     head_sent: usize,

@@ -144,6 +144,16 @@ fn config_overrides_and_reports_bad_lines() {
     assert_eq!(ipv4.gateway.map(|g| g.octets()), Some([10, 0, 3, 1]));
     assert_eq!(problems.len(), 3, "{problems:?}");
     assert_eq!(Config::parse("").0, Config::default());
+    assert_eq!(Config::parse("").0.nics, vec![0]);
+    let (two, problems) = Config::parse("nic=0, 1\n");
+    assert_eq!((two.nics, problems.len()), (vec![0, 1], 0));
+    for bad in ["nic=\n", "nic=0,0\n", "nic=0,x\n"] {
+        let (config, problems) = Config::parse(bad);
+        assert_eq!((config.nics, problems.len()), (vec![0], 1), "{bad}");
+    }
+    // A fixed address names one interface: with two, both use DHCP and it is said.
+    let (both, problems) = Config::parse("nic=0,1\naddress=10.0.3.2/24\n");
+    assert_eq!((both.ipv4, problems.len()), (None, 1), "{problems:?}");
 }
 
 #[test]
