@@ -18,6 +18,8 @@ mod disk_images;
 mod disk_report;
 mod measure;
 mod net;
+mod net_icount;
+mod net_report;
 mod peer;
 mod peer_check;
 mod peer_programs;
