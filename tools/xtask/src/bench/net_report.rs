@@ -17,8 +17,8 @@ pub(super) struct Results<'a> {
     pub results: &'a [Vec<Vec<Measured>>],
     /// UDP echo packets per second per round, Ingot then Linux.
     pub udp: &'a [Vec<f64>; 2],
-    /// Instructions per request (empty when not measured).
-    pub instructions: &'a [PerRequest],
+    /// Instructions per request, or why they were not measured.
+    pub instructions: &'a Result<Vec<PerRequest>, String>,
 }
 
 /// Writes `report.md`'s section, `net.json` and the charts.
@@ -98,7 +98,7 @@ pub(super) fn report(
         path.describe(),
         ingot.command_line().replace('"', "'"),
         linux.command_line().replace('"', "'"),
-        net_icount::json(all.instructions)
+        all.instructions.as_ref().map_or("null".to_string(), |m| net_icount::json(m))
     );
     let udp_median = |side: usize| if udp[side].is_empty() { f64::NAN } else { median(&udp[side]) };
     let (ingot_udp, linux_udp) = (udp_median(0), udp_median(1));
@@ -111,10 +111,11 @@ pub(super) fn report(
             ingot_udp / linux_udp
         );
     }
-    if all.instructions.is_empty() {
-        let _ = writeln!(md, "\nInstructions per request: not measured (needs the tap path).");
-    } else {
-        md.push_str(&net_icount::markdown(all.instructions));
+    match all.instructions {
+        Ok(measured) => md.push_str(&net_icount::markdown(measured)),
+        Err(why) => {
+            let _ = writeln!(md, "\nInstructions per request: not measured ({why}).");
+        }
     }
     charts(all)?;
     let _ = writeln!(
