@@ -1,16 +1,20 @@
 //! Guest instructions per HTTP request for `bench net`, Ingot beside Linux: each guest
-//! boots under the deterministic flags with the counting plugin
-//! ([`super::measure::counted`]), serves `ab -n N -c 1` (the 612-byte page, a new
+//! boots on one core under `-icount` with the counting plugin
+//! (`tools/qemu-plugins/insncount.c`), serves `ab -n N -c 1` (the 612-byte page, a new
 //! connection per request), is told to quit and ends QEMU, which prints the total. The
 //! slope between two request counts, (total(N₂) − total(N₁)) ÷ (N₂ − N₁), leaves boot
 //! and shutdown out.
 //!
 //! The slope counts every instruction between the requests too, so it measures the
-//! request only if the guest halts while it waits. A third boot serves N₁ requests and
-//! then stays idle for [`PAUSE`] before quitting: its extra instructions per second of
-//! idling, times the seconds the extra requests took, is the part of the slope that is
-//! waiting rather than work ("waiting share"). A guest that polls instead of halting
-//! has a large share and its figure is reported as "polling, not comparable".
+//! request only if the guest halts while it waits. The runs use `sleep=on` (unlike
+//! `bench boot`'s `sleep=off`): a halted guest's virtual clock then follows the wall
+//! clock instead of jumping to its next timer, so idling costs a halting guest only its
+//! timer interrupts. A third boot serves N₁ requests and then stays idle for [`PAUSE`]:
+//! its extra instructions per second of idling tell a guest that polls (it runs all the
+//! time, tens of millions of instructions a second or more under TCG) from one that
+//! halts, and times the seconds the extra requests took they estimate the part of the
+//! slope that is waiting ("waiting share"). A polling guest's figure is reported as
+//! "polling, not comparable".
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -25,8 +29,13 @@ const LOW: u32 = 100;
 const HIGH: u32 = 300;
 /// How long the idle run waits after its requests.
 const PAUSE: Duration = Duration::from_secs(3);
-/// A waiting share above this makes the figure "not comparable".
-const COMPARABLE_SHARE: f64 = 0.10;
+/// Idle instructions per wall second above which a guest is taken to be polling: a
+/// halting guest runs only its timer interrupts (Linux at 250 Hz, a few thousand
+/// instructions each), a polling one runs as fast as TCG goes.
+const POLLING_RATE: f64 = 20e6;
+/// The deterministic flags with `sleep=on` (see the module comment).
+const ICOUNT_SLEEPING: [&str; 4] =
+    ["-icount", "shift=0,align=off,sleep=on", "-rtc", "clock=vm,base=2024-01-01T00:00:00"];
 
 /// How a guest is told to stop (it then ends QEMU itself).
 pub enum Quit {
@@ -52,9 +61,10 @@ pub struct PerRequest {
 }
 
 impl PerRequest {
-    /// Whether the slope measures requests rather than waiting.
+    /// Whether the slope measures requests rather than waiting: the guest halts when
+    /// idle and the slope is positive.
     pub fn comparable(&self) -> bool {
-        self.waiting_share.is_finite() && self.waiting_share <= COMPARABLE_SHARE
+        self.idle_per_second <= POLLING_RATE && self.waiting_share.is_finite()
     }
 }
 
@@ -128,7 +138,12 @@ pub fn measure_guest(
     quit: &Quit,
 ) -> Result<PerRequest, String> {
     let plugin = measure::plugin()?;
-    let config = measure::counted(config, &plugin);
+    let config = config.clone().cores(1).extra_args(ICOUNT_SLEEPING).extra_args([
+        "-plugin".to_string(),
+        plugin.display().to_string(),
+        "-d".to_string(),
+        "plugin".to_string(),
+    ]);
     let mut totals = [0; 3];
     let mut seconds = [0.0; 3];
     for (index, (requests, pause)) in
@@ -146,7 +161,7 @@ pub fn measure_guest(
 /// The report's section on instructions per request.
 pub fn markdown(measured: &[PerRequest]) -> String {
     let mut md = format!(
-        "\n### Guest instructions per request (`-icount`, counting plugin; slope between {LOW} and {HIGH} requests of the page, `ab -c 1`)\n\n\
+        "\n### Guest instructions per request (`-icount shift=0,sleep=on`, counting plugin; slope between {LOW} and {HIGH} requests of the page, `ab -c 1`)\n\n\
          | Guest | total after {LOW} | after {HIGH} | per request | idle instructions/s | waiting share | verdict |\n|---|---|---|---|---|---|---|\n"
     );
     for m in measured {
@@ -202,6 +217,10 @@ mod tests {
         assert!((halting.idle_per_second - 1_000_000.0).abs() < 1e-6);
         assert!((halting.waiting_share - 1_000_000.0 / 120_000_000.0).abs() < 1e-9);
         assert!(halting.comparable());
+        // Polling with a quick client: little waiting in the slope, still polling.
+        let quick =
+            evaluate("Ingot", [1_000_000_000, 1_030_000_000, 1_090_000_000], [0.01, 0.02, 3.0]);
+        assert!(quick.waiting_share < 0.1 && !quick.comparable());
         // Polling: 300 M per idle second, so the 1 s of extra requests is mostly waiting.
         let polling =
             evaluate("Ingot", [1_000_000_000, 1_320_000_000, 1_900_000_000], [0.5, 1.5, 3.0]);
