@@ -185,13 +185,24 @@ fn run_ab(path: &Route, case: &Case) -> Result<Measured, String> {
         .output()
         .map_err(|e| format!("cannot run ab (apt-get install apache2-utils): {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    parse_ab(&text).ok_or_else(|| {
-        format!(
-            "ab {}: no result: {}{}",
-            case.name,
-            text.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    parse_ab(&text)
+        .or_else(|| gave_up(&format!("{text}{stderr}"), case.requests))
+        .ok_or_else(|| format!("ab {}: no result: {}{}", case.name, text.trim(), stderr.trim()))
+}
+
+/// `ab` that stopped on its per-request timeout (`-s`) prints no statistics, only how
+/// many requests completed: the round counts as failed for this case, with the missing
+/// requests as errors and no rates (left out of the medians).
+fn gave_up(text: &str, requests: u32) -> Option<Measured> {
+    let completed: u64 = text.split("Total of ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+    Some(Measured {
+        requests_per_s: f64::NAN,
+        mb_per_s: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        complete: completed,
+        errors: u64::from(requests).saturating_sub(completed),
     })
 }
 
@@ -373,5 +384,10 @@ mod tests {
         assert!((m.mb_per_s - 1.0).abs() < 1e-3);
         assert_eq!((m.p50_ms, m.p99_ms), (12.0, 40.0));
         assert!(parse_ab("nothing").is_none());
+        let timed_out = "Benchmarking 10.0.3.2 (be patient)...Total of 298 requests completed\napr_pollset_poll: The timeout specified has expired (70007)";
+        let failed = super::gave_up(timed_out, 300).unwrap();
+        assert_eq!((failed.complete, failed.errors), (298, 2));
+        assert!(failed.requests_per_s.is_nan());
+        assert!(super::gave_up("nothing", 300).is_none());
     }
 }

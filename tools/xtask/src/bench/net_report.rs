@@ -47,7 +47,8 @@ pub(super) fn report(
     let mut json = String::from("{\"bench\":\"net\",\"cases\":[");
     for (index, case) in CASES.iter().enumerate() {
         let pick = |side: usize, f: fn(&Measured) -> f64| -> f64 {
-            let values: Vec<f64> = results[side][index].iter().map(f).collect();
+            let values: Vec<f64> =
+                results[side][index].iter().map(f).filter(|v| v.is_finite()).collect();
             if values.is_empty() { f64::NAN } else { median(&values) }
         };
         let errors = |side: usize| results[side][index].iter().map(|m| m.errors).sum::<u64>();
@@ -75,7 +76,7 @@ pub(super) fn report(
         let runs = |side: usize| {
             results[side][index]
                 .iter()
-                .map(|m| format!("{{\"rps\":{:.1},\"mbps\":{:.3},\"p50_ms\":{},\"p99_ms\":{},\"complete\":{},\"errors\":{}}}", m.requests_per_s, m.mb_per_s, m.p50_ms, m.p99_ms, m.complete, m.errors))
+                .map(|m| format!("{{\"rps\":{},\"mbps\":{},\"p50_ms\":{},\"p99_ms\":{},\"complete\":{},\"errors\":{}}}", number(m.requests_per_s, 1), number(m.mb_per_s, 3), number(m.p50_ms, 0), number(m.p99_ms, 0), m.complete, m.errors))
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -133,7 +134,8 @@ pub(super) fn report(
 
 /// The median of one measure of `case` for `side`, NaN when not run.
 fn median_of(all: &Results<'_>, side: usize, case: usize, f: fn(&Measured) -> f64) -> f64 {
-    let values: Vec<f64> = all.results[side][case].iter().map(f).collect();
+    let values: Vec<f64> =
+        all.results[side][case].iter().map(f).filter(|v| v.is_finite()).collect();
     if values.is_empty() { f64::NAN } else { median(&values) }
 }
 
@@ -169,6 +171,11 @@ fn charts(all: &Results<'_>) -> Result<(), String> {
         megabytes,
         &throughput,
     )
+}
+
+/// A JSON number, or `null` for a rate a failed run does not have.
+fn number(value: f64, digits: usize) -> String {
+    if value.is_finite() { format!("{value:.digits$}") } else { "null".into() }
 }
 
 fn megabytes(value: f64) -> String {
