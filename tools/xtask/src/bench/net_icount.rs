@@ -172,13 +172,17 @@ pub fn markdown(measured: &[PerRequest]) -> String {
         };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {:.0} | {:.0} | {:.1} % | {verdict} |",
+            "| {} | {} | {} | {:.0} | {:.0} | {} | {verdict} |",
             m.guest,
             m.totals[0],
             m.totals[1],
             m.per_request,
             m.idle_per_second,
-            m.waiting_share * 100.0
+            if m.waiting_share.is_finite() {
+                format!("{:.1} %", m.waiting_share * 100.0)
+            } else {
+                "–".to_string()
+            }
         );
     }
     md
