@@ -158,8 +158,7 @@ fn answer(request: &httparse::Request<'_, '_>, site: &Site) -> Response {
     let header = |name: &str| request.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name));
     let has_body = header("transfer-encoding").is_some()
         || header("content-length").is_some_and(|h| h.value.trim_ascii() != b"0");
-    let keep_alive =
-        !has_body && if version == 1 { !has("close") } else { has("keep-alive") };
+    let keep_alive = !has_body && if version == 1 { !has("close") } else { has("keep-alive") };
     let method = request.method.unwrap_or("");
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {

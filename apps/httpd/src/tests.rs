@@ -242,7 +242,8 @@ fn mutated_requests_always_get_a_well_formed_answer_or_wait() {
                     request.remove(at);
                 }
                 _ => {
-                    let filler = (0..random.below(3 * MAX_HEAD)).map(|_| b'a' + random.below(26) as u8);
+                    let filler =
+                        (0..random.below(3 * MAX_HEAD)).map(|_| b'a' + random.below(26) as u8);
                     request.splice(at..at, filler);
                 }
             }
