@@ -12,9 +12,9 @@ use ingot_tcpip::{Ipv4Settings, parse_cidr};
 /// Everything httpd can be told.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// The interface to serve on.
-    pub nic: u64,
-    /// Fixed IPv4 settings; `None` means DHCP.
+    /// The interfaces to serve on (`nic=0` or `nic=0,1`), each with its own stack.
+    pub nics: Vec<u64>,
+    /// Fixed IPv4 settings (one interface only); `None` means DHCP.
     pub ipv4: Option<Ipv4Settings>,
     /// The HTTP port.
     pub port: u16,
@@ -37,7 +37,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            nic: 0,
+            nics: alloc::vec![0],
             ipv4: None,
             port: 80,
             echo_port: 7,
@@ -70,7 +70,7 @@ impl Config {
             };
             let (key, value) = (key.trim(), value.trim());
             let ok = match key {
-                "nic" => value.parse().map(|v| config.nic = v).is_ok(),
+                "nic" => parse_nics(value).map(|nics| config.nics = nics).is_some(),
                 "port" => value.parse().ok().filter(|&p| p != 0).map(|p| config.port = p).is_some(),
                 "echo-port" => value.parse().map(|p| config.echo_port = p).is_ok(),
                 "quit-port" => value.parse().map(|p| config.quit_port = p).is_ok(),
@@ -108,6 +108,26 @@ impl Config {
         }
         config.max_sockets = config.max_sockets.max(config.sockets);
         config.ipv4 = address.map(|address| Ipv4Settings { address, gateway, dns });
+        if config.ipv4.is_some() && config.nics.len() > 1 {
+            problems.push(format!(
+                "address= is for one interface, nic= names {}: every interface uses DHCP",
+                config.nics.len()
+            ));
+            config.ipv4 = None;
+        }
         (config, problems)
     }
+}
+
+/// `0` or `0,1,...`: distinct interface numbers, at least one.
+fn parse_nics(value: &str) -> Option<Vec<u64>> {
+    let mut nics = Vec::new();
+    for part in value.split(',') {
+        let nic: u64 = part.trim().parse().ok()?;
+        if nics.contains(&nic) {
+            return None;
+        }
+        nics.push(nic);
+    }
+    Some(nics)
 }

@@ -153,7 +153,12 @@ fn answer(request: &httparse::Request<'_, '_>, site: &Site) -> Response {
                 .any(|token| token.trim_ascii().eq_ignore_ascii_case(word.as_bytes()))
         })
     };
-    let keep_alive = if version == 1 { !has("close") } else { has("keep-alive") };
+    // This server reads no request bodies: after a request that has one, the body's
+    // bytes would be taken for the next request, so such a connection is closed.
+    let header = |name: &str| request.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name));
+    let has_body = header("transfer-encoding").is_some()
+        || header("content-length").is_some_and(|h| h.value.trim_ascii() != b"0");
+    let keep_alive = !has_body && if version == 1 { !has("close") } else { has("keep-alive") };
     let method = request.method.unwrap_or("");
     let head_only = method == "HEAD";
     if method != "GET" && !head_only {

@@ -1,12 +1,14 @@
-//! The program: heap, site, interface, then the server loop until a `quit` datagram.
+//! The program: heap, site, interfaces (one server on each), then the server loops
+//! until a `quit` datagram on any of them.
 
+use alloc::vec::Vec;
 use core::fmt::Write;
 
 use ingot_sdk::println;
-use ingot_tcpip::{Net, NetError};
+use ingot_tcpip::{Ipv4Settings, KernelNic, Net, NetError, TcpStats};
 
 use httpd::config::Config;
-use httpd::server::{Server, Step};
+use httpd::server::{Server, Stats, Step};
 use httpd::site::Site;
 
 ingot_sdk::entry!(main);
@@ -54,36 +56,21 @@ fn main() -> u64 {
     for problem in &problems {
         println!("httpd: httpd.cfg {problem}");
     }
-    let net = match config.ipv4 {
-        Some(settings) => Net::up_static(config.nic, settings),
-        None => Net::up(config.nic),
-    };
-    let mut net = match net {
-        Ok(net) => net,
-        Err(NetError::NoInterface) => {
-            println!("httpd: no network interface {}", config.nic);
-            return 1;
-        }
-        Err(error) => {
-            println!("httpd: interface {} not configured: {error:?}", config.nic);
-            return 1;
-        }
-    };
-    if let Some(settings) = net.settings() {
-        match settings.gateway {
-            Some(gateway) => {
-                println!("httpd: nic {} address {} gateway {gateway}", config.nic, settings.address)
+    let mut interfaces = Vec::new();
+    for &nic in &config.nics {
+        let Some(net) = bring_up(nic, config.ipv4) else { return 1 };
+        interfaces.push(net);
+    }
+    let mut servers = Vec::new();
+    for net in &mut interfaces {
+        match Server::start(net, config.clone()) {
+            Ok(server) => servers.push(server),
+            Err(error) => {
+                println!("httpd: cannot listen: {error:?}");
+                return 1;
             }
-            None => println!("httpd: nic {} address {}", config.nic, settings.address),
         }
     }
-    let mut server = match Server::start(&mut net, config.clone()) {
-        Ok(server) => server,
-        Err(error) => {
-            println!("httpd: cannot listen: {error:?}");
-            return 1;
-        }
-    };
     println!(
         "httpd: listening port={} echo-port={} log={}",
         config.port,
@@ -91,9 +78,28 @@ fn main() -> u64 {
         if config.log { "on" } else { "off" }
     );
     let mut console = Console;
-    while server.step(&mut net, &site, &mut console) == Step::Running {}
-    server.stop(&mut net, 2_000);
-    let stats = server.stats;
+    'serving: loop {
+        for (server, net) in servers.iter_mut().zip(&mut interfaces) {
+            if server.step(net, &site, &mut console) == Step::Quit {
+                break 'serving;
+            }
+        }
+    }
+    let mut stats = Stats::default();
+    let mut tcp = TcpStats::default();
+    let mut clients = 0;
+    for (server, net) in servers.iter_mut().zip(&mut interfaces) {
+        server.stop(net, 2_000);
+        stats.add(&server.stats);
+        let sockets = net.tcp_stats();
+        tcp.sockets += sockets.sockets;
+        tcp.listening += sockets.listening;
+        tcp.open += sockets.open;
+        tcp.closing += sockets.closing;
+        tcp.connections += sockets.connections;
+        tcp.forced += sockets.forced;
+        clients += server.clients();
+    }
     println!(
         "httpd: stats accepted={} requests={} ok={} not-found={} refused={} timed-out={} aborted={} closed={} echoed={} body-bytes={}",
         stats.accepted,
@@ -107,17 +113,40 @@ fn main() -> u64 {
         stats.echoed,
         stats.body_bytes
     );
-    let tcp = net.tcp_stats();
     println!(
-        "httpd: sockets total={} listening={} open={} closing={} connections={} forced={} clients={}",
-        tcp.sockets,
-        tcp.listening,
-        tcp.open,
-        tcp.closing,
-        tcp.connections,
-        tcp.forced,
-        server.clients()
+        "httpd: sockets total={} listening={} open={} closing={} connections={} forced={} clients={clients}",
+        tcp.sockets, tcp.listening, tcp.open, tcp.closing, tcp.connections, tcp.forced,
     );
-    println!("httpd: nic {}", net.counters());
+    for net in &interfaces {
+        println!("httpd: nic {}", net.counters());
+    }
     0
+}
+
+/// Interface `nic` with `ipv4` or by DHCP; prints its address, or why it has none.
+fn bring_up(nic: u64, ipv4: Option<Ipv4Settings>) -> Option<Net<KernelNic>> {
+    let net = match ipv4 {
+        Some(settings) => Net::up_static(nic, settings),
+        None => Net::up(nic),
+    };
+    let net = match net {
+        Ok(net) => net,
+        Err(NetError::NoInterface) => {
+            println!("httpd: no network interface {nic}");
+            return None;
+        }
+        Err(error) => {
+            println!("httpd: interface {nic} not configured: {error:?}");
+            return None;
+        }
+    };
+    if let Some(settings) = net.settings() {
+        match settings.gateway {
+            Some(gateway) => {
+                println!("httpd: nic {nic} address {} gateway {gateway}", settings.address)
+            }
+            None => println!("httpd: nic {nic} address {}", settings.address),
+        }
+    }
+    Some(net)
 }

@@ -22,6 +22,11 @@ use crate::site::Site;
 /// A response that makes no progress this long is given up (the connection reset).
 pub const SEND_TIMEOUT_MS: u64 = 30_000;
 
+/// Send buffer per connection: a response up to this size is queued whole at once, so
+/// its segments go out as the peer's window opens without waiting for the program to
+/// refill the buffer between acknowledgements.
+pub const SEND_BUFFER: usize = 128 * 1024;
+
 /// What the server has done, printed at the end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -45,6 +50,22 @@ pub struct Stats {
     pub aborted: u64,
     /// UDP datagrams echoed.
     pub echoed: u64,
+}
+
+impl Stats {
+    /// Adds `other`'s counts (a server per interface, one total).
+    pub fn add(&mut self, other: &Stats) {
+        self.accepted += other.accepted;
+        self.requests += other.requests;
+        self.ok += other.ok;
+        self.not_found += other.not_found;
+        self.refused += other.refused;
+        self.timed_out += other.timed_out;
+        self.body_bytes += other.body_bytes;
+        self.closed += other.closed;
+        self.aborted += other.aborted;
+        self.echoed += other.echoed;
+    }
 }
 
 struct Sending {
@@ -95,6 +116,7 @@ impl Server {
         let options = TcpOptions {
             sockets: config.sockets,
             max_sockets: config.max_sockets,
+            tx_buffer: SEND_BUFFER,
             ..TcpOptions::default()
         };
         let listener = net.listen_with(config.port, options)?;

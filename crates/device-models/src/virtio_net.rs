@@ -13,8 +13,8 @@ use crate::HostMemory;
 use crate::virtio::{LegacyPorts, ModernWindow, VirtioCore, VirtioDevice, WindowKind};
 use crate::virtio_mmio::MmioFront;
 
-/// Queue size the device offers.
-pub const QUEUE_SIZE: u16 = 64;
+/// Queue size the device offers (QEMU's default for both queues).
+pub const QUEUE_SIZE: u16 = 256;
 /// `VIRTIO_NET_F_MAC`.
 pub const F_MAC: u64 = 1 << 5;
 /// `VIRTIO_NET_F_MRG_RXBUF`.

@@ -43,7 +43,9 @@ mod against_models {
     use ingot_device_models::HostMemory;
     use ingot_device_models::virtio::{NOTIFY_MULTIPLIER, WindowKind};
     use ingot_device_models::virtio_blk::VirtioBlkModel;
-    use ingot_device_models::virtio_net::{F_MAC, F_STATUS, F_VERSION_1, VirtioNetModel};
+    use ingot_device_models::virtio_net::{
+        F_MAC, F_STATUS, F_VERSION_1, QUEUE_SIZE as VIRTIO_NET_QUEUE_SIZE, VirtioNetModel,
+    };
 
     use crate::transport::{LegacyTransport, ModernTransport, Transport, status};
     use crate::{FEATURE_VERSION_1, FeaturesRefused, negotiate, queue_size};
@@ -180,7 +182,7 @@ mod against_models {
             assert_eq!(accepted, F_MAC | F_STATUS | version_1);
             assert_eq!(
                 queue_size(&mut transport, 1, 16, 5),
-                Some(if version == 2 { 16 } else { 64 })
+                Some(if version == 2 { 16 } else { VIRTIO_NET_QUEUE_SIZE })
             );
             assert_eq!(queue_size(&mut transport, 2, 16, 5), None);
             assert_eq!(transport.config_u8(5), 1);

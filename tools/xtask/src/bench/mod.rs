@@ -19,6 +19,8 @@ mod disk_parallel;
 mod disk_report;
 mod measure;
 mod net;
+mod net_icount;
+mod net_report;
 mod peer;
 mod peer_check;
 mod peer_programs;

@@ -14,12 +14,13 @@
 //! same with keep-alive. Then, over tap, UDP echo packets per second (64-byte datagrams,
 //! 32 in flight) against httpd's echo port and the peer's `udp-echo`.
 
-use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::stats::{load1, median};
-use super::{Options, peer, write_output, write_report_section};
+use super::net_icount::{Quit, measure_guest};
+use super::net_report::{Results, report};
+use super::stats::load1;
+use super::{Options, peer};
 use crate::build::{build_all, output_dir};
 use crate::harness::{Event, Running};
 use crate::qemu::{Machine, QemuConfig};
@@ -31,15 +32,15 @@ const LARGE: usize = 100 * 1024;
 
 /// One load case.
 #[derive(Clone, Copy)]
-struct Case {
-    name: &'static str,
-    path: &'static str,
+pub(super) struct Case {
+    pub name: &'static str,
+    pub path: &'static str,
     connections: u32,
     keep_alive: bool,
     requests: u32,
 }
 
-const CASES: &[Case] = &[
+pub(super) const CASES: &[Case] = &[
     Case {
         name: "612 B, 1 conn, new conn/req",
         path: "/index.html",
@@ -86,13 +87,13 @@ const CASES: &[Case] = &[
 
 /// What one `ab` run measured.
 #[derive(Clone, Copy, Default)]
-struct Measured {
-    requests_per_s: f64,
-    mb_per_s: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    complete: u64,
-    errors: u64,
+pub(super) struct Measured {
+    pub requests_per_s: f64,
+    pub mb_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub complete: u64,
+    pub errors: u64,
 }
 
 /// The pure part: `ab`'s report to numbers.
@@ -115,7 +116,7 @@ fn parse_ab(text: &str) -> Option<Measured> {
 }
 
 /// Where the guests are reached.
-enum Route {
+pub(super) enum Route {
     /// The namespace (kept alive for the run, removed on drop) and its name.
     Tap(
         #[allow(dead_code, reason = "held for its Drop, which removes the namespace")] Namespace,
@@ -125,7 +126,7 @@ enum Route {
 }
 
 impl Route {
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         match self {
             Route::Tap(_, _) => format!("http://{TAP_GUEST}{path}"),
             Route::HostForward(port) => format!("http://127.0.0.1:{port}{path}"),
@@ -133,7 +134,7 @@ impl Route {
     }
 
     /// A command run where the guests are reachable.
-    fn command(&self, program: &str) -> Command {
+    pub(super) fn command(&self, program: &str) -> Command {
         match self {
             Route::Tap(_, name) => {
                 let mut command = Command::new("ip");
@@ -144,6 +145,17 @@ impl Route {
         }
     }
 
+    /// Sends one UDP datagram to `address` (`ip:port` on the tap link).
+    pub(super) fn udp_send(&self, address: &str, text: &str) -> Result<(), String> {
+        match self {
+            Route::Tap(_, name) => {
+                crate::scenarios::httpd_checks::in_namespace(name, &["udp-send", address, text])
+                    .map(|_| ())
+            }
+            Route::HostForward(_) => Err("UDP to the guest needs the tap path".into()),
+        }
+    }
+
     fn netdev(&self) -> String {
         match self {
             Route::Tap(_, _) => "tap,id=n0,ifname=tap0,script=no,downscript=no".into(),
@@ -151,7 +163,7 @@ impl Route {
         }
     }
 
-    fn describe(&self) -> &'static str {
+    pub(super) fn describe(&self) -> &'static str {
         match self {
             Route::Tap(_, _) => "tap device in a network namespace (traffic stays inside it)",
             Route::HostForward(_) => {
@@ -173,19 +185,36 @@ fn run_ab(path: &Route, case: &Case) -> Result<Measured, String> {
         .output()
         .map_err(|e| format!("cannot run ab (apt-get install apache2-utils): {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
-    parse_ab(&text).ok_or_else(|| {
-        format!(
-            "ab {}: no result: {}{}",
-            case.name,
-            text.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    parse_ab(&text)
+        .or_else(|| gave_up(&format!("{text}{stderr}"), case.requests))
+        .ok_or_else(|| format!("ab {}: no result: {}{}", case.name, text.trim(), stderr.trim()))
+}
+
+/// `ab` that stopped on its per-request timeout (`-s`) prints no statistics, only how
+/// many requests completed: the round counts as failed for this case, with the missing
+/// requests as errors and no rates (left out of the medians).
+fn gave_up(text: &str, requests: u32) -> Option<Measured> {
+    let completed: u64 = text.split("Total of ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+    Some(Measured {
+        requests_per_s: f64::NAN,
+        mb_per_s: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        complete: completed,
+        errors: u64::from(requests).saturating_sub(completed),
     })
 }
 
-/// Boots `config`, waits for `marker`, waits until `/index.html` answers.
-fn boot(config: &QemuConfig, marker: &str, path: &Route) -> Result<Running, String> {
-    let qemu = Running::spawn(config)?;
+/// Boots `config`, waits for `marker`, waits until `/index.html` answers. With `typed`
+/// QEMU's stdin (the serial console) is kept open for [`Running::type_text`].
+pub(super) fn boot_guest(
+    config: &QemuConfig,
+    marker: &str,
+    path: &Route,
+    typed: bool,
+) -> Result<Running, String> {
+    let qemu = Running::spawn_with_stdin(config, typed)?;
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         match qemu.next_line(deadline) {
@@ -224,7 +253,7 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
     let linux = peer::prepare()?;
     let site = Site::standard();
     let large: Vec<u8> = site.big[..LARGE].to_vec();
-    let config = format!("log=off\naddress={TAP_GUEST}/24\n");
+    let config = format!("log=off\naddress={TAP_GUEST}/24\nquit-port={QUIT_PORT}\n");
     let namespace = format!("ingot-bench-net-{}", std::process::id());
     let path = match Namespace::create(&namespace) {
         Ok(ns) => Route::Tap(ns, namespace),
@@ -274,7 +303,8 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
                 .into_iter()
                 .enumerate()
         {
-            let qemu = boot(config, marker, &path).map_err(|e| format!("round {round}: {e}"))?;
+            let qemu = boot_guest(config, marker, &path, false)
+                .map_err(|e| format!("round {round}: {e}"))?;
             for (index, case) in CASES.iter().enumerate() {
                 if side == 1 && case.keep_alive {
                     continue; // busybox httpd closes every connection
@@ -304,8 +334,27 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
         }
     }
     let load_after = load1();
-    report(&results, &udp, &path, rounds, load_before, load_after, &ingot, &linux_config)
+    // A failure here leaves the rounds' results standing; the report says why.
+    let instructions = match &path {
+        Route::Tap(..) => {
+            let quit = Quit::Datagram(format!("{TAP_GUEST}:{QUIT_PORT}"));
+            measure_guest("Ingot", &ingot, "httpd: listening", &path, &quit).and_then(|ingot| {
+                let serial = Quit::Serial("q\n");
+                measure_guest("Linux", &linux_config, "ingot-peer: http-ready", &path, &serial)
+                    .map(|linux| vec![ingot, linux])
+            })
+        }
+        Route::HostForward(_) => Err("needs the tap path".to_string()),
+    };
+    if let Err(error) = &instructions {
+        eprintln!("bench net: instructions per request not measured: {error}");
+    }
+    let all = Results { results: &results, udp: &udp, instructions: &instructions };
+    report(&all, &path, rounds, load_before, load_after, &ingot, &linux_config)
 }
+
+/// The UDP port httpd.cfg names for `quit` (the icount runs stop the guest with it).
+const QUIT_PORT: u16 = 9;
 
 /// 64-byte UDP echoes per second with 32 in flight for 5 s, measured from inside the
 /// namespace by `xtask netns-client udp-rate`.
@@ -322,104 +371,6 @@ fn udp_rate(namespace: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("udp-rate printed {output:?}"))
 }
 
-#[allow(clippy::too_many_arguments, reason = "one call site; the report needs them all")]
-fn report(
-    results: &[Vec<Vec<Measured>>],
-    udp: &[Vec<f64>; 2],
-    path: &Route,
-    rounds: usize,
-    load_before: f64,
-    load_after: f64,
-    ingot: &QemuConfig,
-    linux: &QemuConfig,
-) -> Result<(), String> {
-    let mut md = String::new();
-    let _ = writeln!(md, "## Network: httpd against the Linux peer (`cargo xtask bench net`)\n");
-    let _ = writeln!(
-        md,
-        "Path: {}. {rounds} interleaved rounds; medians shown. Host load (1 min) {load_before:.2} before, {load_after:.2} after.\n",
-        path.describe()
-    );
-    let _ = writeln!(
-        md,
-        "| Case | Ingot req/s | Linux req/s | Ingot ÷ Linux | Ingot MB/s | Linux MB/s | Ingot p50/p99 ms | Linux p50/p99 ms | errors (Ingot/Linux) |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
-    let mut json = String::from("{\"bench\":\"net\",\"cases\":[");
-    for (index, case) in CASES.iter().enumerate() {
-        let pick = |side: usize, f: fn(&Measured) -> f64| -> f64 {
-            let values: Vec<f64> = results[side][index].iter().map(f).collect();
-            if values.is_empty() { f64::NAN } else { median(&values) }
-        };
-        let errors = |side: usize| results[side][index].iter().map(|m| m.errors).sum::<u64>();
-        let (ir, lr) = (pick(0, |m| m.requests_per_s), pick(1, |m| m.requests_per_s));
-        let ratio = if lr.is_nan() { "–".to_string() } else { format!("{:.2}", ir / lr) };
-        let linux_cell = |v: f64, digits: usize| {
-            if v.is_nan() { "–".to_string() } else { format!("{v:.digits$}") }
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {:.0} | {} | {} | {:.2} | {} | {:.0}/{:.0} | {}/{} | {}/{} |",
-            case.name,
-            ir,
-            linux_cell(lr, 0),
-            ratio,
-            pick(0, |m| m.mb_per_s),
-            linux_cell(pick(1, |m| m.mb_per_s), 2),
-            pick(0, |m| m.p50_ms),
-            pick(0, |m| m.p99_ms),
-            linux_cell(pick(1, |m| m.p50_ms), 0),
-            linux_cell(pick(1, |m| m.p99_ms), 0),
-            errors(0),
-            if results[1][index].is_empty() { "–".to_string() } else { errors(1).to_string() },
-        );
-        let runs = |side: usize| {
-            results[side][index]
-                .iter()
-                .map(|m| format!("{{\"rps\":{:.1},\"mbps\":{:.3},\"p50_ms\":{},\"p99_ms\":{},\"complete\":{},\"errors\":{}}}", m.requests_per_s, m.mb_per_s, m.p50_ms, m.p99_ms, m.complete, m.errors))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        if index > 0 {
-            json.push(',');
-        }
-        let _ = write!(
-            json,
-            "{{\"case\":\"{}\",\"ingot\":[{}],\"linux\":[{}]}}",
-            case.name,
-            runs(0),
-            runs(1)
-        );
-    }
-    let _ = write!(
-        json,
-        "],\"udp_echo_pps\":{{\"ingot\":{:?},\"linux\":{:?}}},\"path\":\"{}\",\"load_before\":{load_before},\"load_after\":{load_after},\"ingot_qemu\":\"{}\",\"linux_qemu\":\"{}\"}}",
-        udp[0],
-        udp[1],
-        path.describe(),
-        ingot.command_line().replace('"', "'"),
-        linux.command_line().replace('"', "'")
-    );
-    let udp_median = |side: usize| if udp[side].is_empty() { f64::NAN } else { median(&udp[side]) };
-    let (ingot_udp, linux_udp) = (udp_median(0), udp_median(1));
-    if ingot_udp.is_nan() {
-        let _ = writeln!(md, "\nUDP echo: not measured (only over tap).");
-    } else {
-        let _ = writeln!(
-            md,
-            "\nUDP echo (64-byte datagrams, 32 in flight, 5 s, median of the rounds): Ingot {ingot_udp:.0} packets/s, Linux {linux_udp:.0} packets/s, Ingot ÷ Linux {:.2}.",
-            ingot_udp / linux_udp
-        );
-    }
-    let _ =
-        writeln!(md, "\nIngot: `{}`\n\nLinux: `{}`", ingot.command_line(), linux.command_line());
-    json.push('\n');
-    write_output("net.json", json.as_bytes())?;
-    write_report_section("net", &md)?;
-    println!("{md}");
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::parse_ab;
@@ -433,5 +384,10 @@ mod tests {
         assert!((m.mb_per_s - 1.0).abs() < 1e-3);
         assert_eq!((m.p50_ms, m.p99_ms), (12.0, 40.0));
         assert!(parse_ab("nothing").is_none());
+        let timed_out = "Benchmarking 10.0.3.2 (be patient)...Total of 298 requests completed\napr_pollset_poll: The timeout specified has expired (70007)";
+        let failed = super::gave_up(timed_out, 300).unwrap();
+        assert_eq!((failed.complete, failed.errors), (298, 2));
+        assert!(failed.requests_per_s.is_nan());
+        assert!(super::gave_up("nothing", 300).is_none());
     }
 }

@@ -10,6 +10,8 @@
 //! - `httpd-tap-<nic>`: a tap device inside a network namespace made for the run;
 //!   the program has a fixed address from `httpd.cfg`; `ping` from the namespace gets
 //!   replies and a UDP datagram comes back from the echo port.
+//! - `httpd-two-nics`: one program on an e1000e and an rtl8139 at once, each on a user
+//!   network of its own; both serve the page and the 1 MiB file.
 //! - `httpd-soak`: over tap as well, 64 concurrent clients for a bounded time, with
 //!   malformed, abandoned and stalled requests among them; every good request must be
 //!   answered and the program's end-of-run counts must show nothing left open. (Over
@@ -58,6 +60,8 @@ pub const NIC_MODELS: &[NicModel] = &[
         driver: "virtio-net",
     },
     NicModel { name: "e1000", device: "e1000", driver: "e1000" },
+    NicModel { name: "e1000-82544gc", device: "e1000-82544gc", driver: "e1000" },
+    NicModel { name: "e1000-82545em", device: "e1000-82545em", driver: "e1000" },
     NicModel { name: "e1000e", device: "e1000e", driver: "e1000e" },
     NicModel { name: "rtl8139", device: "rtl8139", driver: "rtl8139" },
 ];
@@ -225,6 +229,84 @@ fn hostfwd_scenario_on(
     s
 }
 
+/// `httpd-two-nics`: one program serving on two interfaces of different models at once
+/// (`nic=0,1`), each with its own stack, user network and address by DHCP; both serve
+/// `/` and the 1 MiB file, and the end-of-run counts cover both.
+fn two_nics_scenario(artifacts: &Artifacts) -> Scenario {
+    let name = "httpd-two-nics";
+    let ports = free_ports(3);
+    let port = |i: usize| ports.get(i).copied().unwrap_or(0);
+    let (http0, http1, quit) = (port(0), port(1), port(2));
+    let disk = site_disk(name, &format!("nic=0,1\nquit-port={QUIT_PORT}\n"));
+    let (disk_path, site) = match disk {
+        Ok(made) => made,
+        Err(e) => (PathBuf::from(format!("/nonexistent: {e}")), Site::standard()),
+    };
+    let nics = [
+        NicModel { name: "e1000e", device: "e1000e", driver: "e1000e" },
+        NicModel { name: "rtl8139", device: "rtl8139", driver: "rtl8139" },
+    ];
+    let mut qemu = httpd_qemu(artifacts, &disk_path);
+    for (index, (nic, http)) in nics.iter().zip([http0, http1]).enumerate() {
+        let quit_rule = if index == 0 {
+            format!(",hostfwd=udp:127.0.0.1:{quit}-:{QUIT_PORT}")
+        } else {
+            String::new()
+        };
+        qemu = qemu.extra_args([
+            "-netdev".to_string(),
+            format!("user,id=n{index},restrict=on,hostfwd=tcp:127.0.0.1:{http}-:80{quit_rule}"),
+            "-device".into(),
+            format!("{},netdev=n{index},mac={}", nic.device, super::net::mac(index)),
+        ]);
+    }
+    let mut lines = vec![BANNER.to_string()];
+    for (index, nic) in nics.iter().enumerate() {
+        lines.push(format!(
+            "^ingot: net {index} {} mac={} link=up$",
+            nic.driver,
+            super::net::mac(index)
+        ));
+    }
+    lines.push(ready("multiboot"));
+    lines.push("^httpd: site from BMFS on disk 0 at sector 0: files=2 bytes=1049188$".into());
+    lines.push(r"^httpd: nic 0 address 10\.0\.2\.15/24".into());
+    lines.push(r"^httpd: nic 1 address 10\.0\.2\.15/24".into());
+    lines.push("^httpd: listening port=80 echo-port=7 log=on$".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = scenario(name, qemu, &refs, exit_status_for(0));
+    s.timeout = Duration::from_secs(180);
+    s.live_check = Some(Box::new(move |_| {
+        let result = httpd_checks::fetch_both(http0, &site)
+            .and_then(|()| httpd_checks::fetch_both(http1, &site));
+        httpd_checks::send_quit(&format!("127.0.0.1:{quit}"))?;
+        if result.is_err() {
+            std::thread::sleep(Duration::from_secs(5));
+        }
+        result
+    }));
+    s.host_check = Some(Box::new(|log| {
+        let served = Regex::new(r"(?m)^httpd: 10\.0\.2\.2:\d+ GET /big\.bin 200 1048576$")
+            .map_err(|e| e.to_string())?;
+        let count = served.find_iter(log).count();
+        if count != 2 {
+            return Err(format!("{count} access-log lines for /big.bin, expected 2 (one per NIC)"));
+        }
+        // Both interfaces sent a 1 MiB file (over 700 frames each) and dropped nothing.
+        let counters = Regex::new(r"(?m)^httpd: nic rx=\d+ rx_bytes=\d+ tx=(\d+) .*malformed=0 ")
+            .map_err(|e| e.to_string())?;
+        let busy = counters
+            .captures_iter(log)
+            .filter(|c| c[1].parse::<u64>().is_ok_and(|tx| tx > 700))
+            .count();
+        if busy != 2 {
+            return Err(format!("{busy} interfaces with traffic at the end, expected 2"));
+        }
+        check_end(log, "requests=4 ok=4 not-found=0 refused=0 timed-out=0 aborted=0")
+    }));
+    s
+}
+
 /// A network namespace with a tap device `tap0` at 10.0.3.1/24, removed on drop.
 pub struct Namespace(String);
 
@@ -352,6 +434,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         all.push(tap_scenario(artifacts, nic));
     }
     all.push(hostfwd_scenario_on(artifacts, &MICROVM_NIC, Machine::Microvm, "virtio-blk-device"));
+    all.push(two_nics_scenario(artifacts));
     all.push(soak_scenario(artifacts));
     all
 }

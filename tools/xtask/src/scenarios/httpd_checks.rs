@@ -110,6 +110,14 @@ pub fn hostfwd_suite(port: u16, site: &Site) -> Result<(), String> {
     malformed_then_good(port, &base, &site.index)
 }
 
+/// `/` and the 1 MiB file through `hostfwd` on 127.0.0.1:`port`, bytes compared with
+/// the site's (2 requests).
+pub fn fetch_both(port: u16, site: &Site) -> Result<(), String> {
+    let base = format!("http://127.0.0.1:{port}");
+    expect_body(&format!("{base}/"), fetch(&format!("{base}/"))?, &site.index)?;
+    expect_body(&format!("{base}/big.bin"), fetch(&format!("{base}/big.bin"))?, &site.big)
+}
+
 /// 20 requests on one connection: curl reports one connect for the first transfer and
 /// none for the rest, and every body is the page.
 fn keep_alive(base: &str, index: &[u8]) -> Result<(), String> {

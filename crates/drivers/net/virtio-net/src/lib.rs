@@ -49,16 +49,20 @@ pub mod feature {
 /// Queue indexes.
 const RECEIVE_QUEUE: u16 = 0;
 const TRANSMIT_QUEUE: u16 = 1;
-/// Largest queue used (modern devices let us pick a smaller one).
+/// Largest receive queue used (modern devices let us pick a smaller one).
 const QUEUE_SIZE_LIMIT: u16 = 64;
+/// Largest transmit queue used: room for [`MAX_TRANSMIT_SLOTS`] chains, so a whole
+/// batch from a program goes to the device with one notification and one wait (each
+/// wait is a round trip to the hypervisor's I/O thread, tens of microseconds or more).
+const TRANSMIT_QUEUE_SIZE_LIMIT: u16 = 256;
 /// Bytes of one receive buffer: header plus a whole standard frame, rounded up.
 pub const RECEIVE_BUFFER_BYTES: usize = 2048;
 /// Receive buffers posted at most.
 pub const MAX_RECEIVE_BUFFERS: u16 = 64;
 /// Descriptors of one transmit chain: the header and up to `MAX_SEGMENTS` pieces.
 const TRANSMIT_DESCRIPTORS: u16 = 1 + MAX_SEGMENTS as u16;
-/// Transmit chains in flight at most.
-pub const MAX_TRANSMIT_SLOTS: usize = 16;
+/// Transmit chains in flight at most: the kernel's largest batch (`NET_BATCH_MAX`).
+pub const MAX_TRANSMIT_SLOTS: usize = 32;
 /// How long the device may take to send a batch.
 pub const TIMEOUT_MS: u64 = 5_000;
 /// Offsets in device configuration (virtio §5.1.4).
@@ -129,7 +133,7 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioNet<T, B, C> {
             ingot_virtio::queue_size(
                 &mut transport,
                 TRANSMIT_QUEUE,
-                QUEUE_SIZE_LIMIT,
+                TRANSMIT_QUEUE_SIZE_LIMIT,
                 TRANSMIT_DESCRIPTORS,
             ),
         );
