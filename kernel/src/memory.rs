@@ -164,7 +164,9 @@ fn set_aside_fixed_image(
             Some(image)
         }
         Err(why) => {
-            println!("ingot: cannot set aside {start:#x}-{end:#x} for the fixed-address program: {why}");
+            println!(
+                "ingot: cannot set aside {start:#x}-{end:#x} for the fixed-address program: {why}"
+            );
             None
         }
     }

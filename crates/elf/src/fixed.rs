@@ -8,7 +8,9 @@
 //! [`crate::plan`] against that range instead of the window.
 
 use crate::check::plan;
-use crate::header::{ET_EXEC, PROGRAM_HEADER_BYTES, PT_LOAD, bytes_at, file_header, program_header};
+use crate::header::{
+    ET_EXEC, PROGRAM_HEADER_BYTES, PT_LOAD, bytes_at, file_header, program_header,
+};
 use crate::load::apply_relocations;
 use crate::{ElfError, Loaded};
 

@@ -336,10 +336,8 @@ fn start_stack_holds_arguments_environment_and_auxv() {
 /// data with `.bss` at 0x403000).
 fn low_executable() -> Vec<u8> {
     let low = 0x40_0000;
-    let segments = [
-        load(0, low, 0x2000, 0x2000, RX),
-        load(0x2000, low + 0x3000, 0x100, 0x1800, RW),
-    ];
+    let segments =
+        [load(0, low, 0x2000, 0x2000, RX), load(0x2000, low + 0x3000, 0x100, 0x1800, RW)];
     let mut file = elf(2, low + 0x1000, &segments, 0x2100);
     file[0x1000..0x1004].copy_from_slice(b"CODE");
     file[0x2000..0x2100].fill(0x5D);

@@ -9,6 +9,7 @@ mod compat;
 mod cores;
 mod ecam;
 mod failures;
+mod fixed_address;
 mod foundation;
 mod front_door;
 pub mod httpd;
