@@ -326,6 +326,26 @@ impl ProgramMemory {
         Ok(())
     }
 
+    /// Runs an `SMP_SET` assignment at `entry` as [`Self::run_baremetal`] does, such that
+    /// BareMetal's `RESET` can end it early (`ingot_arch::program::call_baremetal_resettable`):
+    /// `Ok(true)` if it returned, `Ok(false)` if it was ended.
+    pub fn run_baremetal_resettable(&self, entry: u64) -> Result<bool, Error> {
+        self.check(entry, 1)?;
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
+        // SAFETY: as in `run_baremetal`; when RESET ends the code, only its own frames
+        // and the BareMetal entry stubs lie above this call (the kernel ends it only
+        // from its own instructions or from a stub's return, never from kernel code).
+        Ok(unsafe {
+            ingot_arch::program::call_baremetal_resettable(
+                entry,
+                PROGRAM_BASE,
+                PROGRAM_BASE + self.bytes,
+            )
+        })
+    }
+
     /// The program's `u64` at `address` as an atomic (for lock words), if it lies in
     /// the window and is 8-byte aligned.
     pub fn atomic_at(&self, address: u64) -> Result<&core::sync::atomic::AtomicU64, Error> {
