@@ -1,5 +1,7 @@
 //! Cores, the shared work queue, completion groups, per-core assignments and time.
 
+use core::sync::atomic::AtomicU64;
+
 use ingot_abi::{CoreStats, Error, TaskEntry};
 
 use crate::calls::decode;
@@ -106,6 +108,17 @@ pub fn run_on_core(core: u64, entry: TaskEntry, argument: u64) -> Result<(), Err
 /// Whether another core has assigned code pending or running (BareMetal's `SMP_BUSY`).
 pub fn cores_busy() -> bool {
     (api().cores_busy)() == 1
+}
+
+/// Takes the lock word `lock` (0 free, 1 held; BareMetal's `SMP_LOCK`), spinning until
+/// it is free. Any core may use it, tasks included.
+pub fn spin_lock(lock: &AtomicU64) -> Result<(), Error> {
+    decode((api().spin_lock)(lock.as_ptr())).map(|_| ())
+}
+
+/// Releases the lock word `lock` taken with [`spin_lock`] (BareMetal's `SMP_UNLOCK`).
+pub fn spin_unlock(lock: &AtomicU64) -> Result<(), Error> {
+    decode((api().spin_unlock)(lock.as_ptr())).map(|_| ())
 }
 
 /// Reboots the machine.

@@ -97,7 +97,7 @@ pub fn scenarios() -> Vec<Scenario> {
     for (name, damage, lines) in [
         (
             "entry-outside",
-            entry_outside as fn(&mut Vec<u8>),
+            (|elf| entry_outside(elf)) as fn(&mut Vec<u8>),
             [
                 r"^ingot: memory 0x400000-0x4[0-9a-f]{5} set aside for the fixed-address program$"
                     .to_string(),
@@ -106,12 +106,12 @@ pub fn scenarios() -> Vec<Scenario> {
         ),
         (
             "overlap",
-            overlap,
+            |elf| overlap(elf),
             [BANNER.to_string(), format!(r"{refused}program headers \d and \d overlap in memory$")],
         ),
         (
             "kernel-addresses",
-            onto_kernel,
+            |elf| onto_kernel(elf),
             [
                 r"^ingot: cannot set aside 0x100000-0x1[0-9a-f]{5} for the fixed-address program: that is not all free RAM$".to_string(),
                 format!(
@@ -154,19 +154,19 @@ fn build() -> PathBuf {
 }
 
 /// The entry point moved below the image (where the kernel's own memory is).
-fn entry_outside(elf: &mut Vec<u8>) {
+fn entry_outside(elf: &mut [u8]) {
     put(elf, 24, 0x30_0000);
 }
 
 /// The first segment grown by a page in memory, over the second one.
-fn overlap(elf: &mut Vec<u8>) {
+fn overlap(elf: &mut [u8]) {
     let first = header(loads(elf)[0]);
     let bytes = word(elf, first + 40);
     put(elf, first + 40, bytes + 0x1000);
 }
 
 /// Every segment and the entry moved down by 3 MiB: onto the kernel at 1 MiB.
-fn onto_kernel(elf: &mut Vec<u8>) {
+fn onto_kernel(elf: &mut [u8]) {
     const SHIFT: u64 = 0x30_0000;
     let entry = word(elf, 24);
     put(elf, 24, entry - SHIFT);

@@ -3,6 +3,7 @@
 //! A program's status `s` makes QEMU exit with `2s + 1` through `isa-debug-exit`; the
 //! kernel's failure exit is 255.
 
+mod api_examples;
 pub mod boot_images;
 mod cmdline;
 mod compat;
@@ -53,6 +54,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         loader_checks::scenarios(artifacts),
         compat::scenarios(artifacts),
         programs::scenarios(artifacts),
+        api_examples::scenarios(artifacts),
         monitor::scenarios(artifacts),
     ]
     .into_iter()
