@@ -15,6 +15,7 @@
 pub use ingot_abi as abi;
 
 pub mod args;
+pub mod baremetal;
 mod calls;
 pub mod console;
 pub mod cores;

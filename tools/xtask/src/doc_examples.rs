@@ -1,8 +1,10 @@
 //! Host tests that keep the examples of `docs/api.md` real: every Rust and C block in
 //! its "Calls" section is the text of a `// doc: NAME` … `// doc end` region of
-//! `apps/api-examples/src/main.rs` or `apps/c/api-examples-c/main.c` (programs that
-//! `cargo xtask build` compiles and the `api-examples` scenarios run), and every
-//! region is shown there.
+//! `apps/api-examples/src/main.rs` or `apps/c/api-examples-c/main.c`, every one in
+//! "Every call, in Rust and in C" (BareMetal-compatible table) of
+//! `apps/baremetal-examples/src/main.rs` or `tools/compat-suite/examples.c` (programs
+//! that `cargo xtask build` compiles and the `api-examples` and `baremetal-examples`
+//! scenarios run), and every region is shown there.
 
 use std::fs;
 
@@ -10,6 +12,12 @@ use crate::build::workspace_root;
 
 const RUST_EXAMPLES: &str = "apps/api-examples/src/main.rs";
 const C_EXAMPLES: &str = "apps/c/api-examples-c/main.c";
+const RUST_BAREMETAL_EXAMPLES: &str = "apps/baremetal-examples/src/main.rs";
+const C_BAREMETAL_EXAMPLES: &str = "tools/compat-suite/examples.c";
+/// The native calls' section, up to the next `## ` heading.
+const CALLS: &str = "\n## Calls\n";
+/// The compatible table's examples, up to the next `### ` heading.
+const BAREMETAL_CALLS: &str = "\n### Every call, in Rust and in C\n";
 
 /// The regions of `source`, each with its common indentation removed.
 fn regions(source: &str) -> Vec<(String, String)> {
@@ -60,18 +68,20 @@ fn blocks(text: &str, language: &str) -> Vec<String> {
     found
 }
 
-/// The "Calls" section of `docs/api.md`.
-fn calls_section() -> String {
+/// The section of `docs/api.md` that starts with the heading `heading`, up to the next
+/// heading of the same level.
+fn section(heading: &str) -> String {
     let text = fs::read_to_string(workspace_root().join("docs/api.md")).unwrap();
-    let start = text.find("\n## Calls\n").expect("docs/api.md has a Calls section");
+    let start = text.find(heading).unwrap_or_else(|| panic!("docs/api.md lacks {heading:?}"));
     let rest = &text[start + 1..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |end| end + 3);
+    let level = heading.trim().split(' ').next().unwrap_or("##");
+    let next = format!("\n{level} ");
+    let end = rest[level.len()..].find(&next).map_or(rest.len(), |end| end + level.len());
     rest[..end].to_string()
 }
 
-fn check(language: &str, source: &str) {
-    let section = calls_section();
-    let shown = blocks(&section, language);
+fn check(heading: &str, language: &str, source: &str) {
+    let shown = blocks(&section(heading), language);
     let code = fs::read_to_string(workspace_root().join(source)).unwrap();
     let regions = regions(&code);
     assert!(!regions.is_empty(), "{source} has no `// doc:` regions");
@@ -88,12 +98,14 @@ fn check(language: &str, source: &str) {
 
 #[test]
 fn every_rust_example_in_the_api_doc_is_built_and_run() {
-    check("rust", RUST_EXAMPLES);
+    check(CALLS, "rust", RUST_EXAMPLES);
+    check(BAREMETAL_CALLS, "rust", RUST_BAREMETAL_EXAMPLES);
 }
 
 #[test]
 fn every_c_example_in_the_api_doc_is_built_and_run() {
-    check("c", C_EXAMPLES);
+    check(CALLS, "c", C_EXAMPLES);
+    check(BAREMETAL_CALLS, "c", C_BAREMETAL_EXAMPLES);
 }
 
 #[test]

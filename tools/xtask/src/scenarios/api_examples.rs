@@ -1,11 +1,13 @@
 //! The examples of `docs/api.md` run: `apps/api-examples` (Rust) and
-//! `apps/c/api-examples-c` (C) hold every example shown there (`doc_check.rs` checks
-//! that) and make every native call with them, on two cores with a disk and a NIC.
-//! What they print is computed from the machine (the disk's size, the NIC's MAC, a
-//! sum made by tasks, a program they run); the disk write is checked on the host.
+//! `apps/c/api-examples-c` (C) hold every example of the native calls shown there,
+//! `apps/baremetal-examples` (Rust) and `tools/compat-suite/examples.c` (C) every
+//! example of the BareMetal-compatible table (`doc_examples.rs` checks that), and make
+//! every call with them, on two cores with a disk and a NIC. What they print is
+//! computed from the machine (the disk's size, the NIC's MAC, work done by the other
+//! core, a program they run); their disk writes are checked on the host.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{exit_status_for, scenario};
 use crate::build::{Artifacts, output_dir};
@@ -45,31 +47,75 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         "^api-examples-c: done, 0 failed$",
         "^ingot: program exited status=0$",
     ];
-    [("api-examples", &rust[..]), ("api-examples-c", &c[..])]
-        .into_iter()
-        .map(|(name, expect)| {
-            let image = fresh_image(name);
-            let qemu = QemuConfig::new(Machine::Q35)
-                .cores(2)
-                .kernel(&artifacts.kernel)
-                .initrd(artifacts.program(name))
-                .append(format!("exit=qemu init={name}"))
-                .extra_args([
-                    "-drive".to_string(),
-                    format!("file={},format=raw,if=none,id=d0", image.display()),
-                    "-device".into(),
-                    "virtio-blk-pci,drive=d0".into(),
-                    "-netdev".into(),
-                    "user,id=n0,restrict=on".into(),
-                    "-device".into(),
-                    "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56".into(),
-                ]);
-            let mut s = scenario(name, qemu, expect, exit_status_for(0));
-            s.host_check = Some(Box::new(move |_log| written(&image)));
-            s
-        })
-        .collect()
+    let dump = r"^0123456789ABCDEF0xFFFF8000[0-9A-F]{8}: 49 6E 67 6F 74$";
+    let baremetal_rust = [
+        "^hello through b_output$",
+        dump,
+        r"^b_output calls 0x[0-9a-f]+$",
+        "^no key waiting$",
+        "^2 ms delay took >= 2 ms: true, tsc advanced: true, free memory > 0 MiB: true$",
+        "^core 0 of 2: 1 others ran the code; slot active=true$",
+        "^reset: 0 assignments withdrawn or ended$",
+        "^no framebuffer$",
+        r"^interface 0 mac \[52, 54, 00, 12, 34, 56\]$",
+        r"^received \d+ bytes$",
+        "^2 sectors read, 2 written$",
+        "^00:00.0 vendor 8086 device 29c0$",
+        "^the timer callback fired$",
+        "^baremetal-examples: done, 0 failed$",
+        "^ingot: program exited status=0$",
+    ];
+    let baremetal_c = [
+        "^hello through b_output$",
+        dump,
+        "^no key waiting$",
+        "^2 ms delay took >= 2 ms$",
+        r"^free memory MiB: \d+$",
+        "^core 0 of 2: 1 others ran the code; slot active=1$",
+        "^reset: 0 assignments withdrawn or ended$",
+        "^no framebuffer$",
+        r"^received \d+ bytes$",
+        "^2 sectors read, 2 written$",
+        "^00:00.0 vendor and device: 0000000029C08086$",
+        "^the timer callback fired$",
+        "^baremetal-examples-c: done, 0 failed$",
+        "^ingot: program exited status=0$",
+    ];
+    let native: Written = (8 * 512, b"Ingot");
+    let baremetal: Written = (2 * 4096, b"BareMeta");
+    [
+        ("api-examples", &rust[..], native),
+        ("api-examples-c", &c[..], native),
+        ("baremetal-examples", &baremetal_rust[..], baremetal),
+        ("baremetal-examples-c", &baremetal_c[..], baremetal),
+    ]
+    .into_iter()
+    .map(|(name, expect, written)| {
+        let image = fresh_image(name);
+        let qemu = QemuConfig::new(Machine::Q35)
+            .cores(2)
+            .kernel(&artifacts.kernel)
+            .initrd(artifacts.program(name))
+            .append(format!("exit=qemu init={name}"))
+            .extra_args([
+                "-drive".to_string(),
+                format!("file={},format=raw,if=none,id=d0", image.display()),
+                "-device".into(),
+                "virtio-blk-pci,drive=d0".into(),
+                "-netdev".into(),
+                "user,id=n0,restrict=on".into(),
+                "-device".into(),
+                "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56".into(),
+            ]);
+        let mut s = scenario(name, qemu, expect, exit_status_for(0));
+        s.host_check = Some(Box::new(move |_log| check_written(&image, written)));
+        s
+    })
+    .collect()
 }
+
+/// Where an example program writes on its disk, and what.
+type Written = (usize, &'static [u8]);
 
 fn fresh_image(name: &str) -> PathBuf {
     let dir = output_dir().join("disks");
@@ -83,12 +129,16 @@ fn fresh_image(name: &str) -> PathBuf {
     path
 }
 
-/// The `disk_read` example wrote "Ingot" at sector 8 and left the rest zero.
-fn written(image: &PathBuf) -> Result<(), String> {
-    let bytes = fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
-    let sector = bytes.get(8 * 512..10 * 512).ok_or("image too short")?;
-    if &sector[..5] != b"Ingot" || sector[5..].iter().any(|&b| b != 0) {
-        return Err(format!("sector 8 holds {:02x?}, not \"Ingot\" then zeros", &sector[..16]));
+/// The example wrote `bytes` at `offset` (in the first of two sectors it rewrote) and
+/// left the rest of those sectors zero, as on the fresh image.
+fn check_written(image: &Path, (offset, bytes): Written) -> Result<(), String> {
+    let image_bytes = fs::read(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let region = image_bytes.get(offset..offset + 1024).ok_or("image too short")?;
+    if &region[..bytes.len()] != bytes || region[bytes.len()..].iter().any(|&b| b != 0) {
+        return Err(format!(
+            "bytes at {offset} are {:02x?}, not {bytes:02x?} then zeros",
+            &region[..16]
+        ));
     }
     Ok(())
 }
