@@ -111,13 +111,42 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         s.host_check = Some(Box::new(move |_log| check_written(&image, written)));
         s
     })
+    .chain([bad_arguments(artifacts)])
     .collect()
+}
+
+/// `apps/c/bad-args-c`: every native call but the network ones (`net-bad-arguments`)
+/// given bad pointers, lengths, core, group and disk numbers, each error compared
+/// with the documented one, then good calls that still work; on two cores with a disk.
+fn bad_arguments(artifacts: &Artifacts) -> Scenario {
+    let name = "calls-bad-arguments";
+    let image = fresh_image(name);
+    let qemu = QemuConfig::new(Machine::Q35)
+        .cores(2)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program("bad-args-c"))
+        .append("exit=qemu")
+        .extra_args([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id=d0", image.display()),
+            "-device".into(),
+            "virtio-blk-pci,drive=d0".into(),
+        ]);
+    let mut s = scenario(
+        name,
+        qemu,
+        &["^bad-args-c: still running$", "^bad-args-c: 45 checks, 0 failed$"],
+        exit_status_for(0),
+    );
+    s.forbid.push("FAIL".into());
+    s
 }
 
 /// Where an example program writes on its disk, and what.
 type Written = (usize, &'static [u8]);
 
-fn fresh_image(name: &str) -> PathBuf {
+/// A fresh, empty 8 MiB disk image for scenario `name`.
+pub(super) fn fresh_image(name: &str) -> PathBuf {
     let dir = output_dir().join("disks");
     let path = dir.join(format!("{name}.img"));
     let made = fs::create_dir_all(&dir)
