@@ -92,6 +92,7 @@ pub fn scenarios() -> Vec<Scenario> {
             )
         })
         .collect();
+    scenarios.push(through_run(&elf));
     let original = fs::read(&elf).unwrap_or_default();
     let refused = r"^ingot: program not run: ELF file refused: ";
     for (name, damage, lines) in [
@@ -130,6 +131,29 @@ pub fn scenarios() -> Vec<Scenario> {
         ));
     }
     scenarios
+}
+
+/// `cargo xtask run --program PATH` with the built file's path, turned into QEMU's
+/// configuration by the code `run` uses: what a user types after building it.
+fn through_run(elf: &Path) -> Scenario {
+    let name = "run-program-path-musl-gcc-static";
+    let path = elf.display().to_string();
+    let args = ["--program", path.as_str(), "--append", "exit=qemu init=fixed 3 1 2"];
+    let image = output_dir().join(format!("{name}.img"));
+    let artifacts = artifacts_in(&output_dir());
+    let config = crate::cli::parse_run(&args)
+        .and_then(|options| crate::run::qemu_config(&options, &artifacts, &image))
+        .unwrap_or_else(|error| {
+            // The scenario then fails on the missing program, with this message above it.
+            eprintln!("xtask: {name}: cargo xtask run {}: {error}", args.join(" "));
+            QemuConfig::new(Machine::Q35).kernel(&artifacts.kernel)
+        });
+    scenario(
+        name,
+        config,
+        &["^fixed: sorted 1 2 3$", "^ingot: program exited status=3$"],
+        exit_status_for(3),
+    )
 }
 
 /// Writes the source and links it with plain `musl-gcc -static`, no other option.
