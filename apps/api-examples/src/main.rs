@@ -16,8 +16,11 @@ use ingot_sdk::{disk, println};
 
 ingot_sdk::entry!(main);
 
+/// One example: a function that makes its calls, or the first error.
+type Example = fn() -> Result<(), Error>;
+
 fn main() -> u64 {
-    let examples: [(&str, fn() -> Result<(), Error>); 16] = [
+    let examples: [(&str, Example); 16] = [
         ("console", console),
         ("memory_info", memory_info),
         ("time", time),

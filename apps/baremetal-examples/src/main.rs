@@ -13,8 +13,11 @@ use ingot_sdk::abi::Error;
 
 ingot_sdk::entry!(main);
 
+/// One example: a function that makes its calls, or the first error.
+type Example = fn() -> Result<(), Error>;
+
 fn main() -> u64 {
-    let examples: [(&str, fn() -> Result<(), Error>); 10] = [
+    let examples: [(&str, Example); 10] = [
         ("output", output),
         ("input", input),
         ("time", time),

@@ -30,6 +30,12 @@ pub mod start;
 pub use calls::{api_version, memory_info, read_byte, write, write_raw};
 
 /// Declares the program's main function: `fn main() -> u64` (the exit status).
+///
+/// # Example
+///
+/// ```ignore
+/// ingot_sdk::entry!(main);
+/// ```
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {

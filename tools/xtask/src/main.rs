@@ -27,6 +27,8 @@ mod qemu;
 mod run;
 mod scenarios;
 mod screenshot;
+#[cfg(test)]
+mod sdk_examples;
 mod test;
 mod workspace;
 

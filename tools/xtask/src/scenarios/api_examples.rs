@@ -111,8 +111,53 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         s.host_check = Some(Box::new(move |_log| check_written(&image, written)));
         s
     })
-    .chain([bad_arguments(artifacts)])
+    .chain([sdk_examples(artifacts), bad_arguments(artifacts)])
     .collect()
+}
+
+/// `apps/sdk-examples`: the SDK documentation's own examples (`sdk_examples.rs` checks
+/// they are its regions), with a disk and a NIC; its `ud2` program faults on purpose.
+fn sdk_examples(artifacts: &Artifacts) -> Scenario {
+    let name = "sdk-examples";
+    let image = fresh_image(name);
+    let qemu = QemuConfig::new(Machine::Q35)
+        .cores(2)
+        .kernel(&artifacts.kernel)
+        .initrd(artifacts.program(name))
+        .append("exit=qemu init=sdk-examples one two")
+        .extra_args([
+            "-drive".to_string(),
+            format!("file={},format=raw,if=none,id=d0", image.display()),
+            "-device".into(),
+            "virtio-blk-pci,drive=d0".into(),
+            "-netdev".into(),
+            "user,id=n0,restrict=on".into(),
+            "-device".into(),
+            "virtio-net-pci,netdev=n0".into(),
+        ]);
+    let expect = [
+        "^3 arguments$",
+        "^argument 2: two$",
+        "^2 \\+ 3 = 5$",
+        "^no newline, then one$",
+        r"^API 1\.\d+$",
+        "^kernel memory refused: true$",
+        "^the task's own task ran: true$",
+        r"^two rdtsc \d+ cycles apart$",
+        r"^raw disk calls refused: Err\(BadAddress\) Err\(InvalidArgument\)$",
+        "^empty: true$",
+        "^2 buffers$",
+        r"^raw net calls refused: Err\(BadAddress\) Err\(NotFound\)$",
+        "^the heap took the rest: true$",
+        "^sum 55$",
+        "^faulted, vector 6$",
+        r"^this program keeps \d+ bytes$",
+        "^sdk-examples: done, 0 failed$",
+        "^ingot: program exited status=0$",
+    ];
+    let mut s = scenario(name, qemu, &expect, exit_status_for(0));
+    s.forbid = vec!["ingot: panic".into(), "ingot: fatal".into()];
+    s
 }
 
 /// `apps/c/bad-args-c`: every native call but the network ones (`net-bad-arguments`)
