@@ -1,5 +1,5 @@
 //! Host test that keeps the Rust SDK's documentation real: every public item of
-//! `sdk/ingot/src` (functions, methods, types, constants, macros) has an `# Example`,
+//! `sdk/ingot/src` and its folders (functions, methods, types, constants, macros) has an `# Example`,
 //! and each example is the text of a `// doc: NAME` … `// doc end` region of
 //! `apps/api-examples`, `apps/baremetal-examples` or `apps/sdk-examples` (programs
 //! `cargo xtask build` compiles and the scenarios of `scenarios/api_examples.rs` run).
@@ -105,8 +105,19 @@ fn every_public_sdk_item_has_an_example_that_is_built_and_run() {
     let dir = workspace_root().join("sdk/ingot/src");
     let mut problems = Vec::new();
     let mut checked = 0;
-    for entry in fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    let mut files = Vec::new();
+    let mut folders = vec![dir.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
         let source = fs::read_to_string(&path).unwrap();
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         for (name, doc) in documented_items(&source) {
