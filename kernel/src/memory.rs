@@ -153,8 +153,15 @@ fn set_aside_fixed_image(
     let (start, end) = ingot_elf::fixed_image_range(head, ingot_abi::PROGRAM_BASE)?;
     let kernel_needs = heap_bytes(usable) + kernel_reserve_bytes(usable) + MIN_KERNEL_FRAMES_BYTES;
     let room = frames.allocator().free_bytes().saturating_sub(kernel_needs);
+    let module_end = module.start.saturating_add(module.len);
     let set_aside = if end - start > room {
         Err(format_args!("{}KiB of free RAM is left for it", room / KIB))
+    } else if module.start < end && start < module_end {
+        Err(format_args!(
+            "the boot module itself lies there ({:#x}-{module_end:#x}; a Multiboot loader puts it \
+             right after the kernel): boot through PVH (cargo xtask run --pvh)",
+            module.start
+        ))
     } else {
         frames.set_aside(start, end).map_err(|_| format_args!("that is not all free RAM"))
     };

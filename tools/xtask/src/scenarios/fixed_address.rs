@@ -62,6 +62,17 @@ int main(int argc, char **argv) {
 }
 "#;
 
+/// A fixed-address program of more than 3 MiB (its data is in the file): too large to
+/// sit after the kernel where a Multiboot loader puts the module and clear of 0x400000.
+const LARGE_SOURCE: &str = r#"#include <stdio.h>
+static volatile char table[3 << 20] = {1, 2, 3};
+int main(int argc, char **argv) {
+    (void)argv;
+    printf("large: table[%d]=%d of %zu bytes\n", argc, table[argc], sizeof table);
+    return 0;
+}
+"#;
+
 /// The arguments and what the program makes of them.
 const ARGUMENTS: &str = "exit=qemu init=fixed 42 -7 0x10 1000 3";
 
@@ -93,6 +104,7 @@ pub fn scenarios() -> Vec<Scenario> {
         })
         .collect();
     scenarios.push(through_run(&elf));
+    scenarios.extend(large(&kernel));
     let original = fs::read(&elf).unwrap_or_default();
     let refused = r"^ingot: program not run: ELF file refused: ";
     for (name, damage, lines) in [
@@ -133,6 +145,37 @@ pub fn scenarios() -> Vec<Scenario> {
     scenarios
 }
 
+/// The large program: through PVH (QEMU puts the module at the top of RAM) it runs;
+/// through Multiboot its own module covers 0x400000, which the kernel says.
+fn large(kernel: &Path) -> [Scenario; 2] {
+    let elf = build_named("fixed-musl-large", LARGE_SOURCE);
+    let pvh = kernel.with_file_name("kernel-pvh.elf");
+    let boot = |kernel: &Path| {
+        QemuConfig::new(Machine::Q35).kernel(kernel).initrd(&elf).append("exit=qemu init=large")
+    };
+    [
+        scenario(
+            "program-linux-fixed-address-large-pvh",
+            boot(&pvh),
+            &[
+                r"^ingot: memory 0x400000-0x7[0-9a-f]{5} set aside for the fixed-address program$",
+                "^large: table\\[1\\]=2 of 3145728 bytes$",
+                "^ingot: program exited status=0$",
+            ],
+            exit_status_for(0),
+        ),
+        scenario(
+            "program-linux-fixed-address-large-multiboot-refused",
+            boot(kernel),
+            &[
+                r"^ingot: cannot set aside 0x400000-0x7[0-9a-f]{5} for the fixed-address program: the boot module itself lies there \(0x1[0-9a-f]{5}-0x4[0-9a-f]{5}; a Multiboot loader puts it right after the kernel\): boot through PVH \(cargo xtask run --pvh\)$",
+                r"^ingot: program not run: ELF file refused: ",
+            ],
+            KERNEL_FAILURE,
+        ),
+    ]
+}
+
 /// `cargo xtask run --program PATH` with the built file's path, turned into QEMU's
 /// configuration by the code `run` uses: what a user types after building it.
 fn through_run(elf: &Path) -> Scenario {
@@ -158,18 +201,24 @@ fn through_run(elf: &Path) -> Scenario {
 
 /// Writes the source and links it with plain `musl-gcc -static`, no other option.
 fn build() -> PathBuf {
-    let dir = output_dir().join("fixed-musl");
-    let elf = output_dir().join("fixed-musl.elf");
-    let source = dir.join("fixed.c");
-    let written = fs::create_dir_all(&dir).and_then(|()| fs::write(&source, SOURCE));
+    build_named("fixed-musl", SOURCE)
+}
+
+/// Writes `source` as `<name>/<name>.c` under the output directory and links it with
+/// plain `musl-gcc -static` into `<name>.elf`.
+fn build_named(name: &str, source: &str) -> PathBuf {
+    let dir = output_dir().join(name);
+    let elf = output_dir().join(format!("{name}.elf"));
+    let path = dir.join(format!("{name}.c"));
+    let written = fs::create_dir_all(&dir).and_then(|()| fs::write(&path, source));
     if let Err(error) = written {
-        eprintln!("xtask: cannot write {}: {error}", source.display());
+        eprintln!("xtask: cannot write {}: {error}", path.display());
     }
     let status = std::process::Command::new("musl-gcc")
         .arg("-static")
         .arg("-o")
         .arg(&elf)
-        .arg(&source)
+        .arg(&path)
         .status();
     if !status.as_ref().is_ok_and(|status| status.success()) {
         eprintln!("xtask: musl-gcc -static failed ({status:?}); is musl-tools installed?");
