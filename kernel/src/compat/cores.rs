@@ -200,9 +200,9 @@ pub fn reset() -> u64 {
     let others = || (0..smp::core_count().min(MAX_CORES)).filter(move |&core| core != me);
     let withdrawn = others().filter(|&core| worker::slots().withdraw(core)).count() as u64;
     for core in others() {
-        end_assignment(core);
+        end_assignment(me, core);
     }
-    while worker::slots().any_busy_except(me) {
+    while worker::slots().any_busy_except(me) && !being_ended(me) {
         core::hint::spin_loop();
     }
     for core in others() {
@@ -211,9 +211,19 @@ pub fn reset() -> u64 {
     withdrawn + ENDED.load(Ordering::Acquire)
 }
 
-/// Ends the `SMP_SET` assignment running on `core`, if any (see [`reset`]).
-fn end_assignment(core: usize) {
-    while RUNNING[core].load(Ordering::Acquire) != 0 {
+/// Whether `RESET` (called on another core) is ending the assignment that runs on
+/// `core`: a `RESET` made by that assignment stops waiting then, so two assignments
+/// that reset each other at once do not wait for each other forever.
+fn being_ended(core: usize) -> bool {
+    core < MAX_CORES
+        && END_REQUESTED[core].load(Ordering::Acquire)
+        && RUNNING[core].load(Ordering::Acquire) != 0
+}
+
+/// Ends the `SMP_SET` assignment running on `core`, if any (see [`reset`]), unless the
+/// calling core `me` is itself being ended.
+fn end_assignment(me: usize, core: usize) {
+    while RUNNING[core].load(Ordering::Acquire) != 0 && !being_ended(me) {
         END_REQUESTED[core].store(true, Ordering::Release);
         if CALL_DEPTH[core].load(Ordering::Acquire) == 0
             && !NMI_EXPECTED[core].load(Ordering::Acquire)
