@@ -14,6 +14,7 @@ pub const FAILURE_EXIT: u8 = 0x7F;
 
 const DOUBLE_FAULT: u64 = 8;
 const PAGE_FAULT: u64 = 14;
+const NMI: u64 = 2;
 
 /// Routes CPU exceptions to [`report_exception`] and loads the descriptor tables.
 pub fn install() {
@@ -22,6 +23,11 @@ pub fn install() {
 }
 
 fn report_exception(frame: &TrapFrame) -> Outcome {
+    if frame.vector == NMI
+        && let Some(outcome) = crate::compat::reset_nmi(frame.rip)
+    {
+        return outcome;
+    }
     let name = EXCEPTION_NAMES.get(frame.vector as usize).copied().unwrap_or("unknown");
     let core = ingot_arch::cpu::features().apic_id;
     let fault_address =

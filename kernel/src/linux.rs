@@ -43,7 +43,8 @@ static MAP_BOTTOM: AtomicU64 = AtomicU64::new(0);
 /// One bit per call number already reported as unknown.
 static REPORTED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
-/// Prepares the memory calls for a program whose image ends at `image_end` and enables
+/// Prepares the memory calls for a program whose break starts at `image_end` (the end
+/// of its image, or the window's start for a fixed-address image below it) and enables
 /// the `syscall` entry with a stack from the kernel heap.
 pub fn enable(window: &ProgramMemory, image_end: u64, stack_bytes: u64) {
     let start = image_end.next_multiple_of(PAGE);

@@ -5,9 +5,10 @@
 //! all taken at boot, plus a reserve for later); all the rest becomes the program's
 //! window at `ingot_abi::PROGRAM_BASE`, mapped once the drivers have their memory.
 
-use ingot_bootinfo::{BootInfo, Module};
+use ingot_bootinfo::{BootInfo, Module, PhysicalMemory};
 use ingot_platform::address_space::AddressSpace;
-use ingot_platform::frames::PhysicalFrames;
+use ingot_platform::frames::{FixedImage, PhysicalFrames};
+use ingot_platform::physical::IdentityMemory;
 use ingot_platform::program_memory::ProgramMemory;
 
 use ingot_mem::{MemError, RegionKind};
@@ -24,6 +25,8 @@ pub struct KernelMemory {
     pub frames: PhysicalFrames,
     /// The page tables every core runs on.
     pub space: AddressSpace,
+    /// RAM set aside for a fixed-address boot program, until the window takes it.
+    pub fixed_image: Option<FixedImage>,
 }
 
 static KERNEL_MEMORY: Mutex<Option<KernelMemory>> = Mutex::new(None);
@@ -109,6 +112,10 @@ pub fn init(boot: &BootInfo) {
         None => fatal(format_args!("memory initialised twice")),
     };
     let usable = boot.memory.usable_bytes();
+    let fixed_image = boot
+        .modules()
+        .first()
+        .and_then(|&module| set_aside_fixed_image(&mut frames, module, usable));
     let trampoline_page = frames.allocate_below(1, 4096, 0x10_0000).ok();
     if let Err(error) = ingot_platform::heap::grow(&mut frames, heap_bytes(usable)) {
         fatal(format_args!("no memory for the kernel heap: {error}"));
@@ -123,7 +130,53 @@ pub fn init(boot: &BootInfo) {
         println!("ingot: no guard page below the boot stack: {error}");
     }
     space.activate();
-    *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space });
+    *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space, fixed_image });
+}
+
+/// A boot module that is a fixed-address executable linked below the program window
+/// (plain `musl-gcc -static` links at 0x400000, inside the kernel's identity map) gets
+/// the RAM at its own addresses, taken out of free RAM before the kernel allocates
+/// anything: so none of the kernel's heap, page tables, stacks or device buffers, nor
+/// the window, lies there, and the program runs at the addresses it was linked for
+/// with no change to the page tables. Read from the module's first 4 KiB through the
+/// boot stub's identity map (the first 4 GiB); the full checks run when it is loaded.
+fn set_aside_fixed_image(
+    frames: &mut PhysicalFrames,
+    module: Module,
+    usable: u64,
+) -> Option<FixedImage> {
+    let mut head = [0u8; 4096];
+    let head = &mut head[..module.len.min(4096) as usize];
+    if !IdentityMemory.read(module.start, head) {
+        return None;
+    }
+    let (start, end) = ingot_elf::fixed_image_range(head, ingot_abi::PROGRAM_BASE)?;
+    let kernel_needs = heap_bytes(usable) + kernel_reserve_bytes(usable) + MIN_KERNEL_FRAMES_BYTES;
+    let room = frames.allocator().free_bytes().saturating_sub(kernel_needs);
+    let module_end = module.start.saturating_add(module.len);
+    let set_aside = if end - start > room {
+        Err(format_args!("{}KiB of free RAM is left for it", room / KIB))
+    } else if module.start < end && start < module_end {
+        Err(format_args!(
+            "the boot module itself lies there ({:#x}-{module_end:#x}; a Multiboot loader puts it \
+             right after the kernel): boot through PVH (cargo xtask run --pvh)",
+            module.start
+        ))
+    } else {
+        frames.set_aside(start, end).map_err(|_| format_args!("that is not all free RAM"))
+    };
+    match set_aside {
+        Ok(image) => {
+            println!("ingot: memory {start:#x}-{end:#x} set aside for the fixed-address program");
+            Some(image)
+        }
+        Err(why) => {
+            println!(
+                "ingot: cannot set aside {start:#x}-{end:#x} for the fixed-address program: {why}"
+            );
+            None
+        }
+    }
 }
 
 /// Maps all free RAM left after boot (less the kernel's reserve), then the boot
@@ -136,6 +189,7 @@ pub fn map_program_window(usable: u64, module: Option<Module>) -> Option<Program
             &memory.space,
             kernel_reserve_bytes(usable),
             module,
+            memory.fixed_image.take(),
         );
         (window, memory.frames.allocator().free_bytes(), memory.space.identity_end())
     });

@@ -64,17 +64,22 @@ pub fn prepare(
     let mut auxv: Vec<(u64, u64)> = alloc::vec![(AT_PAGESZ, 4096), (AT_INGOT_API, api_table)];
     let (entry, convention) = if ingot_elf::is_elf(head) {
         let image_bytes = window.guard_start() - base;
-        let loaded = window
-            .prepare_with(base, image_bytes, |buffer| {
+        let fixed = window.fixed_image();
+        let loaded = match fixed {
+            Some((start, _)) => window.prepare_fixed_image(file_len, |file, image| {
+                ingot_elf::load_into(file, image, start)
+            }),
+            None => window.prepare_with(base, image_bytes, |buffer| {
                 ingot_elf::load_in_place(buffer, file_len as usize, base)
-            })
-            .map_err(|_| LoadError::Other("window"))?
-            .map_err(LoadError::Elf)?;
+            }),
+        }
+        .map_err(|_| LoadError::Other("window"))?
+        .map_err(LoadError::Elf)?;
         crate::println!(
             "ingot: program elf {} entry={:#x} image={:#x}-{:#x}",
             if loaded.bias == 0 { "executable" } else { "pie" },
             loaded.entry,
-            base,
+            fixed.map_or(base, |(start, _)| start),
             loaded.image_end
         );
         if let Some(headers) = loaded.program_headers {
@@ -86,7 +91,10 @@ pub fn prepare(
             Abi::Ingot => Entry::Native,
             Abi::Linux => {
                 crate::println!("ingot: program is a Linux program: system calls through syscall");
-                crate::linux::enable(window, loaded.image_end, PROGRAM_STACK_BYTES);
+                // A fixed image's break starts in the window: the file there is no
+                // longer needed once it is loaded.
+                let break_start = fixed.map_or(loaded.image_end, |_| base);
+                crate::linux::enable(window, break_start, PROGRAM_STACK_BYTES);
                 Entry::Linux
             }
         };

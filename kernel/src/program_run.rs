@@ -25,6 +25,11 @@ pub fn callee_running() -> bool {
 /// Runs the image at `image` (`len` bytes); the caller keeps its first `keep_bytes`.
 pub extern "sysv64" fn program_run(image: *const u8, len: u64, keep_bytes: u64) -> Status {
     let Some(window) = program::window() else { return Error::NotFound.status() };
+    // The caller's image is parked while the callee runs: only the program's own core
+    // may do that (a task on another core would park it under the running program).
+    if crate::smp::current_core() != 0 {
+        return Error::Busy.status();
+    }
     if RUNNING.swap(true, Ordering::AcqRel) {
         return Error::Busy.status();
     }

@@ -19,8 +19,26 @@ typedef unsigned char u8;
 #define SMP_UNLOCK 0x15
 #define SMP_BUSY 0x16
 #define TSC 0x1F
+#define SCREEN_LFB_GET 0x20
+#define SCREEN_X_GET 0x21
+#define SCREEN_Y_GET 0x22
+#define SCREEN_PPSL_GET 0x23
+#define SCREEN_BPP_GET 0x24
 #define NET_STATUS 0x30
+#define NET_CONFIG 0x31
+#define BUS_READ 0x50
+#define BUS_WRITE 0x51
+#define STDOUT_SET 0x52
+#define STDOUT_GET 0x53
+#define CALLBACK_TIMER 0x60
+#define CALLBACK_NETWORK 0x61
+#define CALLBACK_KEYBOARD 0x62
+#define DUMP_MEM 0x70
+#define DUMP_RAX 0x71
 #define DELAY 0x72
+#define RESET 0x7D
+#define REBOOT 0x7E
+#define SHUTDOWN 0x7F
 
 static inline u8 b_input(void) {
 	u64 rax = 0;

@@ -331,6 +331,10 @@ smp_ran: resq 1
 smp_bad_entries: resq 1
 smp_bsp_refusals: resq 1
 slow_ran: resq 1
+spin_started: resq 1
+lock_started: resq 1
+lock_passed: resq 1
+held_lock: resq 1
 shared_counter: resq 1
 lock_word: resq 1
 saved_output: resq 1

@@ -55,6 +55,7 @@ int main(void) {
     expect("arch_prctl GET_FS bad pointer", syscall(SYS_arch_prctl, 0x1003, BAD_POINTER), EFAULT);
     expect("getrandom bad pointer", syscall(SYS_getrandom, BAD_POINTER, 16, 0), EFAULT);
     expect("unknown call 500", syscall(500), ENOSYS);
+    expect("unknown call 500 again (reported once)", syscall(500), ENOSYS);
 
     /* brk outside the heap's room is refused by returning the unchanged break. */
     long before = syscall(SYS_brk, 0);

@@ -6,7 +6,10 @@
 //! handler in `ingot_kernel::compat` with a pointer to that frame (stack aligned for
 //! System V), and restores the frame: so every register comes back as it was except
 //! what the handler wrote into the frame, which are exactly the call's documented
-//! outputs (and the carry and zero flags). Works on any caller stack alignment.
+//! outputs (and the carry and zero flags). Works on any caller stack alignment. When
+//! the handler returns `true`, BareMetal's `RESET` ended the `SMP_SET` assignment that
+//! made the call: the stub jumps to `ingot_baremetal_reset_abort`
+//! (`ingot_arch::program::call_baremetal_resettable`) instead of returning to it.
 
 use core::sync::atomic::AtomicU64;
 
@@ -26,6 +29,10 @@ macro_rules! baremetal_entry {
             "and rsp, -16",
             "call {handler}",
             "mov rsp, rbp",
+            // The handler says whether `RESET` ends the `SMP_SET` assignment that made
+            // this call: then its frames (this stub's and the program's) are dropped.
+            "test al, al",
+            "jnz ingot_baremetal_reset_abort",
             "pop r15", "pop r14", "pop r13", "pop r12", "pop r11", "pop r10", "pop r9", "pop r8",
             "pop rbp", "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rbx", "pop rax",
             "popfq",

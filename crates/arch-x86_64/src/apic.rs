@@ -20,6 +20,7 @@ const REG_TASK_PRIORITY: u32 = 0x80;
 const ICR_DELIVERY_PENDING: u32 = 1 << 12;
 const ICR_LEVEL_ASSERT: u32 = 1 << 14;
 const ICR_INIT: u32 = 0b101 << 8;
+const ICR_NMI: u32 = 0b100 << 8;
 const ICR_STARTUP: u32 = 0b110 << 8;
 const LVT_MASKED: u32 = 1 << 16;
 const TIMER_DIVIDE_BY_1: u32 = 0b1011;
@@ -52,6 +53,8 @@ pub enum Ipi {
     },
     /// INIT (reset the target into wait-for-SIPI).
     Init,
+    /// A non-maskable interrupt (delivered even with interrupts off; vector 2).
+    Nmi,
     /// Start-up at physical address `page << 12` in real mode.
     Startup {
         /// The 4 KiB page number of the start code (below 1 MiB).
@@ -173,6 +176,7 @@ fn icr_command(ipi: Ipi) -> u32 {
     match ipi {
         Ipi::Fixed { vector } => u32::from(vector) | ICR_LEVEL_ASSERT,
         Ipi::Init => ICR_INIT | ICR_LEVEL_ASSERT,
+        Ipi::Nmi => ICR_NMI | ICR_LEVEL_ASSERT,
         Ipi::Startup { page } => ICR_STARTUP | ICR_LEVEL_ASSERT | u32::from(page),
     }
 }
@@ -209,6 +213,7 @@ mod tests {
         assert_eq!(icr_command(Ipi::Fixed { vector: 0xF0 }), 0x0000_40F0);
         assert_eq!(icr_command(Ipi::Init), 0x0000_4500);
         assert_eq!(icr_command(Ipi::Startup { page: 0x08 }), 0x0000_4608);
+        assert_eq!(icr_command(Ipi::Nmi), 0x0000_4400);
     }
 
     #[test]

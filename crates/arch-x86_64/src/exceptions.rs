@@ -83,6 +83,11 @@ pub enum Outcome {
     /// The fault was in the running program's own code: end the program with this status
     /// ([`crate::program::abandon`]).
     EndProgram(u64),
+    /// BareMetal's `RESET` ends the `SMP_SET` assignment this core runs (an NMI that
+    /// interrupted its own code): resume in the kernel as if it had returned
+    /// ([`crate::program::call_baremetal_resettable`]), or simply resume if no such
+    /// assignment can be ended here.
+    EndBaremetal,
 }
 
 /// Signature of the kernel's exception handler.
@@ -115,6 +120,10 @@ extern "sysv64" fn exception_dispatch(frame: &mut TrapFrame) {
     // SAFETY: HANDLER only ever holds 0 or a value stored from a `Handler` in `set_handler`.
     let handler: Handler = unsafe { core::mem::transmute::<usize, Handler>(handler) };
     let outcome = handler(frame);
+    if outcome == Outcome::EndBaremetal {
+        crate::program::end_baremetal_assignment(frame);
+        return;
+    }
     // A program started with `program_run` that faulted: the exception return lands
     // back in that call, which reports the fault to its caller.
     if crate::program::abandon_faulting_program(frame) {

@@ -15,12 +15,18 @@ pub struct CoreBlock {
     pub apic_id: u64,
     /// The kernel's RSP while program code runs (written by `crate::program` only).
     pub(crate) saved_rsp: u64,
+    /// The kernel's RSP while a resettable BareMetal assignment runs (0 when none does;
+    /// written by `crate::program` only).
+    pub(crate) reset_rsp: u64,
+    /// `saved_rsp` as it was when that assignment started: a different value means
+    /// the core is inside a nested program call (a native task it runs).
+    pub(crate) reset_saved_rsp: u64,
 }
 
 impl CoreBlock {
     /// A block for core `index` with local APIC ID `apic_id`.
     pub const fn new(index: u64, apic_id: u64) -> Self {
-        Self { index, apic_id, saved_rsp: 0 }
+        Self { index, apic_id, saved_rsp: 0, reset_rsp: 0, reset_saved_rsp: 0 }
     }
 }
 
@@ -69,4 +75,17 @@ pub fn core_index() -> Option<u64> {
         core::arch::asm!("mov {}, gs:[0]", out(reg) index, options(readonly, nostack, preserves_flags))
     }
     Some(index)
+}
+
+/// The `u64` at byte `offset` of this core's block, or `None` before [`install`].
+/// `offset` must be that of a `u64` field of [`CoreBlock`].
+pub(crate) fn read_field(offset: usize) -> Option<u64> {
+    core_index()?;
+    let value: u64;
+    // SAFETY: GS points at this core's live `CoreBlock` (checked above) and callers pass
+    // the offset of one of its `u64` fields; only this core writes its block.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[{}]", out(reg) value, in(reg) offset, options(readonly, nostack, preserves_flags))
+    }
+    Some(value)
 }

@@ -243,6 +243,125 @@ pub unsafe fn call_baremetal(entry: u64) {
     }
 }
 
+unsafe extern "sysv64" {
+    fn ingot_call_baremetal_resettable(entry: u64) -> u64;
+}
+
+core::arch::global_asm!(
+    r#"
+.section .text
+.global ingot_call_baremetal_resettable
+// rdi = entry. Returns 1 when the code returned, 0 when RESET ended it.
+ingot_call_baremetal_resettable:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push qword ptr gs:[{reset_rsp}]
+    push qword ptr gs:[{reset_saved_rsp}]
+    mov r11, gs:[{saved_rsp}]
+    mov gs:[{reset_saved_rsp}], r11
+    mov gs:[{reset_rsp}], rsp
+    mov rax, rdi
+    xor ebx, ebx
+    xor ecx, ecx
+    xor edx, edx
+    xor esi, esi
+    xor edi, edi
+    xor ebp, ebp
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    xor r11d, r11d
+    xor r12d, r12d
+    xor r13d, r13d
+    xor r14d, r14d
+    xor r15d, r15d
+    cld
+    call rax
+    mov eax, 1
+    jmp 2f
+// Entered by a jump (from an NMI's return or a BareMetal call's entry stub) while a
+// resettable assignment runs on this core: its frames are dropped.
+.global ingot_baremetal_reset_abort
+ingot_baremetal_reset_abort:
+    xor eax, eax
+2:
+    mov rsp, gs:[{reset_rsp}]
+    pop qword ptr gs:[{reset_saved_rsp}]
+    pop qword ptr gs:[{reset_rsp}]
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    cld
+    ret
+"#,
+    reset_rsp = const offset_of!(CoreBlock, reset_rsp),
+    reset_saved_rsp = const offset_of!(CoreBlock, reset_saved_rsp),
+    saved_rsp = const offset_of!(CoreBlock, saved_rsp),
+);
+
+unsafe extern "C" {
+    static ingot_baremetal_reset_abort: u8;
+}
+
+/// Where resettable BareMetal code lies, `[start, end)` (the program window).
+static BAREMETAL_CODE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Like [`call_baremetal`], for an `SMP_SET` assignment that BareMetal's `RESET` may
+/// end early, whose code lies in `[code_start, code_end)`: returns `true` if the code returned, `false` if it was ended (an NMI
+/// whose handler returned [`crate::exceptions::Outcome::EndBaremetal`], or a BareMetal
+/// call's entry stub jumping to `ingot_baremetal_reset_abort`). Either way the
+/// kernel's registers and stack are restored. Needs this core's block
+/// ([`crate::percpu::ensure_installed`]).
+///
+/// # Safety
+/// As for [`call_baremetal`]. Besides, ending the code drops its frames without running
+/// anything: only program frames and the entry stubs may lie between this call and the
+/// point where it is ended (see [`baremetal_reset_possible`]).
+pub unsafe fn call_baremetal_resettable(entry: u64, code_start: u64, code_end: u64) -> bool {
+    BAREMETAL_CODE[0].store(code_start, Ordering::Relaxed);
+    BAREMETAL_CODE[1].store(code_end, Ordering::Relaxed);
+    // SAFETY: the caller vouches for `entry`; the assembly saves every callee-saved
+    // register, the stack pointer and the previous reset state and restores them on
+    // both paths; the caller-saved registers are clobbered as by any call.
+    unsafe { ingot_call_baremetal_resettable(entry) != 0 }
+}
+
+/// Whether the code running on this core can be ended by `RESET` right now: a
+/// resettable assignment is running, and no native program call (a task it runs
+/// through a kernel call) is nested inside it. The kernel also checks that the
+/// interrupted instruction is the program's own, not kernel code.
+pub fn baremetal_reset_possible() -> bool {
+    let field = crate::percpu::read_field;
+    let (Some(reset_rsp), Some(saved_rsp), Some(reset_saved_rsp)) = (
+        field(offset_of!(CoreBlock, reset_rsp)),
+        field(offset_of!(CoreBlock, saved_rsp)),
+        field(offset_of!(CoreBlock, reset_saved_rsp)),
+    ) else {
+        return false;
+    };
+    reset_rsp != 0 && saved_rsp == reset_saved_rsp
+}
+
+/// Makes an NMI's return land in `ingot_baremetal_reset_abort`, if a resettable
+/// assignment can be ended here; returns whether it did.
+pub(crate) fn end_baremetal_assignment(frame: &mut crate::exceptions::TrapFrame) -> bool {
+    let code = BAREMETAL_CODE[0].load(Ordering::Relaxed)..BAREMETAL_CODE[1].load(Ordering::Relaxed);
+    // Only the program's own instructions are cut short, never kernel code (a call in
+    // progress, an entry stub).
+    if !code.contains(&frame.rip) || !baremetal_reset_possible() {
+        return false;
+    }
+    frame.rip = core::ptr::addr_of!(ingot_baremetal_reset_abort) as u64;
+    true
+}
+
 /// How a recoverable program call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

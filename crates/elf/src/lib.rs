@@ -6,6 +6,9 @@
 //! the relocations of a static PIE. Doing it in one buffer keeps the kernel free of
 //! `unsafe` and lets the host tests check the result byte for byte.
 //!
+//! A fixed-address executable linked below the window (plain `musl-gcc -static`) is
+//! loaded by [`load_into`] into memory the kernel set aside at its addresses.
+//!
 //! [`stack`] builds the start stack (arguments, environment, auxiliary vector) that a
 //! program finds on entry.
 #![cfg_attr(not(test), no_std)]
@@ -15,12 +18,14 @@ extern crate alloc;
 
 mod check;
 mod error;
+mod fixed;
 mod header;
 mod load;
 pub mod stack;
 
 pub use check::{Abi, Placement, Plan, plan};
 pub use error::ElfError;
+pub use fixed::{fixed_image_range, load_into};
 pub use load::{Loaded, load_in_place};
 
 /// `\x7fELF`: the first bytes of every ELF file.

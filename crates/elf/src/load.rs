@@ -26,18 +26,23 @@ pub fn load_in_place(
         buffer.copy_within(source..source + file_bytes, destination);
         buffer[destination + file_bytes..destination + memory_bytes].fill(0);
     }
+    apply_relocations(buffer, &plan, window_base);
+    Ok(plan)
+}
+
+/// Applies `plan`'s relocations to `image`, the loaded segments at `image_base`.
+pub(crate) fn apply_relocations(image: &mut [u8], plan: &Plan, image_base: u64) {
     for table in &plan.relocations {
         for index in 0..table.count {
             let at = (table.table + index * 24) as usize;
-            let target = u64_at(buffer, at);
-            let kind = (u64_at(buffer, at + 8) & 0xFFFF_FFFF) as u32;
-            let addend = u64_at(buffer, at + 16);
+            let target = u64_at(image, at);
+            let kind = (u64_at(image, at + 8) & 0xFFFF_FFFF) as u32;
+            let addend = u64_at(image, at + 16);
             if kind == R_X86_64_RELATIVE {
-                let place = (target.wrapping_add(plan.bias) - window_base) as usize;
+                let place = (target.wrapping_add(plan.bias) - image_base) as usize;
                 let value = plan.bias.wrapping_add(addend);
-                buffer[place..place + 8].copy_from_slice(&value.to_le_bytes());
+                image[place..place + 8].copy_from_slice(&value.to_le_bytes());
             }
         }
     }
-    Ok(plan)
 }

@@ -331,3 +331,68 @@ fn start_stack_holds_arguments_environment_and_auxv() {
     let huge = "x".repeat(3000);
     assert!(build(&mut stack, top, &[&huge], &[], &[], [0; 16]).is_err());
 }
+
+/// What plain `musl-gcc -static` makes: an `ET_EXEC` at 0x400000 (headers, text, then
+/// data with `.bss` at 0x403000).
+fn low_executable() -> Vec<u8> {
+    let low = 0x40_0000;
+    let segments =
+        [load(0, low, 0x2000, 0x2000, RX), load(0x2000, low + 0x3000, 0x100, 0x1800, RW)];
+    let mut file = elf(2, low + 0x1000, &segments, 0x2100);
+    file[0x1000..0x1004].copy_from_slice(b"CODE");
+    file[0x2000..0x2100].fill(0x5D);
+    file
+}
+
+#[test]
+fn fixed_image_range_is_read_from_the_headers_of_a_low_executable() {
+    let file = low_executable();
+    assert_eq!(crate::fixed_image_range(&file, BASE), Some((0x40_0000, 0x40_5000)));
+    assert_eq!(crate::fixed_image_range(&file[..0x100], BASE), Some((0x40_0000, 0x40_5000)));
+    assert_eq!(crate::fixed_image_range(&file, 0x40_4000), None, "ends above the limit");
+    assert_eq!(crate::fixed_image_range(&file[..100], BASE), None, "headers cut off");
+    assert_eq!(crate::fixed_image_range(&fixed_executable(), BASE), None, "in the window");
+    assert_eq!(crate::fixed_image_range(&static_pie(false), BASE), None, "a PIE");
+    let mut wrapping = low_executable();
+    put(&mut wrapping, 64 + 56 + 40, u64::MAX - 0x1000);
+    assert_eq!(crate::fixed_image_range(&wrapping, BASE), None);
+}
+
+#[test]
+fn low_executable_is_loaded_into_its_own_memory() {
+    let file = low_executable();
+    let mut image = vec![0xAA; 0x5000];
+    let loaded = crate::load_into(&file, &mut image, 0x40_0000).unwrap();
+    assert_eq!((loaded.entry, loaded.bias, loaded.image_end), (0x40_1000, 0, 0x40_4800));
+    assert_eq!(loaded.program_headers, Some(0x40_0040));
+    assert_eq!(&image[..4], b"\x7fELF");
+    assert_eq!(&image[0x1000..0x1004], b"CODE");
+    assert!(image[0x2000..0x3000].iter().all(|&b| b == 0), "gap cleared");
+    assert!(image[0x3000..0x3100].iter().all(|&b| b == 0x5D));
+    assert!(image[0x3100..].iter().all(|&b| b == 0), "bss and the rest cleared");
+}
+
+#[test]
+fn low_executable_that_does_not_fit_its_memory_or_is_damaged_changes_nothing() {
+    let file = low_executable();
+    let mut small = vec![0xAA; 0x4000];
+    assert!(matches!(
+        crate::load_into(&file, &mut small, 0x40_0000),
+        Err(ElfError::OutsideWindow { address: 0x40_3000, .. })
+    ));
+    assert!(small.iter().all(|&b| b == 0xAA));
+    let mut overlapping = low_executable();
+    put(&mut overlapping, 64 + 40, 0x3800);
+    let mut image = vec![0xAA; 0x5000];
+    assert_eq!(
+        crate::load_into(&overlapping, &mut image, 0x40_0000),
+        Err(ElfError::Overlap { first: 0, second: 1 })
+    );
+    let mut outside = low_executable();
+    put(&mut outside, 24, 0x40_3000);
+    assert_eq!(
+        crate::load_into(&outside, &mut image, 0x40_0000),
+        Err(ElfError::EntryOutside { entry: 0x40_3000 })
+    );
+    assert!(image.iter().all(|&b| b == 0xAA));
+}

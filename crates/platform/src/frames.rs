@@ -16,6 +16,25 @@ pub fn kernel_image() -> (u64, u64) {
     (core::ptr::addr_of!(__image_start) as u64, core::ptr::addr_of!(__image_end) as u64)
 }
 
+/// RAM set aside at boot, before the kernel allocated anything, for a fixed-address
+/// program's image at its own (identity-mapped) addresses
+/// ([`PhysicalFrames::set_aside`]). Only that function makes one, and the frames never
+/// return to the allocator: neither the kernel nor the program window ever holds them,
+/// so the program may use them at their physical addresses while the kernel uses the
+/// rest of its identity map as before.
+#[derive(Debug)]
+pub struct FixedImage {
+    start: u64,
+    end: u64,
+}
+
+impl FixedImage {
+    /// The range `[start, end)`.
+    pub fn range(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+}
+
 /// Free RAM that nothing else uses. Created once from the boot memory map.
 pub struct PhysicalFrames {
     allocator: FrameAllocator,
@@ -69,6 +88,19 @@ impl PhysicalFrames {
     /// trampoline).
     pub fn allocate_below(&mut self, frames: u64, align: u64, limit: u64) -> Result<u64, MemError> {
         self.allocator.allocate_below(frames, align, limit)
+    }
+
+    /// Takes `[start, end)` (page-aligned) out of free RAM for good, for a fixed-address
+    /// program's image ([`FixedImage`]). `InvalidRange` unless the whole range is free
+    /// RAM now (usable in the firmware map, not page 0, the kernel image, a boot module
+    /// or anything allocated), so call it before the kernel allocates.
+    pub fn set_aside(&mut self, start: u64, end: u64) -> Result<FixedImage, MemError> {
+        let aligned = start.is_multiple_of(PAGE_SIZE) && end.is_multiple_of(PAGE_SIZE);
+        if start >= end || !aligned || !self.allocator.free_ranges().contains(start, end) {
+            return Err(MemError::InvalidRange);
+        }
+        self.allocator.reserve(start, end)?;
+        Ok(FixedImage { start, end })
     }
 
     /// Returns frames this allocator handed out.

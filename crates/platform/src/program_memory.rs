@@ -13,6 +13,12 @@
 //! [`crate::guard_pages`]) instead of running down over the program's data and code.
 //! Kernel accesses to program memory never touch the guard page: [`ProgramMemory`]
 //! refuses any range that overlaps it.
+//!
+//! A fixed-address executable linked below the window (plain `musl-gcc -static` links
+//! at 0x400000) gets the RAM at its own addresses as well: the kernel set that range
+//! aside at boot ([`FixedImage`]), before it allocated anything, so none of the
+//! kernel's memory, device buffers or window frames lies there, and the identity map
+//! already maps it. Pointers into it are accepted like pointers into the window.
 
 use ingot_abi::{Error, PROGRAM_BASE};
 use ingot_bootinfo::Module;
@@ -22,7 +28,7 @@ use ingot_mem::{
 };
 
 use crate::address_space::AddressSpace;
-use crate::frames::PhysicalFrames;
+use crate::frames::{FixedImage, PhysicalFrames};
 use crate::physical::{ActiveTables, TableFrames};
 
 /// Bytes at the top of the window used as the program's stack.
@@ -37,6 +43,10 @@ const STAGING_BYTES: usize = 512;
 /// The unmapped gap directly below the program's stack.
 pub const STACK_GUARD_BYTES: u64 = PAGE_SIZE;
 
+/// Set while [`ProgramMemory::prepare_with`] or [`ProgramMemory::prepare_fixed_image`]
+/// hands out a mutable slice, so a nested call cannot make a second one.
+static PREPARING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 /// The callee's part of the window while [`ProgramMemory::run_nested`] runs one, else 0.
 static CALLEE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -45,6 +55,8 @@ static CALLEE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU
 #[derive(Debug, Clone, Copy)]
 pub struct ProgramMemory {
     bytes: u64,
+    /// The fixed-address image's RAM `[start, end)` (a [`FixedImage`]), if one was set aside.
+    fixed: Option<(u64, u64)>,
 }
 
 /// Why the window could not be set up or loaded.
@@ -77,6 +89,8 @@ impl From<MemError> for WindowError {
 impl ProgramMemory {
     /// Maps all free RAM of `frames` except `kernel_reserve_bytes`, then the pages of
     /// `module`, into `space` (the tables may be live: only new entries are written).
+    /// `fixed`, RAM set aside for a fixed-address program's image, becomes the
+    /// program's too, at its own addresses.
     /// On an error every frame taken for the window is given back to `frames` (page
     /// tables already linked stay allocated; nothing runs in the window then).
     pub fn map_window(
@@ -84,6 +98,7 @@ impl ProgramMemory {
         space: &AddressSpace,
         kernel_reserve_bytes: u64,
         module: Option<Module>,
+        fixed: Option<FixedImage>,
     ) -> Result<Self, WindowError> {
         let huge_pages = space.huge_pages();
         let module_pages = module.and_then(|module| module_pages(module.start, module.len));
@@ -135,7 +150,7 @@ impl ProgramMemory {
             frames.free(stack, stack_frames)?;
         }
         frames.free(reserve, reserve_frames)?;
-        let window = Self { bytes: mapped? };
+        let window = Self { bytes: mapped?, fixed: fixed.map(|image| image.range()) };
         crate::guard_pages::record(window.guard_start());
         Ok(window)
     }
@@ -148,6 +163,11 @@ impl ProgramMemory {
     /// Size of the window in bytes.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// The RAM `[start, end)` set aside for a fixed-address program's image, if any.
+    pub fn fixed_image(&self) -> Option<(u64, u64)> {
+        self.fixed
     }
 
     /// Initial stack pointer for the program: the top of the window.
@@ -309,6 +329,26 @@ impl ProgramMemory {
         Ok(())
     }
 
+    /// Runs an `SMP_SET` assignment at `entry` as [`Self::run_baremetal`] does, such that
+    /// BareMetal's `RESET` can end it early (`ingot_arch::program::call_baremetal_resettable`):
+    /// `Ok(true)` if it returned, `Ok(false)` if it was ended.
+    pub fn run_baremetal_resettable(&self, entry: u64) -> Result<bool, Error> {
+        self.check(entry, 1)?;
+        if !ingot_arch::percpu::ensure_installed() {
+            return Err(Error::NotFound);
+        }
+        // SAFETY: as in `run_baremetal`; when RESET ends the code, only its own frames
+        // and the BareMetal entry stubs lie above this call (the kernel ends it only
+        // from its own instructions or from a stub's return, never from kernel code).
+        Ok(unsafe {
+            ingot_arch::program::call_baremetal_resettable(
+                entry,
+                PROGRAM_BASE,
+                PROGRAM_BASE + self.bytes,
+            )
+        })
+    }
+
     /// The program's `u64` at `address` as an atomic (for lock words), if it lies in
     /// the window and is 8-byte aligned.
     pub fn atomic_at(&self, address: u64) -> Result<&core::sync::atomic::AtomicU64, Error> {
@@ -332,6 +372,13 @@ impl ProgramMemory {
 
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
+        let nested = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) != 0;
+        if let Some((start, fixed_end)) = self.fixed.filter(|_| !nested)
+            && start <= address
+            && end <= fixed_end
+        {
+            return Ok(());
+        }
         if address < PROGRAM_BASE || end > PROGRAM_BASE + self.visible_bytes() {
             return Err(Error::BadAddress);
         }
@@ -343,7 +390,8 @@ impl ProgramMemory {
     }
 
     /// Whether `[address, address + len)` lies in the program's memory: inside the
-    /// window and clear of the guard page. `BadAddress` otherwise.
+    /// window and clear of the guard page, or inside the fixed-address image (not
+    /// while a program started by [`Self::run_nested`] runs). `BadAddress` otherwise.
     pub fn check_range(&self, address: u64, len: u64) -> Result<(), Error> {
         self.check(address, len)
     }
@@ -375,6 +423,8 @@ impl ProgramMemory {
     /// Refused with `Busy` while a program is running: before the first program is
     /// entered no program code runs on any core (tasks come only from a program), so
     /// the kernel is then the only one touching this memory and a plain `&mut` is sound.
+    /// A call made inside another one's `prepare` is refused with `Busy` too, so two
+    /// slices never alias.
     pub fn prepare_with<R>(
         &self,
         address: u64,
@@ -385,14 +435,46 @@ impl ProgramMemory {
         if ingot_arch::program::running() {
             return Err(Error::Busy);
         }
+        let _preparing = Preparing::enter()?;
         if len == 0 {
             return Ok(prepare(&mut []));
         }
-        // SAFETY: the range lies inside the mapped window (checked) and no program code
-        // runs anywhere (checked above), so nothing else accesses it while `prepare`
-        // holds the slice, which does not outlive the call.
+        // SAFETY: the range lies inside the mapped window or the fixed image (checked);
+        // no program code runs anywhere (checked above) and no other slice of program
+        // memory is handed out (`Preparing`), so nothing else accesses it while
+        // `prepare` holds the slice, which does not outlive the call.
         let bytes = unsafe { core::slice::from_raw_parts_mut(address as *mut u8, len as usize) };
         Ok(prepare(bytes))
+    }
+
+    /// Lets `prepare` load a fixed-address program: it gets the file, the window's
+    /// first `file_len` bytes, and the fixed image's RAM (both before the program runs,
+    /// as [`Self::prepare_with`]). `NotFound` without a fixed image.
+    pub fn prepare_fixed_image<R>(
+        &self,
+        file_len: u64,
+        prepare: impl FnOnce(&[u8], &mut [u8]) -> R,
+    ) -> Result<R, Error> {
+        let (start, end) = self.fixed.ok_or(Error::NotFound)?;
+        if file_len > self.guard_start() - PROGRAM_BASE {
+            return Err(Error::BadAddress);
+        }
+        if ingot_arch::program::running() {
+            return Err(Error::Busy);
+        }
+        let _preparing = Preparing::enter()?;
+        // SAFETY: the file lies in the mapped window below the guard page (checked); the
+        // image is RAM set aside at boot, identity-mapped, that neither the kernel nor
+        // the window ever holds, so the two never overlap. No program code runs and no
+        // other slice of program memory is handed out (both checked), so nothing else
+        // accesses either while `prepare` holds them.
+        let (file, image) = unsafe {
+            (
+                core::slice::from_raw_parts(PROGRAM_BASE as *const u8, file_len as usize),
+                core::slice::from_raw_parts_mut(start as *mut u8, (end - start) as usize),
+            )
+        };
+        Ok(prepare(file, image))
     }
 
     /// Writes `len` bytes at `address` of the program's memory, if the whole range lies
@@ -456,5 +538,25 @@ impl ProgramMemory {
             PiecesError::Unmapped => Error::BadAddress,
             PiecesError::Empty | PiecesError::TooManyPieces => Error::InvalidArgument,
         })
+    }
+}
+
+/// Held while a mutable slice of program memory is out; a second is refused (`Busy`).
+struct Preparing;
+
+impl Preparing {
+    fn enter() -> Result<Self, Error> {
+        let order = core::sync::atomic::Ordering::Acquire;
+        match PREPARING.compare_exchange(false, true, order, core::sync::atomic::Ordering::Relaxed)
+        {
+            Ok(_) => Ok(Self),
+            Err(_) => Err(Error::Busy),
+        }
+    }
+}
+
+impl Drop for Preparing {
+    fn drop(&mut self) {
+        PREPARING.store(false, core::sync::atomic::Ordering::Release);
     }
 }

@@ -19,12 +19,28 @@ pub(crate) fn set(argc: u64, argv: u64) {
 }
 
 /// Number of arguments, the program's name included.
+///
+/// # Example
+///
+/// ```ignore
+/// ingot_sdk::println!("{} arguments", ingot_sdk::args::count());
+/// ```
 pub fn count() -> usize {
     if ARGV.load(Ordering::Relaxed) == 0 { 0 } else { ARGC.load(Ordering::Relaxed) as usize }
 }
 
 /// Argument `index` (0 is the program's name), if there is one. The kernel passes
 /// words of its command line, which is UTF-8; a word that is not reads as `None`.
+///
+/// # Example
+///
+/// ```ignore
+/// match ingot_sdk::args::get(1) {
+///     Some("reboot") => ingot_sdk::cores::reboot(),
+///     Some("off") => ingot_sdk::cores::shutdown(),
+///     _ => {}
+/// }
+/// ```
 pub fn get(index: usize) -> Option<&'static str> {
     if index >= count() {
         return None;
@@ -38,6 +54,14 @@ pub fn get(index: usize) -> Option<&'static str> {
 }
 
 /// Every argument in order, the program's name first.
+///
+/// # Example
+///
+/// ```ignore
+/// for (index, word) in ingot_sdk::args::args().enumerate() {
+///     ingot_sdk::println!("argument {index}: {word}");
+/// }
+/// ```
 pub fn args() -> impl Iterator<Item = &'static str> {
     (0..count()).filter_map(get)
 }

@@ -30,12 +30,30 @@ use talc::base::binning::Binning;
 use talc::source::Source;
 
 /// Talc over the window's free memory, behind a spin lock.
+///
+/// # Example
+///
+/// ```ignore
+/// // The SDK's global allocator (`heap::Heap`, over `heap::WindowMemory`): `alloc` works.
+/// let numbers: alloc::vec::Vec<u64> = (1..=10).collect();
+/// let text = alloc::format!("sum {}", numbers.iter().sum::<u64>());
+/// ingot_sdk::println!("{text}");
+/// ```
 pub type Heap = talc::TalcLock<spin::Mutex<()>, WindowMemory>;
 
 #[global_allocator]
 static HEAP: Heap = Heap::new(WindowMemory);
 
 /// The memory source of [`Heap`]: the window's free memory, taken on first need.
+///
+/// # Example
+///
+/// ```ignore
+/// // The SDK's global allocator (`heap::Heap`, over `heap::WindowMemory`): `alloc` works.
+/// let numbers: alloc::vec::Vec<u64> = (1..=10).collect();
+/// let text = alloc::format!("sum {}", numbers.iter().sum::<u64>());
+/// ingot_sdk::println!("{text}");
+/// ```
 #[derive(Debug)]
 pub struct WindowMemory;
 
@@ -53,6 +71,18 @@ unsafe impl Source for WindowMemory {
 
 /// Gives `memory` to the heap for good; returns whether it was usable (too small a
 /// region is refused).
+///
+/// # Example
+///
+/// ```ignore
+/// // A program that wants part of its free memory for itself gives the heap the rest
+/// // (before its first allocation: the heap takes all of it then).
+/// if let Some(memory) = ingot_sdk::scratch::take() {
+///     let (own, heap) = memory.split_at_mut(1 << 20);
+///     own[0] = 1;
+///     ingot_sdk::println!("the heap took the rest: {}", ingot_sdk::heap::claim(heap));
+/// }
+/// ```
 pub fn claim(memory: &'static mut [u8]) -> bool {
     let (start, len) = (memory.as_mut_ptr(), memory.len());
     // SAFETY: `memory` is borrowed mutably for 'static and the borrow ends here, so

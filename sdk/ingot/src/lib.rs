@@ -15,6 +15,7 @@
 pub use ingot_abi as abi;
 
 pub mod args;
+pub mod baremetal;
 mod calls;
 pub mod console;
 pub mod cores;
@@ -30,6 +31,12 @@ pub mod start;
 pub use calls::{api_version, memory_info, read_byte, write, write_raw};
 
 /// Declares the program's main function: `fn main() -> u64` (the exit status).
+///
+/// # Example
+///
+/// ```ignore
+/// ingot_sdk::entry!(main);
+/// ```
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {

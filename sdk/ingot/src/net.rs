@@ -29,11 +29,39 @@ use crate::calls::decode;
 use crate::start::api;
 
 /// Number of network interfaces.
+///
+/// # Example
+///
+/// ```ignore
+/// for nic in 0..ingot_sdk::net::count() {
+///     let info = ingot_sdk::net::info(nic)?;
+///     ingot_sdk::println!(
+///         "nic {nic}: {} mac {:02x?} link {}",
+///         ingot_sdk::net::driver_name(&info),
+///         info.mac,
+///         info.link_up
+///     );
+/// }
+/// ```
 pub fn count() -> u64 {
     decode((api().net_count)()).unwrap_or(0)
 }
 
 /// What interface `nic` is: MAC, MTU, link, driver and counters.
+///
+/// # Example
+///
+/// ```ignore
+/// for nic in 0..ingot_sdk::net::count() {
+///     let info = ingot_sdk::net::info(nic)?;
+///     ingot_sdk::println!(
+///         "nic {nic}: {} mac {:02x?} link {}",
+///         ingot_sdk::net::driver_name(&info),
+///         info.mac,
+///         info.link_up
+///     );
+/// }
+/// ```
 pub fn info(nic: u64) -> Result<NetInfo, Error> {
     let mut info = NetInfo::default();
     decode((api().net_info)(nic, &mut info))?;
@@ -41,12 +69,43 @@ pub fn info(nic: u64) -> Result<NetInfo, Error> {
 }
 
 /// The driver name of a `NetInfo`.
+///
+/// # Example
+///
+/// ```ignore
+/// for nic in 0..ingot_sdk::net::count() {
+///     let info = ingot_sdk::net::info(nic)?;
+///     ingot_sdk::println!(
+///         "nic {nic}: {} mac {:02x?} link {}",
+///         ingot_sdk::net::driver_name(&info),
+///         info.mac,
+///         info.link_up
+///     );
+/// }
+/// ```
 pub fn driver_name(info: &NetInfo) -> &str {
     let end = info.driver.iter().position(|&b| b == 0).unwrap_or(info.driver.len());
     core::str::from_utf8(&info.driver[..end]).unwrap_or("?")
 }
 
 /// Sends one frame; returns once the device has sent it.
+///
+/// # Example
+///
+/// ```ignore
+/// let mac = ingot_sdk::net::info(0)?.mac;
+/// let mut frame = [0u8; 60];
+/// frame[..6].fill(0xFF); // broadcast
+/// frame[6..12].copy_from_slice(&mac);
+/// frame[12..14].copy_from_slice(&0x88B5u16.to_be_bytes()); // local experimental EtherType
+/// ingot_sdk::net::send(0, &frame)?;
+/// let mut buffer = [0u8; 1514];
+/// match ingot_sdk::net::receive(0, &mut buffer) {
+///     Ok(len) => ingot_sdk::println!("received {len} bytes"),
+///     Err(ingot_sdk::abi::Error::WouldBlock) => ingot_sdk::println!("nothing received yet"),
+///     Err(error) => return Err(error),
+/// }
+/// ```
 pub fn send(nic: u64, frame: &[u8]) -> Result<(), Error> {
     decode((api().net_send)(nic, frame.as_ptr(), frame.len() as u64)).map(|_| ())
 }
@@ -54,6 +113,23 @@ pub fn send(nic: u64, frame: &[u8]) -> Result<(), Error> {
 /// Copies the next received frame into `buffer` and returns its length;
 /// `Err(WouldBlock)` when none is waiting. A frame longer than `buffer` is dropped
 /// (counted in `rx_dropped`): pass `mtu + 14` bytes.
+///
+/// # Example
+///
+/// ```ignore
+/// let mac = ingot_sdk::net::info(0)?.mac;
+/// let mut frame = [0u8; 60];
+/// frame[..6].fill(0xFF); // broadcast
+/// frame[6..12].copy_from_slice(&mac);
+/// frame[12..14].copy_from_slice(&0x88B5u16.to_be_bytes()); // local experimental EtherType
+/// ingot_sdk::net::send(0, &frame)?;
+/// let mut buffer = [0u8; 1514];
+/// match ingot_sdk::net::receive(0, &mut buffer) {
+///     Ok(len) => ingot_sdk::println!("received {len} bytes"),
+///     Err(ingot_sdk::abi::Error::WouldBlock) => ingot_sdk::println!("nothing received yet"),
+///     Err(error) => return Err(error),
+/// }
+/// ```
 pub fn receive(nic: u64, buffer: &mut [u8]) -> Result<usize, Error> {
     decode((api().net_receive)(nic, buffer.as_mut_ptr(), buffer.len() as u64))
         .map(|len| len as usize)
@@ -61,6 +137,23 @@ pub fn receive(nic: u64, buffer: &mut [u8]) -> Result<usize, Error> {
 
 /// Up to `NET_BATCH_MAX` frames (or receive buffers) for one batch call, borrowed for
 /// as long as the list lives.
+///
+/// # Example
+///
+/// ```ignore
+/// let mut buffers = [[0u8; 1514]; 4];
+/// let mut frames = Frames::new();
+/// for buffer in buffers.iter_mut() {
+///     frames.push(buffer);
+/// }
+/// let received = match ingot_sdk::net::receive_batch(0, &mut frames) {
+///     Err(ingot_sdk::abi::Error::WouldBlock) => 0, // none waiting
+///     other => other?,
+/// };
+/// for index in 0..received {
+///     ingot_sdk::println!("frame {index}: {} bytes", frames.frame(index).len());
+/// }
+/// ```
 pub struct Frames<'a> {
     buffers: [Option<&'a mut [u8]>; NET_BATCH_MAX as usize],
     lengths: [usize; NET_BATCH_MAX as usize],
@@ -69,6 +162,23 @@ pub struct Frames<'a> {
 
 impl<'a> Frames<'a> {
     /// An empty list.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// let mut buffers = [[0u8; 1514]; 4];
+    /// let mut frames = Frames::new();
+    /// for buffer in buffers.iter_mut() {
+    ///     frames.push(buffer);
+    /// }
+    /// let received = match ingot_sdk::net::receive_batch(0, &mut frames) {
+    ///     Err(ingot_sdk::abi::Error::WouldBlock) => 0, // none waiting
+    ///     other => other?,
+    /// };
+    /// for index in 0..received {
+    ///     ingot_sdk::println!("frame {index}: {} bytes", frames.frame(index).len());
+    /// }
+    /// ```
     pub fn new() -> Self {
         Self {
             buffers: [const { None }; NET_BATCH_MAX as usize],
@@ -78,6 +188,23 @@ impl<'a> Frames<'a> {
     }
 
     /// Adds a frame to send (or a buffer to receive into); `false` when the list is full.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// let mut buffers = [[0u8; 1514]; 4];
+    /// let mut frames = Frames::new();
+    /// for buffer in buffers.iter_mut() {
+    ///     frames.push(buffer);
+    /// }
+    /// let received = match ingot_sdk::net::receive_batch(0, &mut frames) {
+    ///     Err(ingot_sdk::abi::Error::WouldBlock) => 0, // none waiting
+    ///     other => other?,
+    /// };
+    /// for index in 0..received {
+    ///     ingot_sdk::println!("frame {index}: {} bytes", frames.frame(index).len());
+    /// }
+    /// ```
     pub fn push(&mut self, buffer: &'a mut [u8]) -> bool {
         if self.count == self.buffers.len() {
             return false;
@@ -89,17 +216,58 @@ impl<'a> Frames<'a> {
     }
 
     /// Entries in the list.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// let mut buffers = [[0u8; 64]; 2];
+    /// let mut frames = ingot_sdk::net::Frames::default();
+    /// ingot_sdk::println!("empty: {}", frames.is_empty());
+    /// for buffer in buffers.iter_mut() {
+    ///     frames.push(buffer);
+    /// }
+    /// ingot_sdk::println!("{} buffers", frames.len());
+    /// ```
     pub fn len(&self) -> usize {
         self.count
     }
 
     /// Whether the list is empty.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// let mut buffers = [[0u8; 64]; 2];
+    /// let mut frames = ingot_sdk::net::Frames::default();
+    /// ingot_sdk::println!("empty: {}", frames.is_empty());
+    /// for buffer in buffers.iter_mut() {
+    ///     frames.push(buffer);
+    /// }
+    /// ingot_sdk::println!("{} buffers", frames.len());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
 
     /// Entry `index`: the whole buffer, or after [`receive_batch`] the frame received
     /// into it (empty past the end of the list).
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// let mut buffers = [[0u8; 1514]; 4];
+    /// let mut frames = Frames::new();
+    /// for buffer in buffers.iter_mut() {
+    ///     frames.push(buffer);
+    /// }
+    /// let received = match ingot_sdk::net::receive_batch(0, &mut frames) {
+    ///     Err(ingot_sdk::abi::Error::WouldBlock) => 0, // none waiting
+    ///     other => other?,
+    /// };
+    /// for index in 0..received {
+    ///     ingot_sdk::println!("frame {index}: {} bytes", frames.frame(index).len());
+    /// }
+    /// ```
     pub fn frame(&self, index: usize) -> &[u8] {
         match self.buffers.get(index).and_then(Option::as_deref) {
             Some(buffer) => &buffer[..self.lengths[index].min(buffer.len())],
@@ -125,6 +293,23 @@ impl Default for Frames<'_> {
 
 /// Sends every frame in `frames` with one call; returns how many were sent (fewer
 /// when the device's ring filled up; send the rest again).
+///
+/// # Example
+///
+/// ```ignore
+/// let mac = ingot_sdk::net::info(0)?.mac;
+/// let (mut first, mut second) = ([0u8; 60], [0u8; 60]);
+/// for frame in [&mut first, &mut second] {
+///     frame[..6].fill(0xFF);
+///     frame[6..12].copy_from_slice(&mac);
+///     frame[12..14].copy_from_slice(&0x88B5u16.to_be_bytes());
+/// }
+/// let mut frames = Frames::new();
+/// frames.push(&mut first);
+/// frames.push(&mut second);
+/// let sent = ingot_sdk::net::send_batch(0, &mut frames)?;
+/// ingot_sdk::println!("sent {sent} frames in one call");
+/// ```
 pub fn send_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
     let records = frames.records();
     decode((api().net_send_batch)(nic, records.as_ptr(), frames.count as u64))
@@ -133,6 +318,23 @@ pub fn send_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
 
 /// Receives up to `frames.len()` frames into its buffers with one call; returns how
 /// many (`frame(i)` is then frame `i`), or `Err(WouldBlock)`.
+///
+/// # Example
+///
+/// ```ignore
+/// let mut buffers = [[0u8; 1514]; 4];
+/// let mut frames = Frames::new();
+/// for buffer in buffers.iter_mut() {
+///     frames.push(buffer);
+/// }
+/// let received = match ingot_sdk::net::receive_batch(0, &mut frames) {
+///     Err(ingot_sdk::abi::Error::WouldBlock) => 0, // none waiting
+///     other => other?,
+/// };
+/// for index in 0..received {
+///     ingot_sdk::println!("frame {index}: {} bytes", frames.frame(index).len());
+/// }
+/// ```
 pub fn receive_batch(nic: u64, frames: &mut Frames<'_>) -> Result<usize, Error> {
     let mut records = frames.records();
     let received =
@@ -149,22 +351,82 @@ pub mod raw {
     use super::{Error, NetFrame, NetInfo, api, decode};
 
     /// `net_send` with any arguments.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Any interface, address and length: how a program tests the kernel's checks.
+    /// let refused = ingot_sdk::net::raw::send(0, 0x10_0000, 60);
+    /// let no_interface = ingot_sdk::net::raw::info(99, 0);
+    /// ingot_sdk::println!("raw net calls refused: {:?} {:?}", refused, no_interface);
+    /// let _ = ingot_sdk::net::raw::receive(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::send_batch(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::receive_batch(99, 0, 0);
+    /// ```
     pub fn send(nic: u64, address: u64, len: u64) -> Result<u64, Error> {
         decode((api().net_send)(nic, address as *const u8, len))
     }
     /// `net_receive` with any arguments.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Any interface, address and length: how a program tests the kernel's checks.
+    /// let refused = ingot_sdk::net::raw::send(0, 0x10_0000, 60);
+    /// let no_interface = ingot_sdk::net::raw::info(99, 0);
+    /// ingot_sdk::println!("raw net calls refused: {:?} {:?}", refused, no_interface);
+    /// let _ = ingot_sdk::net::raw::receive(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::send_batch(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::receive_batch(99, 0, 0);
+    /// ```
     pub fn receive(nic: u64, address: u64, capacity: u64) -> Result<u64, Error> {
         decode((api().net_receive)(nic, address as *mut u8, capacity))
     }
     /// `net_info` with any arguments.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Any interface, address and length: how a program tests the kernel's checks.
+    /// let refused = ingot_sdk::net::raw::send(0, 0x10_0000, 60);
+    /// let no_interface = ingot_sdk::net::raw::info(99, 0);
+    /// ingot_sdk::println!("raw net calls refused: {:?} {:?}", refused, no_interface);
+    /// let _ = ingot_sdk::net::raw::receive(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::send_batch(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::receive_batch(99, 0, 0);
+    /// ```
     pub fn info(nic: u64, address: u64) -> Result<u64, Error> {
         decode((api().net_info)(nic, address as *mut NetInfo))
     }
     /// `net_send_batch` with any arguments.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Any interface, address and length: how a program tests the kernel's checks.
+    /// let refused = ingot_sdk::net::raw::send(0, 0x10_0000, 60);
+    /// let no_interface = ingot_sdk::net::raw::info(99, 0);
+    /// ingot_sdk::println!("raw net calls refused: {:?} {:?}", refused, no_interface);
+    /// let _ = ingot_sdk::net::raw::receive(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::send_batch(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::receive_batch(99, 0, 0);
+    /// ```
     pub fn send_batch(nic: u64, address: u64, count: u64) -> Result<u64, Error> {
         decode((api().net_send_batch)(nic, address as *const NetFrame, count))
     }
     /// `net_receive_batch` with any arguments.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Any interface, address and length: how a program tests the kernel's checks.
+    /// let refused = ingot_sdk::net::raw::send(0, 0x10_0000, 60);
+    /// let no_interface = ingot_sdk::net::raw::info(99, 0);
+    /// ingot_sdk::println!("raw net calls refused: {:?} {:?}", refused, no_interface);
+    /// let _ = ingot_sdk::net::raw::receive(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::send_batch(99, 0, 0);
+    /// let _ = ingot_sdk::net::raw::receive_batch(99, 0, 0);
+    /// ```
     pub fn receive_batch(nic: u64, address: u64, count: u64) -> Result<u64, Error> {
         decode((api().net_receive_batch)(nic, address as *mut NetFrame, count))
     }

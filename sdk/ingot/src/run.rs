@@ -10,6 +10,18 @@ unsafe extern "C" {
 }
 
 /// How a program started with [`run_image`] ended.
+///
+/// # Example
+///
+/// ```ignore
+/// // A flat program of one instruction, `ud2`: it faults, and only it ends.
+/// let image = alloc::boxed::Box::leak(alloc::boxed::Box::new([0x0Fu8, 0x0B]));
+/// match ingot_sdk::run::run_image(image)? {
+///     ingot_sdk::run::Ended::Faulted(vector) => ingot_sdk::println!("faulted, vector {vector}"),
+///     ingot_sdk::run::Ended::Returned(status) => ingot_sdk::println!("returned {status}"),
+/// }
+/// ingot_sdk::println!("this program keeps {} bytes", ingot_sdk::run::own_bytes());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     /// It returned this status.
@@ -19,6 +31,18 @@ pub enum Ended {
 }
 
 /// Bytes of this program the kernel must keep while another runs: its image and `.bss`.
+///
+/// # Example
+///
+/// ```ignore
+/// // A flat program of one instruction, `ud2`: it faults, and only it ends.
+/// let image = alloc::boxed::Box::leak(alloc::boxed::Box::new([0x0Fu8, 0x0B]));
+/// match ingot_sdk::run::run_image(image)? {
+///     ingot_sdk::run::Ended::Faulted(vector) => ingot_sdk::println!("faulted, vector {vector}"),
+///     ingot_sdk::run::Ended::Returned(status) => ingot_sdk::println!("returned {status}"),
+/// }
+/// ingot_sdk::println!("this program keeps {} bytes", ingot_sdk::run::own_bytes());
+/// ```
 pub fn own_bytes() -> u64 {
     core::ptr::addr_of!(__bss_end) as u64 - PROGRAM_BASE
 }
@@ -27,6 +51,17 @@ pub fn own_bytes() -> u64 {
 /// free memory (from [`crate::scratch`]), not in its image or `.bss`; the new program
 /// gets the window below this program's parked copy, so anything else in scratch
 /// memory is overwritten.
+///
+/// # Example
+///
+/// ```ignore
+/// // A flat program of two instructions, `mov eax, 7; ret`, placed in free memory.
+/// let Some(free) = ingot_sdk::scratch::take() else { return Err(Error::NotFound) };
+/// let image = &mut free[..6];
+/// image.copy_from_slice(&[0xB8, 7, 0, 0, 0, 0xC3]);
+/// let ended = ingot_sdk::run::run_image(image)?;
+/// ingot_sdk::println!("the program ended: {ended:?}");
+/// ```
 pub fn run_image(image: &[u8]) -> Result<Ended, Error> {
     let status = (api().program_run)(image.as_ptr(), image.len() as u64, own_bytes());
     let value = decode(status)?;

@@ -15,6 +15,17 @@ const STACK_GUARD_BYTES: u64 = 64 * 1024;
 static TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// All free memory of the window as one zeroed slice; `None` on a second call.
+///
+/// # Example
+///
+/// ```ignore
+/// // A flat program of two instructions, `mov eax, 7; ret`, placed in free memory.
+/// let Some(free) = ingot_sdk::scratch::take() else { return Err(Error::NotFound) };
+/// let image = &mut free[..6];
+/// image.copy_from_slice(&[0xB8, 7, 0, 0, 0, 0xC3]);
+/// let ended = ingot_sdk::run::run_image(image)?;
+/// ingot_sdk::println!("the program ended: {ended:?}");
+/// ```
 pub fn take() -> Option<&'static mut [u8]> {
     if TAKEN.swap(true, Ordering::AcqRel) {
         return None;

@@ -1,5 +1,5 @@
-//! `cargo xtask check`: formatting, clippy with warnings as errors, and the unsafe
-//! allow-list.
+//! `cargo xtask check`: formatting, clippy with warnings as errors, the SDK's
+//! documentation without warnings, and the unsafe allow-list.
 //!
 //! The allow-list is the architecture's unsafe policy made executable: only the crates
 //! in [`UNSAFE_ALLOWED`] may contain `unsafe`; every other crate root must say
@@ -38,6 +38,7 @@ pub fn check() -> Result<(), String> {
     }
     machine.extend(["--", "-D", "warnings"]);
     cargo(&machine)?;
+    sdk_docs()?;
     let problems = audit_unsafe(&workspace_root())?;
     if problems.is_empty() {
         println!(
@@ -47,6 +48,20 @@ pub fn check() -> Result<(), String> {
     } else {
         Err(format!("unsafe audit failed:\n  {}", problems.join("\n  ")))
     }
+}
+
+/// `cargo doc` of the Rust SDK for the machine, every rustdoc warning an error (its
+/// examples are checked against the example programs by `sdk_examples.rs`).
+fn sdk_docs() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let args = ["doc", "-p", "ingot-sdk", "--no-deps", "--target", "x86_64-unknown-none"];
+    let status = std::process::Command::new(cargo)
+        .args(args)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo {} failed", args.join(" "))) }
 }
 
 /// Crate directories of the workspace (each has a Cargo.toml with a `src/`).

@@ -4,7 +4,9 @@
 //!   `link.ld` and flattened with objcopy, as BareMetal's own C programs are built;
 //! - `baremetal-hello.bin`: `hello.asm`, BareMetal's hello program unchanged
 //!   (`nasm -f bin`, `ORG 0xFFFF800000000000`);
-//! - `baremetal-reboot.bin`: `reboot.asm`, REBOOT through `b_system`.
+//! - `baremetal-reboot.bin`: `reboot.asm`, REBOOT through `b_system`;
+//! - `baremetal-examples-c.bin`: `examples.c`, the C examples of `docs/api.md`'s
+//!   BareMetal section, built like `checks.c` and linked alone.
 
 use std::path::Path;
 use std::process::Command;
@@ -68,6 +70,25 @@ pub fn build(programs: &Path) -> Result<(), String> {
         .args(["-O", "binary"])
         .arg(&elf)
         .arg(programs.join("compat-suite.bin")))?;
+    let examples_object = work.join("examples.o");
+    let examples_elf = work.join("baremetal-examples-c.elf");
+    run(Command::new("gcc")
+        .args(C_FLAGS)
+        .arg(&include)
+        .arg("-c")
+        .arg(source.join("examples.c"))
+        .arg("-o")
+        .arg(&examples_object))?;
+    run(Command::new("ld")
+        .args(["-nostdlib", "--no-pie", "-z", "noexecstack", "--no-warn-rwx-segments", "-T"])
+        .arg(source.join("link.ld"))
+        .arg("-o")
+        .arg(&examples_elf)
+        .arg(&examples_object))?;
+    run(Command::new("objcopy")
+        .args(["-O", "binary"])
+        .arg(&examples_elf)
+        .arg(programs.join("baremetal-examples-c.bin")))?;
     for (source_name, program) in
         [("hello.asm", "baremetal-hello.bin"), ("reboot.asm", "baremetal-reboot.bin")]
     {

@@ -15,6 +15,8 @@ mod cli;
 mod compat_suite;
 #[cfg(test)]
 mod doc_check;
+#[cfg(test)]
+mod doc_examples;
 mod harness;
 mod image;
 mod kernel_flat;
@@ -25,6 +27,8 @@ mod qemu;
 mod run;
 mod scenarios;
 mod screenshot;
+#[cfg(test)]
+mod sdk_examples;
 mod test;
 mod workspace;
 

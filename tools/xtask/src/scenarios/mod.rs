@@ -3,12 +3,14 @@
 //! A program's status `s` makes QEMU exit with `2s + 1` through `isa-debug-exit`; the
 //! kernel's failure exit is 255.
 
+mod api_examples;
 pub mod boot_images;
 mod cmdline;
 mod compat;
 mod cores;
 mod ecam;
 mod failures;
+mod fixed_address;
 mod foundation;
 mod front_door;
 pub mod httpd;
@@ -54,6 +56,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         loader_checks::scenarios(artifacts),
         compat::scenarios(artifacts),
         programs::scenarios(artifacts),
+        api_examples::scenarios(artifacts),
         monitor::scenarios(artifacts),
     ]
     .into_iter()
