@@ -2,7 +2,7 @@
 //! unknown command or a bad argument.
 
 use ingot_bmfs::Bmfs;
-use ingot_sdk::run::{Ended, own_bytes, run_image};
+use ingot_sdk::run::{Ended, own_bytes, run_image, run_image_with_args};
 use ingot_sdk::{cores, disk, memory_info, net, print, println};
 
 use crate::files::{self, DiskWindow};
@@ -23,7 +23,7 @@ help                 this list
 ver                  monitor and API version
 info                 CPU, cores, memory, disks, network interfaces
 dir                  files on the BMFS disk
-run NAME             load NAME (or NAME.app) from BMFS, run it, print its status
+run NAME [ARGS]      load NAME (or NAME.app) from BMFS, run it with ARGS, print its status
 load NAME / exec     load a program from BMFS; run the loaded program
 peek ADDR 1|2|4|8    read a value (ADDR in the monitor's free memory, hex)
 poke ADDR HEX        write a value; its width is the number of hex digits (2/4/8/16)
@@ -79,9 +79,9 @@ impl Shell {
             ("net", _) => nics(),
             ("cls", _) => print!("\x0c"),
             ("run", [Some(name), ..]) => {
-                if self.load_named(name).is_ok() {
-                    self.exec();
-                }
+                // The program's words: its name as typed, then the arguments.
+                let words = line.trim_start()[command.len()..].trim_start();
+                self.run_program(name, words);
             }
             ("load", [Some(name), ..]) => {
                 if self.load_named(name).is_ok() {
@@ -104,6 +104,15 @@ impl Shell {
             _ => println!("error: unknown command '{command}' (help lists them)"),
         }
         Next::Prompt
+    }
+
+    /// Loads `name` from BMFS and runs it with the words `args` (its name first);
+    /// prints how it ended and returns its status if it returned.
+    pub fn run_program(&mut self, name: &str, args: &str) -> Option<u64> {
+        self.load_named(name).ok()?;
+        let image = &self.memory[..self.loaded];
+        self.loaded = 0;
+        report(run_image_with_args(image, args))
     }
 
     fn load_named(&mut self, name: &str) -> Result<(), ()> {
@@ -166,11 +175,7 @@ impl Shell {
     fn exec(&mut self) {
         let image = &self.memory[..self.loaded];
         self.loaded = 0;
-        match run_image(image) {
-            Ok(Ended::Returned(status)) => println!("program exited status={status}"),
-            Ok(Ended::Faulted(vector)) => println!("program faulted: exception {vector}"),
-            Err(error) => println!("error: the kernel did not run it: {error:?}"),
-        }
+        report(run_image(image));
     }
 
     /// The offset in free memory of `address` (hex) for `bytes` bytes.
@@ -244,6 +249,24 @@ impl Shell {
         let mut bytes = [0u8; 8];
         bytes[..width].copy_from_slice(&self.memory[offset..offset + width]);
         u64::from_le_bytes(bytes)
+    }
+}
+
+/// Prints how a program ended; its status if it returned.
+fn report(ended: Result<Ended, ingot_sdk::abi::Error>) -> Option<u64> {
+    match ended {
+        Ok(Ended::Returned(status)) => {
+            println!("program exited status={status}");
+            Some(status)
+        }
+        Ok(Ended::Faulted(vector)) => {
+            println!("program faulted: exception {vector}");
+            None
+        }
+        Err(error) => {
+            println!("error: the kernel did not run it: {error:?}");
+            None
+        }
     }
 }
 

@@ -52,6 +52,7 @@ static API_TABLE: ApiTable = ApiTable {
     net_send_batch: api_net::net_send_batch,
     net_receive_batch: api_net::net_receive_batch,
     program_run: program_run::program_run,
+    program_run_args: program_run::program_run_args,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

@@ -82,6 +82,7 @@ fn structs() -> Vec<CStruct> {
             net_send_batch: "int64_t (*)(uint64_t nic, const struct ingot_net_frame *frames, uint64_t count)",
             net_receive_batch: "int64_t (*)(uint64_t nic, struct ingot_net_frame *frames, uint64_t count)",
             program_run: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes)",
+            program_run_args: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes, const char *args, uint64_t args_len)",
         }),
     ]
 }

@@ -28,7 +28,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 3;
+pub const API_VERSION_MINOR: u16 = 4;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -238,6 +238,19 @@ pub type NetReceiveBatch =
 /// if it raised a CPU exception, or an error.
 pub type ProgramRun = extern "sysv64" fn(image: *const u8, len: u64, keep_bytes: u64) -> Status;
 
+/// [`ProgramRun`] with arguments: `args` (`args_len` bytes of UTF-8 in the caller's
+/// memory) holds the program's words as `init=` gives them (blank-separated, a word in
+/// double quotes may hold blanks, the first is the program's name); the program is
+/// entered with `argc` and `argv` as a boot program is. Arguments that are not UTF-8
+/// or do not fit half of the program's stack are refused with `InvalidArgument`.
+pub type ProgramRunArgs = extern "sysv64" fn(
+    image: *const u8,
+    len: u64,
+    keep_bytes: u64,
+    args: *const u8,
+    args_len: u64,
+) -> Status;
+
 /// Set in [`ApiTable::program_run`]'s status when the program faulted; the low bits
 /// hold the exception vector.
 pub const PROGRAM_FAULTED_BIT: i64 = 1 << 62;
@@ -313,6 +326,8 @@ pub struct ApiTable {
     pub net_receive_batch: NetReceiveBatch,
     /// See [`ProgramRun`] (since 1.3).
     pub program_run: ProgramRun,
+    /// See [`ProgramRunArgs`] (since 1.4).
+    pub program_run_args: ProgramRunArgs,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -333,7 +348,8 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, net_count), 208);
         assert_eq!(core::mem::offset_of!(ApiTable, net_receive_batch), 248);
         assert_eq!(core::mem::offset_of!(ApiTable, program_run), 256);
-        assert_eq!(API_TABLE_BYTES, 264);
+        assert_eq!(core::mem::offset_of!(ApiTable, program_run_args), 264);
+        assert_eq!(API_TABLE_BYTES, 272);
         assert_eq!(core::mem::size_of::<NetInfo>(), 88);
         assert_eq!(core::mem::offset_of!(NetInfo, mtu), 8);
         assert_eq!(core::mem::offset_of!(NetInfo, driver), 16);

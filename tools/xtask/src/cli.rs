@@ -70,7 +70,11 @@ pub struct ImageArgs {
     /// Kernel command line stored in the image (at most 1023 bytes, what the loaders carry).
     #[arg(long, value_name = "TEXT", default_value = "", value_parser = command_line)]
     pub cmdline: String,
-    /// Boot program the loaders pass to the kernel: a built program (hello) or a file.
+    /// Boot program the loaders pass to the kernel, stored as boot.app: a built program
+    /// (hello) or a file.
+    #[arg(long, value_name = "PROGRAM", default_value = "monitor")]
+    pub boot: String,
+    /// Program stored as init.app, which the monitor runs at start: a built program or a file.
     #[arg(long, value_name = "PROGRAM")]
     pub init: Option<String>,
     /// Where to write the image [default: target/ingot/ingot.img].
@@ -104,7 +108,7 @@ pub struct RunArgs {
     /// Boot through PVH instead of Multiboot.
     #[arg(long, conflicts_with_all = ["image", "uefi"])]
     pub pvh: bool,
-    /// Boot from a disk image under SeaBIOS (the program becomes its init.app).
+    /// Boot from a disk image under SeaBIOS (the program, default the monitor, becomes its boot.app).
     #[arg(long)]
     pub image: bool,
     /// Boot from a disk image under OVMF (machine q35).

@@ -2,7 +2,9 @@
 //! ([`Scenario::serial_input`]) and their answers read back, on a direct boot with the
 //! disk image attached and on the disk image itself under SeaBIOS and OVMF. The disk
 //! images get extra files written with the `bmfs` host tool, so `dir` and `run` show
-//! files the tool wrote.
+//! files the tool wrote. And what the machine runs at boot: `init.app` from BMFS with
+//! no `init=`, the program `init=NAME ARGS` names (with its arguments), the prompt at
+//! once with `init=monitor`, on direct boots and on disk images.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,20 +23,33 @@ const NOTES: &[u8] = b"written on the host by tools/bmfs\nok\n";
 /// The monitor's first line: the prompt follows it.
 const MONITOR_BANNER: &str = r"^Ingot monitor \d+\.\d+\.\d+; 'help' lists the commands$";
 
+/// What `ver` answers.
+fn ver_answer() -> String {
+    let (major, minor) = (ingot_abi::API_VERSION_MAJOR, ingot_abi::API_VERSION_MINOR);
+    format!("Ingot monitor {} (API {major}.{minor})", env!("CARGO_PKG_VERSION"))
+}
+
+/// `ver`'s answer as a pattern.
+fn ver_line() -> String {
+    format!("^{}$", regex::escape(&ver_answer()))
+}
+
 /// The monitor scenarios.
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     let notes_line = format!(r"^\d+ +notes\.txt +{}$", NOTES.len());
     let tool_image = output_dir().join("monitor-files.img");
-    let prepared = image_with_tool_files(artifacts, &tool_image, None);
-    let direct = |image: &Path| {
+    let prepared = image_with_tool_files(artifacts, &tool_image, ImageOptions::for_tests());
+    let ver = ver_line();
+    let direct_with = |image: &Path, append: &str| {
         QemuConfig::new(Machine::Q35)
             .kernel(&artifacts.kernel)
             .initrd(artifacts.program("monitor"))
-            .append("exit=qemu")
+            .append(append)
             .arg("-drive")
             .arg(format!("file={},format=raw,if=virtio,snapshot=on", image.display()))
     };
+    let direct = |image: &Path| direct_with(image, "exit=qemu");
 
     // Commands, their answers, and programs run from BMFS (one of them faulting).
     let mut s = scenario(
@@ -43,9 +58,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         &[
             MONITOR_BANNER,
             r"^> help$",
-            r"^run NAME +load NAME \(or NAME\.app\) from BMFS",
+            r"^run NAME \[ARGS\] +load NAME \(or NAME\.app\) from BMFS",
             r"^> ver$",
-            r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$",
+            &ver,
             r"^> info$",
             r"^cpu: \S",
             r"^cores: 1  #0 tasks=\d+",
@@ -63,6 +78,12 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^program faulted: exception 0$",
             r"^> run hello$",
             r"^program exited status=42$",
+            r#"^> run echo one "two words"$"#,
+            r"^echo: argc=3$",
+            r"^echo: argv\[0\]=echo$",
+            r"^echo: argv\[1\]=one$",
+            r"^echo: argv\[2\]=two words$",
+            r"^program exited status=3$",
             r"^> peek 10 3$",
             r"^error: width must be 1, 2, 4 or 8$",
             r"^> frobnicate$",
@@ -83,7 +104,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         (r"notes\.txt", "run hello"),
         (r"^program exited", "run fault"),
         (r"^program faulted", "run hello"),
-        (r"^program exited", "peek 10 3"),
+        (r"^program exited status=42", r#"run echo one "two words""#),
+        (r"^program exited status=3", "peek 10 3"),
         (r"^error: width", "frobnicate"),
         (r"^error: unknown command", "run a-name-far-too-long-for-any-bmfs-entry"),
         (r"^error: no file", "exit"),
@@ -93,7 +115,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 
     // init.app from BMFS runs before the prompt.
     let init_image = output_dir().join("monitor-init.img");
-    let prepared_init = image_with_tool_files(artifacts, &init_image, Some("hello"));
+    let init_options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
+    let prepared_init = image_with_tool_files(artifacts, &init_image, init_options);
     let mut s = scenario(
         "monitor-runs-init-app",
         direct(&init_image),
@@ -109,9 +132,13 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     s.serial_input = typed(&[(r"^program exited status=42$", "exit")]);
     scenarios.push(fail_if_unprepared(s, &prepared_init));
 
-    // The disk image booting to the monitor (the loaders pass it as init.app).
+    // What the kernel's `init=` picks on a direct boot of the monitor.
+    let direct_images = [(&tool_image, &prepared), (&init_image, &prepared_init)];
+    scenarios.extend(direct_init_choices(&direct_with, direct_images));
+
+    // The disk image booting to the monitor (the loaders pass it as boot.app).
     let boot_image = output_dir().join("monitor-boot.img");
-    let prepared_boot = image_with_tool_files(artifacts, &boot_image, Some("monitor"));
+    let prepared_boot = image_with_tool_files(artifacts, &boot_image, ImageOptions::monitor(None));
     for (name, firmware) in [("monitor-bios-commands", None), ("monitor-uefi-commands", Some(OVMF))]
     {
         let mut qemu = disk_boot(Machine::Q35, &boot_image);
@@ -130,9 +157,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^cores: 1  #0 tasks=\d+",
                 r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
                 r"^> ver$",
-                r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$",
+                &ver,
                 r"^> dir$",
-                r"^\d+ +init\.app +\d+$",
+                r"^\d+ +boot\.app +\d+$",
                 &notes_line,
                 r"^> exit$",
             ],
@@ -142,12 +169,14 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             (MONITOR_BANNER, "help"),
             (r"^reboot / shutdown", "info"),
             (r"^pci: ", "ver"),
-            (r"\(API 1\.3\)$", "dir"),
+            (r"\(API \d+\.\d+\)$", "dir"),
             (r"notes\.txt", "exit"),
         ]);
         s.timeout = std::time::Duration::from_secs(120);
         scenarios.push(fail_if_unprepared(s, &prepared_boot));
     }
+
+    scenarios.extend(image_init_choices(artifacts));
 
     scenarios.push(keys_on_screen(&boot_image, &prepared_boot, None));
     for controller in ["qemu-xhci", "nec-usb-xhci"] {
@@ -163,11 +192,116 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut s = scenario(
         "run-default-monitor",
         qemu,
-        &[BANNER, MONITOR_BANNER, r"^> ver$", r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$"],
+        &[BANNER, MONITOR_BANNER, r"^> ver$", &ver],
         crate::harness::STAYS_RUNNING,
     );
     s.serial_input = typed(&[(MONITOR_BANNER, "ver")]);
     scenarios.push(fail_if_unprepared(s, &prepared_run));
+    scenarios
+}
+
+/// The arguments `init=echo one "two words"` gives, as echo prints them, and its status.
+const ECHO_LINES: [&str; 5] = [
+    r"^echo: argc=3$",
+    r"^echo: argv\[0\]=echo$",
+    r"^echo: argv\[1\]=one$",
+    r"^echo: argv\[2\]=two words$",
+    r"^program exited status=3$",
+];
+const ECHO_INIT: &str = r#"exit=qemu init=echo one "two words""#;
+
+/// A direct boot of the monitor with the files image and with the one that also has
+/// `init.app` (hello): `init=echo ARGS` runs echo from BMFS with its arguments and ends
+/// QEMU with its status; `init=monitor` prompts without running `init.app`; a program
+/// BMFS does not have is named and the prompt follows.
+fn direct_init_choices(
+    direct_with: &dyn Fn(&Path, &str) -> QemuConfig,
+    [(files, prepared_files), (with_init, prepared_init)]: [(&PathBuf, &Result<(), String>); 2],
+) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    let mut expect = vec![MONITOR_BANNER, r"^monitor: init=echo: running it$"];
+    expect.extend(ECHO_LINES);
+    expect.push(r"^ingot: program exited status=3$");
+    let s = scenario(
+        "monitor-init-echo-args",
+        direct_with(files, ECHO_INIT),
+        &expect,
+        exit_status_for(3),
+    );
+    scenarios.push(fail_if_unprepared(s, prepared_files));
+
+    let qemu = direct_with(with_init, "exit=qemu init=monitor");
+    let ver = ver_line();
+    let expect = [MONITOR_BANNER, r"^> ver$", &ver, r"^> exit$"];
+    let mut s = scenario("monitor-init-monitor-prompts", qemu, &expect, exit_status_for(0));
+    s.forbid.extend(["running init".into(), "^hello from".into()]);
+    s.serial_input = typed(&[(MONITOR_BANNER, "ver"), (r"\(API \d+\.\d+\)$", "exit")]);
+    scenarios.push(fail_if_unprepared(s, prepared_init));
+
+    let qemu = direct_with(files, "exit=qemu init=nosuch x");
+    let expect = [
+        r"^monitor: init=nosuch: running it$",
+        r"^error: no file 'nosuch\.app' \(dir lists them\)$",
+        r"^> exit$",
+    ];
+    let mut s = scenario("monitor-init-missing-program", qemu, &expect, exit_status_for(0));
+    s.serial_input = typed(&[(r"^error: no file", "exit")]);
+    scenarios.push(fail_if_unprepared(s, prepared_files));
+    scenarios
+}
+
+/// Disk images whose boot program is the monitor and whose BMFS has `init.app` (hello):
+/// under SeaBIOS without `init=` the monitor runs `init.app` and then prompts; under
+/// OVMF `init=echo ARGS` runs echo with its arguments and QEMU ends with its status;
+/// under SeaBIOS `init=monitor` prompts at once.
+fn image_init_choices(artifacts: &Artifacts) -> Vec<Scenario> {
+    let image = |name: &str, cmdline: &str| {
+        let path = output_dir().join(format!("{name}.img"));
+        // Two more files than the 32 MiB image holds beside the tool's files.
+        let options = ImageOptions {
+            size_mib: 40,
+            cmdline: cmdline.into(),
+            ..ImageOptions::monitor(Some("hello"))
+        };
+        let prepared = image_with_tool_files(artifacts, &path, options);
+        (path, prepared)
+    };
+    let mut scenarios = Vec::new();
+
+    let (path, prepared) = image("monitor-bios-init-app", "exit=qemu");
+    let expect = [
+        BANNER,
+        MONITOR_BANNER,
+        r"^monitor: running init\.app$",
+        r"^hello from an Ingot program$",
+        r"^program exited status=42$",
+        r"^> exit$",
+    ];
+    let qemu = disk_boot(Machine::Q35, &path);
+    let mut s = scenario("monitor-bios-runs-init-app", qemu, &expect, exit_status_for(0));
+    s.serial_input = typed(&[(r"^program exited status=42$", "exit")]);
+    s.timeout = std::time::Duration::from_secs(120);
+    scenarios.push(fail_if_unprepared(s, &prepared));
+
+    let (path, prepared) = image("monitor-uefi-init-echo", ECHO_INIT);
+    let mut expect = vec![BANNER, MONITOR_BANNER, r"^monitor: init=echo: running it$"];
+    expect.extend(ECHO_LINES);
+    expect.push(r"^ingot: program exited status=3$");
+    let qemu = disk_boot(Machine::Q35, &path).extra_args(["-bios", OVMF]);
+    let mut s = scenario("monitor-uefi-init-echo-args", qemu, &expect, exit_status_for(3));
+    s.forbid.push("running init".into());
+    s.timeout = std::time::Duration::from_secs(120);
+    scenarios.push(fail_if_unprepared(s, &prepared));
+
+    let (path, prepared) = image("monitor-bios-init-monitor", "exit=qemu init=monitor");
+    let ver = ver_line();
+    let expect = [BANNER, MONITOR_BANNER, r"^> ver$", &ver, r"^> exit$"];
+    let qemu = disk_boot(Machine::Q35, &path);
+    let mut s = scenario("monitor-bios-init-monitor-prompts", qemu, &expect, exit_status_for(0));
+    s.forbid.extend(["running init".into(), "^hello from".into()]);
+    s.serial_input = typed(&[(MONITOR_BANNER, "ver"), (r"\(API \d+\.\d+\)$", "exit")]);
+    s.timeout = std::time::Duration::from_secs(120);
+    scenarios.push(fail_if_unprepared(s, &prepared));
     scenarios
 }
 
@@ -208,7 +342,7 @@ fn keys_on_screen(
             log.lines().skip_while(|line| !line.starts_with("Ingot ")).map(String::from).collect();
         let prompt_line = lines.len();
         lines.push("> ver".into());
-        lines.push(format!("Ingot monitor {} (API 1.3)", env!("CARGO_PKG_VERSION")));
+        lines.push(ver_answer());
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         // The machine answers in its own time (TCG under load): look until the
         // answer is on screen or the deadline passes; the last difference is the error.
@@ -266,20 +400,21 @@ fn fail_if_unprepared(mut s: Scenario, prepared: &Result<(), String>) -> Scenari
     s
 }
 
-/// Writes the test image to `image` (with `init` as `init.app`), then adds
-/// `fault.app` (the divide-by-zero probe) and `notes.txt` with the `bmfs` host tool.
+/// Writes the image `options` describe to `image`, then adds `fault.app` (the
+/// divide-by-zero probe), `echo.app` (prints its arguments) and `notes.txt` with the
+/// `bmfs` host tool.
 fn image_with_tool_files(
     artifacts: &Artifacts,
     image: &Path,
-    init: Option<&str>,
+    options: ImageOptions,
 ) -> Result<(), String> {
-    let options = ImageOptions { init: init.map(String::from), ..ImageOptions::for_tests() };
     write_image(artifacts, &options, image)?;
     let tool = bmfs_tool()?;
     let notes = output_dir().join("monitor-notes.txt");
     std::fs::write(&notes, NOTES).map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
     let fault = artifacts.program("divide-by-zero");
-    for (name, file) in [("fault.app", &fault), ("notes.txt", &notes)] {
+    let echo = artifacts.program("echo");
+    for (name, file) in [("fault.app", &fault), ("echo.app", &echo), ("notes.txt", &notes)] {
         let status = Command::new(&tool)
             .arg(image)
             .args(["write", name])
