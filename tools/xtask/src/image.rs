@@ -46,7 +46,7 @@ impl ImageOptions {
 /// Programs stored on the image's BMFS partition as `<name>.app`: the ones a user runs.
 /// Test-only programs (the fault probes, disk fault/benchmark loads) stay off it, so the
 /// default 32 MiB image (11 files of at most 2 MiB each) has room.
-pub const IMAGE_PROGRAMS: &[&str] = &["hello", "smp-demo", "smp-bench", "disk-test"];
+pub const IMAGE_PROGRAMS: &[&str] = &["hello", "echo", "smp-demo", "smp-bench", "disk-test"];
 
 /// Writes an image made from `artifacts` to `out`.
 pub fn write_image(
