@@ -21,7 +21,7 @@ pub enum Next {
 const HELP: &str = "\
 help                 this list
 ver                  monitor and API version
-info                 CPU, cores, memory, disks, network interfaces
+info                 CPU, cores, memory, disks, network interfaces, PCI
 dir                  files on the BMFS disk
 run NAME [ARGS]      load NAME (or NAME.app) from BMFS, run it with ARGS, print its status
 load NAME / exec     load a program from BMFS; run the loaded program
@@ -310,7 +310,32 @@ fn info() {
     }
     disks();
     nics();
-    println!("pci: listed in the boot log (no program call for it yet)");
+    pci();
+}
+
+fn pci() {
+    let count = ingot_sdk::pci::count();
+    println!("pci: {count}");
+    for index in 0..count {
+        match ingot_sdk::pci::info(index) {
+            Ok(f) => println!(
+                "  {:04x}:{:02x}:{:02x}.{} {:04x}:{:04x} class={:02x}.{:02x} driver={}",
+                f.segment,
+                f.bus,
+                f.slot,
+                f.function,
+                f.vendor_id,
+                f.device_id,
+                f.base_class,
+                f.subclass,
+                match ingot_sdk::pci::driver_name(&f) {
+                    "" => "none",
+                    name => name,
+                }
+            ),
+            Err(error) => println!("  pci {index}: {error:?}"),
+        }
+    }
 }
 
 fn cpu_brand() -> [u8; 48] {

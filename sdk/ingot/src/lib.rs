@@ -21,6 +21,7 @@ pub mod cores;
 pub mod disk;
 pub mod heap;
 pub mod net;
+pub mod pci;
 pub mod run;
 pub mod scratch;
 #[doc(hidden)]

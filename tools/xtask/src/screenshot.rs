@@ -137,6 +137,21 @@ pub fn compare_with_console(shot: &Image, lines: &[&str]) -> Result<String, Stri
 /// As [`compare_with_console`], but only the first `rows` text rows (the screen below
 /// them, such as a prompt still being typed at, is not compared).
 pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String, String> {
+    compare_rendering(shot, lines, "", rows)
+}
+
+/// As [`compare_rows`] through the row being typed at: `lines`, then `typed` (no line
+/// end), so the cursor must stand just after the typed text.
+pub fn compare_typing(shot: &Image, lines: &[&str], typed: &str) -> Result<String, String> {
+    compare_rendering(shot, lines, typed, lines.len() + 1)
+}
+
+fn compare_rendering(
+    shot: &Image,
+    lines: &[&str],
+    typed: &str,
+    rows: usize,
+) -> Result<String, String> {
     let blank =
         Image { width: shot.width, height: shot.height, pixels: vec![0; shot.pixels.len()] };
     let colours = Colours::grey_on_black(16, 8, 0);
@@ -145,6 +160,7 @@ pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String,
         console.write_bytes(line.as_bytes());
         console.write_bytes(b"\n");
     }
+    console.write_bytes(typed.as_bytes());
     let expected = console.surface();
     let lit = expected.pixels.iter().filter(|&&p| p != 0).count();
     let compared =

@@ -66,6 +66,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^cores: 1  #0 tasks=\d+",
             r"^memory: ram=\d+MiB window=\d+KiB at 0xffff800000000000$",
             r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
+            r"^pci: \d+$",
+            r"^  0000:00:00\.0 8086:29c0 class=06\.00 driver=none$",
+            r"^  0000:00:\w\w\.0 1af4:1001 class=01\.00 driver=virtio-blk$",
             r"^> dir$",
             r"^\d+ +hello\.app +\d+$",
             r"^\d+ +fault\.app +\d+$",
@@ -100,7 +103,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         (MONITOR_BANNER, "help"),
         (r"^reboot / shutdown", "ver"),
         (r"^Ingot monitor .*\(API", "info"),
-        (r"^pci: ", "dir"),
+        (r"driver=virtio-blk$", "dir"),
         (r"notes\.txt", "run hello"),
         (r"^program exited", "run fault"),
         (r"^program faulted", "run hello"),
@@ -182,6 +185,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     for controller in ["qemu-xhci", "nec-usb-xhci"] {
         scenarios.push(keys_on_screen(&boot_image, &prepared_boot, Some(controller)));
     }
+    scenarios.push(keys_from_two_keyboards(&boot_image, &prepared_boot));
 
     // `cargo xtask run` with no options: the monitor, answering over serial.
     let run_image = output_dir().join("run-default.img");
@@ -370,6 +374,139 @@ fn keys_on_screen(
         Ok(())
     }));
     fail_if_unprepared(s, prepared)
+}
+
+/// A keyboard QMP can type on.
+#[derive(Clone, Copy)]
+enum Keyboard {
+    /// The PS/2 keyboard: `send-key` goes to the one keyboard bound to no display.
+    Ps2,
+    /// The `usb-kbd` bound to the display `vga0`: `input-send-event` to that display.
+    Usb,
+}
+
+/// The QMP command pressing and releasing `keys` (QEMU qcodes, held together: a
+/// modifier first) on `keyboard`.
+fn press(keyboard: Keyboard, keys: &[&str]) -> Vec<String> {
+    let qcode = |key: &&str| format!(r#"{{"type":"qcode","data":"{key}"}}"#);
+    match keyboard {
+        Keyboard::Ps2 => {
+            let keys: Vec<String> = keys.iter().map(qcode).collect();
+            vec![format!(r#"{{"execute":"send-key","arguments":{{"keys":[{}]}}}}"#, keys.join(","))]
+        }
+        Keyboard::Usb => {
+            let event = |key: &&str, down: bool| {
+                format!(r#"{{"type":"key","data":{{"down":{down},"key":{}}}}}"#, qcode(key))
+            };
+            let downs = keys.iter().map(|key| event(key, true));
+            let ups = keys.iter().rev().map(|key| event(key, false));
+            let events: Vec<String> = downs.chain(ups).collect();
+            vec![format!(
+                r#"{{"execute":"input-send-event","arguments":{{"device":"vga0","events":[{}]}}}}"#,
+                events.join(",")
+            )]
+        }
+    }
+}
+
+/// The disk image booted to the monitor with both a PS/2 keyboard and a `usb-kbd`
+/// (behind `qemu-xhci`, bound to the display so QMP can address it apart from PS/2):
+/// Shift+V on USB and Backspace on PS/2 (a capital, then line editing erasing it), then
+/// `ver` and `exit` typed a key at a time, alternating keyboards (USB `v`, PS/2 `e`,
+/// USB `r`, PS/2 Enter, ...). After each key the screen must show the prompt row with
+/// exactly the text typed so far, in typing order, and the cursor after it (the next
+/// key is typed only then, so the order checked is the order typed); after Enter, the
+/// answer. Serial must show the same command lines.
+fn keys_from_two_keyboards(image: &Path, prepared: &Result<(), String>) -> Scenario {
+    let name = "monitor-keys-ps2-and-usb-in-order";
+    let socket = output_dir().join(format!("{name}.qmp"));
+    let shot = output_dir().join(format!("{name}.ppm"));
+    let _ = std::fs::remove_file(&socket);
+    let qemu = disk_boot(Machine::Q35, image)
+        .extra_args(["-vga", "none", "-device", "VGA,id=vga0", "-device", "qemu-xhci"])
+        .extra_args(["-device", "usb-kbd,display=vga0", "-qmp"])
+        .arg(format!("unix:{},server=on,wait=off", socket.display()));
+    let expect =
+        [BANNER, r"^ingot: usb keyboard 0 ready$", r"^ingot: ps2 keyboard ready$", MONITOR_BANNER];
+    let mut s = scenario(name, qemu, &expect, exit_status_for(0));
+    s.timeout = std::time::Duration::from_secs(180);
+    s.live_check = Some(Box::new(move |log: &str| {
+        let mut lines: Vec<String> =
+            log.lines().skip_while(|line| !line.starts_with("Ingot ")).map(String::from).collect();
+        let keyboards = [Keyboard::Usb, Keyboard::Ps2];
+        let prompt_shows = |row: &str, lines: &[String]| {
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            wait_for_screen(&socket, &shot, |image| screenshot::compare_typing(image, &lines, row))
+                .map_err(|e| format!("screen after typing {row:?}: {e}"))
+        };
+        screenshot::qmp(&socket, &press(Keyboard::Usb, &["shift", "v"]))?;
+        prompt_shows("> V", &lines)?;
+        screenshot::qmp(&socket, &press(Keyboard::Ps2, &["backspace"]))?;
+        prompt_shows("> ", &lines)?;
+        let mut typed = 0;
+        for (command, answer) in [("ver", Some(ver_answer())), ("exit", None)] {
+            let mut row = String::from("> ");
+            for key in command.chars() {
+                screenshot::qmp(&socket, &press(keyboards[typed % 2], &[&key.to_string()]))?;
+                typed += 1;
+                row.push(key);
+                prompt_shows(&row, &lines)?;
+            }
+            screenshot::qmp(&socket, &press(keyboards[typed % 2], &["ret"]))?;
+            typed += 1;
+            lines.push(row.clone());
+            let Some(answer) = answer else { break };
+            lines.push(answer);
+            let count = lines.len();
+            let shown = |image: &screenshot::Image| {
+                let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+                screenshot::compare_rows(image, &lines, count)
+            };
+            wait_for_screen(&socket, &shot, shown)
+                .map_err(|e| format!("screen after {command} and Enter: {e}"))?;
+        }
+        Ok(())
+    }));
+    s.host_check = Some(Box::new(|log: &str| {
+        let wanted = ["> ver".to_string(), ver_answer(), "> exit".to_string()];
+        let mut lines = log.lines().map(as_displayed);
+        for want in &wanted {
+            lines.find(|line| line == want).ok_or(format!("no line {want:?} on serial"))?;
+        }
+        Ok(())
+    }));
+    fail_if_unprepared(s, prepared)
+}
+
+/// A serial line as a terminal shows it: each backspace takes back one character.
+fn as_displayed(line: &str) -> String {
+    let mut shown = String::new();
+    for c in line.chars() {
+        if c == '\u{8}' {
+            shown.pop();
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Takes screendumps until `shown` accepts one or 60 s pass (TCG under load answers in
+/// its own time); the last refusal is the error.
+fn wait_for_screen(
+    socket: &Path,
+    shot: &Path,
+    shown: impl Fn(&screenshot::Image) -> Result<String, String>,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        screenshot::screendump(socket, shot)?;
+        let compared = shown(&screenshot::read_ppm(shot)?);
+        if compared.is_ok() || std::time::Instant::now() > deadline {
+            return compared.map(|_| ());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }
 
 /// QMP `send-key` commands typing `text` (lower-case letters, digits, space, newline).
