@@ -116,6 +116,18 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     s.timeout = std::time::Duration::from_secs(120);
     scenarios.push(fail_if_unprepared(s, &prepared));
 
+    scenarios.push(fail_if_unprepared(memory_commands(artifacts, direct(&tool_image)), &prepared));
+    for (command, line) in
+        [("reboot", r"^ingot: rebooting$"), ("shutdown", r"^ingot: shutting down$")]
+    {
+        // Under -no-reboot a reset stops QEMU with status 0, as a power-off does.
+        let expect = [MONITOR_BANNER, &format!("^> {command}$"), line];
+        let mut s = scenario(&format!("monitor-{command}"), direct(&tool_image), &expect, 0);
+        s.serial_input = typed(&[(MONITOR_BANNER, command)]);
+        s.forbid.push("^ingot: program exited".into());
+        scenarios.push(fail_if_unprepared(s, &prepared));
+    }
+
     // init.app from BMFS runs before the prompt.
     let init_image = output_dir().join("monitor-init.img");
     let init_options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
@@ -202,6 +214,66 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     s.serial_input = typed(&[(MONITOR_BANNER, "ver")]);
     scenarios.push(fail_if_unprepared(s, &prepared_run));
     scenarios
+}
+
+/// `poke`, `peek` and `dump` at the start of the monitor's free memory (the end of its
+/// `.bss` in `monitor.elf`, rounded up to a page, where `ingot_sdk::scratch` starts):
+/// a 16-digit `poke` writes 8 bytes little-endian, `peek` reads them back at widths 8,
+/// 2 and 1, `dump` shows them as bytes (with ASCII), as 32-bit words and as one quad;
+/// a 2-digit `poke` changes one byte; an address below that memory is refused.
+fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
+    let base = elf_symbol(&artifacts.program_elf("monitor"), "__bss_end")
+        .map(|end| end.next_multiple_of(4096));
+    let address = *base.as_ref().unwrap_or(&0);
+    let a = format!("{address:x}");
+    let steps = [
+        (MONITOR_BANNER.to_string(), format!("poke {a} 1122334455667788")),
+        (format!("^> poke {a} "), format!("peek {a} 8")),
+        ("^1122334455667788$".into(), format!("peek {a} 2")),
+        ("^7788$".into(), format!("dump {a} 8 1")),
+        (r"^[0-9a-f]{16}: 88 77".into(), format!("dump {a} 2 4")),
+        (
+            r"^[0-9a-f]{16}: 55667788".into(),
+            format!("poke {address_plus:x} 41", address_plus = address + 1),
+        ),
+        (format!("^> poke {:x} 41$", address + 1), format!("dump {a} 1 8")),
+        (r"^[0-9a-f]{16}: 1122334455664188$".into(), format!("peek {:x} 1", address - 8)),
+        ("^error: address outside".into(), "exit".into()),
+    ];
+    let lines = [
+        format!("^> poke {a} 1122334455667788$"),
+        format!("^> peek {a} 8$"),
+        "^1122334455667788$".into(),
+        format!("^> peek {a} 2$"),
+        "^7788$".into(),
+        format!("^> dump {a} 8 1$"),
+        format!(r#"^{address:016x}: 88 77 66 55 44 33 22 11  \.wfUD3"\.$"#),
+        format!("^> dump {a} 2 4$"),
+        format!("^{address:016x}: 55667788 11223344$"),
+        format!("^> dump {a} 1 8$"),
+        format!("^{address:016x}: 1122334455664188$"),
+        format!(r"^error: address outside the monitor's free memory {address:#x}\.\.0x[0-9a-f]+$"),
+        "^> exit$".into(),
+    ];
+    let expect: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut s = scenario("monitor-peek-poke-dump", qemu, &expect, exit_status_for(0));
+    s.serial_input =
+        steps.iter().map(|(trigger, text)| (trigger.clone(), format!("{text}\r"))).collect();
+    if let Err(error) = base {
+        s.expect.push(format!("monitor.elf not read: {error}"));
+    }
+    s
+}
+
+/// The address of symbol `name` in the ELF file `path`.
+fn elf_symbol(path: &Path, name: &str) -> Result<u64, String> {
+    use object::{Object, ObjectSymbol};
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.symbols()
+        .find(|symbol| symbol.name() == Ok(name))
+        .map(|symbol| symbol.address())
+        .ok_or(format!("{}: no symbol {name}", path.display()))
 }
 
 /// The arguments `init=echo one "two words"` gives, as echo prints them, and its status.
@@ -349,18 +421,10 @@ fn keys_on_screen(
         lines.push(ver_answer());
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         // The machine answers in its own time (TCG under load): look until the
-        // answer is on screen or the deadline passes; the last difference is the error.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let shown = loop {
-            screenshot::screendump(&socket, &shot)?;
-            let image = screenshot::read_ppm(&shot)?;
-            let compared = screenshot::compare_rows(&image, &lines, lines.len());
-            if compared.is_ok() || std::time::Instant::now() > deadline {
-                break compared;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(500));
-        };
-        shown.map_err(|e| format!("screen after typing ver (row {prompt_line} on): {e}"))?;
+        // answer and the next prompt are on screen or the deadline passes.
+        let shown = |image: &screenshot::Image| screenshot::compare_typing(image, &lines, "> ");
+        wait_for_screen(&socket, &shot, shown)
+            .map_err(|e| format!("screen after typing ver (line {prompt_line} on): {e}"))?;
         screenshot::qmp(&socket, &send_keys("exit\n")).map(|_| ())
     }));
     s.host_check = Some(Box::new(|log: &str| {
@@ -457,13 +521,8 @@ fn keys_from_two_keyboards(image: &Path, prepared: &Result<(), String>) -> Scena
             lines.push(row.clone());
             let Some(answer) = answer else { break };
             lines.push(answer);
-            let count = lines.len();
-            let shown = |image: &screenshot::Image| {
-                let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-                screenshot::compare_rows(image, &lines, count)
-            };
-            wait_for_screen(&socket, &shot, shown)
-                .map_err(|e| format!("screen after {command} and Enter: {e}"))?;
+            // The answer, then the next prompt with the cursor after it.
+            prompt_shows("> ", &lines).map_err(|e| format!("after {command} and Enter: {e}"))?;
         }
         Ok(())
     }));
