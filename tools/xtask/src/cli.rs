@@ -63,7 +63,7 @@ pub struct NewArgs {
 /// `cargo xtask image`.
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct ImageArgs {
-    /// Image size in MiB; at least what the files need (about 24), named when too small.
+    /// Image size in MiB; at least what the files need (about 27), named when too small.
     /// Written sparsely, so a large size costs no memory or disk space.
     #[arg(long, value_name = "MiB", default_value_t = ingot_mkimage::DEFAULT_SIZE_MIB)]
     pub size: u64,

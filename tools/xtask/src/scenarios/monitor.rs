@@ -222,8 +222,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 /// 2 and 1, `dump` shows them as bytes (with ASCII), as 32-bit words and as one quad;
 /// a 2-digit `poke` changes one byte; an address below that memory is refused.
 fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
-    let base = elf_symbol(&artifacts.program_elf("monitor"), "__bss_end")
-        .map(|end| end.next_multiple_of(4096));
+    let base = bss_end(&artifacts.program_elf("monitor")).map(|end| end.next_multiple_of(4096));
     let address = *base.as_ref().unwrap_or(&0);
     let a = format!("{address:x}");
     let steps = [
@@ -234,10 +233,13 @@ fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
         (r"^[0-9a-f]{16}: 88 77".into(), format!("dump {a} 2 4")),
         (
             r"^[0-9a-f]{16}: 55667788".into(),
-            format!("poke {address_plus:x} 41", address_plus = address + 1),
+            format!("poke {address_plus:x} 41", address_plus = address.wrapping_add(1)),
         ),
-        (format!("^> poke {:x} 41$", address + 1), format!("dump {a} 1 8")),
-        (r"^[0-9a-f]{16}: 1122334455664188$".into(), format!("peek {:x} 1", address - 8)),
+        (format!("^> poke {:x} 41$", address.wrapping_add(1)), format!("dump {a} 1 8")),
+        (
+            r"^[0-9a-f]{16}: 1122334455664188$".into(),
+            format!("peek {:x} 1", address.wrapping_sub(8)),
+        ),
         ("^error: address outside".into(), "exit".into()),
     ];
     let lines = [
@@ -265,15 +267,14 @@ fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
     s
 }
 
-/// The address of symbol `name` in the ELF file `path`.
-fn elf_symbol(path: &Path, name: &str) -> Result<u64, String> {
-    use object::{Object, ObjectSymbol};
+/// Where a program's `.bss` ends in the (stripped) ELF file `path`: the SDK's link
+/// script puts `__bss_end` there, aligned to 16.
+fn bss_end(path: &Path) -> Result<u64, String> {
+    use object::{Object, ObjectSection};
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let file = object::File::parse(&*bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    file.symbols()
-        .find(|symbol| symbol.name() == Ok(name))
-        .map(|symbol| symbol.address())
-        .ok_or(format!("{}: no symbol {name}", path.display()))
+    let bss = file.section_by_name(".bss").ok_or(format!("{}: no .bss", path.display()))?;
+    Ok((bss.address() + bss.size()).next_multiple_of(16))
 }
 
 /// The arguments `init=echo one "two words"` gives, as echo prints them, and its status.
