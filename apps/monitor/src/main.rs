@@ -31,10 +31,11 @@ fn main() -> u64 {
     };
     let mut shell = commands::Shell::new(scratch);
     println!("Ingot monitor {VERSION}; 'help' lists the commands");
-    match start::choose(ingot_sdk::args::args()) {
+    match start::choose(ingot_sdk::args::get(0)) {
         start::Start::Shell => {}
         start::Start::InitApp => shell.run_init(),
-        start::Start::Program(args) => {
+        start::Start::Program => {
+            let args = start::ArgsText::from_words(ingot_sdk::args::args());
             println!("monitor: init={}: running it", args.name());
             if let Some(status) = shell.run_program(args.name(), args.as_str()) {
                 return status;

@@ -17,25 +17,16 @@ pub enum Start {
     Shell,
     /// Run `init.app` if present, then prompt.
     InitApp,
-    /// Run this program with these words (its name first), as text.
-    Program(ArgsText),
+    /// Run the program the words name, with them ([`ArgsText::from_words`]).
+    Program,
 }
 
-/// The choice for the words the kernel passed (`args`, the first one naming the
-/// program the kernel was told to run).
-pub fn choose<'a>(mut args: impl Iterator<Item = &'a str>) -> Start {
-    match args.next() {
+/// The choice for the first word the kernel passed (the program it was told to run).
+pub fn choose(first: Option<&str>) -> Start {
+    match first {
         None | Some("init") => Start::InitApp,
         Some("monitor" | "monitor.app") => Start::Shell,
-        Some(name) => {
-            let mut text = ArgsText::default();
-            for word in core::iter::once(name).chain(args) {
-                if !text.push_word(word) {
-                    break;
-                }
-            }
-            Start::Program(text)
-        }
+        Some(_) => Start::Program,
     }
 }
 
@@ -53,6 +44,17 @@ impl Default for ArgsText {
 }
 
 impl ArgsText {
+    /// `words` as text (words past the text's room are left off).
+    pub fn from_words<'a>(words: impl Iterator<Item = &'a str>) -> Self {
+        let mut text = Self::default();
+        for word in words {
+            if !text.push_word(word) {
+                break;
+            }
+        }
+        text
+    }
+
     /// Appends `word`; false (and nothing appended) if it does not fit.
     fn push_word(&mut self, word: &str) -> bool {
         let quoted = word.is_empty() || word.contains(|c: char| c.is_ascii_whitespace());
