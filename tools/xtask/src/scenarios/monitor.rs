@@ -39,7 +39,13 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     let notes_line = format!(r"^\d+ +notes\.txt +{}$", NOTES.len());
     let tool_image = output_dir().join("monitor-files.img");
-    let prepared = image_with_tool_files(artifacts, &tool_image, ImageOptions::for_tests());
+    // The one image with room for fill.app too (no boot program, no init.app).
+    let prepared = image_with_tool_files(
+        artifacts,
+        &tool_image,
+        ImageOptions::for_tests(),
+        &[("fill.app", "fill-memory")],
+    );
     let ver = ver_line();
     let direct_with = |image: &Path, append: &str| {
         QemuConfig::new(Machine::Q35)
@@ -117,6 +123,13 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios.push(fail_if_unprepared(s, &prepared));
 
     scenarios.push(fail_if_unprepared(memory_commands(artifacts, direct(&tool_image)), &prepared));
+    let with_nic = direct(&tool_image).extra_args([
+        "-netdev",
+        "user,id=n0",
+        "-device",
+        "virtio-net-pci,netdev=n0",
+    ]);
+    scenarios.push(fail_if_unprepared(load_exec_and_history(with_nic), &prepared));
     for (command, line) in
         [("reboot", r"^ingot: rebooting$"), ("shutdown", r"^ingot: shutting down$")]
     {
@@ -131,7 +144,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     // init.app from BMFS runs before the prompt.
     let init_image = output_dir().join("monitor-init.img");
     let init_options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
-    let prepared_init = image_with_tool_files(artifacts, &init_image, init_options);
+    let prepared_init = image_with_tool_files(artifacts, &init_image, init_options, &[]);
     let mut s = scenario(
         "monitor-runs-init-app",
         direct(&init_image),
@@ -153,7 +166,8 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 
     // The disk image booting to the monitor (the loaders pass it as boot.app).
     let boot_image = output_dir().join("monitor-boot.img");
-    let prepared_boot = image_with_tool_files(artifacts, &boot_image, ImageOptions::monitor(None));
+    let prepared_boot =
+        image_with_tool_files(artifacts, &boot_image, ImageOptions::monitor(None), &[]);
     for (name, firmware) in [("monitor-bios-commands", None), ("monitor-uefi-commands", Some(OVMF))]
     {
         let mut qemu = disk_boot(Machine::Q35, &boot_image);
@@ -267,6 +281,49 @@ fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
     s
 }
 
+/// `load` and `exec` (and `exec` with nothing loaded), `disk` and `net`, a program that
+/// fills all the memory it is given (`fill.app`) after which the monitor still has its
+/// history (Up twice recalls `net`, typed before the program ran), and `cls`.
+fn load_exec_and_history(qemu: QemuConfig) -> Scenario {
+    let expect = [
+        MONITOR_BANNER,
+        r"^> load hello$",
+        r"^loaded hello: \d+ bytes; 'exec' runs it$",
+        r"^> exec$",
+        r"^hello from an Ingot program$",
+        r"^program exited status=42$",
+        r"^> exec$",
+        r"^error: nothing loaded \(load NAME\)$",
+        r"^> disk$",
+        r"^disks: 1$",
+        r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
+        r"^> net$",
+        r"^nics: 1$",
+        r"^  nic 0: virtio-net mac=52:54:00:12:34:56 link=up$",
+        r"^> run fill$",
+        r"^fill-memory: \d+ bytes at 0x[0-9a-f]+\.\.0x[0-9a-f]+ written and read back intact=true$",
+        r"^program exited status=7$",
+        r"^nics: 1$",
+        r"^  nic 0: virtio-net ",
+        r"^> cls$",
+        r"> exit$",
+    ];
+    let mut s = scenario("monitor-load-exec-history", qemu, &expect, exit_status_for(0));
+    s.serial_input = typed(&[
+        (MONITOR_BANNER, "load hello"),
+        (r"^loaded hello", "exec"),
+        (r"^program exited status=42$", "exec"),
+        (r"^error: nothing loaded", "disk"),
+        (r"^  disk 0: ", "net"),
+        (r"^  nic 0: ", "run fill"),
+        (r"^program exited status=7$", "\x1b[A\x1b[A"),
+        (r"^  nic 0: ", "cls"),
+        (r"^> cls$", "exit"),
+    ]);
+    s.timeout = std::time::Duration::from_secs(120);
+    s
+}
+
 /// Where a program's `.bss` ends in the (stripped) ELF file `path`: the SDK's link
 /// script puts `__bss_end` there, aligned to 16.
 fn bss_end(path: &Path) -> Result<u64, String> {
@@ -340,7 +397,7 @@ fn image_init_choices(artifacts: &Artifacts) -> Vec<Scenario> {
             cmdline: cmdline.into(),
             ..ImageOptions::monitor(Some("hello"))
         };
-        let prepared = image_with_tool_files(artifacts, &path, options);
+        let prepared = image_with_tool_files(artifacts, &path, options, &[]);
         (path, prepared)
     };
     let mut scenarios = Vec::new();
@@ -598,20 +655,21 @@ fn fail_if_unprepared(mut s: Scenario, prepared: &Result<(), String>) -> Scenari
 }
 
 /// Writes the image `options` describe to `image`, then adds `fault.app` (the
-/// divide-by-zero probe), `echo.app` (prints its arguments) and `notes.txt` with the
-/// `bmfs` host tool.
+/// divide-by-zero probe), `notes.txt` and the `extra` built programs (file name,
+/// program) with the `bmfs` host tool.
 fn image_with_tool_files(
     artifacts: &Artifacts,
     image: &Path,
     options: ImageOptions,
+    extra: &[(&str, &str)],
 ) -> Result<(), String> {
     write_image(artifacts, &options, image)?;
     let tool = bmfs_tool()?;
     let notes = output_dir().join("monitor-notes.txt");
     std::fs::write(&notes, NOTES).map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
-    let fault = artifacts.program("divide-by-zero");
-    let echo = artifacts.program("echo");
-    for (name, file) in [("fault.app", &fault), ("echo.app", &echo), ("notes.txt", &notes)] {
+    let mut files = vec![("fault.app", artifacts.program("divide-by-zero")), ("notes.txt", notes)];
+    files.extend(extra.iter().map(|(name, program)| (*name, artifacts.program(program))));
+    for (name, file) in &files {
         let status = Command::new(&tool)
             .arg(image)
             .args(["write", name])
