@@ -287,7 +287,11 @@ fn parse_width(text: &str) -> Option<usize> {
 fn info() {
     let brand = cpu_brand();
     let brand = core::str::from_utf8(&brand).unwrap_or("?").trim_matches(|c| c == ' ' || c == '\0');
-    println!("cpu: {brand}");
+    // The TSC's rate over a 10 ms busy-wait.
+    let (tsc, ns) = (cores::read_tsc(), cores::time_ns());
+    let _ = cores::delay_us(10_000);
+    let (tsc, ns) = (cores::read_tsc() - tsc, cores::time_ns() - ns);
+    println!("cpu: {brand}, {} MHz (TSC)", tsc * 1000 / ns.max(1));
     let count = cores::core_count();
     print!("cores: {count}");
     for core in 0..count {
@@ -299,6 +303,12 @@ fn info() {
         }
     }
     println!();
+    let others = match (count, cores::cores_busy()) {
+        (1, _) => "there are no others",
+        (_, false) => "the others are idle",
+        (_, true) => "another is running code or has code assigned",
+    };
+    println!("state: core {} runs the monitor; {others}", cores::core_id());
     match memory_info() {
         Ok(memory) => println!(
             "memory: ram={}MiB window={}KiB at {:#x}",

@@ -68,8 +68,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^> ver$",
             &ver,
             r"^> info$",
-            r"^cpu: \S",
+            r"^cpu: \S.*, \d+ MHz \(TSC\)$",
             r"^cores: 1  #0 tasks=\d+",
+            r"^state: core 0 runs the monitor; there are no others$",
             r"^memory: ram=\d+MiB window=\d+KiB at 0xffff800000000000$",
             r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
             r"^pci: \d+$",
@@ -123,7 +124,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios.push(fail_if_unprepared(s, &prepared));
 
     scenarios.push(fail_if_unprepared(memory_commands(artifacts, direct(&tool_image)), &prepared));
-    let with_nic = direct(&tool_image).extra_args([
+    let with_nic = direct(&tool_image).cores(2).extra_args([
         "-netdev",
         "user,id=n0",
         "-device",
@@ -184,6 +185,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^dir +files on the BMFS disk$",
                 r"^> info$",
                 r"^cores: 1  #0 tasks=\d+",
+                r"^state: core 0 runs the monitor; there are no others$",
                 r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
                 r"^> ver$",
                 &ver,
@@ -283,7 +285,8 @@ fn memory_commands(artifacts: &Artifacts, qemu: QemuConfig) -> Scenario {
 
 /// `load` and `exec` (and `exec` with nothing loaded), `disk` and `net`, a program that
 /// fills all the memory it is given (`fill.app`) after which the monitor still has its
-/// history (Up twice recalls `net`, typed before the program ran), and `cls`.
+/// history (Up twice recalls `net`, typed before the program ran), `cls`, and `info`
+/// on two cores (both listed, the other one idle).
 fn load_exec_and_history(qemu: QemuConfig) -> Scenario {
     let expect = [
         MONITOR_BANNER,
@@ -306,7 +309,11 @@ fn load_exec_and_history(qemu: QemuConfig) -> Scenario {
         r"^nics: 1$",
         r"^  nic 0: virtio-net ",
         r"^> cls$",
-        r"> exit$",
+        r"> info$",
+        r"^cores: 2  #0 tasks=\d+ busy=\d+us  #1 tasks=\d+ busy=\d+us$",
+        r"^state: core 0 runs the monitor; the others are idle$",
+        r"^  nic 0: virtio-net ",
+        r"^> exit$",
     ];
     let mut s = scenario("monitor-load-exec-history", qemu, &expect, exit_status_for(0));
     s.serial_input = typed(&[
@@ -318,7 +325,8 @@ fn load_exec_and_history(qemu: QemuConfig) -> Scenario {
         (r"^  nic 0: ", "run fill"),
         (r"^program exited status=7$", "\x1b[A\x1b[A"),
         (r"^  nic 0: ", "cls"),
-        (r"^> cls$", "exit"),
+        (r"^> cls$", "info"),
+        (r"^state: ", "exit"),
     ]);
     s.timeout = std::time::Duration::from_secs(120);
     s
