@@ -23,7 +23,7 @@ mod input;
 mod linux;
 pub mod memory;
 mod net;
-mod pci;
+pub mod pci;
 mod power;
 mod program;
 mod program_load;

@@ -5,10 +5,13 @@
 //! command line's `pci-ecam=` become [`EcamRegion`]s; [`checked_ecam`] refuses any that
 //! lie on RAM, the kernel, page 0 or past the CPU's physical address width (the check
 //! itself is `ingot_pci::ecam`), and [`init`] uses ECAM for every segment and bus range
-//! left, falling back to mechanism #1 when ECAM answers nothing.
+//! left, falling back to mechanism #1 when ECAM answers nothing. What was found, and
+//! which driver claimed it, is kept for programs (`pci_count`, `pci_info`: the
+//! monitor's `info`).
 
 use alloc::vec::Vec;
 
+use ingot_abi::{Error, PciInfo, Status};
 use ingot_mem::{MemoryMap, RegionKind};
 use ingot_pci::PciFunction;
 use ingot_pci::ecam::{DEFAULT_PHYSICAL_ADDRESS_BITS, EcamWindow, Surroundings, check_window};
@@ -110,6 +113,70 @@ pub fn init(ecam: &[EcamRegion]) -> Vec<PciFunction> {
             println!("ingot: pci: no configuration access");
             Vec::new()
         }
+    }
+}
+
+/// The functions found at boot as programs see them (`pci_count`, `pci_info`).
+static FOUND: Once<Vec<PciInfo>> = Once::new();
+
+/// Keeps the functions found and the drivers that claimed them for `pci_info`.
+pub fn remember(functions: &[(&PciFunction, Option<&str>)]) {
+    FOUND.call_once(|| {
+        functions
+            .iter()
+            .map(|(function, driver)| {
+                let mut name = [0u8; 16];
+                let bytes = driver.unwrap_or("").as_bytes();
+                let len = bytes.len().min(name.len());
+                name[..len].copy_from_slice(&bytes[..len]);
+                PciInfo {
+                    segment: function.address.segment,
+                    bus: function.address.bus,
+                    slot: function.address.device,
+                    function: function.address.function,
+                    base_class: function.class,
+                    subclass: function.subclass,
+                    prog_if: function.prog_if,
+                    vendor_id: function.vendor,
+                    device_id: function.device,
+                    revision: function.revision,
+                    reserved: [0; 3],
+                    driver: name,
+                }
+            })
+            .collect()
+    });
+}
+
+/// Number of PCI functions found at boot.
+pub extern "sysv64" fn pci_count() -> Status {
+    FOUND.get().map_or(0, |found| found.len() as Status)
+}
+
+/// Fills `*info` for function `index`; returns the number of functions.
+pub extern "sysv64" fn pci_info(index: u64, info: *mut PciInfo) -> Status {
+    let Some(window) = crate::program::window() else { return Error::NotFound.status() };
+    let found = FOUND.get().map_or(&[][..], Vec::as_slice);
+    let Some(entry) = usize::try_from(index).ok().and_then(|index| found.get(index)) else {
+        return Error::NotFound.status();
+    };
+    let mut bytes = [0u8; core::mem::size_of::<PciInfo>()];
+    bytes[..2].copy_from_slice(&entry.segment.to_le_bytes());
+    bytes[2..8].copy_from_slice(&[
+        entry.bus,
+        entry.slot,
+        entry.function,
+        entry.base_class,
+        entry.subclass,
+        entry.prog_if,
+    ]);
+    bytes[8..10].copy_from_slice(&entry.vendor_id.to_le_bytes());
+    bytes[10..12].copy_from_slice(&entry.device_id.to_le_bytes());
+    bytes[12] = entry.revision;
+    bytes[16..32].copy_from_slice(&entry.driver);
+    match window.write_at(info as u64, &bytes) {
+        Ok(()) => found.len() as Status,
+        Err(error) => error.status(),
     }
 }
 

@@ -113,6 +113,23 @@ pub fn prepare(
     Ok(Prepared { entry, convention, start })
 }
 
+/// The start block of a program run by `program_run_args` (a flat binary, entered
+/// natively) whose stack ends at `top`: `args` as its argv, the usual environment and
+/// `AT_PAGESZ`, `AT_INGOT_API`, `AT_ENTRY`. Built in a kernel buffer that is the top
+/// `PROGRAM_STACK_BYTES` of that stack, only its used end to be copied there.
+pub fn nested_start_block(
+    top: u64,
+    args: &[&str],
+    api_table: u64,
+) -> Result<(Vec<u8>, StartStack), LoadError> {
+    let auxv = [(AT_PAGESZ, 4096), (AT_INGOT_API, api_table), (AT_ENTRY, ingot_abi::PROGRAM_BASE)];
+    let mut stack = alloc::vec![0u8; PROGRAM_STACK_BYTES as usize];
+    let start = ingot_elf::stack::build(&mut stack, top, args, &ENVIRONMENT, &auxv, random_bytes())
+        .map_err(|_| LoadError::Other("the program's arguments do not fit half of its stack"))?;
+    let used_from = (start.pointer - (top - PROGRAM_STACK_BYTES)) as usize;
+    Ok((stack.split_off(used_from), start))
+}
+
 /// 16 bytes for `AT_RANDOM`: the TSC stirred with SplitMix64. Not secret (the TSC can be
 /// guessed), but different on every boot, which is what C libraries use it for.
 fn random_bytes() -> [u8; 16] {

@@ -2,7 +2,7 @@
 //! unknown command or a bad argument.
 
 use ingot_bmfs::Bmfs;
-use ingot_sdk::run::{Ended, own_bytes, run_image};
+use ingot_sdk::run::{Ended, own_bytes, run_image, run_image_with_args};
 use ingot_sdk::{cores, disk, memory_info, net, print, println};
 
 use crate::files::{self, DiskWindow};
@@ -21,9 +21,9 @@ pub enum Next {
 const HELP: &str = "\
 help                 this list
 ver                  monitor and API version
-info                 CPU, cores, memory, disks, network interfaces
+info                 CPU, cores, memory, disks, network interfaces, PCI
 dir                  files on the BMFS disk
-run NAME             load NAME (or NAME.app) from BMFS, run it, print its status
+run NAME [ARGS]      load NAME (or NAME.app) from BMFS, run it with ARGS, print its status
 load NAME / exec     load a program from BMFS; run the loaded program
 peek ADDR 1|2|4|8    read a value (ADDR in the monitor's free memory, hex)
 poke ADDR HEX        write a value; its width is the number of hex digits (2/4/8/16)
@@ -79,9 +79,9 @@ impl Shell {
             ("net", _) => nics(),
             ("cls", _) => print!("\x0c"),
             ("run", [Some(name), ..]) => {
-                if self.load_named(name).is_ok() {
-                    self.exec();
-                }
+                // The program's words: its name as typed, then the arguments.
+                let words = line.trim_start()[command.len()..].trim_start();
+                self.run_program(name, words);
             }
             ("load", [Some(name), ..]) => {
                 if self.load_named(name).is_ok() {
@@ -104,6 +104,15 @@ impl Shell {
             _ => println!("error: unknown command '{command}' (help lists them)"),
         }
         Next::Prompt
+    }
+
+    /// Loads `name` from BMFS and runs it with the words `args` (its name first);
+    /// prints how it ended and returns its status if it returned.
+    pub fn run_program(&mut self, name: &str, args: &str) -> Option<u64> {
+        self.load_named(name).ok()?;
+        let image = &self.memory[..self.loaded];
+        self.loaded = 0;
+        report(run_image_with_args(image, args))
     }
 
     fn load_named(&mut self, name: &str) -> Result<(), ()> {
@@ -166,11 +175,7 @@ impl Shell {
     fn exec(&mut self) {
         let image = &self.memory[..self.loaded];
         self.loaded = 0;
-        match run_image(image) {
-            Ok(Ended::Returned(status)) => println!("program exited status={status}"),
-            Ok(Ended::Faulted(vector)) => println!("program faulted: exception {vector}"),
-            Err(error) => println!("error: the kernel did not run it: {error:?}"),
-        }
+        report(run_image(image));
     }
 
     /// The offset in free memory of `address` (hex) for `bytes` bytes.
@@ -247,6 +252,24 @@ impl Shell {
     }
 }
 
+/// Prints how a program ended; its status if it returned.
+fn report(ended: Result<Ended, ingot_sdk::abi::Error>) -> Option<u64> {
+    match ended {
+        Ok(Ended::Returned(status)) => {
+            println!("program exited status={status}");
+            Some(status)
+        }
+        Ok(Ended::Faulted(vector)) => {
+            println!("program faulted: exception {vector}");
+            None
+        }
+        Err(error) => {
+            println!("error: the kernel did not run it: {error:?}");
+            None
+        }
+    }
+}
+
 fn parse_hex(text: &str) -> Option<u64> {
     u64::from_str_radix(text.trim_start_matches("0x"), 16).ok()
 }
@@ -264,7 +287,11 @@ fn parse_width(text: &str) -> Option<usize> {
 fn info() {
     let brand = cpu_brand();
     let brand = core::str::from_utf8(&brand).unwrap_or("?").trim_matches(|c| c == ' ' || c == '\0');
-    println!("cpu: {brand}");
+    // The TSC's rate over a 10 ms busy-wait.
+    let (tsc, ns) = (cores::read_tsc(), cores::time_ns());
+    let _ = cores::delay_us(10_000);
+    let (tsc, ns) = (cores::read_tsc() - tsc, cores::time_ns() - ns);
+    println!("cpu: {brand}, {} MHz (TSC)", tsc * 1000 / ns.max(1));
     let count = cores::core_count();
     print!("cores: {count}");
     for core in 0..count {
@@ -276,6 +303,12 @@ fn info() {
         }
     }
     println!();
+    let others = match (count, cores::cores_busy()) {
+        (1, _) => "there are no others",
+        (_, false) => "the others are idle",
+        (_, true) => "another is running code or has code assigned",
+    };
+    println!("state: core {} runs the monitor; {others}", cores::core_id());
     match memory_info() {
         Ok(memory) => println!(
             "memory: ram={}MiB window={}KiB at {:#x}",
@@ -287,7 +320,32 @@ fn info() {
     }
     disks();
     nics();
-    println!("pci: listed in the boot log (no program call for it yet)");
+    pci();
+}
+
+fn pci() {
+    let count = ingot_sdk::pci::count();
+    println!("pci: {count}");
+    for index in 0..count {
+        match ingot_sdk::pci::info(index) {
+            Ok(f) => println!(
+                "  {:04x}:{:02x}:{:02x}.{} {:04x}:{:04x} class={:02x}.{:02x} driver={}",
+                f.segment,
+                f.bus,
+                f.slot,
+                f.function,
+                f.vendor_id,
+                f.device_id,
+                f.base_class,
+                f.subclass,
+                match ingot_sdk::pci::driver_name(&f) {
+                    "" => "none",
+                    name => name,
+                }
+            ),
+            Err(error) => println!("  pci {index}: {error:?}"),
+        }
+    }
 }
 
 fn cpu_brand() -> [u8; 48] {

@@ -3,8 +3,9 @@
 //! Prompt `> ` on the console (serial and screen; keys from serial, PS/2 and USB
 //! keyboards all arrive through the kernel's one input call), line editing and
 //! history (`line`), BareMetal's monitor commands (`commands`), files from BMFS over
-//! the disk calls (`files`). At start it runs `init.app` from BMFS when there is one,
-//! as BareMetal's monitor does. Programs run through the kernel's `program_run` call:
+//! the disk calls (`files`). At start (`start`) it runs `init.app` from BMFS when there
+//! is one, as BareMetal's monitor does, or the program `init=NAME ARGS` names, or
+//! (`init=monitor`) nothing. Programs run through the kernel's `program_run` call:
 //! they get the lower part of the window while the monitor's image is parked above it,
 //! and a program that faults comes back with its exception instead of ending the machine.
 #![no_std]
@@ -14,6 +15,7 @@
 mod commands;
 mod files;
 mod line;
+mod start;
 
 use ingot_sdk::{print, println};
 
@@ -29,7 +31,17 @@ fn main() -> u64 {
     };
     let mut shell = commands::Shell::new(scratch);
     println!("Ingot monitor {VERSION}; 'help' lists the commands");
-    shell.run_init();
+    match start::choose(ingot_sdk::args::get(0)) {
+        start::Start::Shell => {}
+        start::Start::InitApp => shell.run_init(),
+        start::Start::Program => {
+            let args = start::ArgsText::from_words(ingot_sdk::args::args());
+            println!("monitor: init={}: running it", args.name());
+            if let Some(status) = shell.run_program(args.name(), args.as_str()) {
+                return status;
+            }
+        }
+    }
     let mut editor = line::Editor::new();
     loop {
         print!("> ");

@@ -3,7 +3,7 @@
 //! The image builder (`tools/mkimage`) writes the boot sector's first 446 bytes into
 //! the protective MBR and stage 2 from LBA 34. The boot sector ([`boot_sector`])
 //! reads stage 2 with INT 13h extensions and jumps to it; stage 2 ([`stage2`]) finds
-//! Ingot's BMFS partition in the GPT, loads `kernel.bin`, `cmdline` and `init.app` from it, takes
+//! Ingot's BMFS partition in the GPT, loads `kernel.bin`, `cmdline` and `boot.app` from it, takes
 //! the E820 map and (optionally) a VBE linear framebuffer, enables A20, goes straight
 //! from real mode to long mode and calls the kernel's 64-bit loader entry with a PVH
 //! `hvm_start_info`, exactly as the UEFI loader does (`docs/architecture.md`).
@@ -11,7 +11,7 @@
 //! Low memory while it runs: page tables 0x1000–0x3FFF, start info 0x5000, framebuffer
 //! info 0x5100, command line 0x5200–0x55FF, E820 records 0x6000–0x6BFF, stack below
 //! 0x7C00, boot sector 0x7C00, stage 2 0x7E00–0xBFFF, disk buffer 0xC000–0xDFFF,
-//! `kernel.bin` staged at 0x20000–0x6FFFF before the copy to 1 MiB, `init.app` (the
+//! `kernel.bin` staged at 0x20000–0x6FFFF before the copy to 1 MiB, `boot.app` (the
 //! boot program) at 0x70000–0x8FFFF, module list entry at 0x5040. (Loading above
 //! 1 MiB from real mode, e.g. through unreal mode, would lift these limits.)
 //!

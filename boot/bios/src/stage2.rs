@@ -2,7 +2,7 @@
 //!
 //! 1. GPT (LBA 1): walk the entries for Ingot's BMFS partition type GUID.
 //! 2. BMFS: check the `BMFS` tag at byte 1024, look `kernel.bin`, `cmdline` and
-//!    `init.app` up in the 64-entry directory at byte 4096, read them (the kernel to
+//!    `boot.app` up in the 64-entry directory at byte 4096, read them (the kernel to
 //!    0x20000, at most 320 KiB — the image without `.bss`, which the kernel's entry
 //!    zeroes, so everything handed over stays below 1 MiB; the command line to 0x5200, at most 1023 bytes; the
 //!    program, if present and at most 128 KiB, to 0x70000, where it stays and is
@@ -133,7 +133,7 @@ stage2_cmdline_fits:
     mov dword ptr [0x5000 + 24], 0x5200
 stage2_no_cmdline:
 
-    # An init.app that is empty or too large is passed on as an empty module, so the
+    # A boot.app that is empty or too large is passed on as an empty module, so the
     # kernel reports the program it cannot run instead of booting as if none was named.
     mov si, offset name_init
     call find_file
@@ -405,9 +405,9 @@ name_kernel:
 name_cmdline:
     .asciz "cmdline"
 name_init:
-    .asciz "init.app"
+    .asciz "boot.app"
 msg_init_too_large:
-    .asciz "ingot-bios: init.app is larger than 128 KiB; passed on as empty\r\n"
+    .asciz "ingot-bios: boot.app is larger than 128 KiB; passed on as empty\r\n"
 msg_stage2:
     .asciz "ingot-bios: loading kernel.bin\r\n"
 msg_no_gpt:

@@ -1,7 +1,7 @@
 //! Loading the kernel, collecting what it needs and handing the machine over.
 //!
 //! Hand-over page (4 pages below 4 GiB, `LOADER_DATA`): PVH `hvm_start_info` at 0,
-//! the module entry for `\ingot\init.app` (the boot program, if present) at 0x60,
+//! the module entry for `\ingot\boot.app` (the boot program, if present) at 0x60,
 //! Ingot framebuffer record at 0x80, command line at 0x100 (≤ 1023 bytes + NUL),
 //! E820-typed memory map (24-byte records) from 0x1000.
 
@@ -98,7 +98,7 @@ pub fn prepare() -> Result<Prepared, &'static str> {
                 put(handover, 24, &(handover.as_ptr() as u64 + CMDLINE_AT as u64).to_le_bytes());
             }
         }
-        if let Some(mut program) = files::open(&mut root, cstr16!("ingot\\init.app")) {
+        if let Some(mut program) = files::open(&mut root, cstr16!("ingot\\boot.app")) {
             load_program(&mut program, handover)?;
         }
         entry
@@ -162,7 +162,7 @@ fn load_program(
     program: &mut uefi::proto::media::file::RegularFile,
     handover: &mut [u8],
 ) -> Result<(), &'static str> {
-    let size = files::size(program).map_err(|_| "cannot read init.app's size")?;
+    let size = files::size(program).map_err(|_| "cannot read boot.app's size")?;
     let base = handover.as_ptr() as u64;
     put(handover, 12, &1u32.to_le_bytes());
     put(handover, 16, &(base + MODULE_AT as u64).to_le_bytes());
@@ -172,14 +172,14 @@ fn load_program(
         return Ok(());
     }
     if size > PROGRAM_MAX_BYTES {
-        return Err("init.app is larger than 256 MiB");
+        return Err("boot.app is larger than 256 MiB");
     }
     let size = size as usize;
     let pages = size.div_ceil(PAGE);
     let memory = allocate(AllocateType::MaxAddress(0xFFFF_FFFF), MemoryType::LOADER_DATA, pages)
-        .ok_or("no memory below 4 GiB for init.app")?;
+        .ok_or("no memory below 4 GiB for boot.app")?;
     if files::read(program, &mut memory[..size]) != Ok(size) {
-        return Err("disk read error while reading init.app");
+        return Err("disk read error while reading boot.app");
     }
     put(handover, MODULE_AT, &(memory.as_ptr() as u64).to_le_bytes());
     put(handover, MODULE_AT + 8, &(size as u64).to_le_bytes());

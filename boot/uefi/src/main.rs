@@ -3,7 +3,7 @@
 //! It reads `\ingot\kernel.bin` (the kernel laid out flat from 1 MiB without its
 //! `.bss`) from the partition it was loaded from into zeroed pages allocated at exactly
 //! 1 MiB up to the end of `.bss` (the Multiboot header's `bss_end_addr`),
-//! `\ingot\cmdline` and the boot program `\ingot\init.app` if present; takes the GOP framebuffer (current mode) and the ACPI
+//! `\ingot\cmdline` and the boot program `\ingot\boot.app` if present; takes the GOP framebuffer (current mode) and the ACPI
 //! RSDP; exits boot services; turns the UEFI memory map into E820-typed records; and
 //! jumps to the kernel's 64-bit loader entry (the quad at 1 MiB + 0x78) with RDI = 4
 //! (UEFI), RSI = a PVH `hvm_start_info`, RDX = Ingot's framebuffer record — the same

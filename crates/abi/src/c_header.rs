@@ -12,7 +12,7 @@ use std::format;
 use std::string::String;
 use std::vec::Vec;
 
-use crate::{ApiTable, CoreStats, DiskInfo, MemoryInfo, NetFrame, NetInfo};
+use crate::{ApiTable, CoreStats, DiskInfo, MemoryInfo, NetFrame, NetInfo, PciInfo};
 
 /// One C struct: its name, size and fields (C declaration, name, Rust offset).
 struct CStruct {
@@ -49,6 +49,12 @@ fn structs() -> Vec<CStruct> {
             rx_dropped: "uint64_t", rx_errors: "uint64_t", tx_errors: "uint64_t",
         }),
         c_struct!(NetFrame, "ingot_net_frame", { address: "uint64_t", len: "uint64_t" }),
+        c_struct!(PciInfo, "ingot_pci_info", {
+            segment: "uint16_t", bus: "uint8_t", slot: "uint8_t", function: "uint8_t",
+            base_class: "uint8_t", subclass: "uint8_t", prog_if: "uint8_t", vendor_id: "uint16_t",
+            device_id: "uint16_t", revision: "uint8_t", reserved: "uint8_t [3]",
+            driver: "uint8_t [16]",
+        }),
         c_struct!(ApiTable, "ingot_api_table", {
             magic: "uint64_t", version: "uint32_t", size: "uint32_t",
             console_write: "int64_t (*)(const void *bytes, uint64_t len)",
@@ -85,6 +91,9 @@ fn structs() -> Vec<CStruct> {
             disk_submit: "int64_t (*)(uint64_t disk, uint64_t direction, uint64_t lba, uint64_t count, void *buffer)",
             disk_poll: "int64_t (*)(uint64_t ticket)",
             disk_wait: "int64_t (*)(uint64_t ticket)",
+            program_run_args: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes, const char *args, uint64_t args_len)",
+            pci_count: "int64_t (*)(void)",
+            pci_info: "int64_t (*)(uint64_t index, struct ingot_pci_info *info)",
         }),
     ]
 }

@@ -257,6 +257,53 @@ pub type NetReceiveBatch =
 /// if it raised a CPU exception, or an error.
 pub type ProgramRun = extern "sysv64" fn(image: *const u8, len: u64, keep_bytes: u64) -> Status;
 
+/// [`ProgramRun`] with arguments: `args` (`args_len` bytes of UTF-8 in the caller's
+/// memory) holds the program's words as `init=` gives them (blank-separated, a word in
+/// double quotes may hold blanks, the first is the program's name); the program is
+/// entered with `argc` and `argv` as a boot program is. Arguments that are not UTF-8
+/// or do not fit half of the program's stack are refused with `InvalidArgument`.
+pub type ProgramRunArgs = extern "sysv64" fn(
+    image: *const u8,
+    len: u64,
+    keep_bytes: u64,
+    args: *const u8,
+    args_len: u64,
+) -> Status;
+
+/// One PCI function the kernel found at boot, filled by [`ApiTable::pci_info`].
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PciInfo {
+    /// PCIe segment group.
+    pub segment: u16,
+    /// Bus number.
+    pub bus: u8,
+    /// Device number, 0..32.
+    pub slot: u8,
+    /// Function number, 0..8.
+    pub function: u8,
+    /// Base class.
+    pub base_class: u8,
+    /// Subclass.
+    pub subclass: u8,
+    /// Programming interface.
+    pub prog_if: u8,
+    /// Vendor ID.
+    pub vendor_id: u16,
+    /// Device ID.
+    pub device_id: u16,
+    /// Revision.
+    pub revision: u8,
+    /// Zero.
+    pub reserved: [u8; 3],
+    /// Name of the driver that claimed it, NUL-padded; all zero if none did.
+    pub driver: [u8; 16],
+}
+
+/// Fills `*info` for PCI function `index` (0 ..= count − 1, in enumeration order);
+/// returns the number of functions, or `NotFound` past the last.
+pub type PciInfoCall = extern "sysv64" fn(index: u64, info: *mut PciInfo) -> Status;
+
 /// Set in [`ApiTable::program_run`]'s status when the program faulted; the low bits
 /// hold the exception vector.
 pub const PROGRAM_FAULTED_BIT: i64 = 1 << 62;
@@ -339,6 +386,12 @@ pub struct ApiTable {
     pub disk_poll: DiskTicketCall,
     /// Waits until a ticket's request finished; see [`DiskTicketCall`] (since 1.4).
     pub disk_wait: DiskTicketCall,
+    /// See [`ProgramRunArgs`] (since 1.4).
+    pub program_run_args: ProgramRunArgs,
+    /// Number of PCI functions found at boot (since 1.4).
+    pub pci_count: Query,
+    /// See [`PciInfoCall`] (since 1.4).
+    pub pci_info: PciInfoCall,
 }
 
 /// Size of [`ApiTable`] in this version.
@@ -361,7 +414,12 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, program_run), 256);
         assert_eq!(core::mem::offset_of!(ApiTable, disk_submit), 264);
         assert_eq!(core::mem::offset_of!(ApiTable, disk_wait), 280);
-        assert_eq!(API_TABLE_BYTES, 288);
+        assert_eq!(core::mem::offset_of!(ApiTable, program_run_args), 288);
+        assert_eq!(core::mem::offset_of!(ApiTable, pci_info), 304);
+        assert_eq!(API_TABLE_BYTES, 312);
+        assert_eq!(core::mem::size_of::<PciInfo>(), 32);
+        assert_eq!(core::mem::offset_of!(PciInfo, vendor_id), 8);
+        assert_eq!(core::mem::offset_of!(PciInfo, driver), 16);
         assert_eq!(core::mem::size_of::<NetInfo>(), 88);
         assert_eq!(core::mem::offset_of!(NetInfo, mtu), 8);
         assert_eq!(core::mem::offset_of!(NetInfo, driver), 16);

@@ -387,7 +387,13 @@ struct RawOutcome {
 }
 
 unsafe extern "sysv64" {
-    fn ingot_call_recoverable(entry: u64, api_table: u64, stack_top: u64) -> RawOutcome;
+    fn ingot_call_recoverable(
+        entry: u64,
+        api_table: u64,
+        stack_top: u64,
+        argc: u64,
+        argv: u64,
+    ) -> RawOutcome;
     static ingot_program_abort: u8;
 }
 
@@ -406,6 +412,8 @@ ingot_call_recoverable:
     mov r11, rdi
     mov rdi, rsi
     mov rsp, rdx
+    mov rsi, rcx
+    mov rdx, r8
     and rsp, -16
     xor eax, eax
     cld
@@ -432,15 +440,19 @@ ingot_program_abort:
 /// this core while the call runs abandons the program and returns
 /// [`Outcome::Faulted`] (once the kernel's exception handler has reported it and
 /// returned, see [`abandon_faulting_program`]). Not reentrant: one such call at a time.
+/// The program gets `(argc, argv)` = `args` in RSI and RDX, as [`call`] passes them
+/// (`(0, 0)`: no arguments).
 ///
 /// # Safety
-/// As for [`call`]. Besides, the program's state is simply dropped on a fault: whatever
+/// As for [`call`] (an `argv` other than 0 must point at `argc` string pointers the
+/// program may read). Besides, the program's state is simply dropped on a fault: whatever
 /// it shared with the kernel (locks taken through kernel calls) must not stay held, so
 /// the kernel must not hold a lock across any point where the program's code runs.
 pub unsafe fn call_recoverable(
     entry: u64,
     api_table: u64,
     stack_top: u64,
+    args: (u64, u64),
     code_start: u64,
     code_end: u64,
 ) -> Outcome {
@@ -451,7 +463,7 @@ pub unsafe fn call_recoverable(
     // SAFETY: the caller vouches for `entry` and the stack as for `call`; the assembly
     // saves every callee-saved register and the stack pointer before the call and
     // restores them on both the return and the abort path.
-    let raw = unsafe { ingot_call_recoverable(entry, api_table, stack_top) };
+    let raw = unsafe { ingot_call_recoverable(entry, api_table, stack_top, args.0, args.1) };
     INGOT_RECOVERY_RSP.store(0, Ordering::Release);
     if raw.faulted != 0 { Outcome::Faulted(raw.value) } else { Outcome::Returned(raw.value) }
 }

@@ -80,6 +80,21 @@ pub enum NestedError {
     NoRoom,
 }
 
+/// The start block (arguments) of a program run by [`ProgramMemory::run_nested`]: built
+/// by the kernel in its own memory for the stack top `PROGRAM_BASE +`
+/// [`ProgramMemory::nested_child_bytes`], copied to the top of the child's stack once the
+/// caller is parked.
+pub struct NestedStart<'a> {
+    /// The block: the top `bytes.len()` bytes of the child's stack (at most half of it).
+    pub bytes: &'a [u8],
+    /// The stack pointer on entry, inside the block.
+    pub pointer: u64,
+    /// Number of arguments.
+    pub argc: u64,
+    /// Address of the `argv` array, inside the block.
+    pub argv: u64,
+}
+
 impl From<MemError> for WindowError {
     fn from(error: MemError) -> Self {
         Self::Memory(error)
@@ -224,13 +239,24 @@ impl ProgramMemory {
         Ok(unsafe { ingot_arch::program::call(entry, api_table, argc, argv, stack, convention) })
     }
 
+    /// The bytes of the window a program started by [`Self::run_nested`] gets when its
+    /// caller keeps `keep_bytes`: its stack ends at `PROGRAM_BASE` plus this.
+    pub fn nested_child_bytes(&self, keep_bytes: u64) -> Result<u64, NestedError> {
+        let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
+        self.bytes
+            .checked_sub(keep)
+            .and_then(|rest| rest.checked_sub(PROGRAM_STACK_BYTES + STACK_GUARD_BYTES))
+            .ok_or(NestedError::NoRoom)
+    }
+
     /// Runs a second program image while the calling program waits (the kernel call
     /// `program_run`). The caller keeps `[base, base + keep_bytes)` (its image and data)
     /// and the window's top [`PROGRAM_STACK_BYTES`] (its stack); the rest is the child's.
     /// The window is split as: child `[base, base + child)`, a save area for the
     /// caller's kept bytes, the guard page, the caller's stack. The caller's kept bytes are copied to
     /// the save area, the image (anywhere in the child's part) is moved to `base`,
-    /// called on a stack at `base + child`, and the kept bytes are copied back.
+    /// called on a stack at `base + child` (with `start`'s block at its top and
+    /// `argc`/`argv` passed, or no arguments), and the kept bytes are copied back.
     /// Returns the child's size and how the call ended; a fault in the child's code
     /// ends only the child. Must run on the core that runs the caller, with nothing
     /// else of the caller running (no tasks of it on other cores).
@@ -240,14 +266,25 @@ impl ProgramMemory {
         len: u64,
         keep_bytes: u64,
         api_table: u64,
+        start: Option<NestedStart<'_>>,
         before_restore: impl FnOnce(),
     ) -> Result<ingot_arch::program::Outcome, NestedError> {
         let keep = keep_bytes.checked_next_multiple_of(PAGE_SIZE).ok_or(NestedError::NoRoom)?;
-        let child = self
-            .bytes
-            .checked_sub(keep)
-            .and_then(|rest| rest.checked_sub(PROGRAM_STACK_BYTES + STACK_GUARD_BYTES))
-            .ok_or(NestedError::NoRoom)?;
+        let child = self.nested_child_bytes(keep_bytes)?;
+        let stack_top = PROGRAM_BASE + child;
+        let (stack, args) = match &start {
+            None => (stack_top, (0, 0)),
+            Some(start) => {
+                let block_start = stack_top.wrapping_sub(start.bytes.len() as u64);
+                let fits = start.bytes.len() as u64 <= PROGRAM_STACK_BYTES / 2
+                    && (block_start..stack_top).contains(&start.pointer)
+                    && (block_start..stack_top).contains(&start.argv);
+                if !fits {
+                    return Err(NestedError::BadAddress);
+                }
+                (start.pointer, (start.argc, start.argv))
+            }
+        };
         if len == 0 || keep == 0 {
             return Err(NestedError::Empty);
         }
@@ -271,6 +308,19 @@ impl ProgramMemory {
         // SAFETY: source and destination lie in the child's part of the window
         // (checked); `copy` allows them to overlap.
         unsafe { core::ptr::copy(image as *const u8, PROGRAM_BASE as *mut u8, len as usize) }
+        if let Some(start) = &start {
+            let block_start = stack_top - start.bytes.len() as u64;
+            // SAFETY: the block is at most half the child's stack, which lies at the top
+            // of the child's part, above its image (child ≥ len + stack, checked), and
+            // the caller's bytes are parked already; `start.bytes` is kernel memory.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    start.bytes.as_ptr(),
+                    block_start as *mut u8,
+                    start.bytes.len(),
+                );
+            }
+        }
         CALLEE_BYTES.store(child, core::sync::atomic::Ordering::Release);
         // SAFETY: the child's image starts at `base` (its first byte is its entry, the
         // program contract) and `[base + child - stack, base + child)` is free for its
@@ -279,7 +329,8 @@ impl ProgramMemory {
             ingot_arch::program::call_recoverable(
                 PROGRAM_BASE,
                 api_table,
-                PROGRAM_BASE + child,
+                stack,
+                args,
                 PROGRAM_BASE,
                 PROGRAM_BASE + child,
             )

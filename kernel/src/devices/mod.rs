@@ -84,10 +84,13 @@ pub static DRIVERS: &[Driver] = &[
 pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::MmioDevices) {
     let functions = crate::pci::init(ecam);
     let mut found = Found::default();
+    let mut listed = Vec::with_capacity(functions.len());
     for function in &functions {
         let driver = probe(function, &mut found);
         crate::pci::print(function, driver);
+        listed.push((function, driver));
     }
+    crate::pci::remember(&listed);
     mmio::start_all(virtio_mmio, &mut found);
     crate::storage::install(found.disks);
     crate::net::install(found.nics);

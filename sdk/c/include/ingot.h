@@ -110,6 +110,34 @@ INGOT_STATIC_ASSERT(sizeof(struct ingot_net_frame) == 16, "struct ingot_net_fram
 INGOT_STATIC_ASSERT(offsetof(struct ingot_net_frame, address) == 0, "ingot_net_frame.address");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_net_frame, len) == 8, "ingot_net_frame.len");
 
+struct ingot_pci_info {
+    uint16_t segment;
+    uint8_t bus;
+    uint8_t slot;
+    uint8_t function;
+    uint8_t base_class;
+    uint8_t subclass;
+    uint8_t prog_if;
+    uint16_t vendor_id;
+    uint16_t device_id;
+    uint8_t revision;
+    uint8_t reserved[3];
+    uint8_t driver[16];
+};
+INGOT_STATIC_ASSERT(sizeof(struct ingot_pci_info) == 32, "struct ingot_pci_info size");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, segment) == 0, "ingot_pci_info.segment");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, bus) == 2, "ingot_pci_info.bus");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, slot) == 3, "ingot_pci_info.slot");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, function) == 4, "ingot_pci_info.function");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, base_class) == 5, "ingot_pci_info.base_class");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, subclass) == 6, "ingot_pci_info.subclass");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, prog_if) == 7, "ingot_pci_info.prog_if");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, vendor_id) == 8, "ingot_pci_info.vendor_id");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, device_id) == 10, "ingot_pci_info.device_id");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, revision) == 12, "ingot_pci_info.revision");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, reserved) == 13, "ingot_pci_info.reserved");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_pci_info, driver) == 16, "ingot_pci_info.driver");
+
 struct ingot_api_table {
     uint64_t magic;
     uint32_t version;
@@ -148,8 +176,11 @@ struct ingot_api_table {
     int64_t (*disk_submit)(uint64_t disk, uint64_t direction, uint64_t lba, uint64_t count, void *buffer);
     int64_t (*disk_poll)(uint64_t ticket);
     int64_t (*disk_wait)(uint64_t ticket);
+    int64_t (*program_run_args)(const void *image, uint64_t len, uint64_t keep_bytes, const char *args, uint64_t args_len);
+    int64_t (*pci_count)(void);
+    int64_t (*pci_info)(uint64_t index, struct ingot_pci_info *info);
 };
-INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 288, "struct ingot_api_table size");
+INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 312, "struct ingot_api_table size");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, magic) == 0, "ingot_api_table.magic");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, version) == 8, "ingot_api_table.version");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, size) == 12, "ingot_api_table.size");
@@ -187,6 +218,9 @@ INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, program_run) == 256, "ingot
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, disk_submit) == 264, "ingot_api_table.disk_submit");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, disk_poll) == 272, "ingot_api_table.disk_poll");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, disk_wait) == 280, "ingot_api_table.disk_wait");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, program_run_args) == 288, "ingot_api_table.program_run_args");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, pci_count) == 296, "ingot_api_table.pci_count");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, pci_info) == 304, "ingot_api_table.pci_info");
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@ pub mod disk;
 pub mod disk_queue;
 pub mod heap;
 pub mod net;
+pub mod pci;
 pub mod run;
 pub mod scratch;
 #[doc(hidden)]

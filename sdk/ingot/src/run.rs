@@ -63,7 +63,23 @@ pub fn own_bytes() -> u64 {
 /// ingot_sdk::println!("the program ended: {ended:?}");
 /// ```
 pub fn run_image(image: &[u8]) -> Result<Ended, Error> {
-    let status = (api().program_run)(image.as_ptr(), image.len() as u64, own_bytes());
+    ended((api().program_run)(image.as_ptr(), image.len() as u64, own_bytes()))
+}
+
+/// As [`run_image`], the program getting the words of `args` as its arguments (the
+/// first is its name; blank-separated, `"two words"` is one), through `program_run_args`
+/// (API 1.4; an older kernel gives `NotFound`).
+pub fn run_image_with_args(image: &[u8], args: &str) -> Result<Ended, Error> {
+    let table = api();
+    if (table.size as usize) < core::mem::offset_of!(ingot_abi::ApiTable, program_run_args) + 8 {
+        return Err(Error::NotFound);
+    }
+    let (image_len, keep) = (image.len() as u64, own_bytes());
+    let args_len = args.len() as u64;
+    ended((table.program_run_args)(image.as_ptr(), image_len, keep, args.as_ptr(), args_len))
+}
+
+fn ended(status: i64) -> Result<Ended, Error> {
     let value = decode(status)?;
     if value & PROGRAM_FAULTED_BIT as u64 != 0 {
         Ok(Ended::Faulted(value & !(PROGRAM_FAULTED_BIT as u64)))

@@ -134,6 +134,7 @@ fn works_on_the_bmfs_partition_of_an_ingot_image() {
         kernel: b"INGOT\0\0\0kernel",
         cmdline: "exit=qemu",
         programs: vec![("hello".into(), pattern(3000, 3))],
+        boot: None,
         init: None,
     };
     let image = ingot_mkimage::build(&spec).unwrap();

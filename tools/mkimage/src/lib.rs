@@ -8,8 +8,8 @@
 //! | 0 | BIOS boot sector (446 bytes of code) + protective MBR partition table |
 //! | 1–33 | GPT header and entries ([`gpt`]) |
 //! | 34–2047 | BIOS stage 2 (outside every partition; the boot sector loads it from LBA 34) |
-//! | 2048– | EFI system partition, [`ESP_BYTES`]: `EFI/BOOT/BOOTX64.EFI`, `ingot/kernel.bin`, `ingot/cmdline`, optional `ingot/init.app` |
-//! | 6 MiB– | BMFS partition (Ingot's type GUID [`gpt::BMFS_TYPE`]) up to the backup GPT: `kernel.bin`, `cmdline`, programs as `<name>.app`, optional `init.app` (the boot program) |
+//! | 2048– | EFI system partition, [`ESP_BYTES`]: `EFI/BOOT/BOOTX64.EFI`, `ingot/kernel.bin`, `ingot/cmdline`, optional `ingot/boot.app` |
+//! | 6 MiB– | BMFS partition (Ingot's type GUID [`gpt::BMFS_TYPE`]) up to the backup GPT: `kernel.bin`, `cmdline`, programs as `<name>.app`, optional `boot.app` (the boot program) and `init.app` (what the monitor runs at start) |
 //!
 //! `kernel.bin` is the kernel's `PT_LOAD` segment laid out flat from 1 MiB without its
 //! trailing `.bss` (the kernel's entry zeroes it), so neither loader needs an ELF
@@ -62,8 +62,11 @@ pub struct ImageSpec<'a> {
     pub cmdline: &'a str,
     /// Programs for the BMFS partition, by name (stored as `<name>.app`).
     pub programs: Vec<(String, Vec<u8>)>,
-    /// The boot program both loaders pass to the kernel (`init.app` on BMFS and
-    /// `ingot/init.app` on the ESP), if any.
+    /// The boot program both loaders pass to the kernel (`boot.app` on BMFS and
+    /// `ingot/boot.app` on the ESP), if any: the monitor on a user's image.
+    pub boot: Option<&'a [u8]>,
+    /// `init.app` on BMFS, if any: the program the monitor runs at start (loaders
+    /// leave it alone).
     pub init: Option<&'a [u8]>,
 }
 
@@ -74,6 +77,9 @@ impl ImageSpec<'_> {
             vec![("kernel.bin".into(), self.kernel), ("cmdline".into(), self.cmdline.as_bytes())];
         for (name, bytes) in &self.programs {
             files.push((format!("{name}.app"), bytes));
+        }
+        if let Some(boot) = self.boot {
+            files.push(("boot.app".into(), boot));
         }
         if let Some(init) = self.init {
             files.push(("init.app".into(), init));
@@ -198,8 +204,8 @@ pub fn write_to<W: Write + Seek>(spec: &ImageSpec<'_>, disk: &mut W) -> Result<(
     if let Some(loader) = spec.uefi_loader {
         esp_files.push(("EFI/BOOT/BOOTX64.EFI", loader));
     }
-    if let Some(init) = spec.init {
-        esp_files.push(("ingot/init.app", init));
+    if let Some(boot) = spec.boot {
+        esp_files.push(("ingot/boot.app", boot));
     }
     let esp = esp::build(ESP_BYTES as usize, &esp_files)?;
     put(disk, ESP_FIRST_LBA * SECTOR as u64, &esp)?;
@@ -252,6 +258,7 @@ mod tests {
             kernel: b"INGOT\0\0\0kernel",
             cmdline: "exit=qemu",
             programs: vec![("hello".into(), vec![7; 3000])],
+            boot: None,
             init: None,
         }
     }
@@ -286,23 +293,25 @@ mod tests {
     }
 
     #[test]
-    fn the_boot_program_goes_to_both_partitions() {
+    fn the_boot_program_goes_to_both_partitions_and_init_app_to_bmfs_only() {
         let mut s = spec(32);
-        s.init = Some(b"program bytes");
+        s.boot = Some(b"program bytes");
+        s.init = Some(b"init bytes");
         let mut disk = build(&s).unwrap();
         let esp = disk[1 << 20..(1 << 20) + ESP_BYTES as usize].to_vec();
         let fs =
             fatfs::FileSystem::new(std::io::Cursor::new(esp), fatfs::FsOptions::new()).unwrap();
         let mut text = String::new();
         use std::io::Read;
-        fs.root_dir().open_file("ingot/init.app").unwrap().read_to_string(&mut text).unwrap();
+        fs.root_dir().open_file("ingot/boot.app").unwrap().read_to_string(&mut text).unwrap();
         assert_eq!(text, "program bytes");
+        assert!(fs.root_dir().open_file("ingot/init.app").is_err(), "init.app is BMFS's only");
         let bmfs = &mut disk[6 << 20..];
-        let fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
-        let init = fs.find("init.app").unwrap();
-        assert_eq!(init.file_size, 13);
-        let at = (init.starting_block << 21) as usize;
-        assert_eq!(&bmfs[at..at + 13], b"program bytes");
+        let mut fs = ingot_bmfs::Bmfs::open(ingot_bmfs::SliceDisk::new(bmfs)).unwrap();
+        let boot = fs.find("boot.app").unwrap();
+        assert_eq!(boot.file_size, 13);
+        assert_eq!(fs.read_to_vec("boot.app").unwrap(), b"program bytes");
+        assert_eq!(fs.read_to_vec("init.app").unwrap(), b"init bytes");
     }
 
     #[test]

@@ -63,14 +63,18 @@ pub struct NewArgs {
 /// `cargo xtask image`.
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct ImageArgs {
-    /// Image size in MiB; at least what the files need (about 24), named when too small.
+    /// Image size in MiB; at least what the files need (about 27), named when too small.
     /// Written sparsely, so a large size costs no memory or disk space.
     #[arg(long, value_name = "MiB", default_value_t = ingot_mkimage::DEFAULT_SIZE_MIB)]
     pub size: u64,
     /// Kernel command line stored in the image (at most 1023 bytes, what the loaders carry).
     #[arg(long, value_name = "TEXT", default_value = "", value_parser = command_line)]
     pub cmdline: String,
-    /// Boot program the loaders pass to the kernel: a built program (hello) or a file.
+    /// Boot program the loaders pass to the kernel, stored as boot.app: a built program
+    /// (hello) or a file.
+    #[arg(long, value_name = "PROGRAM", default_value = "monitor")]
+    pub boot: String,
+    /// Program stored as init.app, which the monitor runs at start: a built program or a file.
     #[arg(long, value_name = "PROGRAM")]
     pub init: Option<String>,
     /// Where to write the image [default: target/ingot/ingot.img].
@@ -104,7 +108,7 @@ pub struct RunArgs {
     /// Boot through PVH instead of Multiboot.
     #[arg(long, conflicts_with_all = ["image", "uefi"])]
     pub pvh: bool,
-    /// Boot from a disk image under SeaBIOS (the program becomes its init.app).
+    /// Boot from a disk image under SeaBIOS (the program, default the monitor, becomes its boot.app).
     #[arg(long)]
     pub image: bool,
     /// Boot from a disk image under OVMF (machine q35).

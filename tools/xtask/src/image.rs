@@ -18,21 +18,35 @@ pub struct ImageOptions {
     pub size_mib: u64,
     /// Kernel command line.
     pub cmdline: String,
-    /// The program stored as `init.app`, if any: a built program's name or a file's path.
+    /// The boot program the loaders pass to the kernel (`boot.app`), if any: a built
+    /// program's name or a file's path.
+    pub boot: Option<String>,
+    /// The program stored as `init.app` (the monitor runs it at start), if any.
     pub init: Option<String>,
 }
 
 impl ImageOptions {
-    /// The scenarios' image: default size, `exit=qemu`.
+    /// The scenarios' image: default size, `exit=qemu`, no boot program (the kernel
+    /// boots, finds nothing to run and ends QEMU).
     pub fn for_tests() -> Self {
-        Self { size_mib: ingot_mkimage::DEFAULT_SIZE_MIB, cmdline: "exit=qemu".into(), init: None }
+        Self {
+            size_mib: ingot_mkimage::DEFAULT_SIZE_MIB,
+            cmdline: "exit=qemu".into(),
+            boot: None,
+            init: None,
+        }
+    }
+
+    /// `for_tests` booting the monitor, with `init` as `init.app`.
+    pub fn monitor(init: Option<&str>) -> Self {
+        Self { boot: Some("monitor".into()), init: init.map(String::from), ..Self::for_tests() }
     }
 }
 
 /// Programs stored on the image's BMFS partition as `<name>.app`: the ones a user runs.
 /// Test-only programs (the fault probes, disk fault/benchmark loads) stay off it, so the
 /// default 32 MiB image (11 files of at most 2 MiB each) has room.
-pub const IMAGE_PROGRAMS: &[&str] = &["hello", "smp-demo", "smp-bench", "disk-test"];
+pub const IMAGE_PROGRAMS: &[&str] = &["hello", "echo", "smp-demo", "smp-bench", "disk-test"];
 
 /// Writes an image made from `artifacts` to `out`.
 pub fn write_image(
@@ -48,17 +62,17 @@ pub fn write_image(
     }
     let kernel = read(&artifacts.kernel_flat)?;
     let uefi = artifacts.uefi_loader.as_deref().map(read).transpose()?;
-    let init = match &options.init {
-        Some(name) if programs().contains(name) => Some(read(&artifacts.program_file(name))?),
-        Some(path) if Path::new(path).is_file() => Some(read(Path::new(path))?),
-        Some(name) => {
-            return Err(format!(
-                "--init {name}: no such file, and no built program of that name (built: {})",
-                programs().join(", ")
-            ));
-        }
-        None => None,
+    let program = |option: &str, given: &Option<String>| match given {
+        Some(name) if programs().contains(name) => read(&artifacts.program_file(name)).map(Some),
+        Some(path) if Path::new(path).is_file() => read(Path::new(path)).map(Some),
+        Some(name) => Err(format!(
+            "--{option} {name}: no such file, and no built program of that name (built: {})",
+            programs().join(", ")
+        )),
+        None => Ok(None),
     };
+    let boot = program("boot", &options.boot)?;
+    let init = program("init", &options.init)?;
     let mut programs = Vec::new();
     for name in IMAGE_PROGRAMS {
         programs.push((name.to_string(), read(&artifacts.program(name))?));
@@ -71,6 +85,7 @@ pub fn write_image(
         kernel: &kernel,
         cmdline: &options.cmdline,
         programs,
+        boot: boot.as_deref(),
         init: init.as_deref(),
     };
     ingot_mkimage::write_file(&spec, out)
@@ -81,6 +96,7 @@ pub fn image(args: &ImageArgs) -> Result<(), String> {
     let options = ImageOptions {
         size_mib: args.size,
         cmdline: args.cmdline.clone(),
+        boot: Some(args.boot.clone()),
         init: args.init.clone(),
     };
     let out = args.out.clone().unwrap_or_else(|| output_dir().join("ingot.img"));

@@ -144,7 +144,8 @@ pub fn disk_args(
 }
 
 /// The QEMU configuration for `options`; a disk-image boot first writes its image, with
-/// the program as `init.app` and the command line as `cmdline`, to `image_path`.
+/// the program (default: the monitor) as `boot.app` and the command line as `cmdline`,
+/// to `image_path`.
 pub fn qemu_config(
     options: &RunArgs,
     artifacts: &Artifacts,
@@ -161,7 +162,9 @@ pub fn qemu_config(
     let mut config = if image {
         let image_options = crate::image::ImageOptions {
             cmdline: options.append.clone().unwrap_or_default(),
-            init: program.map(|path| path.display().to_string()),
+            boot: Some(
+                program.unwrap_or_else(|| artifacts.program("monitor")).display().to_string(),
+            ),
             ..crate::image::ImageOptions::for_tests()
         };
         crate::image::write_image(artifacts, &image_options, image_path)?;

@@ -137,6 +137,23 @@ pub fn compare_with_console(shot: &Image, lines: &[&str]) -> Result<String, Stri
 /// As [`compare_with_console`], but only the first `rows` text rows (the screen below
 /// them, such as a prompt still being typed at, is not compared).
 pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String, String> {
+    compare_rendering(shot, lines, "", Some(rows))
+}
+
+/// As [`compare_rows`] through the row being typed at: `lines`, then `typed` (no line
+/// end), so the cursor must stand just after the typed text. Rows are screen rows, so
+/// lines that wrap are counted as the rows they take.
+pub fn compare_typing(shot: &Image, lines: &[&str], typed: &str) -> Result<String, String> {
+    compare_rendering(shot, lines, typed, None)
+}
+
+/// Compares the first `rows` text rows, or (`None`) every row through the cursor's.
+fn compare_rendering(
+    shot: &Image,
+    lines: &[&str],
+    typed: &str,
+    rows: Option<usize>,
+) -> Result<String, String> {
     let blank =
         Image { width: shot.width, height: shot.height, pixels: vec![0; shot.pixels.len()] };
     let colours = Colours::grey_on_black(16, 8, 0);
@@ -145,6 +162,8 @@ pub fn compare_rows(shot: &Image, lines: &[&str], rows: usize) -> Result<String,
         console.write_bytes(line.as_bytes());
         console.write_bytes(b"\n");
     }
+    console.write_bytes(typed.as_bytes());
+    let rows = rows.unwrap_or(console.cursor().1 + 1);
     let expected = console.surface();
     let lit = expected.pixels.iter().filter(|&&p| p != 0).count();
     let compared =
@@ -189,6 +208,21 @@ mod tests {
         assert!(error.contains("text row 0"), "{error}");
         let error = compare_with_console(&shot, &["Ingot 0.1.0"]).unwrap_err();
         assert!(error.contains("text row 1"), "{error}");
+    }
+
+    #[test]
+    fn typing_is_compared_through_the_cursor_row_even_after_wrapped_lines() {
+        let long = "x".repeat(40);
+        let shot = {
+            let blank = Image { width: 200, height: 64, pixels: vec![0; 200 * 64] };
+            let mut console = Console::new(blank, Colours::grey_on_black(16, 8, 0)).unwrap();
+            console.write_bytes(format!("{long}\n> V").as_bytes());
+            let surface = console.surface();
+            Image { width: surface.width, height: surface.height, pixels: surface.pixels.clone() }
+        };
+        assert!(compare_typing(&shot, &[&long], "> V").is_ok());
+        let error = compare_typing(&shot, &[&long], "> ").unwrap_err();
+        assert!(error.contains("text row 3"), "{error}");
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
     let options = crate::image::ImageOptions {
         size_mib: ingot_mkimage::DEFAULT_SIZE_MIB,
         cmdline: String::new(),
+        boot: Some("monitor".into()),
         init: None,
     };
     crate::image::write_image(&artifacts, &options, &image)?;

@@ -116,7 +116,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 
     // The boot program from the image: hello, passed as the PVH module by both loaders.
     let hello_image = output_dir().join("ingot-hello.img");
-    let options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
+    let options = ImageOptions { boot: Some("hello".into()), ..ImageOptions::for_tests() };
     if let Err(error) = write_image(artifacts, &options, &hello_image) {
         eprintln!("xtask: cannot write {}: {error}", hello_image.display());
     }

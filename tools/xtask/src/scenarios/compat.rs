@@ -1,7 +1,7 @@
 //! BareMetal compatibility scenarios: the suite of `tools/compat-suite` (assembly and C
 //! against the table at 0x100010) on every disk controller, with 4 cores and a NIC on
 //! the first, and BareMetal's hello program run unchanged from the boot module and
-//! from a disk image's `init.app`.
+//! from a disk image's boot program (`boot.app`).
 //!
 //! The suite writes 37 BareMetal sectors (4 KiB each) from sector 3 and 9 from sector
 //! 64 of every disk with a pattern and reads them back; after QEMU exits, the host
@@ -223,7 +223,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
 
     let image = output_dir().join("ingot-baremetal-hello.img");
     let program = artifacts.program("baremetal-hello").display().to_string();
-    let options = ImageOptions { init: Some(program), ..ImageOptions::for_tests() };
+    let options = ImageOptions { boot: Some(program), ..ImageOptions::for_tests() };
     if let Err(error) = write_image(artifacts, &options, &image) {
         eprintln!("xtask: cannot write {}: {error}", image.display());
     }

@@ -5,7 +5,7 @@
 //! And what once failed silently must work: a 48 MiB program loads and runs, and 18
 //! disks on three kinds of controller at `-m 128M` all come up.
 //!
-//! The images here are copies of a test image booting `hello` whose `init.app` was
+//! The images here are copies of a test image booting `hello` whose `boot.app` was
 //! made empty or too large on the host (the BMFS directory entry's size, the ESP's FAT
 //! directory entry's size), so the loaders' own checks are what is tested.
 
@@ -68,7 +68,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     scenarios.push(bios(
         "bios-init-too-large",
         |image| set_bmfs_init_size(image, 128 * 1024 + 1),
-        Some(r"^ingot-bios: init\.app is larger than 128 KiB; passed on as empty$"),
+        Some(r"^ingot-bios: boot\.app is larger than 128 KiB; passed on as empty$"),
     ));
     let path = damaged_copy(&hello_image, "uefi-init-empty", |image| set_esp_init_size(image, 0));
     scenarios.push(scenario(
@@ -215,36 +215,36 @@ fn eighteen_disks(artifacts: &Artifacts) -> Scenario {
     s
 }
 
-/// The test image with `hello` as `init.app`, written for these scenarios.
+/// The test image with `hello` as its boot program `boot.app`, written for these scenarios.
 fn hello_image(artifacts: &Artifacts) -> PathBuf {
     let path = output_dir().join("failures-hello.img");
-    let options = ImageOptions { init: Some("hello".into()), ..ImageOptions::for_tests() };
+    let options = ImageOptions { boot: Some("hello".into()), ..ImageOptions::for_tests() };
     if let Err(error) = write_image(artifacts, &options, &path) {
         eprintln!("xtask: cannot write {}: {error}", path.display());
     }
     path
 }
 
-/// Sets the size recorded in the BMFS directory entry of `init.app`.
+/// Sets the size recorded in the BMFS directory entry of `boot.app`.
 fn set_bmfs_init_size(image: &mut [u8], size: u64) {
     let directory = ingot_mkimage::BMFS_START as usize + ingot_bmfs::DIRECTORY_OFFSET;
     if let Some(slots) = image.get_mut(directory..directory + 64 * 64) {
         for entry in slots.chunks_mut(64) {
-            if entry.starts_with(b"init.app\0") {
+            if entry.starts_with(b"boot.app\0") {
                 entry[48..56].copy_from_slice(&size.to_le_bytes());
             }
         }
     }
 }
 
-/// Sets the size in the ESP's FAT directory entry of `ingot/init.app` (8.3 name
-/// `INIT    APP`, size at byte 28).
+/// Sets the size in the ESP's FAT directory entry of `ingot/boot.app` (8.3 name
+/// `BOOT    APP`, size at byte 28).
 fn set_esp_init_size(image: &mut [u8], size: u32) {
     let esp = 1 << 20;
     let region = &mut image[esp..esp + ingot_mkimage::ESP_BYTES as usize];
     let mut at = 0;
     while at + 32 <= region.len() {
-        if &region[at..at + 11] == b"INIT    APP" {
+        if &region[at..at + 11] == b"BOOT    APP" {
             region[at + 28..at + 32].copy_from_slice(&size.to_le_bytes());
         }
         at += 32;

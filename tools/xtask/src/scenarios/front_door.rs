@@ -1,7 +1,7 @@
 //! The front door's own boots: `cargo xtask run` command lines, turned into QEMU
 //! configurations by the same code `run` uses ([`crate::run::qemu_config`]), so what a
 //! user types is what is tested. Each boots hello from a disk image (the loaders pass
-//! it as `init.app`) and ends QEMU with hello's status, which `run` maps back to 42.
+//! it as `boot.app`) and ends QEMU with hello's status, which `run` maps back to 42.
 
 use super::{BANNER, exit_status_for, ready, scenario};
 use crate::build::{Artifacts, output_dir};
