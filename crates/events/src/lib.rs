@@ -39,10 +39,7 @@ pub struct Events {
 impl Events {
     /// Nothing pending, nobody waiting (usable in a `static`).
     pub const fn new() -> Self {
-        Self {
-            pending: AtomicU64::new(0),
-            waiting: [const { AtomicU64::new(0) }; MAX_CORES],
-        }
+        Self { pending: AtomicU64::new(0), waiting: [const { AtomicU64::new(0) }; MAX_CORES] }
     }
 
     /// An interrupt handler records `bits`; the first step of raising an event.

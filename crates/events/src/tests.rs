@@ -200,12 +200,8 @@ fn a_waiter_for_two_events_gets_both_or_finds_the_second_pending() {
 
 #[test]
 fn two_cores_waiting_for_different_events_each_get_theirs() {
-    let actors = [
-        waiter(0, A),
-        waiter(1, B),
-        Actor::Handler { bits: A },
-        Actor::Handler { bits: B },
-    ];
+    let actors =
+        [waiter(0, A), waiter(1, B), Actor::Handler { bits: A }, Actor::Handler { bits: B }];
     let count = explore(&actors, 2).unwrap();
     assert!(count >= 1000, "only {count} interleavings");
 }
