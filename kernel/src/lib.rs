@@ -20,6 +20,7 @@ mod console;
 mod devices;
 mod faults;
 mod input;
+pub mod irq;
 mod linux;
 pub mod memory;
 mod net;
@@ -120,6 +121,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Some(_) => smp::init(acpi.as_ref(), trampoline),
         None => 1,
     };
+    input::enable_interrupts();
+    irq::init(acpi.as_ref());
     let layout = memory::map_program_window(boot.memory.usable_bytes(), module);
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",

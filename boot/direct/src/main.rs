@@ -12,7 +12,7 @@ mod baremetal;
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
-use ingot_kernel::{api, api_cores, api_net, program_run};
+use ingot_kernel::{api, api_cores, api_net, irq, program_run};
 
 /// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
 #[used]
@@ -52,6 +52,9 @@ static API_TABLE: ApiTable = ApiTable {
     net_send_batch: api_net::net_send_batch,
     net_receive_batch: api_net::net_receive_batch,
     program_run: program_run::program_run,
+    wait_events: irq::wait::wait_events,
+    interrupt_events: irq::wait::interrupt_events,
+    core_halted_ns: irq::wait::core_halted_ns,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

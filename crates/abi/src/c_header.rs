@@ -82,6 +82,9 @@ fn structs() -> Vec<CStruct> {
             net_send_batch: "int64_t (*)(uint64_t nic, const struct ingot_net_frame *frames, uint64_t count)",
             net_receive_batch: "int64_t (*)(uint64_t nic, struct ingot_net_frame *frames, uint64_t count)",
             program_run: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes)",
+            wait_events: "int64_t (*)(uint64_t events, uint64_t deadline_ns)",
+            interrupt_events: "int64_t (*)(void)",
+            core_halted_ns: "int64_t (*)(uint64_t core)",
         }),
     ]
 }
@@ -119,6 +122,11 @@ pub fn generate() -> String {
         ("INGOT_PROGRAM_BASE", format!("0x{:X}ULL", crate::PROGRAM_BASE)),
         ("INGOT_NET_BATCH_MAX", format!("{}u", crate::NET_BATCH_MAX)),
         ("INGOT_NET_HEADER_BYTES", format!("{}u", crate::NET_HEADER_BYTES)),
+        ("INGOT_EVENT_INPUT", format!("0x{:X}ULL", crate::events::INPUT)),
+        ("INGOT_EVENT_TIMER", format!("0x{:X}ULL", crate::events::TIMER)),
+        ("INGOT_EVENT_NET(nic)", "(1ULL << (nic))".into()),
+        ("INGOT_EVENT_DISK(disk)", "(1ULL << (16 + (disk)))".into()),
+        ("INGOT_NO_DEADLINE", "0xFFFFFFFFFFFFFFFFULL".into()),
     ];
     for (name, value) in constants {
         out += &format!("#define {name} {value}\n");

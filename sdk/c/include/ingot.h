@@ -1,4 +1,4 @@
-/* ingot.h: the Ingot program API for C and C++ (API version 1.3).
+/* ingot.h: the Ingot program API for C and C++ (API version 1.4).
  * GENERATED from crates/abi by its c_header test; do not edit by hand:
  * INGOT_BLESS=1 cargo test -p ingot-abi rewrites it. Every offset below is
  * Rust's; the static asserts fail if a compiler lays a struct out otherwise.
@@ -17,11 +17,16 @@ extern "C" {
 #endif
 
 #define INGOT_API_MAGIC 0x495041544F474E49ULL
-#define INGOT_API_VERSION 0x00010003u
+#define INGOT_API_VERSION 0x00010004u
 #define INGOT_API_TABLE_ADDRESS 0x100080ULL
 #define INGOT_PROGRAM_BASE 0xFFFF800000000000ULL
 #define INGOT_NET_BATCH_MAX 32u
 #define INGOT_NET_HEADER_BYTES 14u
+#define INGOT_EVENT_INPUT 0x100000000ULL
+#define INGOT_EVENT_TIMER 0x10000000000ULL
+#define INGOT_EVENT_NET(nic) (1ULL << (nic))
+#define INGOT_EVENT_DISK(disk) (1ULL << (16 + (disk)))
+#define INGOT_NO_DEADLINE 0xFFFFFFFFFFFFFFFFULL
 
 /* Results: >= 0 success, negative an error. */
 #define INGOT_E_INVALID_ARGUMENT (-1)
@@ -143,8 +148,11 @@ struct ingot_api_table {
     int64_t (*net_send_batch)(uint64_t nic, const struct ingot_net_frame *frames, uint64_t count);
     int64_t (*net_receive_batch)(uint64_t nic, struct ingot_net_frame *frames, uint64_t count);
     int64_t (*program_run)(const void *image, uint64_t len, uint64_t keep_bytes);
+    int64_t (*wait_events)(uint64_t events, uint64_t deadline_ns);
+    int64_t (*interrupt_events)(void);
+    int64_t (*core_halted_ns)(uint64_t core);
 };
-INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 264, "struct ingot_api_table size");
+INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 288, "struct ingot_api_table size");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, magic) == 0, "ingot_api_table.magic");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, version) == 8, "ingot_api_table.version");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, size) == 12, "ingot_api_table.size");
@@ -179,6 +187,9 @@ INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, net_receive) == 232, "ingot
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, net_send_batch) == 240, "ingot_api_table.net_send_batch");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, net_receive_batch) == 248, "ingot_api_table.net_receive_batch");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, program_run) == 256, "ingot_api_table.program_run");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, wait_events) == 264, "ingot_api_table.wait_events");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, interrupt_events) == 272, "ingot_api_table.interrupt_events");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, core_halted_ns) == 280, "ingot_api_table.core_halted_ns");
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@ mod calls;
 pub mod console;
 pub mod cores;
 pub mod disk;
+pub mod events;
 pub mod heap;
 pub mod net;
 pub mod run;

@@ -45,7 +45,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             r"^> help$",
             r"^run NAME +load NAME \(or NAME\.app\) from BMFS",
             r"^> ver$",
-            r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$",
+            r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.4\)$",
             r"^> info$",
             r"^cpu: \S",
             r"^cores: 1  #0 tasks=\d+",
@@ -130,7 +130,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
                 r"^cores: 1  #0 tasks=\d+",
                 r"^  disk 0: 32 MiB \(65536 sectors of 512\) ",
                 r"^> ver$",
-                r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$",
+                r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.4\)$",
                 r"^> dir$",
                 r"^\d+ +init\.app +\d+$",
                 &notes_line,
@@ -142,7 +142,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             (MONITOR_BANNER, "help"),
             (r"^reboot / shutdown", "info"),
             (r"^pci: ", "ver"),
-            (r"\(API 1\.3\)$", "dir"),
+            (r"\(API 1\.4\)$", "dir"),
             (r"notes\.txt", "exit"),
         ]);
         s.timeout = std::time::Duration::from_secs(120);
@@ -163,7 +163,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let mut s = scenario(
         "run-default-monitor",
         qemu,
-        &[BANNER, MONITOR_BANNER, r"^> ver$", r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.3\)$"],
+        &[BANNER, MONITOR_BANNER, r"^> ver$", r"^Ingot monitor \d+\.\d+\.\d+ \(API 1\.4\)$"],
         crate::harness::STAYS_RUNNING,
     );
     s.serial_input = typed(&[(MONITOR_BANNER, "ver")]);
@@ -208,7 +208,7 @@ fn keys_on_screen(
             log.lines().skip_while(|line| !line.starts_with("Ingot ")).map(String::from).collect();
         let prompt_line = lines.len();
         lines.push("> ver".into());
-        lines.push(format!("Ingot monitor {} (API 1.3)", env!("CARGO_PKG_VERSION")));
+        lines.push(format!("Ingot monitor {} (API 1.4)", env!("CARGO_PKG_VERSION")));
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         // The machine answers in its own time (TCG under load): look until the
         // answer is on screen or the deadline passes; the last difference is the error.

@@ -91,6 +91,12 @@ impl<P: PortIo> Uart16550<P> {
         }
     }
 
+    /// Lets the UART raise its interrupt when a received byte waits (IER bit 0; the
+    /// modem control's OUT2, set at start, gates it onto the PC's IRQ line).
+    pub fn enable_receive_interrupt(&mut self) {
+        self.ports.write_u8(self.base + INTERRUPT_ENABLE, 0x01);
+    }
+
     /// Returns a received byte, if one is waiting.
     pub fn read_byte(&mut self) -> Option<u8> {
         if !self.present {

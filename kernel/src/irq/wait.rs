@@ -1,0 +1,115 @@
+//! The program's wait: halt the calling core until one of a set of events or a
+//! deadline, with a one-shot timer for the deadline (the local APIC's TSC-deadline
+//! mode when CPUID offers it, else its one-shot count-down) and no periodic tick.
+//!
+//! The handshake with the handlers is `ingot_events`' (announce, take, halt only if
+//! nothing was taken). A source without an interrupt (a driver that has none, a line
+//! that could not be routed) cannot wake the core: its bits make the wait end every
+//! [`POLL_NS`] so the program polls that device, as it would without the wait.
+
+use ingot_abi::events::{ALL, NO_DEADLINE, TIMER};
+use ingot_abi::{Error, Status};
+use ingot_arch::interrupts::TIMER_VECTOR;
+use spin::Once;
+
+use super::{EVENTS, HALTED};
+
+/// How often a wait for a source without an interrupt ends to let it be polled.
+pub const POLL_NS: u64 = 1_000_000;
+
+static TSC_DEADLINE: Once<bool> = Once::new();
+
+fn has_tsc_deadline() -> bool {
+    *TSC_DEADLINE.call_once(|| {
+        raw_cpuid::CpuId::new().get_feature_info().is_some_and(|info| info.has_tsc_deadline())
+    })
+}
+
+/// Arms the calling core's timer to interrupt at `deadline_ns` (`time::now_ns`).
+fn arm(deadline_ns: u64) {
+    let Some(apic) = crate::smp::local_apic() else { return };
+    if has_tsc_deadline() {
+        let ticks = u128::from(deadline_ns) * u128::from(crate::time::tsc_hz()) / 1_000_000_000;
+        apic.arm_tsc_deadline(u64::try_from(ticks + 1).unwrap_or(u64::MAX), TIMER_VECTOR);
+    } else {
+        let per_ms = u128::from(crate::smp::apic_ticks_per_ms());
+        let left = u128::from(deadline_ns.saturating_sub(crate::time::now_ns()));
+        // A deadline past the counter's range ends the halt early; the loop re-arms.
+        let ticks = (left * per_ms / 1_000_000).clamp(1, u128::from(u32::MAX)) as u32;
+        apic.start_one_shot(ticks, Some(TIMER_VECTOR));
+    }
+}
+
+fn disarm() {
+    let Some(apic) = crate::smp::local_apic() else { return };
+    if has_tsc_deadline() {
+        apic.disarm_tsc_deadline();
+    } else {
+        apic.start_one_shot(0, None);
+    }
+}
+
+/// Waits on core `core` for `wanted` (event bits without [`TIMER`]) or `deadline_ns`;
+/// returns the events taken, [`TIMER`] when the deadline came first, or the polled
+/// sources' bits when their poll is due.
+pub fn wait(core: usize, wanted: u64, deadline_ns: u64) -> u64 {
+    let polled = wanted & !super::interrupt_events();
+    let poll_due =
+        if polled != 0 { crate::time::now_ns().saturating_add(POLL_NS) } else { NO_DEADLINE };
+    loop {
+        EVENTS.begin_wait(core, wanted);
+        super::unmask_level_lines(wanted);
+        let got = EVENTS.take(wanted);
+        let now = crate::time::now_ns();
+        let result = if got != 0 {
+            Some(got)
+        } else if now >= deadline_ns {
+            Some(TIMER)
+        } else if now >= poll_due {
+            Some(polled)
+        } else {
+            None
+        };
+        if let Some(result) = result {
+            EVENTS.end_wait(core);
+            return result;
+        }
+        let wake_at = deadline_ns.min(poll_due);
+        if wake_at != NO_DEADLINE {
+            arm(wake_at);
+        }
+        super::halt(core);
+        if wake_at != NO_DEADLINE {
+            disarm();
+        }
+        EVENTS.end_wait(core);
+    }
+}
+
+/// `ApiTable::wait_events`.
+pub extern "sysv64" fn wait_events(events: u64, deadline_ns: u64) -> Status {
+    let wanted = events & !TIMER;
+    if events & !ALL != 0 || (wanted == 0 && deadline_ns == NO_DEADLINE) {
+        return Error::InvalidArgument.status();
+    }
+    let core = crate::smp::current_core();
+    if wanted != 0 && core != 0 {
+        return Error::InvalidArgument.status();
+    }
+    wait(core, wanted, deadline_ns) as Status
+}
+
+/// `ApiTable::interrupt_events`.
+pub extern "sysv64" fn interrupt_events() -> Status {
+    super::interrupt_events() as Status
+}
+
+/// `ApiTable::core_halted_ns`.
+pub extern "sysv64" fn core_halted_ns(core: u64) -> Status {
+    match usize::try_from(core) {
+        Ok(index) if index < crate::smp::core_count() => {
+            crate::time::ticks_to_ns(HALTED.ticks(index)) as Status
+        }
+        _ => Error::NotFound.status(),
+    }
+}
