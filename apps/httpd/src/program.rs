@@ -85,13 +85,21 @@ fn main() -> u64 {
         }
     };
     println!(
-        "httpd: listening port={} echo-port={} log={}",
+        "httpd: listening port={} echo-port={} log={} wait={}",
         config.port,
         config.echo_port,
-        if config.log { "on" } else { "off" }
+        if config.log { "on" } else { "off" },
+        if config.poll { "poll" } else { "halt" }
     );
     let mut console = Console;
-    while server.step(&mut net, &site, &mut console) == Step::Running {}
+    while server.step(&mut net, &site, &mut console) == Step::Running {
+        if !config.poll {
+            // Connections have timeouts to check; with none, only frames and the
+            // stack's own timers matter.
+            let within_ms = (server.clients() > 0).then_some(100);
+            net.wait(within_ms);
+        }
+    }
     server.stop(&mut net, 2_000);
     let stats = server.stats;
     println!(
@@ -119,5 +127,8 @@ fn main() -> u64 {
         server.clients()
     );
     println!("httpd: nic {}", net.counters());
+    let interrupts = ingot_sdk::events::interrupt_events() & ingot_sdk::events::net(config.nic) != 0;
+    let halted_ms = ingot_sdk::events::core_halted_ns(0).unwrap_or(0) / 1_000_000;
+    println!("httpd: core 0 halted={halted_ms}ms nic-interrupts={}", if interrupts { "on" } else { "off" });
     0
 }

@@ -133,6 +133,11 @@ fn config_overrides_and_reports_bad_lines() {
     assert_eq!(ipv4.gateway.map(|g| g.octets()), Some([10, 0, 3, 1]));
     assert_eq!(problems.len(), 3, "{problems:?}");
     assert_eq!(Config::parse("").0, Config::default());
+    assert!(!Config::default().poll, "halting between rounds is the default");
+    assert!(Config::parse("poll=on\n").0.poll);
+    let (config, problems) = Config::parse("poll=sometimes\n");
+    assert!(!config.poll);
+    assert_eq!(problems, ["line 1: bad value for poll: `sometimes`"]);
 }
 
 #[test]

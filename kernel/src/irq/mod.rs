@@ -147,3 +147,50 @@ pub fn halt(core: usize) {
     ingot_arch::interrupts::sleep_until_interrupt();
     HALTED.add(core, ingot_arch::msr::read_tsc().wrapping_sub(start));
 }
+
+/// Programs MSI-X table entry 0 of `function` with a new vector raising `events`
+/// (the caller then points the device's source at entry 0); `None` (and a line
+/// saying why) when the function has no usable MSI-X.
+pub fn enable_msix(
+    config: &ingot_platform::pci_config::ConfigAccess,
+    function: &ingot_pci::PciFunction,
+    events: u64,
+) -> Option<u8> {
+    use ingot_pci::msi;
+    let (bar, offset, len) = msi::msix_table_location(function).ok()?;
+    let table = crate::memory::with_kernel_memory(|memory| {
+        ingot_platform::mmio::MmioRegion::from_bar(&mut memory.space, &mut memory.frames, &bar, offset, len)
+    })?
+    .ok()?;
+    let vector = allocate(events, None)?;
+    let result = message(vector)
+        .ok_or(msi::MsiError::BadVector(vector))
+        .and_then(|message| msi::enable_msix(config, function, &table, &[(0, message)]));
+    match result {
+        Ok(()) => Some(vector),
+        Err(error) => {
+            crate::println!("ingot: irq: {} MSI-X not enabled: {error:?}", function.address);
+            None
+        }
+    }
+}
+
+/// Programs `function`'s MSI capability with a new vector raising `events`.
+pub fn enable_msi(
+    config: &ingot_platform::pci_config::ConfigAccess,
+    function: &ingot_pci::PciFunction,
+    events: u64,
+) -> Option<u8> {
+    function.msi?;
+    let vector = allocate(events, None)?;
+    let result = message(vector)
+        .ok_or(ingot_pci::msi::MsiError::BadVector(vector))
+        .and_then(|message| ingot_pci::msi::enable_msi(config, function, message));
+    match result {
+        Ok(()) => Some(vector),
+        Err(error) => {
+            crate::println!("ingot: irq: {} MSI not enabled: {error:?}", function.address);
+            None
+        }
+    }
+}

@@ -145,7 +145,7 @@ fn start_lines(nic: &NicModel, address: &str) -> Vec<String> {
         ready("multiboot"),
         "^httpd: site from BMFS on disk 0 at sector 0: files=2 bytes=1049188$".into(),
         format!("^httpd: nic 0 address {}", regex::escape(address)),
-        "^httpd: listening port=80 echo-port=7 log=on$".into(),
+        "^httpd: listening port=80 echo-port=7 log=on wait=halt$".into(),
     ]
 }
 
@@ -156,6 +156,8 @@ fn check_end(log: &str, requests: &str) -> Result<(), String> {
         format!(r"(?m)^httpd: stats accepted=\d+ {requests} "),
         r"(?m)^httpd: sockets total=(\d+) listening=(\d+) open=0 closing=0 connections=\d+ forced=0 clients=0$".into(),
         r"(?m)^httpd: nic rx=\d+ .* malformed=0 ".into(),
+        // The core halted between rounds (waiting for frames or timers).
+        r"(?m)^httpd: core 0 halted=[1-9]\d*ms nic-interrupts=(?:on|off)$".into(),
         r"(?m)^ingot: program exited status=0$".into(),
     ];
     for pattern in &patterns {
@@ -208,7 +210,13 @@ fn hostfwd_scenario_on(
         }
         result
     }));
-    s.host_check = Some(Box::new(|log| {
+    // Modern virtio-net signals received frames by MSI-X; the others are polled.
+    let interrupts = if nic.name == "virtio-modern" { "on" } else { "off" };
+    s.host_check = Some(Box::new(move |log| {
+        let wanted = format!("nic-interrupts={interrupts}");
+        if !log.lines().any(|line| line.starts_with("httpd: core 0 halted=") && line.ends_with(&wanted)) {
+            return Err(format!("httpd did not report {wanted}"));
+        }
         for line in [
             r"(?m)^httpd: 10\.0\.2\.2:\d+ GET / 200 612$",
             r"(?m)^httpd: 10\.0\.2\.2:\d+ GET /big\.bin 200 1048576$",
@@ -314,7 +322,7 @@ fn soak_scenario(artifacts: &Artifacts) -> Scenario {
         format!("{},netdev=n0,mac={MAC}", nic.device),
     ]);
     let mut lines = start_lines(&nic, &format!("{TAP_GUEST}/24"));
-    lines[5] = "^httpd: listening port=80 echo-port=7 log=off$".into();
+    lines[5] = "^httpd: listening port=80 echo-port=7 log=off wait=halt$".into();
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let mut s = scenario(name, qemu, &refs, exit_status_for(0));
     s.timeout = Duration::from_secs(240);
