@@ -127,8 +127,12 @@ fn main() -> u64 {
         server.clients()
     );
     println!("httpd: nic {}", net.counters());
-    let interrupts = ingot_sdk::events::interrupt_events() & ingot_sdk::events::net(config.nic) != 0;
+    let interrupts =
+        ingot_sdk::events::interrupt_events() & ingot_sdk::events::net(config.nic) != 0;
     let halted_ms = ingot_sdk::events::core_halted_ns(0).unwrap_or(0) / 1_000_000;
-    println!("httpd: core 0 halted={halted_ms}ms nic-interrupts={}", if interrupts { "on" } else { "off" });
+    println!(
+        "httpd: core 0 halted={halted_ms}ms nic-interrupts={}",
+        if interrupts { "on" } else { "off" }
+    );
     0
 }

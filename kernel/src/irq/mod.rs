@@ -34,8 +34,10 @@ static VECTOR_EVENTS: [AtomicU64; VECTORS] = [const { AtomicU64::new(0) }; VECTO
 /// Per device vector: the level-triggered I/O APIC line it arrives on, as GSI + 1
 /// (0 = edge-triggered or a message): the handler masks it.
 static VECTOR_LEVEL_GSI: [AtomicU32; VECTORS] = [const { AtomicU32::new(0) }; VECTORS];
-/// Per device vector: what the handler runs before raising the event.
-static VECTOR_SERVICE: Mutex<[Option<fn()>; VECTORS]> = Mutex::new([None; VECTORS]);
+/// What a handler runs before raising its event (drains a device FIFO).
+type Service = Option<fn()>;
+/// Per device vector: its service routine.
+static VECTOR_SERVICE: Mutex<[Service; VECTORS]> = Mutex::new([None; VECTORS]);
 static NEXT_VECTOR: AtomicU8 = AtomicU8::new(0);
 /// Event bits whose source has a working interrupt.
 static INTERRUPT_EVENTS: AtomicU64 = AtomicU64::new(0);
@@ -159,7 +161,13 @@ pub fn enable_msix(
     use ingot_pci::msi;
     let (bar, offset, len) = msi::msix_table_location(function).ok()?;
     let table = crate::memory::with_kernel_memory(|memory| {
-        ingot_platform::mmio::MmioRegion::from_bar(&mut memory.space, &mut memory.frames, &bar, offset, len)
+        ingot_platform::mmio::MmioRegion::from_bar(
+            &mut memory.space,
+            &mut memory.frames,
+            &bar,
+            offset,
+            len,
+        )
     })?
     .ok()?;
     let vector = allocate(events, None)?;

@@ -37,7 +37,7 @@ pub fn wait(events: u64, deadline_ns: u64) -> Result<u64, Error> {
     if !has_wait_calls() {
         return Err(Error::NotFound);
     }
-    decode((api().wait_events)(events, deadline_ns)).map(|bits| bits as u64)
+    decode((api().wait_events)(events, deadline_ns))
 }
 
 /// The event bits whose source interrupts; [`wait`] polls the others every
@@ -54,5 +54,5 @@ pub fn core_halted_ns(core: u64) -> Result<u64, Error> {
     if !has_wait_calls() {
         return Err(Error::NotFound);
     }
-    decode((api().core_halted_ns)(core)).map(|ns| ns as u64)
+    decode((api().core_halted_ns)(core))
 }

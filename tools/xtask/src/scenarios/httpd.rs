@@ -214,7 +214,10 @@ fn hostfwd_scenario_on(
     let interrupts = if nic.name == "virtio-modern" { "on" } else { "off" };
     s.host_check = Some(Box::new(move |log| {
         let wanted = format!("nic-interrupts={interrupts}");
-        if !log.lines().any(|line| line.starts_with("httpd: core 0 halted=") && line.ends_with(&wanted)) {
+        if !log
+            .lines()
+            .any(|line| line.starts_with("httpd: core 0 halted=") && line.ends_with(&wanted))
+        {
             return Err(format!("httpd did not report {wanted}"));
         }
         for line in [
