@@ -137,6 +137,17 @@ fn httpd_qemu_on(
 const MICROVM_NIC: NicModel =
     NicModel { name: "microvm-virtio-mmio", device: "virtio-net-device", driver: "virtio-net" };
 
+/// NICs on QEMU's `pc` (PIIX), whose INTx lines the kernel routes through the I/O
+/// APIC from the interrupt-line register.
+const PC_INTX_NICS: [NicModel; 2] = [
+    NicModel { name: "pc-e1000", device: "e1000", driver: "e1000" },
+    NicModel { name: "pc-rtl8139", device: "rtl8139", driver: "rtl8139" },
+];
+
+/// Scenario names of the NICs that interrupt (MSI-X, MSI, INTx on `pc`); httpd must
+/// report `nic-interrupts=on` there and `off` elsewhere.
+const INTERRUPTING_NICS: [&str; 4] = ["virtio-modern", "e1000e", "pc-e1000", "pc-rtl8139"];
+
 /// The lines up to "listening", for a site of two files.
 fn start_lines(nic: &NicModel, address: &str) -> Vec<String> {
     vec![
@@ -210,8 +221,7 @@ fn hostfwd_scenario_on(
         }
         result
     }));
-    // Modern virtio-net signals received frames by MSI-X; the others are polled.
-    let interrupts = if nic.name == "virtio-modern" { "on" } else { "off" };
+    let interrupts = if INTERRUPTING_NICS.contains(&nic.name) { "on" } else { "off" };
     s.host_check = Some(Box::new(move |log| {
         let wanted = format!("nic-interrupts={interrupts}");
         if !log
@@ -363,6 +373,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         all.push(tap_scenario(artifacts, nic));
     }
     all.push(hostfwd_scenario_on(artifacts, &MICROVM_NIC, Machine::Microvm, "virtio-blk-device"));
+    for nic in &PC_INTX_NICS {
+        all.push(hostfwd_scenario_on(artifacts, nic, Machine::Pc, "virtio-blk-pci"));
+    }
     all.push(soak_scenario(artifacts));
     all
 }
