@@ -86,6 +86,35 @@ pub fn wait(core: usize, wanted: u64, deadline_ns: u64) -> u64 {
     }
 }
 
+/// A driver's clock that halts the core between polls when its device interrupts
+/// (`event` is marked interrupting), on core 0 (where device interrupts arrive) once
+/// the local APIC is up; everywhere else it spins like the plain kernel clock. The
+/// driver polls its completion again after every return, so an interrupt that came
+/// before the halt (its event still pending) only makes the halt end at once.
+#[derive(Debug, Clone, Copy)]
+pub struct InterruptClock {
+    /// The device's event bit (0: never halts).
+    pub event: u64,
+}
+
+impl ingot_hal::Clock for InterruptClock {
+    fn now_ns(&self) -> u64 {
+        crate::time::now_ns()
+    }
+
+    fn idle(&self, until_ns: u64) {
+        let core = crate::smp::current_core();
+        if core != 0
+            || super::interrupt_events() & self.event == 0
+            || crate::smp::local_apic().is_none()
+        {
+            core::hint::spin_loop();
+            return;
+        }
+        wait(core, self.event, until_ns);
+    }
+}
+
 /// `ApiTable::wait_events`.
 pub extern "sysv64" fn wait_events(events: u64, deadline_ns: u64) -> Status {
     let wanted = events & !TIMER;
