@@ -77,6 +77,8 @@ pub struct NvmeState {
     pub largest_transfer: u64,
     /// Read and write commands run.
     pub io_commands: usize,
+    /// Per I/O completion queue created: (queue ID, interrupts enabled, vector).
+    pub completion_interrupts: Vec<(u16, bool, u16)>,
 }
 
 /// An NVMe controller; its register window is the [`Mmio`] implementation.
@@ -105,6 +107,7 @@ impl NvmeModel {
             longest_prp_list: 0,
             largest_transfer: 0,
             io_commands: 0,
+            completion_interrupts: Vec::new(),
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -248,6 +251,7 @@ impl NvmeState {
             }
             0x05 => {
                 let id = d[10] as u16;
+                self.completion_interrupts.push((id, d[11] & 2 != 0, (d[11] >> 16) as u16));
                 let size = (d[10] >> 16) as u16 + 1;
                 self.completions.insert(
                     id,

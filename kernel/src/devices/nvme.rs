@@ -1,7 +1,7 @@
 //! Starting an NVMe controller (class 01.08, prog-IF 02): its BAR0 registers, then
 //! one disk per active namespace, in namespace order.
 
-use crate::time::KernelClock;
+use crate::irq::wait::InterruptClock;
 use ingot_pci::PciFunction;
 use ingot_platform::pci_config::ConfigAccess;
 
@@ -18,7 +18,21 @@ pub fn start(
     found: &mut Found,
 ) -> Result<(), &'static str> {
     let registers = map_memory_bar(config, function, 0, 0, None)?;
-    let namespaces = ingot_nvme::start(registers, &mut KernelDma, KernelClock).map_err(describe)?;
+    let clock = InterruptClock::new();
+    let namespaces = ingot_nvme::start(registers, &mut KernelDma, clock).map_err(describe)?;
+    // One vector (MSI-X entry 0, which the I/O completion queue uses) raises the
+    // events of all the controller's namespaces.
+    let first = found.disks.len() as u64;
+    let events = (first..first + namespaces.len() as u64)
+        .map(ingot_abi::events::disk)
+        .fold(0, |all, bit| all | bit);
+    if events != 0
+        && let Some(vector) = crate::irq::enable_msix(config, function, events)
+    {
+        crate::irq::mark_interrupting(events);
+        clock.set_events(events);
+        crate::println!("ingot: nvme {} irq=msix vector={vector:#x}", function.address);
+    }
     add_disks(found, namespaces);
     Ok(())
 }

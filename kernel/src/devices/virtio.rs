@@ -86,7 +86,7 @@ fn start_virtio_blk(
 ) -> Result<(), &'static str> {
     use ingot_virtio_blk::{InitError, VirtioBlk};
     let event = ingot_abi::events::disk(found.disks.len() as u64);
-    let clock = crate::irq::wait::InterruptClock { event };
+    let clock = crate::irq::wait::InterruptClock::new();
     let mut disk = VirtioBlk::new(transport, &mut KernelDma, clock).map_err(|e| match e {
         InitError::FeaturesRefused => "device refused the feature set",
         InitError::NoQueue => "no usable request queue",
@@ -101,6 +101,7 @@ fn start_virtio_blk(
     match interrupts {
         Some(vector) => {
             crate::irq::mark_interrupting(event);
+            clock.set_events(event);
             crate::println!(
                 "ingot: virtio-blk {location} interface={interface} irq=msix vector={vector:#x}"
             );

@@ -197,3 +197,10 @@ fn a_failing_command_among_large_ones_fails_the_request() {
     model.state().fail_lba = None;
     disks[0].read_segments(0, &segments_of(&target)).unwrap();
 }
+
+#[test]
+fn the_io_completion_queue_interrupts_on_vector_0_for_msix_entry_0() {
+    let (model, memory) = controller();
+    start(model.clone(), &mut memory.dma(), StepClock::new()).unwrap();
+    assert_eq!(model.state().completion_interrupts, [(1, true, 0)]);
+}
