@@ -118,6 +118,12 @@ impl InterruptClock {
     }
 }
 
+impl Default for InterruptClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ingot_hal::Clock for InterruptClock {
     fn now_ns(&self) -> u64 {
         crate::time::now_ns()
