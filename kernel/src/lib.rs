@@ -111,6 +111,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
     // writes overlap BAR sizing, and nothing here needs the other cores.
     storage::configure(&options);
+    irq::configure(&options);
     let ecam = pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory);
     devices::init(&ecam, &devices::virtio_mmio_devices(&options, acpi.as_ref()));
     input::init(

@@ -16,7 +16,7 @@
 mod routing;
 pub mod wait;
 
-use core::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use ingot_arch::interrupts::{DEVICE_VECTORS, FIRST_DEVICE_VECTOR, WAKE_VECTOR};
 use ingot_events::{Events, HaltedTime};
@@ -39,6 +39,8 @@ type Service = Option<fn()>;
 /// Per device vector: its service routine.
 static VECTOR_SERVICE: Mutex<[Service; VECTORS]> = Mutex::new([None; VECTORS]);
 static NEXT_VECTOR: AtomicU8 = AtomicU8::new(0);
+/// `irq=off` on the command line: no vector is handed out, every device stays polled.
+static DISABLED: AtomicBool = AtomicBool::new(false);
 /// Event bits whose source has a working interrupt.
 static INTERRUPT_EVENTS: AtomicU64 = AtomicU64::new(0);
 
@@ -74,6 +76,9 @@ pub fn mark_interrupting(events: u64) {
 /// A new device vector raising `events`, with `service` run first by the handler;
 /// `None` when all [`DEVICE_VECTORS`] are taken.
 pub fn allocate(events: u64, service: Option<fn()>) -> Option<u8> {
+    if DISABLED.load(Ordering::Acquire) {
+        return None;
+    }
     let index = NEXT_VECTOR.fetch_add(1, Ordering::AcqRel);
     if index >= DEVICE_VECTORS {
         NEXT_VECTOR.store(DEVICE_VECTORS, Ordering::Release);
@@ -83,6 +88,14 @@ pub fn allocate(events: u64, service: Option<fn()>) -> Option<u8> {
     VECTOR_SERVICE.lock()[usize::from(index)] = service;
     VECTOR_EVENTS[usize::from(index)].store(events, Ordering::Release);
     Some(FIRST_DEVICE_VECTOR + index)
+}
+
+/// Applies `irq=on|off` (before the drivers start).
+pub fn configure(options: &ingot_bootinfo::cmdline::KernelOptions) {
+    DISABLED.store(!options.interrupts, Ordering::Release);
+    if !options.interrupts {
+        crate::println!("ingot: irq=off: every device is polled");
+    }
 }
 
 /// The bootstrap core's APIC ID (from CPUID, so usable before the APIC is set up):

@@ -121,6 +121,34 @@ fn latency(port: u16, body_len: usize) -> Result<(f64, f64, f64), String> {
     Ok((median(&times), times[times.len() * 99 / 100], rate))
 }
 
+/// 4 KiB random reads at depth 1 (`apps/disk-bench`'s third phase, 4000 reads):
+/// reads per second and the QEMU process's host CPU over that phase.
+fn disk_reads(config: &QemuConfig, hz: u64) -> Result<(f64, f64), String> {
+    let qemu = Running::spawn(config)?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut start = None;
+    loop {
+        match qemu.next_line(deadline) {
+            Event::Line(at, line) if line.starts_with("disk-bench: rand-read start") => {
+                start = Some((at, process_ticks(qemu.pid())?));
+            }
+            Event::Line(at, line) if line.starts_with("disk-bench: rand-read done") => {
+                let (began, ticks) = start.ok_or("no rand-read start line")?;
+                let seconds = at.duration_since(began).as_secs_f64();
+                let used = process_ticks(qemu.pid())?.saturating_sub(ticks);
+                let cpu = 100.0 * used as f64 / hz as f64 / seconds;
+                let _ = qemu.finish();
+                return Ok((4000.0 / seconds, cpu));
+            }
+            Event::Line(_, _) => {}
+            Event::Eof | Event::Timeout => {
+                let (lines, stderr) = qemu.finish();
+                return Err(format!("disk-bench: {:?} {}", lines.last(), stderr.trim()));
+            }
+        }
+    }
+}
+
 /// `bench idle`.
 pub fn bench_idle(options: &Options) -> Result<(), String> {
     let artifacts = build_all()?;
@@ -183,6 +211,32 @@ pub fn bench_idle(options: &Options) -> Result<(), String> {
             http: None,
         },
     ];
+    let disk_image = output_dir().join("disks").join("bench-idle-disk.img");
+    std::fs::create_dir_all(output_dir().join("disks")).map_err(|e| e.to_string())?;
+    std::fs::File::create(&disk_image)
+        .and_then(|file| file.set_len(128 << 20))
+        .map_err(|e| format!("{}: {e}", disk_image.display()))?;
+    let disk_bench = |append: &str| {
+        QemuConfig::new(Machine::Q35)
+            .memory("256M")
+            .kernel(&artifacts.kernel)
+            .initrd(artifacts.program("disk-bench"))
+            .append(append)
+            .extra_args([
+                "-drive".to_string(),
+                format!(
+                    "file={},format=raw,if=none,id=d0,cache=none,aio=threads",
+                    disk_image.display()
+                ),
+                "-device".into(),
+                "virtio-blk-pci,drive=d0,disable-legacy=on".into(),
+            ])
+    };
+    let disk_modes = [
+        ("interrupts (default)", disk_bench("exit=qemu")),
+        ("irq=off (polled)", disk_bench("exit=qemu irq=off")),
+    ];
+    let mut disk: Vec<Vec<(f64, f64)>> = vec![Vec::new(); disk_modes.len()];
     let hz = ticks_per_second();
     let load_before = load1();
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); guests.len()];
@@ -203,6 +257,13 @@ pub fn bench_idle(options: &Options) -> Result<(), String> {
                 lat[index].push(measured);
             }
             drop(qemu);
+        }
+        for (index, (name, config)) in disk_modes.iter().enumerate() {
+            let (rate, cpu) = disk_reads(config, hz)?;
+            eprintln!(
+                "bench idle: round {round} disk {name}: {rate:.0} reads/s, host CPU {cpu:.1} %"
+            );
+            disk[index].push((rate, cpu));
         }
     }
     let load_after = load1();
@@ -233,7 +294,7 @@ pub fn bench_idle(options: &Options) -> Result<(), String> {
             lat_json.join(",")
         );
     }
-    json += "]}\n";
+    json += "]";
     md += "\nhttpd, 612-byte page, one keep-alive connection through hostfwd, ";
     let _ = writeln!(md, "{REQUESTS} sequential requests per round:\n");
     md += "| Mode | p50 ms | p99 ms | requests/s |\n|---|---:|---:|---:|\n";
@@ -250,6 +311,20 @@ pub fn bench_idle(options: &Options) -> Result<(), String> {
             column(|m| m.2)
         );
     }
+    md += "\n4 KiB random reads at depth 1 (`disk-bench`, 4000 reads), modern virtio-blk \
+           (`cache=none`), interrupts against `irq=off`:\n\n";
+    md += "| Mode | reads/s | µs per read | host CPU % of one core |\n|---|---:|---:|---:|\n";
+    for (index, (name, _)) in disk_modes.iter().enumerate() {
+        let rate = median(&disk[index].iter().map(|d| d.0).collect::<Vec<_>>());
+        let cpu = median(&disk[index].iter().map(|d| d.1).collect::<Vec<_>>());
+        let _ = writeln!(md, "| {name} | {rate:.0} | {:.1} | {cpu:.1} |", 1e6 / rate);
+    }
+    let disk_json: Vec<String> = disk_modes
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("{{\"mode\":\"{name}\",\"reads_per_s_cpu\":{:?}}}", disk[i]))
+        .collect();
+    let _ = writeln!(json, ",\"disk\":[{}]}}", disk_json.join(","));
     write_output("idle.json", json.as_bytes())?;
     write_report_section("idle", &md)?;
     println!("{md}");
