@@ -41,30 +41,13 @@ pub fn route_pci_intx(line: u8, vector: u8, events: u64) {
     REQUESTS.lock().push(Request { irq: line, vector, events, pci: true });
 }
 
-/// The GSI and signalling of a legacy IRQ, from the MADT's overrides.
+/// The GSI and signalling of a legacy IRQ (`ingot_acpi::Madt::legacy_route`; without a
+/// MADT, the bus defaults on the GSI of the same number).
 fn gsi_of(acpi: Option<&ingot_acpi::Acpi>, irq: u8, pci: bool) -> (u32, LineMode) {
-    let default = LineMode { active_low: pci, level_triggered: pci };
-    let overrides = acpi.and_then(|acpi| acpi.madt.as_ref()).into_iter();
-    let found = overrides
-        .flat_map(|madt| madt.interrupt_overrides.iter())
-        .find(|entry| entry.bus == 0 && entry.source_irq == irq);
-    match found {
-        None => (u32::from(irq), default),
-        Some(entry) => {
-            // Polarity and trigger "conform to the bus" (00) keep the bus default.
-            let polarity = entry.flags & 0b11;
-            let trigger = (entry.flags >> 2) & 0b11;
-            let mode = LineMode {
-                active_low: if polarity == 0 { default.active_low } else { entry.active_low() },
-                level_triggered: if trigger == 0 {
-                    default.level_triggered
-                } else {
-                    entry.level_triggered()
-                },
-            };
-            (entry.gsi, mode)
-        }
-    }
+    let (gsi, active_low, level_triggered) = acpi
+        .and_then(|acpi| acpi.madt.as_ref())
+        .map_or((u32::from(irq), pci, pci), |madt| madt.legacy_route(irq, pci));
+    (gsi, LineMode { active_low, level_triggered })
 }
 
 /// Routes every requested line.
