@@ -69,7 +69,30 @@ pub fn write_bytes(bytes: &[u8]) {
 
 /// Reads one waiting input byte: serial first, then the keyboards.
 pub fn read_byte() -> Option<u8> {
-    CONSOLE.lock().as_mut().and_then(Uart16550::read_byte).or_else(crate::input::read_byte)
+    crate::input::buffered_byte()
+        .or_else(|| CONSOLE.lock().as_mut().and_then(Uart16550::read_byte))
+        .or_else(crate::input::read_byte)
+}
+
+/// Whether COM1 answered at start.
+pub fn has_serial() -> bool {
+    CONSOLE.lock().as_ref().is_some_and(Uart16550::is_present)
+}
+
+/// Turns on COM1's receive interrupt (IRQ 4).
+pub fn enable_serial_interrupt() {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        uart.enable_receive_interrupt();
+    }
+}
+
+/// Hands every byte waiting in COM1 to `sink` (the IRQ 4 handler).
+pub fn drain_serial(mut sink: impl FnMut(u8)) {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        while let Some(byte) = uart.read_byte() {
+            sink(byte);
+        }
+    }
 }
 
 /// Formats to the console; used by `println!`.

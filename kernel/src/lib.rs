@@ -20,6 +20,7 @@ mod console;
 mod devices;
 mod faults;
 mod input;
+pub mod irq;
 mod linux;
 pub mod memory;
 mod net;
@@ -110,6 +111,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     // only core: QEMU's multi-threaded TCG can crash when another core's local-APIC
     // writes overlap BAR sizing, and nothing here needs the other cores.
     storage::configure(&options);
+    irq::configure(&options);
     let ecam = pci::checked_ecam(devices::ecam_regions(&options, acpi.as_ref()), &boot.memory);
     devices::init(&ecam, &devices::virtio_mmio_devices(&options, acpi.as_ref()));
     input::init(
@@ -120,6 +122,8 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         Some(_) => smp::init(acpi.as_ref(), trampoline),
         None => 1,
     };
+    input::enable_interrupts();
+    irq::init(acpi.as_ref());
     let layout = memory::map_program_window(boot.memory.usable_bytes(), module);
     println!(
         "ingot: ready cores={cores} mem={}MiB boot={}",

@@ -52,6 +52,12 @@ fn main() -> u64 {
         }
     }
     println!("disk-test: all {count} disks verified");
+    // Disks that complete by interrupt let the blocking calls halt the core.
+    let interrupting = (0..count)
+        .filter(|&disk| ingot_sdk::events::interrupt_events() & ingot_sdk::events::disk(disk) != 0)
+        .count();
+    let halted_us = ingot_sdk::events::core_halted_ns(0).unwrap_or(0) / 1000;
+    println!("disk-test: core 0 halted-us={halted_us} interrupting-disks={interrupting}");
     0
 }
 

@@ -32,6 +32,9 @@ pub struct Config {
     /// A request head not finished in this long gets 408; an idle keep-alive
     /// connection is closed after it.
     pub request_timeout_ms: u64,
+    /// Poll the interface without pause (`poll=on`) instead of halting the core
+    /// between rounds until a frame or a timer (the default).
+    pub poll: bool,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             sockets: 64,
             max_sockets: 192,
             request_timeout_ms: 5_000,
+            poll: false,
         }
     }
 }
@@ -81,6 +85,17 @@ impl Config {
                     }
                     "off" => {
                         config.log = false;
+                        true
+                    }
+                    _ => false,
+                },
+                "poll" => match value {
+                    "on" => {
+                        config.poll = true;
+                        true
+                    }
+                    "off" => {
+                        config.poll = false;
                         true
                     }
                     _ => false,

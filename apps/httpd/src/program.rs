@@ -72,16 +72,27 @@ fn main() -> u64 {
         }
     }
     println!(
-        "httpd: listening port={} echo-port={} log={}",
+        "httpd: listening port={} echo-port={} log={} wait={}",
         config.port,
         config.echo_port,
-        if config.log { "on" } else { "off" }
+        if config.log { "on" } else { "off" },
+        if config.poll { "poll" } else { "halt" }
     );
     let mut console = Console;
     'serving: loop {
         for (server, net) in servers.iter_mut().zip(&mut interfaces) {
             if server.step(net, &site, &mut console) == Step::Quit {
                 break 'serving;
+            }
+        }
+        if !config.poll {
+            // Connections have timeouts to check; with none, only frames and the
+            // stack's own timers matter. A wait covers one interface's events, so with
+            // several the halt is cut to 1 ms and the others are polled after it.
+            let open = servers.iter().any(|server| server.clients() > 0);
+            let within_ms = if interfaces.len() > 1 { Some(1) } else { open.then_some(100) };
+            if let Some(net) = interfaces.first_mut() {
+                net.wait(within_ms);
             }
         }
     }
@@ -120,6 +131,13 @@ fn main() -> u64 {
     for net in &interfaces {
         println!("httpd: nic {}", net.counters());
     }
+    let events = ingot_sdk::events::interrupt_events();
+    let interrupts = config.nics.iter().all(|&nic| events & ingot_sdk::events::net(nic) != 0);
+    let halted_ms = ingot_sdk::events::core_halted_ns(0).unwrap_or(0) / 1_000_000;
+    println!(
+        "httpd: core 0 halted={halted_ms}ms nic-interrupts={}",
+        if interrupts { "on" } else { "off" }
+    );
     0
 }
 

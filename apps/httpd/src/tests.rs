@@ -154,6 +154,11 @@ fn config_overrides_and_reports_bad_lines() {
     // A fixed address names one interface: with two, both use DHCP and it is said.
     let (both, problems) = Config::parse("nic=0,1\naddress=10.0.3.2/24\n");
     assert_eq!((both.ipv4, problems.len()), (None, 1), "{problems:?}");
+    assert!(!Config::default().poll, "halting between rounds is the default");
+    assert!(Config::parse("poll=on\n").0.poll);
+    let (config, problems) = Config::parse("poll=sometimes\n");
+    assert!(!config.poll);
+    assert_eq!(problems, ["line 1: bad value for poll: `sometimes`"]);
 }
 
 #[test]

@@ -297,7 +297,10 @@ fn info() {
     for core in 0..count {
         match cores::core_stats(core) {
             Ok(stats) => {
-                print!("  #{core} tasks={} busy={}us", stats.tasks_run, stats.busy_ns / 1000)
+                print!("  #{core} tasks={} busy={}us", stats.tasks_run, stats.busy_ns / 1000);
+                if let Ok(halted) = ingot_sdk::events::core_halted_ns(core) {
+                    print!(" halted={}ms", halted / 1_000_000);
+                }
             }
             Err(error) => print!("  #{core} {error:?}"),
         }

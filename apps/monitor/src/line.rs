@@ -5,7 +5,7 @@
 //! Output redraws with backspaces and spaces only, which both serial terminals and
 //! the framebuffer console understand.
 
-use ingot_sdk::{print, read_byte};
+use ingot_sdk::{events, print, read_byte};
 
 /// Longest command line.
 pub const LINE_BYTES: usize = 120;
@@ -56,7 +56,10 @@ impl Editor {
         let mut recalled = 0;
         loop {
             let Some(byte) = read_byte() else {
-                core::hint::spin_loop();
+                // Halt until input arrives (a kernel before API 1.4 refuses: spin).
+                if events::wait(events::INPUT, events::NO_DEADLINE).is_err() {
+                    core::hint::spin_loop();
+                }
                 continue;
             };
             match (&escape, byte) {

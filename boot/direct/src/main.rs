@@ -12,7 +12,7 @@ mod baremetal;
 mod stub;
 
 use ingot_abi::{API_MAGIC, API_TABLE_BYTES, API_VERSION, ApiTable};
-use ingot_kernel::{api, api_cores, api_net, pci, program_run};
+use ingot_kernel::{api, api_cores, api_net, irq, pci, program_run};
 
 /// Ingot's native call table, placed at `ingot_abi::API_TABLE_ADDRESS` by the linker script.
 #[used]
@@ -58,6 +58,9 @@ static API_TABLE: ApiTable = ApiTable {
     program_run_args: program_run::program_run_args,
     pci_count: pci::pci_count,
     pci_info: pci::pci_info,
+    wait_events: irq::wait::wait_events,
+    interrupt_events: irq::wait::interrupt_events,
+    core_halted_ns: irq::wait::core_halted_ns,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

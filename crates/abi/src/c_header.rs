@@ -94,6 +94,9 @@ fn structs() -> Vec<CStruct> {
             program_run_args: "int64_t (*)(const void *image, uint64_t len, uint64_t keep_bytes, const char *args, uint64_t args_len)",
             pci_count: "int64_t (*)(void)",
             pci_info: "int64_t (*)(uint64_t index, struct ingot_pci_info *info)",
+            wait_events: "int64_t (*)(uint64_t events, uint64_t deadline_ns)",
+            interrupt_events: "int64_t (*)(void)",
+            core_halted_ns: "int64_t (*)(uint64_t core)",
         }),
     ]
 }
@@ -133,6 +136,11 @@ pub fn generate() -> String {
         ("INGOT_NET_HEADER_BYTES", format!("{}u", crate::NET_HEADER_BYTES)),
         ("INGOT_DISK_READ", format!("{}u", crate::DISK_READ)),
         ("INGOT_DISK_WRITE", format!("{}u", crate::DISK_WRITE)),
+        ("INGOT_EVENT_INPUT", format!("0x{:X}ULL", crate::events::INPUT)),
+        ("INGOT_EVENT_TIMER", format!("0x{:X}ULL", crate::events::TIMER)),
+        ("INGOT_EVENT_NET(nic)", "(1ULL << (nic))".into()),
+        ("INGOT_EVENT_DISK(disk)", "(1ULL << (16 + (disk)))".into()),
+        ("INGOT_NO_DEADLINE", "0xFFFFFFFFFFFFFFFFULL".into()),
     ];
     for (name, value) in constants {
         out += &format!("#define {name} {value}\n");

@@ -392,7 +392,53 @@ pub struct ApiTable {
     pub pci_count: Query,
     /// See [`PciInfoCall`] (since 1.4).
     pub pci_info: PciInfoCall,
+    /// See [`WaitEvents`] (since 1.4).
+    pub wait_events: WaitEvents,
+    /// The event bits whose source interrupts (the rest are polled by
+    /// [`ApiTable::wait_events`] every millisecond) (since 1.4).
+    pub interrupt_events: Query,
+    /// Nanoseconds core `core` has spent halted since boot, or `NotFound` (since 1.4).
+    pub core_halted_ns: CoreQuery,
 }
+
+/// What [`ApiTable::wait_events`] waits for: one bit per event source. A bit
+/// returned means "something happened there since the last wait that returned it":
+/// the program then polls that device (receives frames, reads input) until it is
+/// empty, and waits again.
+pub mod events {
+    /// Most NICs with an event bit of their own (NIC `n` is bit `n`).
+    pub const MAX_NICS: u64 = 16;
+    /// Most disks with an event bit of their own (disk `n` is bit 16 + `n`).
+    pub const MAX_DISKS: u64 = 16;
+    /// Console input arrived (a key on a PS/2 or USB keyboard, a byte on serial).
+    pub const INPUT: u64 = 1 << 32;
+    /// The deadline passed (returned, never needed in the request).
+    pub const TIMER: u64 = 1 << 40;
+    /// No deadline: wait until an event.
+    pub const NO_DEADLINE: u64 = u64::MAX;
+    /// Every bit a request may hold.
+    pub const ALL: u64 = 0xFFFF_FFFF | INPUT | TIMER;
+
+    /// The event bit of NIC `nic` (0 past [`MAX_NICS`]).
+    pub const fn net(nic: u64) -> u64 {
+        if nic < MAX_NICS { 1 << nic } else { 0 }
+    }
+
+    /// The event bit of disk `disk` (0 past [`MAX_DISKS`]).
+    pub const fn disk(disk: u64) -> u64 {
+        if disk < MAX_DISKS { 1 << (16 + disk) } else { 0 }
+    }
+}
+
+/// Halts the calling core until one of `events` (bits of [`events`]) happens or the
+/// time [`ApiTable::time_ns`] reaches `deadline_ns` ([`events::NO_DEADLINE`]: none);
+/// returns the events that happened ([`events::TIMER`] alone when the deadline
+/// passed first). A source without an interrupt is checked every millisecond and its
+/// bit returned then. Device events only on core 0, where their interrupts arrive.
+pub type WaitEvents = extern "sysv64" fn(events: u64, deadline_ns: u64) -> Status;
+
+/// Returns a number about core `core`, or `NotFound`.
+pub type CoreQuery = extern "sysv64" fn(core: u64) -> Status;
 
 /// Size of [`ApiTable`] in this version.
 pub const API_TABLE_BYTES: u32 = core::mem::size_of::<ApiTable>() as u32;
@@ -416,7 +462,9 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, disk_wait), 280);
         assert_eq!(core::mem::offset_of!(ApiTable, program_run_args), 288);
         assert_eq!(core::mem::offset_of!(ApiTable, pci_info), 304);
-        assert_eq!(API_TABLE_BYTES, 312);
+        assert_eq!(core::mem::offset_of!(ApiTable, wait_events), 312);
+        assert_eq!(core::mem::offset_of!(ApiTable, core_halted_ns), 328);
+        assert_eq!(API_TABLE_BYTES, 336);
         assert_eq!(core::mem::size_of::<PciInfo>(), 32);
         assert_eq!(core::mem::offset_of!(PciInfo, vendor_id), 8);
         assert_eq!(core::mem::offset_of!(PciInfo, driver), 16);

@@ -137,6 +137,25 @@ impl Madt {
             .map_or(u32::from(irq), |entry| entry.gsi)
     }
 
+    /// Where a legacy interrupt line arrives: its GSI and how it signals
+    /// (active low, level-triggered). An ISA IRQ (`pci` false) defaults to edge and
+    /// active high, a PCI INTx line routed to IRQ `irq` (`pci` true) to level and active
+    /// low; an interrupt source override replaces the GSI, and its polarity and trigger
+    /// bits where they do not say "conforms to the bus" (00).
+    pub fn legacy_route(&self, irq: u8, pci: bool) -> (u32, bool, bool) {
+        let found =
+            self.interrupt_overrides.iter().find(|entry| entry.bus == 0 && entry.source_irq == irq);
+        match found {
+            None => (u32::from(irq), pci, pci),
+            Some(entry) => {
+                let active_low = if entry.flags & 0b11 == 0 { pci } else { entry.active_low() };
+                let level =
+                    if (entry.flags >> 2) & 0b11 == 0 { pci } else { entry.level_triggered() };
+                (entry.gsi, active_low, level)
+            }
+        }
+    }
+
     /// Parses a validated MADT; `None` if even the fixed fields are missing.
     pub(crate) fn parse<M: PhysicalMemory + ?Sized>(table: &Table<'_, M>) -> Option<Self> {
         let mut madt = Self {

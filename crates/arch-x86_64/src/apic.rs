@@ -24,6 +24,7 @@ const ICR_NMI: u32 = 0b100 << 8;
 const ICR_STARTUP: u32 = 0b110 << 8;
 const LVT_MASKED: u32 = 1 << 16;
 const TIMER_DIVIDE_BY_1: u32 = 0b1011;
+const LVT_TIMER_TSC_DEADLINE: u32 = 0b10 << 17;
 
 /// How this core talks to its local APIC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +163,26 @@ impl LocalApic {
         self.write(REG_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
         self.write(REG_LVT_TIMER, vector.map_or(LVT_MASKED, u32::from));
         self.write(REG_TIMER_INITIAL, ticks);
+    }
+
+    /// Arms the timer in TSC-deadline mode: `vector` fires once the TSC reaches
+    /// `deadline` (the caller checked CPUID's `tsc_deadline`). Writing the timer in
+    /// any other mode afterwards (e.g. [`Self::start_one_shot`]) disarms it.
+    pub fn arm_tsc_deadline(&self, deadline: u64, vector: u8) {
+        self.write(REG_LVT_TIMER, u32::from(vector) | LVT_TIMER_TSC_DEADLINE);
+        // SAFETY: `mfence` orders the LVT write before the MSR write (the SDM asks for
+        // it in xAPIC mode); it touches no memory.
+        unsafe { core::arch::asm!("mfence", options(nostack, preserves_flags)) }
+        // SAFETY: IA32_TSC_DEADLINE exists when CPUID says so (the caller's check);
+        // arming it only schedules an interrupt.
+        unsafe { msr::write(msr::TSC_DEADLINE, deadline.max(1)) }
+    }
+
+    /// Stops a TSC-deadline timer (leaves the LVT in TSC-deadline mode, masked).
+    pub fn disarm_tsc_deadline(&self) {
+        // SAFETY: as in `arm_tsc_deadline`; zero disarms.
+        unsafe { msr::write(msr::TSC_DEADLINE, 0) }
+        self.write(REG_LVT_TIMER, LVT_MASKED);
     }
 
     /// Ticks left on the one-shot timer (0 = expired or never started).

@@ -9,7 +9,8 @@ const REGISTER_SELECT: u64 = 0x00;
 const REGISTER_WINDOW: u64 = 0x10;
 const VERSION_REGISTER: u32 = 0x01;
 const REDIRECTION_BASE: u32 = 0x10;
-const ENTRY_MASKED: u64 = 1 << 16;
+/// Redirection-entry bit that masks the line.
+pub const ENTRY_MASKED: u64 = 1 << 16;
 const ENTRY_LEVEL_TRIGGERED: u64 = 1 << 15;
 const ENTRY_ACTIVE_LOW: u64 = 1 << 13;
 

@@ -43,3 +43,5 @@ pub fn read_tsc() -> u64 {
     }
     (u64::from(high) << 32) | u64::from(low)
 }
+/// IA32_TSC_DEADLINE: the local APIC timer fires when the TSC reaches it (0 disarms).
+pub const TSC_DEADLINE: u32 = 0x6E0;

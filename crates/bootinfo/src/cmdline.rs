@@ -150,6 +150,9 @@ pub struct KernelOptions {
     /// `virtio_mmio.device=<size>@<base>:<irq>[:<id>]`, any number of times: the
     /// virtio-mmio devices of a microVM (see [`crate::virtio_mmio`]).
     pub virtio_mmio: MmioDevices,
+    /// `irq=on|off` (default `on`): `off` leaves every device polled (no vector is
+    /// programmed), to compare interrupts with polling.
+    pub interrupts: bool,
 }
 
 impl KernelOptions {
@@ -160,6 +163,7 @@ impl KernelOptions {
             pci_ecam: None,
             ide_pio: false,
             virtio_mmio: MmioDevices::default(),
+            interrupts: true,
         };
         let (line, _program) = split_init(line);
         for Arg { key, value } in args(line) {
@@ -169,6 +173,11 @@ impl KernelOptions {
                     Some("stay") => options.exit = ExitMode::Stay,
                     Some("reboot") => options.exit = ExitMode::Reboot,
                     Some("shutdown") => options.exit = ExitMode::Shutdown,
+                    other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
+                },
+                "irq" => match value {
+                    Some("on") => options.interrupts = true,
+                    Some("off") => options.interrupts = false,
                     other => report(Problem::BadValue { key, value: other.unwrap_or("") }),
                 },
                 "ide" => match value {
@@ -246,6 +255,11 @@ mod tests {
         assert_eq!(KernelOptions::parse("", |_| panic!()).exit, ExitMode::Stay);
         assert_eq!(KernelOptions::parse("exit=shutdown", |_| panic!()).exit, ExitMode::Shutdown);
         assert_eq!(KernelOptions::parse("exit=reboot", |_| panic!()).exit, ExitMode::Reboot);
+        assert!(KernelOptions::parse("", |_| panic!()).interrupts);
+        assert!(!KernelOptions::parse("irq=off", |_| panic!()).interrupts);
+        let mut bad = Vec::new();
+        assert!(KernelOptions::parse("irq=maybe", |problem| bad.push(problem)).interrupts);
+        assert_eq!(bad, [Problem::BadValue { key: "irq", value: "maybe" }]);
         let ecam = KernelOptions::parse("pci-ecam=0xb0000000", |_| panic!());
         assert_eq!(ecam.pci_ecam, Some(0xB000_0000));
         assert!(KernelOptions::parse("ide=pio", |_| panic!()).ide_pio);

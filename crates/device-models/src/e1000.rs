@@ -20,6 +20,10 @@ const STATUS: usize = 0x0008;
 const EECD: usize = 0x0010;
 const EERD: usize = 0x0014;
 const ICR: usize = 0x00C0;
+const IMS: usize = 0x00D0;
+const IMC: usize = 0x00D8;
+/// Interrupt cause: receive timer (a frame was stored).
+pub const ICR_RXT0: u32 = 1 << 7;
 const RCTL: usize = 0x0100;
 const TCTL: usize = 0x0400;
 const RDBAL: usize = 0x2800;
@@ -135,6 +139,13 @@ impl E1000Model {
     /// The state, for faults and checks.
     pub fn state(&self) -> std::cell::RefMut<'_, E1000State> {
         self.state.borrow_mut()
+    }
+
+    /// Whether the interrupt is asserted: a cause set in ICR that IMS lets through
+    /// (the INTx line is level, the MSI sent when it rises).
+    pub fn interrupt_asserted(&self) -> bool {
+        let s = self.state.borrow();
+        s.reg(ICR) & s.reg(IMS) != 0
     }
 
     /// A register's value as the device holds it.
@@ -265,6 +276,8 @@ impl E1000State {
             self.memory.write(at + 12, &[status, if last { errors } else { 0 }]);
             let next = (self.reg(RDH) + 1) % slots;
             self.set(RDH, next);
+            // Receive timer interrupt cause (RXT0; no delay programmed).
+            self.set(ICR, self.reg(ICR) | ICR_RXT0);
         }
         true
     }
@@ -343,6 +356,15 @@ impl Mmio for E1000Model {
                 }
             }
             EERD => s.write_eerd(value),
+            // IMS sets mask bits, IMC clears them (IMS reads back the mask).
+            IMS => {
+                let mask = s.reg(IMS) | value;
+                s.set(IMS, mask);
+            }
+            IMC => {
+                let mask = s.reg(IMS) & !value;
+                s.set(IMS, mask);
+            }
             TDT => {
                 s.set(TDT, value);
                 s.transmit();

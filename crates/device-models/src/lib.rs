@@ -14,6 +14,7 @@ pub mod i8042;
 pub mod ide;
 pub mod ixgbe;
 pub mod memory;
+pub mod msi;
 pub mod nvme;
 pub mod r8169;
 pub mod realtek;

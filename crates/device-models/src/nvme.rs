@@ -84,6 +84,8 @@ pub struct NvmeState {
     pub io_commands: usize,
     /// Read and write commands run, by submission queue ID.
     pub commands_per_queue: BTreeMap<u16, usize>,
+    /// Per I/O completion queue created: (queue ID, interrupts enabled, vector).
+    pub completion_interrupts: Vec<(u16, bool, u16)>,
 }
 
 /// An NVMe controller; its register window is the [`Mmio`] implementation.
@@ -114,6 +116,7 @@ impl NvmeModel {
             largest_transfer: 0,
             io_commands: 0,
             commands_per_queue: BTreeMap::new(),
+            completion_interrupts: Vec::new(),
         };
         Self { state: Rc::new(RefCell::new(state)) }
     }
@@ -292,6 +295,7 @@ impl NvmeState {
             }
             0x05 => {
                 let id = d[10] as u16;
+                self.completion_interrupts.push((id, d[11] & 2 != 0, (d[11] >> 16) as u16));
                 let size = (d[10] >> 16) as u16 + 1;
                 self.completions.insert(
                     id,

@@ -153,6 +153,12 @@ impl Rtl8139Model {
         self.state.borrow_mut()
     }
 
+    /// Whether the interrupt line is asserted: an ISR bit that IMR lets through.
+    pub fn interrupt_asserted(&self) -> bool {
+        let state = self.state.borrow();
+        state.get(reg::ISR, 2) & state.get(reg::IMR, 2) != 0
+    }
+
     /// A frame arrives from the wire; returns whether it was written into the ring.
     pub fn deliver(&self, frame: &[u8]) -> bool {
         self.state.borrow_mut().receive(frame, false)

@@ -48,7 +48,17 @@ pub struct QueueState {
     pub rings: Option<(u64, u64, u64)>,
     last_avail: u16,
     used_index: u16,
+    /// MSI-X table entry the queue signals with (modern interface; `None` is virtio's
+    /// NO_VECTOR, the reset value).
+    pub msix_entry: Option<u16>,
+    /// Used-buffer notifications sent through `msix_entry` (one per used buffer
+    /// unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT).
+    pub msix_signals: u32,
 }
+
+/// MSI-X table entries the modelled PCI function has (a larger entry reads back as
+/// NO_VECTOR, as a device refuses it).
+pub const MSIX_ENTRIES: u16 = 3;
 
 /// Status, features and queues: what every virtio device has.
 pub struct VirtioCore {
@@ -142,6 +152,10 @@ impl VirtioCore {
         self.memory.write_u32(used + 8 + 8 * slot, written);
         state.used_index = state.used_index.wrapping_add(1);
         self.memory.write_u16(used + 2, state.used_index);
+        let (_, avail, _) = state.rings.unwrap_or_default();
+        if state.msix_entry.is_some() && self.memory.read_u16(avail) & 1 == 0 {
+            state.msix_signals += 1;
+        }
     }
 
     /// Gathers the bytes of the device-readable descriptors of a chain.
@@ -311,6 +325,7 @@ impl<D: VirtioDevice> ModernWindow<D> {
             (0x14, 1) => u64::from(core.status),
             (0x16, 2) => u64::from(select),
             (0x18, 2) => core.selected().map_or(0, |q| u64::from(q.size)),
+            (0x1A, 2) => core.selected().and_then(|q| q.msix_entry).map_or(0xFFFF, u64::from),
             (0x1E, 2) => u64::from(select),
             _ => 0,
         }
@@ -353,6 +368,11 @@ impl<D: VirtioDevice> ModernWindow<D> {
                 let max = core.max_queue_size;
                 if let Some(queue) = core.selected() {
                     queue.size = (value as u16).min(max);
+                }
+            }
+            0x1A => {
+                if let Some(queue) = core.selected() {
+                    queue.msix_entry = (value < u64::from(MSIX_ENTRIES)).then_some(value as u16);
                 }
             }
             _ => {}

@@ -3,7 +3,7 @@
 //! [`enumerate`] walks configuration space from each root (a segment and bus range:
 //! bus 0 for mechanism #1, every MCFG range for ECAM), follows PCI-to-PCI bridges to
 //! their secondary buses, sizes every BAR (64-bit ones included) and reads the
-//! capability list (MSI and MSI-X are decoded). Drivers then find their functions in
+//! capability list (MSI and MSI-X are decoded; [`msi`] programs them). Drivers then find their functions in
 //! the list by vendor/device or class. Configuration access itself (port I/O or
 //! ECAM MMIO) lives in `ingot-platform`.
 #![no_std]
@@ -14,6 +14,7 @@ extern crate alloc;
 mod bar;
 pub mod ecam;
 mod function;
+pub mod msi;
 mod scan;
 
 pub use bar::Bar;
@@ -39,5 +40,7 @@ pub mod offsets {
     pub const CAPABILITIES: u16 = 0x34;
 }
 
+#[cfg(test)]
+mod msi_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Starting an NVMe controller (class 01.08, prog-IF 02): its BAR0 registers, then
 //! one disk per active namespace, in namespace order.
 
-use crate::time::KernelClock;
+use crate::irq::wait::InterruptClock;
 use ingot_pci::PciFunction;
 use ingot_platform::pci_config::ConfigAccess;
 
@@ -21,9 +21,22 @@ pub fn start(
     // A queue pair for submitted commands per core (cores past the fourth share).
     let pairs = ingot_nvme::MOST_QUEUES;
     let core = crate::smp::current_core;
-    let namespaces =
-        ingot_nvme::start_with_queues(registers, &mut KernelDma, KernelClock, pairs, core)
-            .map_err(describe)?;
+    let clock = InterruptClock::new();
+    let namespaces = ingot_nvme::start_with_queues(registers, &mut KernelDma, clock, pairs, core)
+        .map_err(describe)?;
+    // One vector (MSI-X entry 0, which every I/O completion queue uses) raises the
+    // events of all the controller's namespaces.
+    let first = found.disks.len() as u64;
+    let events = (first..first + namespaces.len() as u64)
+        .map(ingot_abi::events::disk)
+        .fold(0, |all, bit| all | bit);
+    if events != 0
+        && let Some(vector) = crate::irq::enable_msix(config, function, events)
+    {
+        crate::irq::mark_interrupting(events);
+        clock.set_events(events);
+        crate::println!("ingot: nvme {} irq=msix vector={vector:#x}", function.address);
+    }
     add_disks(found, namespaces);
     Ok(())
 }

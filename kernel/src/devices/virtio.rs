@@ -51,7 +51,7 @@ pub fn start_block(
     found: &mut Found,
 ) -> Result<(), &'static str> {
     let (transport, interface) = transport(config, function)?;
-    block_on(transport, interface, &function.address, found)
+    start_virtio_blk(transport, interface, &function.address, found, Some((config, function)))
 }
 
 pub fn start_net(
@@ -60,7 +60,7 @@ pub fn start_net(
     found: &mut Found,
 ) -> Result<(), &'static str> {
     let (transport, interface) = transport(config, function)?;
-    net_on(transport, interface, &function.address, found)
+    start_virtio_net(transport, interface, &function.address, found, Some((config, function)))
 }
 
 /// Starts virtio-blk over `transport`; `location` names the device in the line
@@ -71,13 +71,43 @@ pub fn block_on(
     location: &dyn core::fmt::Display,
     found: &mut Found,
 ) -> Result<(), &'static str> {
+    start_virtio_blk(transport, interface, location, found, None)
+}
+
+/// [`block_on`], and on PCI with a modern transport completions signal through MSI-X
+/// entry 0, so a blocking request halts the core (`irq::wait::InterruptClock`) rather
+/// than spinning; legacy and virtio-mmio devices stay polled.
+fn start_virtio_blk(
+    transport: Box<dyn Transport + Send>,
+    interface: &str,
+    location: &dyn core::fmt::Display,
+    found: &mut Found,
+    pci: Option<(&ConfigAccess, &PciFunction)>,
+) -> Result<(), &'static str> {
     use ingot_virtio_blk::{InitError, VirtioBlk};
-    let disk = VirtioBlk::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
+    let event = ingot_abi::events::disk(found.disks.len() as u64);
+    let clock = crate::irq::wait::InterruptClock::new();
+    let mut disk = VirtioBlk::new(transport, &mut KernelDma, clock).map_err(|e| match e {
         InitError::FeaturesRefused => "device refused the feature set",
         InitError::NoQueue => "no usable request queue",
         InitError::NoMemory => "out of DMA memory",
     })?;
-    crate::println!("ingot: virtio-blk {location} interface={interface}");
+    let interrupts = match pci {
+        Some((config, function)) if interface == "modern" && event != 0 => {
+            crate::irq::enable_msix(config, function, event).filter(|_| disk.use_request_vector(0))
+        }
+        _ => None,
+    };
+    match interrupts {
+        Some(vector) => {
+            crate::irq::mark_interrupting(event);
+            clock.set_events(event);
+            crate::println!(
+                "ingot: virtio-blk {location} interface={interface} irq=msix vector={vector:#x}"
+            );
+        }
+        None => crate::println!("ingot: virtio-blk {location} interface={interface}"),
+    }
     found.disks.push(Box::new(disk));
     Ok(())
 }
@@ -89,6 +119,18 @@ pub fn net_on(
     location: &dyn core::fmt::Display,
     found: &mut Found,
 ) -> Result<(), &'static str> {
+    start_virtio_net(transport, interface, location, found, None)
+}
+
+/// [`net_on`], and on PCI with a modern transport the receive queue signals through
+/// MSI-X entry 0 (the NIC's event; legacy and virtio-mmio devices stay polled).
+fn start_virtio_net(
+    transport: Box<dyn Transport + Send>,
+    interface: &str,
+    location: &dyn core::fmt::Display,
+    found: &mut Found,
+    pci: Option<(&ConfigAccess, &PciFunction)>,
+) -> Result<(), &'static str> {
     use ingot_virtio_net::{InitError, VirtioNet};
     let nic = VirtioNet::new(transport, &mut KernelDma, KernelClock).map_err(|e| match e {
         InitError::FeaturesRefused => "device refused the feature set",
@@ -96,7 +138,23 @@ pub fn net_on(
         InitError::NoQueue => "no usable receive or transmit queue",
         InitError::NoMemory => "out of DMA memory",
     })?;
-    crate::println!("ingot: virtio-net {location} interface={interface}");
+    let mut nic = nic;
+    let event = ingot_abi::events::net(found.nics.len() as u64);
+    let interrupts = match pci {
+        Some((config, function)) if interface == "modern" && event != 0 => {
+            crate::irq::enable_msix(config, function, event).filter(|_| nic.use_receive_vector(0))
+        }
+        _ => None,
+    };
+    match interrupts {
+        Some(vector) => {
+            crate::irq::mark_interrupting(event);
+            crate::println!(
+                "ingot: virtio-net {location} interface={interface} irq=msix vector={vector:#x}"
+            );
+        }
+        None => crate::println!("ingot: virtio-net {location} interface={interface}"),
+    }
     found.nics.push(Box::new(nic));
     Ok(())
 }

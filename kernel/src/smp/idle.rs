@@ -35,7 +35,7 @@ pub fn wait(core: usize, reason: WaitReason, ready: impl Fn() -> bool) {
     SLEEPERS.announce(core, reason);
     if !ready() {
         super::arm_timer(WATCHDOG_MS);
-        ingot_arch::interrupts::sleep_until_interrupt();
+        crate::irq::halt(core);
         super::arm_timer(0);
     }
     SLEEPERS.withdraw(core);

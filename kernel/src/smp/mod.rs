@@ -145,6 +145,11 @@ fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
     println!("ingot: smp apic timer {} kHz", ticks);
 }
 
+/// Local APIC timer ticks per millisecond (0 before calibration).
+pub fn apic_ticks_per_ms() -> u32 {
+    APIC_TICKS_PER_MS.load(Ordering::Acquire)
+}
+
 /// Arms the calling core's one-shot timer to interrupt after `ms` milliseconds (0 stops
 /// it). Used as a watchdog while a core sleeps.
 pub fn arm_timer(ms: u32) {
@@ -160,6 +165,11 @@ pub fn arm_timer(ms: u32) {
 /// Every I/O APIC of the MADT, all lines masked (drivers poll today; the first
 /// interrupt-driven device routes its line with `ingot_arch::ioapic::redirection_entry`).
 static IO_APICS: Once<Vec<ingot_arch::ioapic::IoApic>> = Once::new();
+
+/// The I/O APICs found (empty before `init` or without a MADT).
+pub fn io_apics() -> &'static [ingot_arch::ioapic::IoApic] {
+    IO_APICS.get().map_or(&[], Vec::as_slice)
+}
 
 fn init_io_apics(acpi: Option<&Acpi>) {
     let mut found = Vec::new();

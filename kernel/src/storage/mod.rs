@@ -89,7 +89,7 @@ pub fn count() -> usize {
 /// finished (so `f` may make blocking driver calls); `None` if there is no such disk.
 pub fn with_disk<R>(number: u64, f: impl FnOnce(&mut Disk) -> R) -> Option<R> {
     let mut state = slot(number)?.state.lock();
-    state.drain();
+    state.drain(number);
     Some(f(&mut state.device))
 }
 

@@ -88,11 +88,11 @@ impl DiskState {
 
     /// Waits, under the lock, until the device has no command in flight (the
     /// blocking driver calls need that); finished commands are recorded.
-    pub fn drain(&mut self) {
+    pub fn drain(&mut self, disk: u64) {
         while self.device.in_flight() > 0 {
             self.collect();
             if self.device.in_flight() > 0 {
-                pause_for_completion();
+                pause_for_completion(disk);
             }
         }
     }
@@ -190,7 +190,7 @@ impl DiskState {
 
     /// The rest of request `index` through a kernel buffer, once the device is idle.
     fn bounce_rest(&mut self, disk: u64, index: usize, window: &ProgramMemory) {
-        self.drain();
+        self.drain(disk);
         count_bounce(disk);
         let request = self.requests[index];
         let sector = u64::from(self.device.identity().sector_size);
@@ -292,15 +292,15 @@ pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
         if let Some(bytes) = poll(ticket, window)? {
             return Ok(bytes);
         }
-        pause_for_completion();
+        pause_for_completion(ticket >> DISK_SHIFT);
     }
 }
 
-/// The one place the kernel waits for a disk to finish a command (every wait loop
-/// above calls it between two polls): a spin today; a halt until the completion
-/// interrupt once disk interrupts are on.
-fn pause_for_completion() {
-    core::hint::spin_loop();
+/// The one place the kernel waits for disk `disk` to finish a command (every wait
+/// loop above calls it between two polls): a halt until its completion interrupt
+/// where it has one (core 0), else a spin.
+fn pause_for_completion(disk: u64) {
+    crate::irq::wait::pause_for_disk(disk);
 }
 
 /// Drops the finished, uncollected requests of a program `program_run` started, once
@@ -345,7 +345,7 @@ pub fn settle(window: &ProgramMemory) {
         let mut state = slot.state.lock();
         while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
             state.advance(disk, window, true);
-            pause_for_completion();
+            pause_for_completion(disk);
         }
     }
 }

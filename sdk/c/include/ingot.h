@@ -24,6 +24,11 @@ extern "C" {
 #define INGOT_NET_HEADER_BYTES 14u
 #define INGOT_DISK_READ 0u
 #define INGOT_DISK_WRITE 1u
+#define INGOT_EVENT_INPUT 0x100000000ULL
+#define INGOT_EVENT_TIMER 0x10000000000ULL
+#define INGOT_EVENT_NET(nic) (1ULL << (nic))
+#define INGOT_EVENT_DISK(disk) (1ULL << (16 + (disk)))
+#define INGOT_NO_DEADLINE 0xFFFFFFFFFFFFFFFFULL
 
 /* Results: >= 0 success, negative an error. */
 #define INGOT_E_INVALID_ARGUMENT (-1)
@@ -179,8 +184,11 @@ struct ingot_api_table {
     int64_t (*program_run_args)(const void *image, uint64_t len, uint64_t keep_bytes, const char *args, uint64_t args_len);
     int64_t (*pci_count)(void);
     int64_t (*pci_info)(uint64_t index, struct ingot_pci_info *info);
+    int64_t (*wait_events)(uint64_t events, uint64_t deadline_ns);
+    int64_t (*interrupt_events)(void);
+    int64_t (*core_halted_ns)(uint64_t core);
 };
-INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 312, "struct ingot_api_table size");
+INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 336, "struct ingot_api_table size");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, magic) == 0, "ingot_api_table.magic");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, version) == 8, "ingot_api_table.version");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, size) == 12, "ingot_api_table.size");
@@ -221,6 +229,9 @@ INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, disk_wait) == 280, "ingot_a
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, program_run_args) == 288, "ingot_api_table.program_run_args");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, pci_count) == 296, "ingot_api_table.pci_count");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, pci_info) == 304, "ingot_api_table.pci_info");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, wait_events) == 312, "ingot_api_table.wait_events");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, interrupt_events) == 320, "ingot_api_table.interrupt_events");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, core_halted_ns) == 328, "ingot_api_table.core_halted_ns");
 
 #ifdef __cplusplus
 }

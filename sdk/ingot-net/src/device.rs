@@ -117,6 +117,11 @@ impl<F: FrameIo> NicDevice<F> {
         &self.tx.io
     }
 
+    /// The interface underneath, to wait on.
+    pub fn io_mut(&mut self) -> &mut F {
+        &mut self.tx.io
+    }
+
     /// Monotonic time from the interface's clock.
     pub fn now(&self) -> Instant {
         Instant::from_micros((self.tx.io.now_ns() / 1000) as i64)

@@ -19,6 +19,12 @@ pub trait FrameIo {
     fn send(&mut self, frames: &mut [&mut [u8]]) -> usize;
     /// Monotonic time in nanoseconds.
     fn now_ns(&self) -> u64;
+    /// Halts until a frame may have arrived or [`FrameIo::now_ns`] reaches
+    /// `deadline_ns` (`u64::MAX`: none); `false` when the interface cannot wait (the
+    /// caller then polls, as it would without waiting).
+    fn wait_frames(&mut self, _deadline_ns: u64) -> bool {
+        false
+    }
 }
 
 #[cfg(target_os = "none")]
@@ -92,6 +98,13 @@ mod kernel {
 
         fn now_ns(&self) -> u64 {
             ingot_sdk::cores::time_ns()
+        }
+
+        /// `wait_events` for this NIC's event: the core halts until the NIC interrupts
+        /// or the deadline (a NIC without an interrupt ends the wait every millisecond;
+        /// a kernel without the call, or a core other than 0, gets `false`).
+        fn wait_frames(&mut self, deadline_ns: u64) -> bool {
+            ingot_sdk::events::wait(ingot_sdk::events::net(self.nic), deadline_ns).is_ok()
         }
     }
 }

@@ -133,6 +133,31 @@ impl<F: FrameIo> Net<F> {
         changed
     }
 
+    /// Between polls, when the program has nothing else to do: halts (through
+    /// [`FrameIo::wait_frames`]) until a frame may have arrived, the stack's next
+    /// timer (a retransmission, DHCP) or `within_ms` from now, whichever is first.
+    /// Returns at once, `false`, when frames may still be waiting in the interface (the
+    /// last batch was full) or the stack has work now; `true` after a wait.
+    pub fn wait(&mut self, within_ms: Option<u64>) -> bool {
+        if self.device.last_batch_full() || self.device.has_pending() {
+            return false;
+        }
+        let now = self.device.now();
+        let stack_us = self.iface.poll_delay(now, &self.sockets).map(|delay| delay.total_micros());
+        let within_us = within_ms.map(|ms| ms.saturating_mul(1000));
+        let delay_us = match (stack_us, within_us) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if delay_us == Some(0) {
+            return false;
+        }
+        let now_ns = self.device.io().now_ns();
+        let deadline_ns =
+            delay_us.map_or(u64::MAX, |us| now_ns.saturating_add(us.saturating_mul(1000)));
+        self.device.io_mut().wait_frames(deadline_ns)
+    }
+
     /// Milliseconds on the interface's clock.
     pub fn now_ms(&self) -> u64 {
         self.device.now().total_millis() as u64

@@ -30,6 +30,8 @@ struct End {
     outbox: Queue,
     sent: Rc<RefCell<Vec<Vec<u8>>>>,
     clock: Rc<Cell<u64>>,
+    /// Deadlines `wait_frames` was called with.
+    waits: Rc<RefCell<Vec<u64>>>,
 }
 
 impl FrameIo for End {
@@ -59,6 +61,10 @@ impl FrameIo for End {
     }
     fn now_ns(&self) -> u64 {
         self.clock.get()
+    }
+    fn wait_frames(&mut self, deadline_ns: u64) -> bool {
+        self.waits.borrow_mut().push(deadline_ns);
+        true
     }
 }
 
@@ -92,6 +98,7 @@ fn pair() -> Pair {
         outbox: b.clone(),
         sent: Rc::default(),
         clock: clock.clone(),
+        waits: Rc::default(),
     };
     let client_end = End {
         mac: [2, 0, 0, 0, 0, 2],
@@ -99,6 +106,7 @@ fn pair() -> Pair {
         outbox: a.clone(),
         sent: sent_to_server.clone(),
         clock: clock.clone(),
+        waits: Rc::default(),
     };
     let mut server = Net::new(server_end);
     server.set_static(settings(SERVER));
@@ -419,4 +427,36 @@ fn fuzzed_frames_never_panic_and_are_counted() {
     pair.run(100);
     let answer = exchange(&mut pair, 81, b"still alive").unwrap();
     assert_eq!(answer, b"STILL ALIVE");
+}
+
+#[test]
+fn wait_halts_until_the_stacks_next_timer_or_the_bound_and_not_with_work_pending() {
+    let mut pair = pair();
+    let listener = pair.server.listen(80).unwrap();
+    pair.run(3);
+    let waits = pair.server.io().waits.clone();
+    let now = pair.clock.get();
+    // Idle and listening: no timer of its own, so the caller's bound decides.
+    assert!(pair.server.wait(Some(250)));
+    assert!(pair.server.wait(None));
+    assert_eq!(waits.borrow()[0], now + 250_000_000);
+    assert_eq!(waits.borrow()[1], u64::MAX, "nothing to time: no deadline");
+    // A connection attempt: the client's SYN is on the wire but not yet received, so
+    // the server's wait is the one that must end on the frame (the kernel's event);
+    // the client itself has a retransmission timer, which bounds its wait.
+    let connection = pair.client.connect(Ipv4Address::from(SERVER), 80);
+    assert!(connection.is_ok());
+    pair.client.poll();
+    let client_waits = pair.client.io().waits.clone();
+    assert!(pair.client.wait(None));
+    let deadline = client_waits.borrow()[0];
+    assert!(deadline > now && deadline < u64::MAX, "retransmission timer bounds the wait");
+    // Frames fetched but not yet processed: no wait.
+    pair.server.poll();
+    let _ = listener;
+    let waited = waits.borrow().len();
+    pair.server_inbox.borrow_mut().extend((0..600).map(|_| vec![0u8; 60]));
+    pair.server.poll();
+    assert!(!pair.server.wait(None), "16 full batches in one poll: more may be waiting");
+    assert_eq!(waits.borrow().len(), waited);
 }

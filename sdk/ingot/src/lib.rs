@@ -21,6 +21,7 @@ pub mod console;
 pub mod cores;
 pub mod disk;
 pub mod disk_queue;
+pub mod events;
 pub mod heap;
 pub mod net;
 pub mod pci;

@@ -164,7 +164,9 @@ pub enum Bench {
     Smp,
     /// httpd and UDP echo beside the Linux peer's busybox httpd (tap in a namespace).
     Net,
-    /// boot, size, disk, smp and net in turn.
+    /// Host CPU time of idle guests (Ingot halting, polling; Linux), httpd latency.
+    Idle,
+    /// boot, size, disk, smp, net and idle in turn.
     All,
     /// Not a benchmark: boot the Linux peer with a NIC and check its httpd answers.
     Peer,

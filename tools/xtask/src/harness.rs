@@ -172,6 +172,11 @@ impl Running {
         }
     }
 
+    /// QEMU's process ID (for reading its CPU time from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The exit status, if QEMU has exited (never blocks).
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, String> {
         if self.status.is_none() {

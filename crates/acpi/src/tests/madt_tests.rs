@@ -55,6 +55,14 @@ fn io_apics_and_overrides() {
     assert!(!timer.active_low() && !timer.level_triggered());
     assert_eq!(madt.gsi_for_isa_irq(0), 2);
     assert_eq!(madt.gsi_for_isa_irq(1), 1);
+    // (GSI, active low, level): the keyboard by ISA defaults, the timer moved to GSI 2
+    // with "conforms" flags, IRQ 9 level and active low as its override says, and a
+    // PCI line without an override by PCI defaults.
+    assert_eq!(madt.legacy_route(1, false), (1, false, false));
+    assert_eq!(madt.legacy_route(0, false), (2, false, false));
+    assert_eq!(madt.legacy_route(9, false), (9, true, true));
+    assert_eq!(madt.legacy_route(11, true), (11, true, true));
+    assert_eq!(madt.legacy_route(0, true), (2, true, true), "conforms: the PCI default");
     assert_eq!(
         madt.local_apic_nmis.as_slice(),
         [

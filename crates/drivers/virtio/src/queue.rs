@@ -47,6 +47,12 @@ impl<B: DmaBuffer> SplitQueue<B> {
         Self { memory, size, used_offset, next_avail: 0, last_used: 0 }
     }
 
+    /// Asks the device to signal used buffers (`true`) or not (VIRTQ_AVAIL_F_NO_INTERRUPT,
+    /// the state `new` leaves the queue in). Only a hint: the driver still polls.
+    pub fn set_interrupts(&mut self, on: bool) {
+        self.memory.write_u16(16 * usize::from(self.size), if on { 0 } else { 1 });
+    }
+
     /// Physical address of the queue and offset of its used ring.
     pub fn addresses(&self) -> (u64, u64) {
         (self.memory.physical(), self.used_offset as u64)

@@ -44,6 +44,12 @@ pub trait Transport {
     fn config_u32(&mut self, offset: u16) -> u32;
     /// Reads one byte of device-specific configuration.
     fn config_u8(&mut self, offset: u16) -> u8;
+    /// Has the device signal used buffers of `queue` with MSI-X table entry `entry`;
+    /// `false` when the transport cannot (legacy and virtio-mmio: no MSI-X) or the
+    /// device refused (it reads back "no vector").
+    fn set_queue_vector(&mut self, _queue: u16, _entry: u16) -> bool {
+        false
+    }
     /// Reads 16 bits of device-specific configuration.
     fn config_u16(&mut self, offset: u16) -> u16 {
         u16::from(self.config_u8(offset)) | (u16::from(self.config_u8(offset + 1)) << 8)
@@ -123,6 +129,7 @@ mod common {
     pub const DEVICE_STATUS: usize = 0x14;
     pub const QUEUE_SELECT: usize = 0x16;
     pub const QUEUE_SIZE: usize = 0x18;
+    pub const QUEUE_MSIX_VECTOR: usize = 0x1A;
     pub const QUEUE_ENABLE: usize = 0x1C;
     pub const QUEUE_NOTIFY_OFF: usize = 0x1E;
     pub const QUEUE_DESC: usize = 0x20;
@@ -187,6 +194,11 @@ impl<M: Mmio> Transport for ModernTransport<M> {
         }
         self.common.write_u16(common::QUEUE_ENABLE, 1);
     }
+    fn set_queue_vector(&mut self, queue: u16, entry: u16) -> bool {
+        self.common.write_u16(common::QUEUE_SELECT, queue);
+        self.common.write_u16(common::QUEUE_MSIX_VECTOR, entry);
+        self.common.read_u16(common::QUEUE_MSIX_VECTOR) == entry
+    }
     fn notify(&mut self, queue: u16) {
         let offset = self.notify_offsets.get(usize::from(queue)).copied().unwrap_or(0);
         self.notify.write_u16((offset * self.notify_multiplier) as usize, queue);
@@ -231,5 +243,8 @@ impl<T: Transport + ?Sized> Transport for alloc::boxed::Box<T> {
     }
     fn config_u8(&mut self, offset: u16) -> u8 {
         (**self).config_u8(offset)
+    }
+    fn set_queue_vector(&mut self, queue: u16, entry: u16) -> bool {
+        (**self).set_queue_vector(queue, entry)
     }
 }

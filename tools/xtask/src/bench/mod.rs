@@ -1,4 +1,4 @@
-//! `cargo xtask bench [boot|size|disk|smp|all|peer]`: measurements of Ingot beside a Linux peer.
+//! `cargo xtask bench [boot|size|disk|smp|net|idle|all|peer]`: measurements of Ingot beside a Linux peer.
 //!
 //! Each benchmark builds what it needs, runs, writes `target/ingot/bench/<name>.json`
 //! (every run's numbers, the QEMU flags, the host load) and its own section of
@@ -17,6 +17,7 @@ mod disk;
 mod disk_images;
 mod disk_parallel;
 mod disk_report;
+mod idle;
 mod measure;
 mod net;
 mod net_icount;
@@ -42,6 +43,7 @@ const BENCHES: &[(Bench, BenchFn)] = &[
     (Bench::Disk, disk::bench_disk),
     (Bench::Smp, smp::bench_smp),
     (Bench::Net, net::bench_net),
+    (Bench::Idle, idle::bench_idle),
 ];
 
 /// `bench boot`: direct boot beside the Linux peer, then the disk image under both

@@ -141,6 +141,17 @@ fn httpd_qemu_on(
 const MICROVM_NIC: NicModel =
     NicModel { name: "microvm-virtio-mmio", device: "virtio-net-device", driver: "virtio-net" };
 
+/// NICs on QEMU's `pc` (PIIX), whose INTx lines the kernel routes through the I/O
+/// APIC from the interrupt-line register.
+const PC_INTX_NICS: [NicModel; 2] = [
+    NicModel { name: "pc-e1000", device: "e1000", driver: "e1000" },
+    NicModel { name: "pc-rtl8139", device: "rtl8139", driver: "rtl8139" },
+];
+
+/// Scenario names of the NICs that interrupt (MSI-X, MSI, INTx on `pc`); httpd must
+/// report `nic-interrupts=on` there and `off` elsewhere.
+const INTERRUPTING_NICS: [&str; 4] = ["virtio-modern", "e1000e", "pc-e1000", "pc-rtl8139"];
+
 /// The lines up to "listening", for a site of two files.
 fn start_lines(nic: &NicModel, address: &str) -> Vec<String> {
     vec![
@@ -149,7 +160,7 @@ fn start_lines(nic: &NicModel, address: &str) -> Vec<String> {
         ready("multiboot"),
         "^httpd: site from BMFS on disk 0 at sector 0: files=2 bytes=1049188$".into(),
         format!("^httpd: nic 0 address {}", regex::escape(address)),
-        "^httpd: listening port=80 echo-port=7 log=on$".into(),
+        "^httpd: listening port=80 echo-port=7 log=on wait=halt$".into(),
     ]
 }
 
@@ -160,6 +171,8 @@ fn check_end(log: &str, requests: &str) -> Result<(), String> {
         format!(r"(?m)^httpd: stats accepted=\d+ {requests} "),
         r"(?m)^httpd: sockets total=(\d+) listening=(\d+) open=0 closing=0 connections=\d+ forced=0 clients=0$".into(),
         r"(?m)^httpd: nic rx=\d+ .* malformed=0 ".into(),
+        // The core halted between rounds (waiting for frames or timers).
+        r"(?m)^httpd: core 0 halted=[1-9]\d*ms nic-interrupts=(?:on|off)$".into(),
         r"(?m)^ingot: program exited status=0$".into(),
     ];
     for pattern in &patterns {
@@ -212,7 +225,15 @@ fn hostfwd_scenario_on(
         }
         result
     }));
-    s.host_check = Some(Box::new(|log| {
+    let interrupts = if INTERRUPTING_NICS.contains(&nic.name) { "on" } else { "off" };
+    s.host_check = Some(Box::new(move |log| {
+        let wanted = format!("nic-interrupts={interrupts}");
+        if !log
+            .lines()
+            .any(|line| line.starts_with("httpd: core 0 halted=") && line.ends_with(&wanted))
+        {
+            return Err(format!("httpd did not report {wanted}"));
+        }
         for line in [
             r"(?m)^httpd: 10\.0\.2\.2:\d+ GET / 200 612$",
             r"(?m)^httpd: 10\.0\.2\.2:\d+ GET /big\.bin 200 1048576$",
@@ -396,7 +417,7 @@ fn soak_scenario(artifacts: &Artifacts) -> Scenario {
         format!("{},netdev=n0,mac={MAC}", nic.device),
     ]);
     let mut lines = start_lines(&nic, &format!("{TAP_GUEST}/24"));
-    lines[5] = "^httpd: listening port=80 echo-port=7 log=off$".into();
+    lines[5] = "^httpd: listening port=80 echo-port=7 log=off wait=halt$".into();
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     let mut s = scenario(name, qemu, &refs, exit_status_for(0));
     s.timeout = Duration::from_secs(240);
@@ -435,6 +456,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     }
     all.push(hostfwd_scenario_on(artifacts, &MICROVM_NIC, Machine::Microvm, "virtio-blk-device"));
     all.push(two_nics_scenario(artifacts));
+    for nic in &PC_INTX_NICS {
+        all.push(hostfwd_scenario_on(artifacts, nic, Machine::Pc, "virtio-blk-pci"));
+    }
     all.push(soak_scenario(artifacts));
     all
 }

@@ -15,6 +15,7 @@ mod foundation;
 mod front_door;
 pub mod httpd;
 pub mod httpd_checks;
+mod idle;
 mod loader_checks;
 mod monitor;
 mod net;
@@ -49,6 +50,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         net::scenarios(artifacts),
         virtio_mmio::scenarios(artifacts),
         httpd::scenarios(artifacts),
+        idle::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
         front_door::scenarios(artifacts),

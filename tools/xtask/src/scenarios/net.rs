@@ -69,7 +69,9 @@ fn net_scenario(
     for (index, nic) in nics.iter().enumerate() {
         qemu = qemu.extra_args(nic_args(index, nic.device));
         if let Some(interface) = nic.virtio_interface {
-            lines.push(format!(r"^ingot: virtio-net 0000:00:\d\d\.0 interface={interface}$"));
+            // Modern devices signal received frames by MSI-X; legacy ones are polled.
+            let irq = if interface == "modern" { r" irq=msix vector=0x[0-9a-f]+" } else { "" };
+            lines.push(format!(r"^ingot: virtio-net 0000:00:\d\d\.0 interface={interface}{irq}$"));
         }
         lines.push(format!(
             r"^ingot: pci 0000:00:\d\d\.0 {} class=02\.00 driver={}$",

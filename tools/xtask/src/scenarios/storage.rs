@@ -143,7 +143,9 @@ pub(super) fn check_images(log: &str, images: &[PathBuf]) -> Result<(), String> 
 pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
     let virtio = |name: &str, device: &str, id: &str, interface: &str| {
         let pci = format!(r"^ingot: pci 0000:00:\d\d\.0 1af4:{id} class=01\.00 driver=virtio-blk$");
-        let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}$");
+        // Modern devices complete by MSI-X (the request halts); legacy ones are polled.
+        let irq = if interface == "modern" { r" irq=msix vector=0x[0-9a-f]+" } else { "" };
+        let iface = format!(r"^ingot: virtio-blk 0000:00:\d\d\.0 interface={interface}{irq}$");
         let disk = &disk_line(0, "virtio-blk", 512);
         storage_scenario(artifacts, name, Machine::Q35, 1, &[device], &[&iface, &pci, disk])
     };
@@ -170,44 +172,67 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
             "1001",
             "legacy",
         ),
-        virtio(
-            "storage-virtio-blk-modern",
-            "virtio-blk-pci,drive=d0,disable-legacy=on",
-            "1042",
-            "modern",
-        ),
-        // One NVMe controller with two namespaces: both become disks, in NSID order.
-        storage_scenario(
-            artifacts,
-            "storage-nvme",
-            Machine::Q35,
-            2,
-            &[
-                "nvme,id=nvme0,serial=ingot-nvme",
-                "nvme-ns,drive=d0,bus=nvme0",
-                "nvme-ns,drive=d1,bus=nvme0",
-            ],
-            &[
-                r"^ingot: pci 0000:00:\d\d\.0 1b36:0010 class=01\.08 driver=nvme$",
-                &disk_line(0, "nvme", 512),
-                &disk_line(1, "nvme", 512),
-            ],
-        ),
+        {
+            let mut s = virtio(
+                "storage-virtio-blk-modern",
+                "virtio-blk-pci,drive=d0,disable-legacy=on",
+                "1042",
+                "modern",
+            );
+            // Its requests complete by MSI-X: the blocking calls halted core 0.
+            let at = s.expect.len() - 1;
+            s.expect
+                .insert(at, r"^disk-test: core 0 halted-us=[1-9]\d* interrupting-disks=1$".into());
+            s
+        },
+        // One NVMe controller with two namespaces: both become disks, in NSID order;
+        // both complete through MSI-X entry 0, so the blocking calls halted core 0.
+        {
+            let mut s = storage_scenario(
+                artifacts,
+                "storage-nvme",
+                Machine::Q35,
+                2,
+                &[
+                    "nvme,id=nvme0,serial=ingot-nvme",
+                    "nvme-ns,drive=d0,bus=nvme0",
+                    "nvme-ns,drive=d1,bus=nvme0",
+                ],
+                &[
+                    r"^ingot: nvme 0000:00:\d\d\.0 irq=msix vector=0x[0-9a-f]+$",
+                    r"^ingot: pci 0000:00:\d\d\.0 1b36:0010 class=01\.08 driver=nvme$",
+                    &disk_line(0, "nvme", 512),
+                    &disk_line(1, "nvme", 512),
+                ],
+            );
+            let at = s.expect.len() - 1;
+            s.expect
+                .insert(at, r"^disk-test: core 0 halted-us=[1-9]\d* interrupting-disks=2$".into());
+            s
+        },
         // An added AHCI controller with disks on ports 0 and 2 (q35's own AHCI at
         // 00:1f.2 is claimed too, with no disks).
-        storage_scenario(
-            artifacts,
-            "storage-ahci",
-            Machine::Q35,
-            2,
-            &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0", "ide-hd,drive=d1,bus=ahci0.2"],
-            &[
-                r"^ingot: pci 0000:00:\d\d\.0 8086:2922 class=01\.06 driver=ahci$",
-                r"^ingot: pci 0000:00:1f\.2 8086:2922 class=01\.06 driver=ahci$",
-                &disk_line(0, "ahci", 512),
-                &disk_line(1, "ahci", 512),
-            ],
-        ),
+        // Both disks complete by the controller's MSI: the blocking calls halted core 0.
+        {
+            let mut s = storage_scenario(
+                artifacts,
+                "storage-ahci",
+                Machine::Q35,
+                2,
+                &["ahci,id=ahci0", "ide-hd,drive=d0,bus=ahci0.0", "ide-hd,drive=d1,bus=ahci0.2"],
+                &[
+                    r"^ingot: ahci 0000:00:\d\d\.0 irq=msi vector=0x[0-9a-f]+$",
+                    r"^ingot: pci 0000:00:\d\d\.0 8086:2922 class=01\.06 driver=ahci$",
+                    r"^ingot: pci 0000:00:1f\.2 8086:2922 class=01\.06 driver=ahci$",
+                    &disk_line(0, "ahci", 512),
+                    &disk_line(1, "ahci", 512),
+                ],
+            );
+            let at = s.expect.len() - 1;
+            s.expect
+                .insert(at, r"^disk-test: core 0 halted-us=[1-9]\d* interrupting-disks=2$".into());
+            s
+        },
         // -M pc's PIIX3 IDE: master and slave on both channels, bus-master DMA.
         ide_scenario(artifacts, "storage-ide-pc", "dma"),
         ide_scenario(artifacts, "storage-ide-pc-pio", "pio"),

@@ -55,6 +55,11 @@ mod reg {
     pub const GHC: usize = 0x04;
     pub const PI: usize = 0x0C;
     pub const GHC_AE: u32 = 1 << 31;
+    pub const GHC_IE: u32 = 1 << 1;
+    pub const HBA_IS: usize = 0x08;
+    /// PxIE: device-to-host register FIS, PIO setup FIS, DMA setup FIS, set device
+    /// bits FIS and task-file error (a command's end, good or bad).
+    pub const IE_COMPLETIONS: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 30);
     pub const PORTS: usize = 0x100;
     pub const PORT_STRIDE: usize = 0x80;
     pub const CLB: usize = 0x00;
@@ -132,8 +137,11 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
     dma: &mut D,
     clock: C,
 ) -> Result<Vec<AhciDisk<M, D::Buffer, C>>, InitError> {
+    // Interrupts on (GHC.IE, each port's completion causes): they only reach the CPU
+    // if the host enables MSI for the function (INTx stays disabled); the driver
+    // polls either way, and the clock's `idle` may halt until one arrives.
     let ghc = registers.read_u32(reg::GHC);
-    registers.write_u32(reg::GHC, ghc | reg::GHC_AE);
+    registers.write_u32(reg::GHC, ghc | reg::GHC_AE | reg::GHC_IE);
     let implemented = registers.read_u32(reg::PI);
     let cap = registers.read_u32(reg::CAP);
     let addresses_64 = cap & reg::CAP_S64A != 0;
@@ -203,7 +211,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         r.write_u64(base + reg::FB, memory.physical() + RECEIVED_FIS as u64);
         r.write_u32(base + reg::SERR, u32::MAX);
         r.write_u32(base + reg::IS, u32::MAX);
-        r.write_u32(base + reg::IE, 0);
+        r.write_u32(base + reg::IE, reg::IE_COMPLETIONS);
         let cmd = r.read_u32(base + reg::CMD);
         r.write_u32(base + reg::CMD, cmd | reg::CMD_FRE);
         if r.read_u32(base + reg::SSTS) & 0xF != 3 {
@@ -286,7 +294,9 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         ];
         memory.write_bytes(COMMAND_TABLE, &fis);
         let r = &self.registers;
+        // Old causes cleared (port, then HBA), so this command's end raises a new one.
         r.write_u32(base + reg::IS, u32::MAX);
+        r.write_u32(reg::HBA_IS, 1 << self.ports[index].number);
         r.write_u32(base + reg::CI, 1);
         let deadline = Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS);
         let done = deadline.wait(&self.clock, || {

@@ -142,6 +142,11 @@ fn wait_ready<M: Mmio, C: Clock>(
         .map_err(|_| InitError::NotReady)?
 }
 
+/// Create I/O Completion Queue, CDW11: the queue is physically contiguous (PC).
+const CQ_PHYSICALLY_CONTIGUOUS: u32 = 1 << 0;
+/// Create I/O Completion Queue, CDW11: interrupts enabled (IEN), vector (IV) 0.
+const CQ_INTERRUPTS_ENABLED: u32 = 1 << 1;
+
 /// Brings up the controller behind `registers` (BAR0) and returns its namespaces,
 /// with one queue pair for submitted commands.
 pub fn start<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
@@ -226,13 +231,16 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
         controller.chunk_bytes = CHUNK_BYTES.min(PAGE << mdts);
         controller.max_transfer = MAX_TRANSFER_BYTES.min(PAGE << mdts);
     }
-    // Create the I/O completion queue, then the submission queue (interrupts off).
+    // Create the I/O completion queue, then the submission queue. The completion queue
+    // interrupts on vector 0 (IEN, IV 0), which only matters if the host enables MSI-X
+    // entry 0 (or MSI) for it; pin interrupts stay masked (INTMS) and the driver polls
+    // either way.
     let (sq, cq) = controller.io.addresses();
     let size = u32::from(controller.io.size() - 1) << 16;
     controller.admin_command(Command {
         opcode: opcode::CREATE_IO_CQ,
         prp1: cq,
-        cdw: [size | 1, 1, 0, 0, 0, 0],
+        cdw: [size | 1, CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED, 0, 0, 0, 0],
         ..Command::default()
     })?;
     controller.admin_command(Command {
@@ -253,7 +261,7 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
             .admin_command(Command {
                 opcode: opcode::CREATE_IO_CQ,
                 prp1: cq,
-                cdw: [size | id, 1, 0, 0, 0, 0],
+                cdw: [size | id, CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED, 0, 0, 0, 0],
                 ..Command::default()
             })
             .and_then(|()| {

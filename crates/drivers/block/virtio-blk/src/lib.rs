@@ -404,6 +404,15 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioBlk<T, B, C> {
         self.transport.set_status(status::FAILED);
     }
 
+    /// Has the device signal completed requests with MSI-X table entry `entry` (the
+    /// caller programs it and enables MSI-X), so a clock whose `idle` halts can wait
+    /// for them. `false` without MSI-X (legacy, virtio-mmio) or when refused.
+    pub fn use_request_vector(&mut self, entry: u16) -> bool {
+        let accepted = self.transport.set_queue_vector(0, entry);
+        self.queue.set_interrupts(accepted);
+        accepted
+    }
+
     /// Requests outstanding at once.
     pub fn queue_depth(&self) -> usize {
         self.slot_count

@@ -381,4 +381,45 @@ fn submitted_requests_of_a_silent_device_time_out() {
     // A failed device refuses new requests before touching the queue.
     let one = segments_of(&targets[..1]);
     assert_eq!(disk.submit(false, 0, &mut SegmentCursor::new(&one), 0), Err(BlockError::Timeout));
+#[test]
+fn completions_signal_through_the_msix_entry_asked_for() {
+    let memory = HostMemory::new(4 << 20);
+    let model = VirtioBlkModel::new(memory.clone(), SECTORS);
+    let transport = transport::ModernTransport::new(
+        model.window(WindowKind::Common),
+        model.window(WindowKind::Notify),
+        4,
+        model.window(WindowKind::Device),
+    );
+    let mut disk = VirtioBlk::new(transport, &mut memory.dma(), StepClock::new()).unwrap();
+    disk.write(0, &pattern(512, 1)).unwrap();
+    assert_eq!(model.state().core.queues[0].msix_signals, 0, "silent until asked");
+    assert!(disk.use_request_vector(1));
+    assert_eq!(model.state().core.queues[0].msix_entry, Some(1));
+    disk.write(8, &pattern(4096, 2)).unwrap();
+    let mut back = vec![0; 4096];
+    disk.read(8, &mut back).unwrap();
+    assert_eq!(back, pattern(4096, 2));
+    assert_eq!(model.state().core.queues[0].msix_signals, 2, "one per completed request");
+    let (_, mut legacy) = legacy_disk();
+    assert!(!legacy.use_request_vector(0), "the legacy interface has no MSI-X");
+}
+
+fn legacy_disk() -> (
+    VirtioBlkModel,
+    VirtioBlk<
+        transport::LegacyTransport<
+            ingot_device_models::virtio::LegacyPorts<
+                ingot_device_models::virtio_blk::VirtioBlkState,
+            >,
+        >,
+        ingot_device_models::HostBuffer,
+        StepClock,
+    >,
+) {
+    let memory = HostMemory::new(4 << 20);
+    let model = VirtioBlkModel::new(memory.clone(), SECTORS);
+    let transport = transport::LegacyTransport::new(model.legacy(0xC000), 0xC000);
+    let disk = VirtioBlk::new(transport, &mut memory.dma(), StepClock::new()).unwrap();
+    (model, disk)
 }

@@ -91,6 +91,12 @@ impl<P: PortIo> Uart16550<P> {
         }
     }
 
+    /// Lets the UART raise its interrupt when a received byte waits (IER bit 0; the
+    /// modem control's OUT2, set at start, gates it onto the PC's IRQ line).
+    pub fn enable_receive_interrupt(&mut self) {
+        self.ports.write_u8(self.base + INTERRUPT_ENABLE, 0x01);
+    }
+
     /// Returns a received byte, if one is waiting.
     pub fn read_byte(&mut self) -> Option<u8> {
         if !self.present {
@@ -124,6 +130,18 @@ mod tests {
         busy_left: u32,
         receive: Vec<u8>,
         absent: bool,
+        interrupt_enable: u8,
+        modem_control: u8,
+    }
+
+    impl UartModel {
+        /// The receive interrupt is asserted on the PC's IRQ line: data waiting, its
+        /// enable bit set, and OUT2 gating the line on.
+        fn irq_asserted(&self) -> bool {
+            !self.receive.is_empty()
+                && self.interrupt_enable & 1 != 0
+                && self.modem_control & (1 << 3) != 0
+        }
     }
 
     impl PortIo for &mut UartModel {
@@ -163,6 +181,8 @@ mod tests {
                     self.sent.push(value);
                     self.busy_left = self.busy_reads;
                 }
+                (INTERRUPT_ENABLE, false) => self.interrupt_enable = value,
+                (MODEM_CONTROL, _) => self.modem_control = value,
                 _ => {}
             }
         }
@@ -187,6 +207,18 @@ mod tests {
         assert!(!uart.is_present());
         uart.write_bytes(b"lost");
         assert_eq!(uart.read_byte(), None);
+    }
+
+    #[test]
+    fn the_receive_interrupt_asserts_while_bytes_wait_once_enabled() {
+        let mut model = UartModel { receive: b"k".to_vec(), ..Default::default() };
+        let mut uart = Uart16550::new(&mut model, COM1);
+        uart.write_bytes(b"");
+        assert!(!uart.ports.irq_asserted(), "off after start: the kernel polls");
+        uart.enable_receive_interrupt();
+        assert!(uart.ports.irq_asserted());
+        assert_eq!(uart.read_byte(), Some(b'k'));
+        assert!(!uart.ports.irq_asserted(), "drained: the line drops");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! into console bytes with [`keymap::Decoder`], keeping the extra bytes of a key (an
 //! arrow is three) for the next calls. The controller's output buffer holds one
 //! byte and the keyboard a few more, so the caller must poll often (the console
-//! input call does, every time a program asks for input).
+//! input call does, every time a program asks for input), or turn on the interrupt
+//! with [`Ps2Keyboard::enable_interrupt`] and drain it from the IRQ 1 handler.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
@@ -72,6 +73,8 @@ pub enum Ps2Error {
 /// A set-up PS/2 keyboard.
 pub struct Ps2Keyboard<P: PortIo> {
     ports: P,
+    /// The configuration byte written at start.
+    config: u8,
     decoder: Decoder,
     pending: [u8; MAX_KEY_BYTES],
     pending_len: usize,
@@ -120,11 +123,19 @@ impl<P: PortIo> Ps2Keyboard<P> {
         expect(&mut ports, clock, KEYBOARD_ACK, ANSWER_MS)?;
         Ok(Self {
             ports,
+            config,
             decoder: Decoder::new(),
             pending: [0; MAX_KEY_BYTES],
             pending_len: 0,
             pending_at: 0,
         })
+    }
+
+    /// Lets the controller raise IRQ 1 whenever a keyboard byte waits (the kernel
+    /// routes it and drains the controller from its handler, so fast typing is kept).
+    pub fn enable_interrupt(&mut self, clock: &impl Clock) -> Result<(), Ps2Error> {
+        self.config |= CONFIG_PORT1_IRQ;
+        write_config(&mut self.ports, clock, self.config)
     }
 
     /// The next byte typed, if any: bytes left from the last key first, then keys

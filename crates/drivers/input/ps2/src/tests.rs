@@ -123,3 +123,13 @@ fn fast_typing_within_the_keyboards_buffer_loses_nothing() {
     assert_eq!(keyboard.ports.keys_dropped, 0);
     assert_eq!(drain(&mut keyboard), b"thinksow");
 }
+
+#[test]
+fn enable_interrupt_sets_only_the_port_1_irq_bit_and_keys_still_read() {
+    let mut keyboard = started();
+    let before = keyboard.ports.config;
+    keyboard.enable_interrupt(&StepClock::new()).expect("config written");
+    assert_eq!(keyboard.ports.config, before | CONFIG_PORT1_IRQ);
+    keyboard.ports.type_scancodes(&taps(&[0x1E]));
+    assert_eq!(drain(&mut keyboard), b"a");
+}

@@ -68,6 +68,8 @@ pub struct Nic<M, B, C> {
     /// Set while discarding the tail descriptors of a frame too big for one buffer.
     discarding: bool,
     failed: bool,
+    /// Receive interrupts are on: every receive first clears the cause register.
+    interrupts: bool,
 }
 
 /// Resets the controller behind `registers` (BAR0), reads its station address and
@@ -128,6 +130,7 @@ pub fn start_family<M: Mmio, D: DmaAllocator, C: Clock>(
         missed: Cell::new(0),
         discarding: false,
         failed: false,
+        interrupts: false,
     })
 }
 
@@ -223,6 +226,16 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
         self.failed = true;
         self.registers.write_u32(regs::RCTL, 0);
         self.registers.write_u32(regs::TCTL, 0);
+    }
+
+    /// Turns on the receive interrupt causes (frames stored, ring running low,
+    /// overrun) for MSI or the INTx line; the caller routes it. Every receive then
+    /// reads ICR first (which clears it and lowers the line) and drains the ring
+    /// after, so a frame stored after the read raises the interrupt again.
+    pub fn enable_receive_interrupt(&mut self) {
+        self.interrupts = true;
+        self.registers.read_u32(regs::ICR);
+        self.registers.write_u32(regs::IMS, regs::ICR_RXT0 | regs::ICR_RXDMT0 | regs::ICR_RXO);
     }
 
     /// Whether the device was failed by a timeout.
@@ -329,6 +342,9 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
     fn receive(&mut self, sink: &mut dyn FrameSink) -> Result<usize, NetError> {
         if self.failed {
             return Err(NetError::Failed);
+        }
+        if self.interrupts {
+            self.registers.read_u32(regs::ICR);
         }
         let longest = self.mtu() + ETHERNET_HEADER;
         while let Some(done) = self.rx.completed() {

@@ -15,6 +15,14 @@ pub const CTRL_EXT: usize = 0x0018;
 pub const ICR: usize = 0x00C0;
 /// Interrupt Mask Clear.
 pub const IMC: usize = 0x00D8;
+/// Interrupt mask set.
+pub const IMS: usize = 0x00D0;
+/// Interrupt cause: receive timer (frames were stored).
+pub const ICR_RXT0: u32 = 1 << 7;
+/// Interrupt cause: receive descriptors below the minimum threshold.
+pub const ICR_RXDMT0: u32 = 1 << 4;
+/// Interrupt cause: receiver overrun.
+pub const ICR_RXO: u32 = 1 << 6;
 /// Receive Control.
 pub const RCTL: usize = 0x0100;
 /// Transmit Control.

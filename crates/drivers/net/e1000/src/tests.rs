@@ -277,3 +277,25 @@ fn a_frame_the_device_gives_up_on_is_an_error_not_a_success() {
     let counters = nic.counters();
     assert_eq!((counters.tx_errors, counters.tx_frames, counters.tx_bytes), (1, 1, 100));
 }
+
+#[test]
+fn receive_interrupts_assert_on_a_frame_and_a_receive_lowers_them() {
+    let (model, memory) = device(Generation::I8254x);
+    let mut nic = started(&model, &memory);
+    model.receive(&frame(64, 1));
+    assert!(!model.interrupt_asserted(), "masked until enabled");
+    assert_eq!(receive(&mut nic).unwrap(), frame(64, 1));
+    nic.enable_receive_interrupt();
+    assert!(!model.interrupt_asserted(), "a stale cause is cleared when enabling");
+    model.receive(&frame(70, 2));
+    assert!(model.interrupt_asserted(), "a stored frame raises the interrupt");
+    assert_eq!(receive(&mut nic).unwrap(), frame(70, 2));
+    assert!(!model.interrupt_asserted(), "the receive read ICR: the line is low again");
+    // Two frames: one receive takes the first, the cause was cleared before it.
+    model.receive(&frame(80, 3));
+    model.receive(&frame(90, 4));
+    assert_eq!(receive(&mut nic).unwrap(), frame(80, 3));
+    assert!(!model.interrupt_asserted());
+    assert_eq!(receive(&mut nic).unwrap(), frame(90, 4));
+    assert_eq!(receive(&mut nic), Err(NetError::WouldBlock));
+}

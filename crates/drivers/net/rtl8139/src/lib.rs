@@ -16,7 +16,8 @@
 //! a dword, wrapping at the ring's end (RCR.WRAP clear); the driver shows the frame to
 //! the sink where it lies and returns the space by writing CAPR (read offset minus 16,
 //! a quirk of the chip). A header that cannot be right resets the receiver. Link state
-//! is MSR.LINKB. Everything is polled: interrupts stay masked.
+//! is MSR.LINKB. Everything is polled; the receive interrupt can be unmasked for the
+//! kernel's wait (`enable_receive_interrupt`), which only tells it to poll.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -183,6 +184,13 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock, P: PhysicalMemory>(
 }
 
 impl<M: Mmio, B: DmaBuffer, C: Clock, P: PhysicalMemory> Rtl8139<M, B, C, P> {
+    /// Unmasks the receive interrupt sources (ROK, RER, RXOVW, FOVW) for the INTx
+    /// line the caller routes; stale causes are cleared first.
+    pub fn enable_receive_interrupt(&mut self) {
+        self.registers.write_u16(reg::ISR, reg::ISR_RECEIVE);
+        self.registers.write_u16(reg::IMR, reg::ISR_RECEIVE);
+    }
+
     /// Copies one frame into the next transmit slot and starts it, without waiting
     /// for it to be sent (the segments may be reused at once: they were copied).
     /// [`NetError::Busy`] when all four slots hold frames not yet sent;
@@ -348,6 +356,9 @@ impl<M: Mmio, B: DmaBuffer, C: Clock, P: PhysicalMemory> NetDevice for Rtl8139<M
     }
 
     /// A frame the sink refuses is counted as dropped and the call returns `Ok(0)`.
+    /// Each frame taken acknowledges the receive bits of ISR before the ring is looked
+    /// at again, so with [`Rtl8139::enable_receive_interrupt`] a frame stored after the
+    /// last look keeps the line asserted.
     fn receive(&mut self, sink: &mut dyn FrameSink) -> Result<usize, NetError> {
         if self.failed {
             return Err(NetError::Failed);

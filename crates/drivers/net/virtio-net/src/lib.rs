@@ -195,6 +195,16 @@ impl<T: Transport, B: DmaBuffer, C: Clock> VirtioNet<T, B, C> {
         self.merged
     }
 
+    /// Has the device signal received frames with MSI-X table entry `entry` (the
+    /// caller programs that entry and enables MSI-X); transmit completions stay
+    /// silent. `false` when the transport has no MSI-X (legacy, virtio-mmio) or the
+    /// device refused the entry.
+    pub fn use_receive_vector(&mut self, entry: u16) -> bool {
+        let accepted = self.transport.set_queue_vector(RECEIVE_QUEUE, entry);
+        self.receive.set_interrupts(accepted);
+        accepted
+    }
+
     /// Frames one batch can queue at once.
     pub fn transmit_slots(&self) -> usize {
         self.transmit_slots

@@ -278,3 +278,31 @@ fn a_silent_device_times_out_and_is_failed() {
     assert_eq!(receive(&mut nic), Err(NetError::Failed));
     assert_ne!(model.state().core.status & status::FAILED, 0);
 }
+
+#[test]
+fn receive_interrupts_go_through_the_msix_entry_asked_for_and_transmits_stay_silent() {
+    let (memory, model, mut nic) = modern(ALL);
+    assert!(nic.use_receive_vector(0));
+    assert_eq!(model.state().core.queues[0].msix_entry, Some(0));
+    assert_eq!(model.state().core.queues[1].msix_entry, None, "transmit queue has no vector");
+    let out = frame(200, 4);
+    nic.transmit(&in_memory(&memory, &out)).unwrap();
+    assert_eq!(model.state().core.queues[1].msix_signals, 0);
+    for seed in 0..3 {
+        model.deliver(&frame(80, seed));
+    }
+    assert_eq!(model.state().core.queues[0].msix_signals, 3, "one per received frame");
+    for seed in 0..3 {
+        assert_eq!(receive(&mut nic).unwrap(), frame(80, seed));
+    }
+    // An entry past the function's table reads back as "no vector": refused.
+    assert!(!nic.use_receive_vector(ingot_device_models::virtio::MSIX_ENTRIES));
+}
+
+#[test]
+fn legacy_and_virtio_mmio_transports_have_no_msix() {
+    let (_memory, _model, mut nic) = legacy(ALL);
+    assert!(!nic.use_receive_vector(0));
+    let (_memory, _model, mut nic) = mmio(2, ALL);
+    assert!(!nic.use_receive_vector(0));
+}
