@@ -7,7 +7,6 @@ use alloc::boxed::Box;
 use ingot_net::NetError;
 use ingot_pci::PciFunction;
 use ingot_platform::pci_config::ConfigAccess;
-use ingot_platform::physical::IdentityMemory;
 
 use super::{Found, KernelDma, map_memory_bar};
 use crate::time::KernelClock;
@@ -22,10 +21,12 @@ fn describe(error: NetError) -> &'static str {
     }
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn e1000_matches(function: &PciFunction) -> bool {
     ingot_e1000::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_e1000(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -39,10 +40,12 @@ pub fn start_e1000(
     Ok(())
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn e1000e_matches(function: &PciFunction) -> bool {
     ingot_e1000e::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_e1000e(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -54,10 +57,12 @@ pub fn start_e1000e(
     Ok(())
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn ixgbe_matches(function: &PciFunction) -> bool {
     ingot_ixgbe::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_ixgbe(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -69,10 +74,12 @@ pub fn start_ixgbe(
     Ok(())
 }
 
+#[cfg(feature = "realtek")]
 pub fn r8169_matches(function: &PciFunction) -> bool {
     ingot_r8169::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "realtek")]
 pub fn start_r8169(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -85,10 +92,12 @@ pub fn start_r8169(
     Ok(())
 }
 
+#[cfg(feature = "realtek")]
 pub fn rtl8139_matches(function: &PciFunction) -> bool {
     ingot_rtl8139::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "realtek")]
 pub fn start_rtl8139(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -97,8 +106,13 @@ pub fn start_rtl8139(
     let variant =
         ingot_rtl8139::matches(function.vendor, function.device).ok_or("not an RTL8139")?;
     let registers = map_memory_bar(config, function, usize::from(variant.register_bar), 0, None)?;
-    let nic = ingot_rtl8139::start(registers, &mut KernelDma, KernelClock, IdentityMemory)
-        .map_err(describe)?;
+    let nic = ingot_rtl8139::start(
+        registers,
+        &mut KernelDma,
+        KernelClock,
+        ingot_platform::physical::IdentityMemory,
+    )
+    .map_err(describe)?;
     found.nics.push(Box::new(nic));
     Ok(())
 }

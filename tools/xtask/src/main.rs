@@ -15,6 +15,7 @@ mod cli;
 mod compat_suite;
 #[cfg(test)]
 mod doc_check;
+mod drivers;
 mod harness;
 mod image;
 mod kernel_flat;
@@ -37,7 +38,9 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Build => build::build_all().map(|artifacts| artifacts.print_summary()),
+        Command::Build(args) => {
+            build::build_with(args.drivers.as_ref()).map(|artifacts| artifacts.print_summary())
+        }
         Command::Image(args) => image::image(&args),
         Command::Run(args) => return exit_with(run::run(&args)),
         Command::Test(args) => test::test(&args),

@@ -7,6 +7,7 @@ pub mod boot_images;
 mod cmdline;
 mod compat;
 mod cores;
+mod drivers;
 mod ecam;
 mod failures;
 mod foundation;
@@ -44,6 +45,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
         virtio_mmio::scenarios(artifacts),
+        drivers::scenarios(artifacts),
         httpd::scenarios(artifacts),
         boot_images::scenarios(artifacts),
         stress::scenarios(artifacts),
