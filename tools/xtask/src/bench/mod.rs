@@ -16,12 +16,14 @@ mod cpio;
 mod disk;
 mod disk_images;
 mod disk_report;
+mod linker_map;
 mod measure;
 mod net;
 mod peer;
 mod peer_check;
 mod peer_programs;
 mod size;
+mod size_kernels;
 mod smp;
 mod stats;
 
