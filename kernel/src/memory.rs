@@ -5,6 +5,7 @@
 //! all taken at boot, plus a reserve for later); all the rest becomes the program's
 //! window at `ingot_abi::PROGRAM_BASE`, mapped once the drivers have their memory.
 
+use alloc::boxed::Box;
 use ingot_bootinfo::{BootInfo, Module};
 use ingot_platform::address_space::AddressSpace;
 use ingot_platform::frames::PhysicalFrames;
@@ -26,11 +27,13 @@ pub struct KernelMemory {
     pub space: AddressSpace,
 }
 
-static KERNEL_MEMORY: Mutex<Option<KernelMemory>> = Mutex::new(None);
+/// Boxed, so the static is all zeros and lies in `.bss`: an `Option` of the
+/// (5 KiB) value itself would be stored in the image.
+static KERNEL_MEMORY: Mutex<Option<Box<KernelMemory>>> = Mutex::new(None);
 
 /// Runs `f` with the kernel's memory (`None` before [`init`] finished).
 pub fn with_kernel_memory<R>(f: impl FnOnce(&mut KernelMemory) -> R) -> Option<R> {
-    KERNEL_MEMORY.lock().as_mut().map(f)
+    KERNEL_MEMORY.lock().as_deref_mut().map(f)
 }
 
 /// Identity-maps a device register window (see `AddressSpace::map_mmio`).
@@ -123,7 +126,7 @@ pub fn init(boot: &BootInfo) {
         println!("ingot: no guard page below the boot stack: {error}");
     }
     space.activate();
-    *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space });
+    *KERNEL_MEMORY.lock() = Some(Box::new(KernelMemory { trampoline_page, frames, space }));
 }
 
 /// Maps all free RAM left after boot (less the kernel's reserve), then the boot

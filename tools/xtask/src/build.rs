@@ -140,9 +140,9 @@ pub fn build_with(drivers: Option<&DriverSet>) -> Result<Artifacts, String> {
             args.extend(["-p", package]);
         }
     }
-    cargo(&args)?;
+    let mut kernel_out = cargo_kernel_build(&args)?;
     if let Some(drivers) = drivers {
-        build_kernel(drivers)?;
+        kernel_out = build_kernel(drivers)?;
     }
     let built = release_dir();
     let out = output_dir();
@@ -152,7 +152,7 @@ pub fn build_with(drivers: Option<&DriverSet>) -> Result<Artifacts, String> {
 
     let artifacts = artifacts_in(&out);
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
-    copy(&built.join("ingot-kernel.map"), &artifacts.kernel_map)?;
+    copy(&kernel_out.join("ingot-kernel.map"), &artifacts.kernel_map)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
     for name in crate::programs::rust_programs() {
@@ -196,13 +196,47 @@ fn release_dir() -> PathBuf {
     target_dir().join(MACHINE_TARGET).join("release")
 }
 
-/// Builds the kernel package alone with only the driver families `drivers`.
-fn build_kernel(drivers: &DriverSet) -> Result<(), String> {
+/// Builds the kernel package alone with only the driver families `drivers`; returns
+/// its build script's OUT_DIR (see [`cargo_kernel_build`]).
+fn build_kernel(drivers: &DriverSet) -> Result<PathBuf, String> {
     eprintln!("xtask: building the kernel with the driver families {drivers}");
     let features = drivers.cargo_features();
     let mut args = vec!["build", "--release", "--target", MACHINE_TARGET, "-p", KERNEL_PACKAGE];
     args.extend(features.iter().map(String::as_str));
-    cargo(&args)
+    cargo_kernel_build(&args)
+}
+
+/// Runs `cargo build` (`args`, which must build the kernel package) with JSON
+/// messages on stdout and returns the OUT_DIR of the kernel package's build script,
+/// where the linker map lies (`boot/direct/build.rs`). Cargo reports it on every
+/// build, also when nothing had to be rebuilt.
+fn cargo_kernel_build(args: &[&str]) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo {} failed", args.join(" ")));
+    }
+    kernel_out_dir(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| {
+        format!("cargo {} did not report {KERNEL_PACKAGE}'s OUT_DIR", args.join(" "))
+    })
+}
+
+/// The `out_dir` of the kernel package's `build-script-executed` message.
+fn kernel_out_dir(messages: &str) -> Option<PathBuf> {
+    messages.lines().find_map(|line| {
+        let message: serde_json::Value = serde_json::from_str(line).ok()?;
+        let package = message["package_id"].as_str()?;
+        let ours = package.contains(&format!("#{KERNEL_PACKAGE}@"))
+            || package.starts_with(&format!("{KERNEL_PACKAGE} "));
+        let out_dir = message["out_dir"].as_str()?;
+        (message["reason"] == "build-script-executed" && ours).then(|| PathBuf::from(out_dir))
+    })
 }
 
 /// A kernel built with some driver families only, beside the full one.
@@ -232,11 +266,11 @@ impl KernelVariant {
 /// the other artifacts as they are. Not safe to call for the same set from two
 /// threads at once: callers share one result (`scenarios/drivers.rs`).
 pub fn kernel_variant(drivers: &DriverSet) -> Result<KernelVariant, String> {
-    build_kernel(drivers)?;
+    let kernel_out = build_kernel(drivers)?;
     let variant = KernelVariant::of(drivers);
     let built = release_dir();
     copy(&built.join("ingot-kernel"), &variant.elf)?;
-    copy(&built.join("ingot-kernel.map"), &variant.map)?;
+    copy(&kernel_out.join("ingot-kernel.map"), &variant.map)?;
     let elf = fs::read(&variant.elf)
         .map_err(|e| format!("cannot read {}: {e}", variant.elf.display()))?;
     let mut flat = crate::kernel_flat::image_without_bss(&elf)?;
@@ -313,4 +347,19 @@ pub fn flat_binary(elf: &Path) -> Result<Vec<u8>, String> {
         image[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
     Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_out_dir;
+
+    #[test]
+    fn the_kernel_packages_out_dir_is_found_among_cargo_messages() {
+        let messages = r#"{"reason":"build-script-executed","package_id":"path+file:///w/boot/bios#ingot-boot-bios@0.1.0","out_dir":"/t/bios/out"}
+not json
+{"reason":"compiler-artifact","package_id":"path+file:///w/boot/direct#ingot-boot-direct@0.1.0"}
+{"reason":"build-script-executed","package_id":"path+file:///w/boot/direct#ingot-boot-direct@0.1.0","out_dir":"/t/direct-1/out"}"#;
+        assert_eq!(kernel_out_dir(messages), Some("/t/direct-1/out".into()));
+        assert_eq!(kernel_out_dir("{}"), None);
+    }
 }
