@@ -42,8 +42,10 @@ impl Bytes {
     }
 }
 
-/// Group for string literals and constant pools, which have no owner in the map.
-pub const CONSTANTS: &str = "(string and constant pools)";
+/// Group for string literals, constant pools and the anonymous read-only-after-
+/// relocation data (vtables, format-string pieces, panic locations), which have no
+/// owner in the map.
+pub const CONSTANTS: &str = "(strings, constants, format pieces, panic locations)";
 /// Group for input sections without a mangled Rust name.
 pub const UNMANGLED: &str = "(assembly and #[no_mangle])";
 
@@ -115,6 +117,8 @@ fn input_section(rest: &str) -> Option<&str> {
 fn owner(section: &str) -> String {
     let name = section.trim_start_matches('.');
     let symbol = name.split_once('.').map_or("", |(_, symbol)| symbol);
+    // Read-only after relocation (vtables, format pieces, panic locations).
+    let symbol = symbol.strip_prefix("rel.ro.").unwrap_or(symbol);
     if let Some(mangled) = symbol.strip_prefix("_R") {
         if let Some(krate) = first_crate_root(mangled) {
             return krate.to_string();
@@ -170,8 +174,9 @@ mod tests {
           100490           100490       40    16 .rodata
           100490           100490       30     1         <internal>:(.rodata.str1.1)
           1004c0           1004c0       10     4         k.o:(.rodata..Lanon.3f9f25381a75f9ecba2420bd2e669513.19)
-          1004d0           1004d0       20     8 .data
+          1004d0           1004d0       30     8 .data
           1004d0           1004d0       20     8         k.o:(.data._RNvCs9TWYQjJrJxC_12ingot_kernel5DRIVERS)
+          1004f0           1004f0       10     8         k.o:(.data.rel.ro..Lanon.3f9f25381a75f9ecba2420bd2e669513.7)
           101000           101000     2000  4096 .bss
           101000           101000     1000  4096         k.o:(.bss)
           102000           102000     1000     8         k.o:(.bss._RNvNtCs9TWYQjJrJxC_12ingot_kernel3smp5CORES)
@@ -182,21 +187,21 @@ mod tests {
         let sizes = parse(MAP).unwrap();
         assert_eq!(
             sizes.total,
-            Bytes { code: 0x188 + 0x300, rodata: 0x40, data: 0x20, bss: 0x2000 }
+            Bytes { code: 0x188 + 0x300, rodata: 0x40, data: 0x30, bss: 0x2000 }
         );
         let crate_of = |name: &str| sizes.crates.get(name).copied().unwrap_or_default();
         assert_eq!(crate_of("ingot_arch"), Bytes { code: 0x6b, ..Bytes::default() });
         assert_eq!(crate_of("raw_cpuid"), Bytes { code: 0x5f, ..Bytes::default() });
         assert_eq!(crate_of("core"), Bytes { code: 0x36, ..Bytes::default() });
         assert_eq!(crate_of("ingot_kernel"), Bytes { data: 0x20, bss: 0x1000, ..Bytes::default() });
-        assert_eq!(crate_of(CONSTANTS), Bytes { rodata: 0x40, ..Bytes::default() });
+        assert_eq!(crate_of(CONSTANTS), Bytes { rodata: 0x40, data: 0x10, ..Bytes::default() });
         assert_eq!(
             crate_of(UNMANGLED),
             Bytes { code: 0x188 + 0x100, bss: 0x1000, ..Bytes::default() }
         );
         let order: Vec<&str> = sizes.largest_first().iter().map(|row| row.0).collect();
         assert_eq!(order[..2], [UNMANGLED, "ingot_arch"]);
-        assert_eq!(sizes.total.stored(), 0x188 + 0x300 + 0x40 + 0x20);
+        assert_eq!(sizes.total.stored(), 0x188 + 0x300 + 0x40 + 0x30);
     }
 
     #[test]
