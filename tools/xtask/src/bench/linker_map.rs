@@ -63,7 +63,7 @@ impl CrateSizes {
     pub fn largest_first(&self) -> Vec<(&str, Bytes)> {
         let mut rows: Vec<(&str, Bytes)> =
             self.crates.iter().map(|(name, bytes)| (name.as_str(), *bytes)).collect();
-        rows.sort_by(|a, b| (b.1.stored(), b.1.bss).cmp(&(a.1.stored(), a.1.bss)));
+        rows.sort_by_key(|row| std::cmp::Reverse((row.1.stored(), row.1.bss)));
         rows
     }
 }
@@ -119,10 +119,10 @@ fn owner(section: &str) -> String {
     let symbol = name.split_once('.').map_or("", |(_, symbol)| symbol);
     // Read-only after relocation (vtables, format pieces, panic locations).
     let symbol = symbol.strip_prefix("rel.ro.").unwrap_or(symbol);
-    if let Some(mangled) = symbol.strip_prefix("_R") {
-        if let Some(krate) = first_crate_root(mangled) {
-            return krate.to_string();
-        }
+    if let Some(mangled) = symbol.strip_prefix("_R")
+        && let Some(krate) = first_crate_root(mangled)
+    {
+        return krate.to_string();
     }
     if symbol.starts_with(".L") || symbol.starts_with("str") || symbol.starts_with("cst") {
         return CONSTANTS.into();
