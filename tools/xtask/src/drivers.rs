@@ -21,6 +21,11 @@ impl DriverSet {
         DriverSet(vec!["virtio"])
     }
 
+    /// No driver family: the floor under the families, for `bench size`.
+    pub fn none() -> DriverSet {
+        DriverSet(Vec::new())
+    }
+
     /// The cargo arguments that build the kernel with exactly these families.
     pub fn cargo_features(&self) -> Vec<String> {
         let features: Vec<String> =
