@@ -140,10 +140,13 @@ pub fn build_with(drivers: Option<&DriverSet>) -> Result<Artifacts, String> {
             args.extend(["-p", package]);
         }
     }
-    let mut kernel_out = cargo_kernel_build(&args)?;
-    if let Some(drivers) = drivers {
-        kernel_out = build_kernel(drivers)?;
-    }
+    let kernel_out = match drivers {
+        None => cargo_kernel_build(&args)?,
+        Some(drivers) => {
+            cargo(&args)?;
+            build_kernel(drivers)?
+        }
+    };
     let built = release_dir();
     let out = output_dir();
     let programs = out.join("programs");
