@@ -1,9 +1,9 @@
 //! Driver families: the kernel's cargo features that choose which drivers a build
 //! carries (`cargo xtask build --drivers virtio,nvme`). Each family names the devices
-//! it would drive in coarse terms (vendor and class), always compiled in, so that a
-//! device whose family was left out of the build gets a clear line,
-//! `ingot: <family> <where>: not supported by this kernel (built without the <family> driver family)`,
-//! rather than silently staying unused.
+//! it would drive in coarse terms (class, vendor, or virtio's device IDs), always
+//! compiled in, so that a device whose family was left out of the build gets a clear
+//! line, `ingot: <family> <where>: not supported by this kernel (built without the
+//! <family> driver family)`, rather than silently staying unused.
 
 use ingot_pci::PciFunction;
 
@@ -23,8 +23,8 @@ static FAMILIES: &[Family] = &[
     Family {
         name: "virtio",
         built: cfg!(feature = "virtio"),
-        // Transitional (0x1000..0x103f) and modern (0x1040..0x107f) virtio devices.
-        recognises: |f| f.vendor == 0x1AF4 && (0x1000..=0x107F).contains(&f.device),
+        // virtio-net and virtio-blk, transitional (1000, 1001) and modern (1041, 1042).
+        recognises: |f| f.vendor == 0x1AF4 && matches!(f.device, 0x1000 | 0x1001 | 0x1041 | 0x1042),
     },
     Family {
         name: "nvme",
