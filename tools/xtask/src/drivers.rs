@@ -1,8 +1,9 @@
 //! Driver families: which of the kernel's drivers a build carries (`--drivers
 //! virtio,nvme` on `build` and `run`). Each family is a cargo feature of
-//! `kernel/Cargo.toml`, whose `default` has all of them; a build with `--drivers`
-//! builds `ingot-boot-direct` with `--no-default-features --features
-//! ingot-kernel/<family>,...`. A unit test keeps [`FAMILIES`] and the features equal.
+//! `kernel/Cargo.toml`, mirrored by `boot/direct/Cargo.toml` (the kernel image's
+//! package), whose `default`s have all of them; a build with `--drivers` builds
+//! `ingot-boot-direct` with `--no-default-features --features <family>,...`. A unit
+//! test keeps [`FAMILIES`] and both manifests' features equal.
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,11 +29,9 @@ impl DriverSet {
 
     /// The cargo arguments that build the kernel with exactly these families.
     pub fn cargo_features(&self) -> Vec<String> {
-        let features: Vec<String> =
-            self.0.iter().map(|family| format!("ingot-kernel/{family}")).collect();
         let mut args = vec!["--no-default-features".to_string()];
-        if !features.is_empty() {
-            args.extend(["--features".to_string(), features.join(",")]);
+        if !self.0.is_empty() {
+            args.extend(["--features".to_string(), self.0.join(",")]);
         }
         args
     }
@@ -82,10 +81,7 @@ mod tests {
     fn families_parse_in_kernel_order_and_unknown_ones_are_named() {
         let set: DriverSet = "xhci,virtio,xhci".parse().unwrap();
         assert_eq!(set.to_string(), "virtio,xhci");
-        assert_eq!(
-            set.cargo_features(),
-            ["--no-default-features", "--features", "ingot-kernel/virtio,ingot-kernel/xhci"]
-        );
+        assert_eq!(set.cargo_features(), ["--no-default-features", "--features", "virtio,xhci"]);
         assert_eq!(
             "none".parse::<DriverSet>().unwrap().cargo_features(),
             ["--no-default-features"]
@@ -95,27 +91,36 @@ mod tests {
         assert!(error.contains("`floppy`") && error.contains("intel-nic"), "{error}");
     }
 
-    /// Every family is a feature of the kernel, and its default is all of them.
-    #[test]
-    fn families_are_the_kernels_default_features() {
-        let manifest =
-            std::fs::read_to_string(crate::build::workspace_root().join("kernel/Cargo.toml"))
-                .unwrap();
+    fn manifest(path: &str) -> String {
+        std::fs::read_to_string(crate::build::workspace_root().join(path)).unwrap()
+    }
+
+    /// The families listed in a manifest's `default = [...]` line.
+    fn default_features(manifest: &str) -> Vec<String> {
         let default = manifest
             .lines()
             .find_map(|line| line.strip_prefix("default = "))
-            .expect("kernel/Cargo.toml has a default feature list");
-        let listed: Vec<&str> = default
+            .expect("a default feature list");
+        default
             .trim_matches(|c| c == '[' || c == ']')
             .split(',')
-            .map(|name| name.trim().trim_matches('"'))
-            .collect();
-        assert_eq!(listed, FAMILIES);
+            .map(|name| name.trim().trim_matches('"').to_string())
+            .collect()
+    }
+
+    /// Every family is a feature of the kernel and of the image package (which turns
+    /// on the kernel's), and both defaults are all of them.
+    #[test]
+    fn families_are_the_kernels_default_features() {
+        let kernel = manifest("kernel/Cargo.toml");
+        let image = manifest("boot/direct/Cargo.toml");
+        assert_eq!(default_features(&kernel), FAMILIES);
+        assert_eq!(default_features(&image), FAMILIES);
         for family in FAMILIES {
-            assert!(
-                manifest.lines().any(|line| line.starts_with(&format!("{family} = ["))),
-                "kernel/Cargo.toml has no feature {family}"
-            );
+            let prefix = format!("{family} = [");
+            assert!(kernel.lines().any(|l| l.starts_with(&prefix)), "kernel lacks {family}");
+            let forward = format!(r#"{family} = ["ingot-kernel/{family}"]"#);
+            assert!(image.lines().any(|line| line == forward), "boot/direct lacks `{forward}`");
         }
     }
 }
