@@ -166,7 +166,8 @@ pub struct BenchArgs {
 pub enum Bench {
     /// Direct boot beside Linux, disk-image boot beside firmware-only floors.
     Boot,
-    /// Kernel and image bytes, least RAM to boot.
+    /// Kernel and image bytes (full, virtio-only and driverless kernels, bytes per crate),
+    /// least RAM to boot.
     Size,
     /// Disk throughput and IOPS beside Linux.
     Disk,
