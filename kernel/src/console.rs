@@ -139,6 +139,7 @@ pub fn device_ports(ranges: &[PortRange]) -> Option<IoPorts> {
 }
 
 /// A handle on the I/O window of `bar`, for the driver of its device.
+#[cfg_attr(not(feature = "virtio"), allow(dead_code))]
 pub fn bar_ports(bar: &Bar) -> Option<IoPorts> {
     PORT_SPACE.lock().as_ref()?.for_bar(bar)
 }

@@ -11,9 +11,7 @@
 
 use alloc::vec::Vec;
 
-use ingot_platform::dma::DmaRegion;
 use ingot_platform::io_ports::IoPorts;
-use ingot_platform::mmio::MmioRegion;
 use ingot_ps2::{Ps2Error, Ps2Keyboard};
 use spin::Mutex;
 
@@ -107,7 +105,15 @@ pub fn enable_interrupts() {
 }
 
 /// A HID boot keyboard on an xHCI controller.
-pub type UsbKeyboard = ingot_xhci::Keyboard<MmioRegion, DmaRegion, KernelClock>;
+#[cfg(feature = "xhci")]
+pub type UsbKeyboard = ingot_xhci::Keyboard<
+    ingot_platform::mmio::MmioRegion,
+    ingot_platform::dma::DmaRegion,
+    KernelClock,
+>;
+/// Without the xhci driver family there are no USB keyboards.
+#[cfg(not(feature = "xhci"))]
+pub type UsbKeyboard = core::convert::Infallible;
 
 static USB_KEYBOARDS: Mutex<Vec<UsbKeyboard>> = Mutex::new(Vec::new());
 
@@ -148,5 +154,15 @@ pub fn read_byte() -> Option<u8> {
         .lock()
         .as_mut()
         .and_then(Ps2Keyboard::read_byte)
-        .or_else(|| USB_KEYBOARDS.lock().iter_mut().find_map(ingot_xhci::Keyboard::read_byte))
+        .or_else(|| USB_KEYBOARDS.lock().iter_mut().find_map(read_usb))
+}
+
+#[cfg(feature = "xhci")]
+fn read_usb(keyboard: &mut UsbKeyboard) -> Option<u8> {
+    keyboard.read_byte()
+}
+
+#[cfg(not(feature = "xhci"))]
+fn read_usb(keyboard: &mut UsbKeyboard) -> Option<u8> {
+    match *keyboard {}
 }

@@ -5,6 +5,7 @@
 //! all taken at boot, plus a reserve for later); all the rest becomes the program's
 //! window at `ingot_abi::PROGRAM_BASE`, mapped once the drivers have their memory.
 
+use alloc::boxed::Box;
 use ingot_bootinfo::{BootInfo, Module, PhysicalMemory};
 use ingot_platform::address_space::AddressSpace;
 use ingot_platform::frames::{FixedImage, PhysicalFrames};
@@ -29,11 +30,13 @@ pub struct KernelMemory {
     pub fixed_image: Option<FixedImage>,
 }
 
-static KERNEL_MEMORY: Mutex<Option<KernelMemory>> = Mutex::new(None);
+/// Boxed, so the static is all zeros and lies in `.bss`: an `Option` of the
+/// (5 KiB) value itself would be stored in the image.
+static KERNEL_MEMORY: Mutex<Option<Box<KernelMemory>>> = Mutex::new(None);
 
 /// Runs `f` with the kernel's memory (`None` before [`init`] finished).
 pub fn with_kernel_memory<R>(f: impl FnOnce(&mut KernelMemory) -> R) -> Option<R> {
-    KERNEL_MEMORY.lock().as_mut().map(f)
+    KERNEL_MEMORY.lock().as_deref_mut().map(f)
 }
 
 /// Identity-maps a device register window (see `AddressSpace::map_mmio`).
@@ -130,7 +133,7 @@ pub fn init(boot: &BootInfo) {
         println!("ingot: no guard page below the boot stack: {error}");
     }
     space.activate();
-    *KERNEL_MEMORY.lock() = Some(KernelMemory { trampoline_page, frames, space, fixed_image });
+    *KERNEL_MEMORY.lock() = Some(Box::new(KernelMemory { trampoline_page, frames, space, fixed_image }));
 }
 
 /// A boot module that is a fixed-address executable linked below the program window

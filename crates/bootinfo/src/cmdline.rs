@@ -18,6 +18,14 @@ pub struct Args<'a> {
     rest: &'a str,
 }
 
+/// `text` split at byte `at`; all of it and nothing when `at` is past the end or not
+/// a character boundary. The parsers here only split where they found a character,
+/// so that never happens; unlike slicing, this cannot panic, which keeps the
+/// panic's message formatting (and Unicode tables) out of the kernel.
+pub(crate) fn split_at(text: &str, at: usize) -> (&str, &str) {
+    text.split_at_checked(at).unwrap_or((text, ""))
+}
+
 /// Splits a command line into its words.
 pub fn args(line: &str) -> Args<'_> {
     Args { rest: line }
@@ -33,20 +41,22 @@ impl<'a> Iterator for Args<'a> {
             return None;
         }
         let key_end = line.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(line.len());
-        let key = &line[..key_end];
-        let after_key = &line[key_end..];
+        let (key, after_key) = split_at(line, key_end);
         let Some(value_text) = after_key.strip_prefix('=') else {
             self.rest = after_key;
             return Some(Arg { key, value: None });
         };
         let (value, rest) = if let Some(quoted) = value_text.strip_prefix('"') {
             match quoted.find('"') {
-                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                Some(end) => {
+                    let (value, quote_and_rest) = split_at(quoted, end);
+                    (value, split_at(quote_and_rest, 1).1)
+                }
                 None => (quoted, ""),
             }
         } else {
             let end = value_text.find(char::is_whitespace).unwrap_or(value_text.len());
-            (&value_text[..end], &value_text[end..])
+            split_at(value_text, end)
         };
         self.rest = rest;
         Some(Arg { key, value: Some(value) })
@@ -61,7 +71,8 @@ pub fn split_init(line: &str) -> (&str, Option<&str>) {
     for Arg { key, value } in args(line) {
         if key == "init" && value.is_some() {
             let at = key.as_ptr() as usize - line.as_ptr() as usize;
-            return (&line[..at], Some(&line[at + "init=".len()..]));
+            let (options, init) = split_at(line, at);
+            return (options, Some(split_at(init, "init=".len()).1));
         }
     }
     (line, None)
@@ -78,13 +89,13 @@ pub fn program_words(text: &str) -> impl Iterator<Item = &str> {
         }
         if let Some(quoted) = rest.strip_prefix('"') {
             let end = quoted.find('"').unwrap_or(quoted.len());
-            let word = &quoted[..end];
-            rest = quoted.get(end + 1..).unwrap_or("");
+            let (word, quote_and_rest) = split_at(quoted, end);
+            rest = split_at(quote_and_rest, 1).1;
             return Some(word);
         }
         let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let word = &rest[..end];
-        rest = &rest[end..];
+        let (word, after) = split_at(rest, end);
+        rest = after;
         Some(word)
     })
 }

@@ -108,10 +108,11 @@ fn number(text: &str) -> Result<u64, EntryError> {
 /// A number with an optional `K`, `M` or `G` suffix (either case), as Linux's
 /// `memparse` reads sizes.
 fn size_with_suffix(text: &str) -> Result<u64, EntryError> {
-    let (digits, shift) = match text.as_bytes().last() {
-        Some(b'k' | b'K') => (&text[..text.len() - 1], 10),
-        Some(b'm' | b'M') => (&text[..text.len() - 1], 20),
-        Some(b'g' | b'G') => (&text[..text.len() - 1], 30),
+    let (head, last) = crate::cmdline::split_at(text, text.len().saturating_sub(1));
+    let (digits, shift) = match last {
+        "k" | "K" => (head, 10),
+        "m" | "M" => (head, 20),
+        "g" | "G" => (head, 30),
         _ => (text, 0),
     };
     let value = number(digits)?;

@@ -120,7 +120,7 @@ pub fn plan(file: &[u8], window_base: u64, window_bytes: u64) -> Result<Plan, El
     if loads.is_empty() {
         return Err(ElfError::NothingToLoad);
     }
-    loads.sort_by_key(|(_, segment)| segment.address);
+    sort_by_address(&mut loads);
     for pair in loads.windows(2) {
         let ((first, a), (second, b)) = (pair[0], pair[1]);
         if a.address + a.memory_bytes > b.address {
@@ -360,4 +360,69 @@ fn has_ingot_note(file: &[u8], headers: &[ProgramHeader]) -> bool {
         }
         false
     })
+}
+
+/// Sorts segments by address, then index (so equal addresses keep file order). A heap
+/// sort: O(n log n) for any number of headers a file claims, and a few hundred bytes
+/// of code where core's sorts, monomorphised for this element, take kilobytes of the
+/// kernel.
+fn sort_by_address(loads: &mut [(usize, ProgramHeader)]) {
+    let key = |load: &(usize, ProgramHeader)| (load.1.address, load.0);
+    let sift_down = |loads: &mut [(usize, ProgramHeader)], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && key(&loads[child]) < key(&loads[child + 1]) {
+            child += 1;
+        }
+        if key(&loads[root]) >= key(&loads[child]) {
+            break;
+        }
+        loads.swap(root, child);
+        root = child;
+    };
+    for root in (0..loads.len() / 2).rev() {
+        sift_down(loads, root, loads.len());
+    }
+    for end in (1..loads.len()).rev() {
+        loads.swap(0, end);
+        sift_down(loads, 0, end);
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::{ProgramHeader, sort_by_address};
+
+    fn segment(address: u64) -> ProgramHeader {
+        ProgramHeader {
+            kind: 1,
+            flags: 0,
+            offset: 0,
+            address,
+            file_bytes: 0,
+            memory_bytes: 1,
+            align: 1,
+        }
+    }
+
+    #[test]
+    fn sorts_by_address_then_index_like_a_stable_sort() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for length in 0..40 {
+            let mut loads: Vec<(usize, ProgramHeader)> = (0..length)
+                .map(|index| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (index, segment(state % 8 * 0x1000))
+                })
+                .collect();
+            let mut expected = loads.clone();
+            expected.sort_by_key(|(_, segment)| segment.address);
+            sort_by_address(&mut loads);
+            assert_eq!(loads, expected, "{length} segments");
+        }
+    }
 }

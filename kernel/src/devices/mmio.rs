@@ -10,14 +10,12 @@
 //! `ingot: virtio-mmio <base> size=<bytes> irq=<n> type=<t> version=<1|2> driver=<name|none>`.
 
 use alloc::boxed::Box;
-use alloc::format;
-use alloc::string::String;
 use core::fmt;
 
 use ingot_bootinfo::virtio_mmio::{MmioDevice, MmioDevices};
 use ingot_mem::MemError;
 use ingot_platform::mmio::MmioRegion;
-use ingot_virtio::mmio::{Identity, probe};
+use ingot_virtio::mmio::{Identity, ProbeError, probe};
 use ingot_virtio::transport::Transport;
 
 use super::{Found, virtio};
@@ -70,12 +68,35 @@ pub fn start_all(devices: &MmioDevices, found: &mut Found) {
     }
 }
 
+/// Why a device did not start, for its line (formatted in place: no allocation).
+enum StartError {
+    NoKernelMemory,
+    NotADeviceWindow,
+    CannotMap(MemError),
+    Probe(ProbeError),
+    Driver(&'static str, &'static str),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::NoKernelMemory => f.write_str("no kernel memory"),
+            StartError::NotADeviceWindow => {
+                f.write_str("refused: not a device window (RAM, ACPI, the kernel or page 0)")
+            }
+            StartError::CannotMap(error) => write!(f, "cannot map the window ({error})"),
+            StartError::Probe(error) => write!(f, "{error}"),
+            StartError::Driver(driver, why) => write!(f, "{driver} did not start: {why}"),
+        }
+    }
+}
+
 /// Starts one device; returns what it is and the driver that took it (`None`: a
 /// device type without a driver).
 fn start(
     device: &MmioDevice,
     found: &mut Found,
-) -> Result<(Identity, Option<&'static str>), String> {
+) -> Result<(Identity, Option<&'static str>), StartError> {
     let registers = crate::memory::with_kernel_memory(|memory| {
         MmioRegion::from_device_window(
             &mut memory.space,
@@ -84,19 +105,17 @@ fn start(
             device.size,
         )
     })
-    .ok_or_else(|| String::from("no kernel memory"))?
+    .ok_or(StartError::NoKernelMemory)?
     .map_err(|error| match error {
-        MemError::InvalidRange => {
-            String::from("refused: not a device window (RAM, ACPI, the kernel or page 0)")
-        }
-        other => format!("cannot map the window ({other})"),
+        MemError::InvalidRange => StartError::NotADeviceWindow,
+        other => StartError::CannotMap(other),
     })?;
-    let (transport, identity) = probe(registers).map_err(|error| format!("{error}"))?;
+    let (transport, identity) = probe(registers).map_err(StartError::Probe)?;
     let Some(driver) = MMIO_DRIVERS.iter().find(|d| d.device_type == identity.device_type) else {
         return Ok((identity, None));
     };
     let interface = if identity.version == 2 { "modern" } else { "legacy" };
     (driver.start)(Box::new(transport), interface, &Location(device.base), found)
-        .map_err(|why| format!("{} did not start: {why}", driver.name))?;
+        .map_err(|why| StartError::Driver(driver.name, why))?;
     Ok((identity, Some(driver.name)))
 }

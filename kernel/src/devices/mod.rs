@@ -7,17 +7,40 @@
 //!
 //! Block and network drivers are registered alike: adding a driver is one entry in
 //! [`DRIVERS`] and a small start function that maps its registers (with the helpers
-//! here) and calls the driver crate's constructor.
+//! here) and calls the driver crate's constructor. Each entry belongs to a driver
+//! family, a cargo feature of the kernel ([`families`]); a function no driver of the
+//! build takes but a left-out family would is reported as not supported.
 
+// A build without any driver family uses none of the start helpers.
+#![cfg_attr(
+    not(any(
+        feature = "virtio",
+        feature = "nvme",
+        feature = "ahci",
+        feature = "ide",
+        feature = "intel-nic",
+        feature = "realtek",
+        feature = "xhci"
+    )),
+    allow(dead_code)
+)]
+
+#[cfg(feature = "ahci")]
 mod ahci;
+mod families;
+#[cfg(feature = "ide")]
 mod ide;
+#[cfg(feature = "virtio")]
 mod mmio;
+#[cfg(any(feature = "intel-nic", feature = "realtek"))]
 mod nics;
+#[cfg(feature = "nvme")]
 mod nvme;
+#[cfg(feature = "virtio")]
 mod virtio;
+#[cfg(feature = "xhci")]
 mod xhci;
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ingot_hal::{DmaAllocator, DmaError};
@@ -57,24 +80,35 @@ pub struct Driver {
 
 /// Every driver, tried in this order for each function.
 pub static DRIVERS: &[Driver] = &[
+    #[cfg(feature = "virtio")]
     Driver {
         name: "virtio-blk",
         matches: |f| ingot_virtio_blk::pci::matches(f.vendor, f.device),
         start: virtio::start_block,
     },
+    #[cfg(feature = "virtio")]
     Driver {
         name: "virtio-net",
         matches: |f| ingot_virtio_net::pci::matches(f.vendor, f.device),
         start: virtio::start_net,
     },
+    #[cfg(feature = "nvme")]
     Driver { name: "nvme", matches: nvme::matches, start: nvme::start },
+    #[cfg(feature = "ahci")]
     Driver { name: "ahci", matches: ahci::matches, start: ahci::start },
+    #[cfg(feature = "ide")]
     Driver { name: "ide", matches: ide::matches, start: ide::start },
+    #[cfg(feature = "intel-nic")]
     Driver { name: "e1000", matches: nics::e1000_matches, start: nics::start_e1000 },
+    #[cfg(feature = "intel-nic")]
     Driver { name: "e1000e", matches: nics::e1000e_matches, start: nics::start_e1000e },
+    #[cfg(feature = "intel-nic")]
     Driver { name: "ixgbe", matches: nics::ixgbe_matches, start: nics::start_ixgbe },
+    #[cfg(feature = "realtek")]
     Driver { name: "r8169", matches: nics::r8169_matches, start: nics::start_r8169 },
+    #[cfg(feature = "realtek")]
     Driver { name: "rtl8139", matches: nics::rtl8139_matches, start: nics::start_rtl8139 },
+    #[cfg(feature = "xhci")]
     Driver { name: "xhci", matches: xhci::matches, start: xhci::start },
 ];
 
@@ -91,7 +125,12 @@ pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::Mmio
         listed.push((function, driver));
     }
     crate::pci::remember(&listed);
+    #[cfg(feature = "virtio")]
     mmio::start_all(virtio_mmio, &mut found);
+    #[cfg(not(feature = "virtio"))]
+    for device in virtio_mmio.iter() {
+        families::not_supported("virtio", &format_args!("mmio@{:#x}", device.base));
+    }
     crate::storage::install(found.disks);
     crate::net::install(found.nics);
     crate::input::install_usb(found.keyboards);
@@ -101,7 +140,10 @@ pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::Mmio
 /// claimed the function (even if it found nothing behind it).
 fn probe(function: &PciFunction, found: &mut Found) -> Option<&'static str> {
     let config = crate::pci::config()?;
-    let driver = DRIVERS.iter().find(|driver| (driver.matches)(function))?;
+    let Some(driver) = DRIVERS.iter().find(|driver| (driver.matches)(function)) else {
+        families::report_left_out(function);
+        return None;
+    };
     match (driver.start)(config, function, found) {
         Ok(()) => Some(driver.name),
         Err(problem) => {
@@ -200,6 +242,7 @@ pub fn map_memory_bar(
 
 /// The I/O BAR `bar`'s base port and a port handle limited to that BAR, with I/O
 /// decoding and bus mastering turned on.
+#[cfg_attr(not(feature = "virtio"), allow(dead_code))]
 pub fn io_bar(
     config: &impl PciConfig,
     function: &PciFunction,
@@ -213,9 +256,10 @@ pub fn io_bar(
 }
 
 /// Boxes each item as a disk.
+#[cfg(any(feature = "nvme", feature = "ahci", feature = "ide"))]
 fn add_disks<D: ingot_block::BlockDevice + Send + 'static>(
     found: &mut Found,
     disks: impl IntoIterator<Item = D>,
 ) {
-    found.disks.extend(disks.into_iter().map(|disk| Box::new(disk) as Disk));
+    found.disks.extend(disks.into_iter().map(|disk| alloc::boxed::Box::new(disk) as Disk));
 }

@@ -7,7 +7,6 @@ use alloc::boxed::Box;
 use ingot_net::NetError;
 use ingot_pci::{PciConfig, PciFunction};
 use ingot_platform::pci_config::ConfigAccess;
-use ingot_platform::physical::IdentityMemory;
 
 use super::{Found, KernelDma, map_memory_bar};
 use crate::time::KernelClock;
@@ -22,10 +21,12 @@ fn describe(error: NetError) -> &'static str {
     }
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn e1000_matches(function: &PciFunction) -> bool {
     ingot_e1000::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_e1000(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -48,6 +49,7 @@ pub fn start_e1000(
 /// new vector raising `event` (once the I/O APICs are up) and lets the function raise
 /// it. Elsewhere (q35's pins arrive on GSIs 16-23 through its ACPI `_PRT`, which is
 /// not read) `None`: the device stays polled.
+#[cfg(any(feature = "intel-nic", feature = "realtek"))]
 fn intx_on_pc(config: &ConfigAccess, function: &PciFunction, event: u64) -> Option<u8> {
     const PIIX_HOST_BRIDGE: u32 = 0x1237_8086;
     if config.read_u32(ingot_pci::PciAddress::new(0, 0, 0), 0) != PIIX_HOST_BRIDGE {
@@ -61,10 +63,12 @@ fn intx_on_pc(config: &ConfigAccess, function: &PciFunction, event: u64) -> Opti
     Some(vector)
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn e1000e_matches(function: &PciFunction) -> bool {
     ingot_e1000e::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_e1000e(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -84,10 +88,12 @@ pub fn start_e1000e(
     Ok(())
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn ixgbe_matches(function: &PciFunction) -> bool {
     ingot_ixgbe::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "intel-nic")]
 pub fn start_ixgbe(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -99,10 +105,12 @@ pub fn start_ixgbe(
     Ok(())
 }
 
+#[cfg(feature = "realtek")]
 pub fn r8169_matches(function: &PciFunction) -> bool {
     ingot_r8169::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "realtek")]
 pub fn start_r8169(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -115,10 +123,12 @@ pub fn start_r8169(
     Ok(())
 }
 
+#[cfg(feature = "realtek")]
 pub fn rtl8139_matches(function: &PciFunction) -> bool {
     ingot_rtl8139::matches(function.vendor, function.device).is_some()
 }
 
+#[cfg(feature = "realtek")]
 pub fn start_rtl8139(
     config: &ConfigAccess,
     function: &PciFunction,
@@ -127,7 +137,12 @@ pub fn start_rtl8139(
     let variant =
         ingot_rtl8139::matches(function.vendor, function.device).ok_or("not an RTL8139")?;
     let registers = map_memory_bar(config, function, usize::from(variant.register_bar), 0, None)?;
-    let mut nic = ingot_rtl8139::start(registers, &mut KernelDma, KernelClock, IdentityMemory)
+    let mut nic = ingot_rtl8139::start(
+        registers,
+        &mut KernelDma,
+        KernelClock,
+        ingot_platform::physical::IdentityMemory,
+    )
         .map_err(describe)?;
     let event = ingot_abi::events::net(found.nics.len() as u64);
     if event != 0 && intx_on_pc(config, function, event).is_some() {

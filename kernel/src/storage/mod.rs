@@ -54,6 +54,7 @@ pub fn configure(options: &ingot_bootinfo::cmdline::KernelOptions) {
 }
 
 /// Whether the IDE driver must use PIO even where bus-master DMA exists.
+#[cfg_attr(not(feature = "ide"), allow(dead_code))]
 pub fn ide_pio_only() -> bool {
     IDE_PIO.load(core::sync::atomic::Ordering::Relaxed)
 }

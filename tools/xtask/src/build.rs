@@ -6,13 +6,22 @@
 //! compiled once. Programs are turned from ELF into flat binaries here (their
 //! `PT_LOAD` segments laid out from the lowest address), which is the format the
 //! kernel loads at `ingot_abi::PROGRAM_BASE`.
+//!
+//! With `--drivers` the kernel is built in a second call, alone, with only those
+//! driver families (`drivers.rs`); [`kernel_variant`] builds such a kernel beside the
+//! full one (`bench size`, the `drivers-*` scenarios). The linker writes a map of every
+//! kernel it links, kept as `kernel.map` (`kernel-<families>.map` for a variant).
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use object::{Object, ObjectSegment};
 
+use crate::drivers::DriverSet;
+
 const MACHINE_TARGET: &str = "x86_64-unknown-none";
+/// The package whose `ingot-kernel` binary is the kernel image.
+const KERNEL_PACKAGE: &str = "ingot-boot-direct";
 const MULTIBOOT_MAGIC: [u8; 4] = 0x1BAD_B002u32.to_le_bytes();
 /// The Multiboot header must lie in the first 8 KiB of the file.
 const MULTIBOOT_SEARCH_BYTES: usize = 8192;
@@ -42,6 +51,8 @@ pub struct Artifacts {
     /// The disk image the scenarios boot: `ingot.img`'s layout with `exit=qemu` as its
     /// command line (see `image.rs`).
     pub test_image: PathBuf,
+    /// The linker's map of the kernel.
+    pub kernel_map: PathBuf,
 }
 
 impl Artifacts {
@@ -111,18 +122,32 @@ pub fn cargo(args: &[&str]) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("cargo {} failed", args.join(" "))) }
 }
 
-/// Builds everything (release profile) into `target/ingot/`.
+/// Builds everything (release profile, every driver family) into `target/ingot/`.
 pub fn build_all() -> Result<Artifacts, String> {
+    build_with(None)
+}
+
+/// Builds everything into `target/ingot/`, the kernel with only the driver families
+/// `drivers` when given (all otherwise).
+pub fn build_with(drivers: Option<&DriverSet>) -> Result<Artifacts, String> {
     eprintln!(
         "xtask: building the kernel, its loaders and the programs (cargo build --release --target {MACHINE_TARGET})"
     );
     let workspace = crate::workspace::workspace()?;
     let mut args = vec!["build", "--release", "--target", MACHINE_TARGET];
     for package in &workspace.machine_packages {
-        args.extend(["-p", package]);
+        if drivers.is_none() || package != KERNEL_PACKAGE {
+            args.extend(["-p", package]);
+        }
     }
-    cargo(&args)?;
-    let built = target_dir().join(MACHINE_TARGET).join("release");
+    let kernel_out = match drivers {
+        None => cargo_kernel_build(&args)?,
+        Some(drivers) => {
+            cargo(&args)?;
+            build_kernel(drivers)?
+        }
+    };
+    let built = release_dir();
     let out = output_dir();
     let programs = out.join("programs");
     fs::create_dir_all(&programs)
@@ -130,6 +155,7 @@ pub fn build_all() -> Result<Artifacts, String> {
 
     let artifacts = artifacts_in(&out);
     copy(&built.join("ingot-kernel"), &artifacts.kernel)?;
+    copy(&kernel_out.join("ingot-kernel.map"), &artifacts.kernel_map)?;
     copy(&built.join("ingot-floor"), &artifacts.floor)?;
     write_pvh_only(&artifacts.kernel, &artifacts.kernel_pvh)?;
     for name in crate::programs::rust_programs() {
@@ -168,6 +194,94 @@ pub fn build_all() -> Result<Artifacts, String> {
     Ok(artifacts)
 }
 
+/// Cargo's output directory for the machine's release build.
+fn release_dir() -> PathBuf {
+    target_dir().join(MACHINE_TARGET).join("release")
+}
+
+/// Builds the kernel package alone with only the driver families `drivers`; returns
+/// its build script's OUT_DIR (see [`cargo_kernel_build`]).
+fn build_kernel(drivers: &DriverSet) -> Result<PathBuf, String> {
+    eprintln!("xtask: building the kernel with the driver families {drivers}");
+    let features = drivers.cargo_features();
+    let mut args = vec!["build", "--release", "--target", MACHINE_TARGET, "-p", KERNEL_PACKAGE];
+    args.extend(features.iter().map(String::as_str));
+    cargo_kernel_build(&args)
+}
+
+/// Runs `cargo build` (`args`, which must build the kernel package) with JSON
+/// messages on stdout and returns the OUT_DIR of the kernel package's build script,
+/// where the linker map lies (`boot/direct/build.rs`). Cargo reports it on every
+/// build, also when nothing had to be rebuilt.
+fn cargo_kernel_build(args: &[&str]) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(workspace_root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo {} failed", args.join(" ")));
+    }
+    kernel_out_dir(&String::from_utf8_lossy(&output.stdout)).ok_or_else(|| {
+        format!("cargo {} did not report {KERNEL_PACKAGE}'s OUT_DIR", args.join(" "))
+    })
+}
+
+/// The `out_dir` of the kernel package's `build-script-executed` message.
+fn kernel_out_dir(messages: &str) -> Option<PathBuf> {
+    messages.lines().find_map(|line| {
+        let message: serde_json::Value = serde_json::from_str(line).ok()?;
+        let package = message["package_id"].as_str()?;
+        let ours = package.contains(&format!("#{KERNEL_PACKAGE}@"))
+            || package.starts_with(&format!("{KERNEL_PACKAGE} "));
+        let out_dir = message["out_dir"].as_str()?;
+        (message["reason"] == "build-script-executed" && ours).then(|| PathBuf::from(out_dir))
+    })
+}
+
+/// A kernel built with some driver families only, beside the full one.
+pub struct KernelVariant {
+    /// The kernel ELF, `target/ingot/kernel-<families>.elf`.
+    pub elf: PathBuf,
+    /// Its linker map, `kernel-<families>.map`.
+    pub map: PathBuf,
+    /// What a disk loader would copy (the image without `.bss`), `kernel-<families>.bin`.
+    pub flat: PathBuf,
+}
+
+impl KernelVariant {
+    /// Where [`kernel_variant`] puts the kernel with `drivers`.
+    pub fn of(drivers: &DriverSet) -> KernelVariant {
+        let out = output_dir();
+        let stem = format!("kernel-{}", drivers.file_stem());
+        KernelVariant {
+            elf: out.join(format!("{stem}.elf")),
+            map: out.join(format!("{stem}.map")),
+            flat: out.join(format!("{stem}.bin")),
+        }
+    }
+}
+
+/// Builds a kernel with only `drivers` into `target/ingot/kernel-<families>.*`, leaving
+/// the other artifacts as they are. Not safe to call for the same set from two
+/// threads at once: callers share one result (`scenarios/drivers.rs`).
+pub fn kernel_variant(drivers: &DriverSet) -> Result<KernelVariant, String> {
+    let kernel_out = build_kernel(drivers)?;
+    let variant = KernelVariant::of(drivers);
+    let built = release_dir();
+    copy(&built.join("ingot-kernel"), &variant.elf)?;
+    copy(&kernel_out.join("ingot-kernel.map"), &variant.map)?;
+    let elf = fs::read(&variant.elf)
+        .map_err(|e| format!("cannot read {}: {e}", variant.elf.display()))?;
+    let mut flat = crate::kernel_flat::image_without_bss(&elf)?;
+    crate::kernel_header::seal(&mut flat)?;
+    write(&variant.flat, &flat)?;
+    Ok(variant)
+}
+
 /// Where [`build_all`] puts each artifact under `out`.
 pub fn artifacts_in(out: &Path) -> Artifacts {
     Artifacts {
@@ -181,6 +295,7 @@ pub fn artifacts_in(out: &Path) -> Artifacts {
         bios_floor: out.join("bios-floor.bin"),
         uefi_floor: out.join("floor.efi"),
         test_image: out.join("ingot-test.img"),
+        kernel_map: out.join("kernel.map"),
     }
 }
 
@@ -235,4 +350,19 @@ pub fn flat_binary(elf: &Path) -> Result<Vec<u8>, String> {
         image[offset..offset + bytes.len()].copy_from_slice(bytes);
     }
     Ok(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_out_dir;
+
+    #[test]
+    fn the_kernel_packages_out_dir_is_found_among_cargo_messages() {
+        let messages = r#"{"reason":"build-script-executed","package_id":"path+file:///w/boot/bios#ingot-boot-bios@0.1.0","out_dir":"/t/bios/out"}
+not json
+{"reason":"compiler-artifact","package_id":"path+file:///w/boot/direct#ingot-boot-direct@0.1.0"}
+{"reason":"build-script-executed","package_id":"path+file:///w/boot/direct#ingot-boot-direct@0.1.0","out_dir":"/t/direct-1/out"}"#;
+        assert_eq!(kernel_out_dir(messages), Some("/t/direct-1/out".into()));
+        assert_eq!(kernel_out_dir("{}"), None);
+    }
 }

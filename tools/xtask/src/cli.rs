@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::drivers::DriverSet;
 use crate::qemu::Machine;
 
 /// The front door to building, running, testing and measuring Ingot.
@@ -25,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Build the kernel, its loaders and the programs into target/ingot/.
-    Build,
+    Build(BuildArgs),
     /// Build target/ingot/ingot.img, the hybrid BIOS/UEFI disk image.
     Image(ImageArgs),
     /// Boot Ingot in QEMU with serial on this terminal (Ctrl-A X quits).
@@ -58,6 +59,15 @@ pub struct NetnsClientArgs {
 pub struct NewArgs {
     /// The program's name: 1-26 lower-case letters, digits and '-', starting with a letter.
     pub name: String,
+}
+
+/// `cargo xtask build`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+pub struct BuildArgs {
+    /// Driver families the kernel carries: a comma-separated list of virtio, nvme, ahci,
+    /// ide, intel-nic, realtek, xhci, or all, or none [default: all].
+    #[arg(long, value_name = "FAMILIES")]
+    pub drivers: Option<DriverSet>,
 }
 
 /// `cargo xtask image`.
@@ -127,6 +137,10 @@ pub struct RunArgs {
     /// QEMU's, e.g. tcp:127.0.0.1:8080-:80. Repeatable.
     #[arg(long, value_name = "MODEL[,hostfwd=RULE]")]
     pub net: Vec<NetSpec>,
+    /// Driver families the kernel carries: a comma-separated list of virtio, nvme, ahci,
+    /// ide, intel-nic, realtek, xhci, or all, or none [default: all].
+    #[arg(long, value_name = "FAMILIES")]
+    pub drivers: Option<DriverSet>,
     /// Further QEMU arguments, after `--`.
     #[arg(last = true, value_name = "QEMU ARGS")]
     pub qemu_args: Vec<String>,
@@ -156,7 +170,8 @@ pub struct BenchArgs {
 pub enum Bench {
     /// Direct boot beside Linux, disk-image boot beside firmware-only floors.
     Boot,
-    /// Kernel and image bytes, least RAM to boot.
+    /// Kernel and image bytes (full, virtio-only and driverless kernels, bytes per crate),
+    /// least RAM to boot.
     Size,
     /// Disk throughput and IOPS beside Linux.
     Disk,
@@ -339,6 +354,7 @@ mod tests {
         assert!(error("run --fast").contains("unexpected argument '--fast'"));
         assert!(error("run --disk a.img,floppy").contains("valid: virtio-blk, nvme, ahci, ide"));
         assert!(error("run --pvh --image").contains("cannot be used with"));
+        assert!(error("build --drivers virtio,floppy").contains("valid: virtio, nvme, ahci"));
         let long = format!("image --cmdline {}", "x".repeat(1024));
         assert!(error(&long).contains("at most 1023"));
     }
@@ -368,6 +384,9 @@ mod tests {
             ]
         );
         assert_eq!(args.qemu_args, vec!["-S".to_string()]);
+        assert_eq!(args.drivers, None);
+        let virtio = parse_run(&["--machine", "microvm", "--drivers", "virtio"]).unwrap();
+        assert_eq!(virtio.drivers, Some(DriverSet::virtio_only()));
         let bench = parse("bench smp --runs 7").unwrap();
         assert!(matches!(bench.command, Command::Bench(BenchArgs { which: Bench::Smp, runs: 7 })));
         let test = parse("test ready").unwrap();

@@ -121,6 +121,7 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("SIZE", "256M"),
     ("MODEL", "max"),
     ("NAME|PATH", "hello"),
+    ("FAMILIES", "virtio,nvme"),
 ];
 
 /// Splits a shell-like line into words (double and single quotes group).

@@ -17,6 +17,7 @@ mod compat_suite;
 mod doc_check;
 #[cfg(test)]
 mod doc_examples;
+mod drivers;
 mod harness;
 mod image;
 mod kernel_flat;
@@ -41,7 +42,9 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Build => build::build_all().map(|artifacts| artifacts.print_summary()),
+        Command::Build(args) => {
+            build::build_with(args.drivers.as_ref()).map(|artifacts| artifacts.print_summary())
+        }
         Command::Image(args) => image::image(&args),
         Command::Run(args) => return exit_with(run::run(&args)),
         Command::Test(args) => test::test(&args),

@@ -9,7 +9,7 @@ use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build::{Artifacts, build_all, output_dir};
+use crate::build::{Artifacts, build_with, output_dir};
 use crate::cli::{DiskModel, DiskSpec, NetModel, NetSpec, RunArgs};
 use crate::programs::programs;
 use crate::qemu::{Machine, QEMU, QemuConfig};
@@ -23,7 +23,7 @@ const HOW_TO_LEAVE: &str =
 /// Builds, runs QEMU in the foreground and returns the exit code `cargo xtask run` ends
 /// with.
 pub fn run(options: &RunArgs) -> Result<u8, String> {
-    let artifacts = build_all()?;
+    let artifacts = build_with(options.drivers.as_ref())?;
     create_missing_disks(&options.disk, options.disk_size)?;
     let config = qemu_config(options, &artifacts, &output_dir().join("run.img"))?;
     let args: Vec<String> = config

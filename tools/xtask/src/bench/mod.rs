@@ -18,6 +18,7 @@ mod disk_images;
 mod disk_parallel;
 mod disk_report;
 mod idle;
+mod linker_map;
 mod measure;
 mod net;
 mod net_icount;
@@ -26,6 +27,7 @@ mod peer;
 mod peer_check;
 mod peer_programs;
 mod size;
+mod size_kernels;
 mod smp;
 mod stats;
 

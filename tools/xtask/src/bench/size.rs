@@ -1,5 +1,6 @@
 //! `cargo xtask bench size`: bytes on disk and the least guest RAM that reaches ready,
-//! for Ingot beside the Linux peer.
+//! for Ingot beside the Linux peer; the full and the virtio-only kernel with their
+//! bytes per section and per crate (`size_kernels.rs`).
 //!
 //! The least `-m` is found by bisection over whole MiB between [`LOW_MIB`] and
 //! [`HIGH_MIB`], assuming that more RAM never stops a guest from booting; every probe
@@ -64,6 +65,7 @@ fn first_line(reason: &str) -> String {
 
 pub fn bench_size(_options: &Options) -> Result<(), String> {
     let artifacts = crate::build::build_all()?;
+    let (kernels_md, kernels_json) = super::size_kernels::measure(&artifacts)?;
     let peer = peer::prepare()?;
     let started = unix_now();
     let load_at_start = load1();
@@ -124,6 +126,8 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
             }
         }
     }
+    md.push('\n');
+    md.push_str(&kernels_md);
     let _ = write!(
         md,
         "\n### Least guest RAM that reaches ready (`-m`, bisected over MiB in {LOW_MIB}..={HIGH_MIB}, machine {MACHINE})\n\n\
@@ -202,6 +206,7 @@ pub fn bench_size(_options: &Options) -> Result<(), String> {
         "load1": load_at_start,
         "machine": MACHINE.name(),
         "files": files,
+        "kernels": kernels_json,
         "least_memory": least_memory,
     }));
     let path = write_output("size.json", json.as_bytes())?;

@@ -8,6 +8,7 @@ pub mod boot_images;
 mod cmdline;
 mod compat;
 mod cores;
+mod drivers;
 mod ecam;
 mod failures;
 mod fixed_address;
@@ -49,6 +50,7 @@ pub fn all(artifacts: &Artifacts) -> Vec<Scenario> {
         ecam::scenarios(artifacts),
         net::scenarios(artifacts),
         virtio_mmio::scenarios(artifacts),
+        drivers::scenarios(artifacts),
         httpd::scenarios(artifacts),
         idle::scenarios(artifacts),
         boot_images::scenarios(artifacts),
