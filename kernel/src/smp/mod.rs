@@ -34,6 +34,7 @@ pub fn apic_id_of(index: usize) -> Option<u32> {
 }
 
 /// The calling core's index (0 before SMP is up).
+#[inline(always)]
 pub fn current_core() -> usize {
     ingot_arch::percpu::core_index().unwrap_or(0) as usize
 }
@@ -54,6 +55,9 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     crate::memory::with_kernel_memory(|memory| {
         ingot_platform::cores::install_bootstrap_block(&mut memory.frames, bootstrap_id)
     });
+    // Without frames for its block the bootstrap core takes the static one: it must
+    // have a block before any other core installs its own.
+    ingot_arch::percpu::ensure_installed();
     worker::init();
     let candidates: Vec<u32> = acpi
         .and_then(|acpi| acpi.madt.as_ref())

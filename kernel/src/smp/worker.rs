@@ -27,7 +27,17 @@ struct Shared {
 }
 
 impl Shared {
+    #[inline(always)]
     fn queue(&self) -> &WorkQueue {
+        // `get` inlines to one load; `call_once` is an out-of-line call per use.
+        match self.queue.get() {
+            Some(queue) => queue,
+            None => self.create_queue(),
+        }
+    }
+
+    #[cold]
+    fn create_queue(&self) -> &WorkQueue {
         self.queue.call_once(|| WorkQueue::new(queue_capacity()))
     }
 }
