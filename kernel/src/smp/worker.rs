@@ -130,7 +130,24 @@ fn wake(index: usize) {
 
 /// Runs one queued task on the calling core, if there is one. Returns whether it did.
 pub fn run_one() -> bool {
-    let Some(task) = shared().queue().take() else { return false };
+    run_next(None)
+}
+
+/// Takes and runs one queued task. `idle_core` is the calling core when it comes back
+/// from idling: when it got a task and more are queued while other cores sleep and
+/// none spins, it first wakes one to share them (submitters leave work to spinning
+/// cores, so a burst would otherwise wait for this one). One function for both, so
+/// that the take and the run stay inlined in it.
+fn run_next(idle_core: Option<usize>) -> bool {
+    let shared = shared();
+    let Some(task) = shared.queue().take() else { return false };
+    if let Some(core) = idle_core
+        && let Some(other) = idle::sleepers().claim_to_share(core, super::core_count(), || {
+            !shared.queue().is_empty()
+        })
+    {
+        wake(other);
+    }
     run_task(task);
     true
 }
@@ -159,11 +176,14 @@ fn run_task(task: Task) {
 pub fn wait(group: GroupId) -> Result<(), GroupError> {
     let core = super::current_core();
     let shared = shared();
+    let mut was_idle = false;
     loop {
         if shared.groups.pending(group)? == 0 {
             return Ok(());
         }
-        if !run_one() {
+        let ran = run_next(was_idle.then_some(core));
+        was_idle = !ran;
+        if !ran {
             idle::wait(core, WaitReason::Group(group), || {
                 // A group released meanwhile ends the wait too (the loop reports it).
                 !matches!(shared.groups.pending(group), Ok(pending) if pending != 0)
@@ -179,6 +199,7 @@ pub fn run_forever(index: usize) -> ! {
         core::hint::spin_loop();
     }
     let shared = shared();
+    let mut was_idle = false;
     loop {
         if let Some((entry, argument)) = shared.slots.take(index) {
             let start = ingot_arch::msr::read_tsc();
@@ -187,7 +208,9 @@ pub fn run_forever(index: usize) -> ! {
             shared.slots.finish(index);
             continue;
         }
-        if run_one() {
+        let ran = run_next(was_idle.then_some(index));
+        was_idle = !ran;
+        if ran {
             continue;
         }
         crate::compat::poll_callbacks();
