@@ -116,8 +116,11 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         acpi.as_ref().and_then(|acpi| acpi.fadt.as_ref()).is_none_or(|fadt| fadt.has_8042()),
     );
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
-    let cores = match timer_ports {
-        Some(_) => smp::init(acpi.as_ref(), trampoline),
+    let cores = match timer_ports.as_mut() {
+        Some(ports) => {
+            time::refine(ports);
+            smp::init(acpi.as_ref(), trampoline)
+        }
         None => 1,
     };
     let layout = memory::map_program_window(boot.memory.usable_bytes(), module);
