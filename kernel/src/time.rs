@@ -19,14 +19,19 @@ use ingot_tsc::{CalibrationError, ReferenceCounter, Source};
 
 use crate::println;
 
-/// Measurements per reference before it is given up (short windows are disturbed more
-/// often on a busy host, so more tries: still at most 4 ms per reference).
-const ATTEMPTS: u32 = 16;
-/// Each measurement spans about 250 µs: 895 PM-timer or 298 PIT counts, so one count
-/// is at most 0.34 %, well inside the 2 % two measurements must agree within. Boot
-/// waits for these windows; [`refine`] then makes the PM timer's result exact over the
-/// rest of the boot without waiting.
-const WINDOWS_PER_SECOND: u64 = 4000;
+/// PM-timer measurements before it is given up. Short windows are disturbed often on
+/// a busy emulator host (a reference read that takes over 500 ns spoils one; up to 11
+/// in a row were seen at load 12), so many tries: still at most 4 ms.
+const PM_TIMER_ATTEMPTS: u32 = 40;
+/// Each PM-timer measurement spans about 100 µs: 358 counts, so one count is 0.28 %,
+/// well inside the 2 % two measurements must agree within. Boot waits for these
+/// windows; [`refine`] then makes the result exact over the rest of the boot without
+/// waiting.
+const PM_TIMER_WINDOWS_PER_SECOND: u64 = 10_000;
+/// The PIT (microvm has no PM timer) is not refined, so its windows stay 1 ms long:
+/// 1,193 counts, one count under 0.1 %; at most 16 ms.
+const PIT_ATTEMPTS: u32 = 16;
+const PIT_WINDOWS_PER_SECOND: u64 = 1000;
 /// The least interval [`refine`] accepts: 1 ms of PM-timer counts.
 const REFINE_MIN_COUNTS: u64 = PM_TIMER_HZ / 1000;
 const PM_TIMER_HZ: u64 = 3_579_545;
@@ -96,7 +101,13 @@ fn find_frequency(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Sou
         })
     });
     if let Some(mut timer) = pm_timer
-        && let Some(hz) = calibrate_with(&mut timer, &mut tsc, Source::AcpiPmTimer)
+        && let Some(hz) = calibrate_with(
+            &mut timer,
+            &mut tsc,
+            Source::AcpiPmTimer,
+            PM_TIMER_WINDOWS_PER_SECOND,
+            PM_TIMER_ATTEMPTS,
+        )
     {
         let sample = ingot_tsc::sample(&mut timer, &mut tsc);
         REFINE_START.call_once(|| RefineStart { port: timer.port, wide: timer.wide, sample });
@@ -104,7 +115,8 @@ fn find_frequency(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Sou
     }
     let mut pit = Pit::start(ports);
     if pit.counts()
-        && let Some(hz) = calibrate_with(&mut pit, &mut tsc, Source::Pit)
+        && let Some(hz) =
+            calibrate_with(&mut pit, &mut tsc, Source::Pit, PIT_WINDOWS_PER_SECOND, PIT_ATTEMPTS)
     {
         return (hz, Source::Pit);
     }
@@ -148,9 +160,11 @@ fn calibrate_with(
     reference: &mut impl ReferenceCounter,
     tsc: &mut impl ingot_tsc::CycleCounter,
     source: Source,
+    windows_per_second: u64,
+    attempts: u32,
 ) -> Option<u64> {
-    let window = reference.hz() / WINDOWS_PER_SECOND;
-    match ingot_tsc::calibrate(reference, tsc, window, ATTEMPTS) {
+    let window = reference.hz() / windows_per_second;
+    match ingot_tsc::calibrate(reference, tsc, window, attempts) {
         Ok(calibration) => {
             if calibration.discarded > 0 {
                 println!(
@@ -167,7 +181,7 @@ fn calibrate_with(
         Err(CalibrationError::Disagreement { previous, last }) => {
             let mhz = |hz: Option<u64>| hz.map_or(0, |hz| hz / 1_000_000);
             println!(
-                "ingot: tsc: {ATTEMPTS} measurements against the {source} never agreed (last {} and {} MHz); not used",
+                "ingot: tsc: {attempts} measurements against the {source} never agreed (last {} and {} MHz); not used",
                 mhz(previous),
                 mhz(last)
             );
