@@ -1,8 +1,9 @@
 //! All cores: bring-up of the application processors and the shared work loop.
 //!
 //! The bootstrap core enables its local APIC (x2APIC when the CPU has it), masks the
-//! legacy PICs, then starts every enabled core the MADT lists, one after another,
-//! through `ingot_platform::cores` (one INIT wait for all, none where not needed). Each started core loads its own tables, enables its
+//! legacy PICs, then starts every enabled core the MADT lists, all at once, through
+//! `ingot_platform::cores` (one INIT wait for all, none where not needed; cores are
+//! numbered in the order they arrive). Each started core loads its own tables, enables its
 //! APIC and enters [`worker::run_forever`]: take work, run it to completion, sleep in
 //! `hlt` until a wake-up IPI. Without a usable MADT the machine runs on one core.
 
@@ -86,29 +87,38 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     worker::mark_online(0);
     if let Some(starter) = starter {
         starter.reset_all(&apic, &candidates, init_wait_us(), &crate::time::delay_us);
-        for apic_id in candidates {
-            let index = ids.len() as u64;
-            let started = crate::memory::with_kernel_memory(|memory| {
-                starter.start(
-                    &mut memory.space,
-                    &mut memory.frames,
-                    &apic,
-                    apic_id,
-                    index,
-                    application_core_main,
-                    &crate::time::delay_us,
-                )
-            })
-            .unwrap_or(Err(StartError::NoResponse));
-            match started {
-                Ok(()) => {
-                    ids.push(apic_id);
-                    worker::wait_until_online(index as usize);
+        let arrived = crate::memory::with_kernel_memory(|memory| {
+            starter.start_all(
+                &mut memory.space,
+                &mut memory.frames,
+                &apic,
+                &candidates,
+                1,
+                application_core_main,
+                &crate::time::delay_us,
+            )
+        })
+        .unwrap_or(Err(StartError::NoResponse));
+        match arrived {
+            Ok(arrived) => {
+                // Cores are numbered in arrival order; the table stays dense, so only
+                // the first run of cores that report in counts (one that took its
+                // slot but never reports parks itself, and so do those after it).
+                for index in 1..=arrived as usize {
+                    if !worker::wait_until_online(index) {
+                        break;
+                    }
+                    ids.push(AP_APIC_IDS[index].load(Ordering::Acquire));
                 }
-                Err(error) => {
-                    println!("ingot: smp: core with APIC ID {apic_id} did not start: {error:?}")
+                if ids.len() < candidates.len() + 1 {
+                    println!(
+                        "ingot: smp: {} of {} cores started",
+                        ids.len() - 1,
+                        candidates.len()
+                    );
                 }
             }
+            Err(error) => println!("ingot: smp: no core started: {error:?}"),
         }
     }
     let count = ids.len();
@@ -198,9 +208,17 @@ fn mask_legacy_pics() {
     }
 }
 
+/// APIC IDs the application cores report for themselves, by core index.
+static AP_APIC_IDS: [AtomicU32; ingot_smp::MAX_CORES] =
+    [const { AtomicU32::new(0) }; ingot_smp::MAX_CORES];
+
 /// First Rust code on an application core, with its own stack and tables loaded.
 fn application_core_main(index: u64) -> ! {
-    ingot_platform::apic::enable_local_apic(true);
-    worker::mark_online(index as usize);
-    worker::run_forever(index as usize)
+    let index = index as usize;
+    let apic = ingot_platform::apic::enable_local_apic(true);
+    if let Some(slot) = AP_APIC_IDS.get(index) {
+        slot.store(apic.id(), Ordering::Release);
+        worker::mark_online(index);
+    }
+    worker::run_forever(index)
 }

@@ -71,12 +71,17 @@ pub fn mark_online(index: usize) {
     shared().slots.set_online(index);
 }
 
-/// Spins until core `index` has reported online (it does so right after start-up).
-pub fn wait_until_online(index: usize) {
+/// Spins until core `index` has reported online (it does so right after start-up);
+/// false if it has not within a second.
+pub fn wait_until_online(index: usize) -> bool {
     let start = crate::time::now_ns();
-    while !shared().slots.is_online(index) && crate::time::now_ns() - start < 1_000_000_000 {
+    while !shared().slots.is_online(index) {
+        if crate::time::now_ns() - start > 1_000_000_000 {
+            return false;
+        }
         core::hint::spin_loop();
     }
+    true
 }
 
 /// Lets the started cores begin taking work.
@@ -197,6 +202,12 @@ pub fn wait(group: GroupId) -> Result<(), GroupError> {
 pub fn run_forever(index: usize) -> ! {
     while !CORES_RELEASED.load(Ordering::Acquire) {
         core::hint::spin_loop();
+    }
+    if index >= super::core_count() {
+        // Reported in too late to be counted: park, halted, for good.
+        loop {
+            ingot_arch::interrupts::sleep_until_interrupt();
+        }
     }
     let shared = shared();
     let mut was_idle = false;
