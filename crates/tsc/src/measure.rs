@@ -144,8 +144,8 @@ pub fn refine(
     {
         return None;
     }
-    let hz = u64::try_from(u128::from(cycles) * u128::from(reference_hz) / u128::from(counts))
-        .ok()?;
+    let hz =
+        u64::try_from(u128::from(cycles) * u128::from(reference_hz) / u128::from(counts)).ok()?;
     (plausible(hz) && agree(hz, quick_hz)).then_some(hz)
 }
 

@@ -116,10 +116,7 @@ mod tests {
         let base = Declared { leaf_16_base_mhz: Some(2_100), ..Declared::default() };
         assert_eq!(declared(base), None, "leaf 0x16 alone");
         let with_ratio = Declared { leaf_15_ratio: true, ..base };
-        assert_eq!(
-            declared(with_ratio),
-            Some((2_100_000_000, Source::CpuidTscLeafBaseFrequency))
-        );
+        assert_eq!(declared(with_ratio), Some((2_100_000_000, Source::CpuidTscLeafBaseFrequency)));
         let with_crystal = Declared { leaf_15_hz: Some(2_112_000_000), ..with_ratio };
         assert_eq!(declared(with_crystal), Some((2_112_000_000, Source::CpuidTscLeaf)));
         assert_eq!(declared(Declared { leaf_16_base_mhz: Some(0), ..with_ratio }), None);

@@ -92,7 +92,7 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
                 &mut memory.space,
                 &mut memory.frames,
                 &apic,
-                &candidates,
+                &candidates[..candidates.len().min(ingot_smp::MAX_CORES - 1)],
                 1,
                 application_core_main,
                 &crate::time::delay_us,
@@ -104,18 +104,15 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
                 // Cores are numbered in arrival order; the table stays dense, so only
                 // the first run of cores that report in counts (one that took its
                 // slot but never reports parks itself, and so do those after it).
-                for index in 1..=arrived as usize {
+                let reported = AP_APIC_IDS.iter().enumerate().skip(1).take(arrived as usize);
+                for (index, apic_id) in reported {
                     if !worker::wait_until_online(index) {
                         break;
                     }
-                    ids.push(AP_APIC_IDS[index].load(Ordering::Acquire));
+                    ids.push(apic_id.load(Ordering::Acquire));
                 }
                 if ids.len() < candidates.len() + 1 {
-                    println!(
-                        "ingot: smp: {} of {} cores started",
-                        ids.len() - 1,
-                        candidates.len()
-                    );
+                    println!("ingot: smp: {} of {} cores started", ids.len() - 1, candidates.len());
                 }
             }
             Err(error) => println!("ingot: smp: no core started: {error:?}"),

@@ -147,9 +147,8 @@ fn run_next(idle_core: Option<usize>) -> bool {
     let shared = shared();
     let Some(task) = shared.queue().take() else { return false };
     if let Some(core) = idle_core
-        && let Some(other) = idle::sleepers().claim_to_share(core, super::core_count(), || {
-            !shared.queue().is_empty()
-        })
+        && let Some(other) = idle::sleepers()
+            .claim_to_share(core, super::core_count(), || !shared.queue().is_empty())
     {
         wake(other);
     }

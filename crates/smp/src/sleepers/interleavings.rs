@@ -57,7 +57,9 @@ impl World {
     fn step(&mut self, thread: usize) {
         if thread == 0 {
             match self.submit_step {
-                0 => self.queue.submit(Task { entry: 1, argument: 0, group: None }, &self.groups)
+                0 => self
+                    .queue
+                    .submit(Task { entry: 1, argument: 0, group: None }, &self.groups)
                     .unwrap(),
                 _ => {
                     if let Some(core) = self.sleepers.claim_any(0, CORES) {

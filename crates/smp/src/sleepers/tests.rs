@@ -192,8 +192,7 @@ impl Machine {
     /// wakes one more to share what is left.
     fn run_one_after_idle(&self, me: usize) -> bool {
         let Some(task) = self.queue.take() else { return false };
-        if let Some(core) = self.sleepers.claim_to_share(me, CORES, || !self.queue.is_empty())
-        {
+        if let Some(core) = self.sleepers.claim_to_share(me, CORES, || !self.queue.is_empty()) {
             self.halts[core].ipi();
         }
         self.run_task(me, task);
