@@ -103,6 +103,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     }
     power::init(acpi.as_ref());
     memory::init(&boot);
+    smp::start_apic_timer_measurement();
     // The module is checked through the kernel's identity map, before any of it is used.
     let refusal = named_module.and_then(program::refuse_module);
     let module = named_module.filter(|_| refusal.is_none());

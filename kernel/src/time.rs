@@ -19,15 +19,16 @@ use ingot_tsc::{CalibrationError, ReferenceCounter, Source};
 
 use crate::println;
 
-/// PM-timer measurements before it is given up. Short windows are disturbed often on
-/// a busy emulator host (a reference read that takes over 500 ns spoils one; up to 11
-/// in a row were seen at load 12), so many tries: still at most 4 ms.
-const PM_TIMER_ATTEMPTS: u32 = 40;
-/// Each PM-timer measurement spans about 100 µs: 358 counts, so one count is 0.28 %,
-/// well inside the 2 % two measurements must agree within. Boot waits for these
-/// windows; [`refine`] then makes the result exact over the rest of the boot without
-/// waiting.
+/// PM-timer measurements before it is given up.
+const PM_TIMER_ATTEMPTS: u32 = 16;
+/// PM-timer measurements start with 100 µs windows: 358 counts, one count 0.28 %, well
+/// inside the 2 % two measurements must agree within. Boot waits for these windows;
+/// [`refine`] then makes the result exact over the rest of the boot without waiting.
+/// Each refused or disagreeing measurement doubles the window, up to 1 ms: on a busy
+/// emulator host a PM-timer read can take microseconds, which spoils a 100 µs window's
+/// brackets every time (40 in a row were seen at load 12) but not a 1 ms one's.
 const PM_TIMER_WINDOWS_PER_SECOND: u64 = 10_000;
+const PM_TIMER_LONGEST_WINDOWS_PER_SECOND: u64 = 1000;
 /// The PIT (microvm has no PM timer) is not refined, so its windows stay 1 ms long:
 /// 1,193 counts, one count under 0.1 %; at most 16 ms.
 const PIT_ATTEMPTS: u32 = 16;
@@ -108,7 +109,7 @@ fn find_frequency(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Sou
             &mut timer,
             &mut tsc,
             Source::AcpiPmTimer,
-            PM_TIMER_WINDOWS_PER_SECOND,
+            (PM_TIMER_WINDOWS_PER_SECOND, PM_TIMER_LONGEST_WINDOWS_PER_SECOND),
             PM_TIMER_ATTEMPTS,
         )
     {
@@ -118,8 +119,13 @@ fn find_frequency(ports: &mut impl PortIoWide, acpi: Option<&Acpi>) -> (u64, Sou
     }
     let mut pit = Pit::start(ports);
     if pit.counts()
-        && let Some(hz) =
-            calibrate_with(&mut pit, &mut tsc, Source::Pit, PIT_WINDOWS_PER_SECOND, PIT_ATTEMPTS)
+        && let Some(hz) = calibrate_with(
+            &mut pit,
+            &mut tsc,
+            Source::Pit,
+            (PIT_WINDOWS_PER_SECOND, PIT_WINDOWS_PER_SECOND),
+            PIT_ATTEMPTS,
+        )
     {
         return (hz, Source::Pit);
     }
@@ -159,15 +165,16 @@ pub fn refine(ports: &mut impl PortIoWide) -> Option<u64> {
 }
 
 /// Calibrates against `reference`, reporting a reference that disagrees with itself.
+/// `(first, longest)`: the first and the longest window, as windows per second.
 fn calibrate_with(
     reference: &mut impl ReferenceCounter,
     tsc: &mut impl ingot_tsc::CycleCounter,
     source: Source,
-    windows_per_second: u64,
+    (first, longest): (u64, u64),
     attempts: u32,
 ) -> Option<u64> {
-    let window = reference.hz() / windows_per_second;
-    match ingot_tsc::calibrate(reference, tsc, window, attempts) {
+    let hz = reference.hz();
+    match ingot_tsc::calibrate_growing(reference, tsc, hz / first, hz / longest, attempts) {
         Ok(calibration) => {
             if calibration.discarded > 0 {
                 println!(

@@ -182,6 +182,8 @@ impl CoreStarter {
             }
             for _ in 0..wait_us / 10 {
                 if arrived() >= prepared as u64 {
+                    // Each core read its slot before counting itself: the table is free.
+                    let _ = frames.free(table, 1);
                     return Ok(prepared as u64);
                 }
                 delay_us(10);

@@ -20,7 +20,7 @@ mod source;
 
 pub use measure::{
     AGREEMENT_PERCENT, Calibration, CalibrationError, CycleCounter, ReferenceCounter, Sample,
-    agree, calibrate, measure, refine, sample,
+    agree, calibrate, calibrate_growing, measure, refine, sample,
 };
 pub use source::{
     Declared, GUESS_HZ, MAX_PLAUSIBLE_HZ, MIN_PLAUSIBLE_HZ, Source, declared, plausible,

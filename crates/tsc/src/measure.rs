@@ -175,20 +175,40 @@ pub fn calibrate(
     window: u64,
     attempts: u32,
 ) -> Result<Calibration, CalibrationError> {
+    calibrate_growing(reference, tsc, window, window, attempts)
+}
+
+/// [`calibrate`] starting with windows of `first_window` reference counts and doubling
+/// the window, up to `most_window`, after every measurement that is refused or does
+/// not agree with the one before. An undisturbed machine pays for two short windows; a
+/// busy emulator host, whose slow reference reads spoil short windows' brackets, soon
+/// gets windows long enough for its reads.
+pub fn calibrate_growing(
+    reference: &mut impl ReferenceCounter,
+    tsc: &mut impl CycleCounter,
+    first_window: u64,
+    most_window: u64,
+    attempts: u32,
+) -> Result<Calibration, CalibrationError> {
     let mut previous: Option<u64> = None;
     let mut before_previous: Option<u64> = None;
     let mut any_reading = false;
+    let mut window = first_window;
     for taken in 1..=attempts {
         let reading = measure(reference, tsc, window);
         any_reading |= reading.is_some();
         let current = reading.filter(|&hz| plausible(hz));
-        if let (Some(a), Some(b)) = (previous, current)
-            && agree(a, b)
-        {
-            return Ok(Calibration {
-                hz: a / 2 + b / 2 + (a % 2 + b % 2) / 2,
-                discarded: taken - 2,
-            });
+        match (previous, current) {
+            (Some(a), Some(b)) if agree(a, b) => {
+                return Ok(Calibration {
+                    hz: a / 2 + b / 2 + (a % 2 + b % 2) / 2,
+                    discarded: taken - 2,
+                });
+            }
+            (_, None) | (Some(_), Some(_)) => {
+                window = window.saturating_mul(2).min(most_window.max(first_window));
+            }
+            (None, Some(_)) => {}
         }
         before_previous = previous.or(before_previous);
         previous = current;
@@ -394,6 +414,24 @@ mod tests {
         assert_eq!(refine(quick, start, end, PM_TIMER_HZ, 24, min), None, "stalled");
         let (start, end) = after(10_000_000);
         assert_eq!(refine(2_000_000_000, start, end, PM_TIMER_HZ, 24, min), None, "disagrees");
+    }
+
+    #[test]
+    fn windows_grow_until_slow_reads_no_longer_spoil_them() {
+        // Every read takes 1 µs: the two brackets of a measurement span 4 µs, over the
+        // 0.5 % that windows up to 400 µs allow, inside what 800 µs and 1 ms allow.
+        let machine = Machine::new(1_000);
+        let mut timer = Counter { machine: &machine, hz: PM_TIMER_HZ, bits: 24, dead: false };
+        let mut tsc = machine.tsc(2_600_000_000);
+        let short = PM_TIMER_HZ / 10_000;
+        assert_eq!(
+            calibrate(&mut timer, &mut tsc, short, 8),
+            Err(CalibrationError::NoReading),
+            "fixed 100 µs windows never give a usable reading"
+        );
+        let grown = calibrate_growing(&mut timer, &mut tsc, short, short * 10, 8).unwrap();
+        assert!(within(grown.hz, 2_600_000_000, 5), "{grown:?}");
+        assert_eq!(grown.discarded, 3, "100, 200 and 400 µs refused; 800 µs and 1 ms agree");
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod idle;
 pub mod worker;
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ingot_acpi::Acpi;
 use ingot_hal::PortIo;
@@ -142,19 +142,45 @@ fn init_wait_us() -> u64 {
 
 /// Local APIC timer ticks per millisecond (0 = not calibrated: no timer use).
 static APIC_TICKS_PER_MS: AtomicU32 = AtomicU32::new(0);
+/// The TSC when [`start_apic_timer_measurement`] started the timer (0: not started).
+static APIC_MEASURE_START_TSC: AtomicU64 = AtomicU64::new(0);
+/// The least interval the APIC timer is measured over: 100 µs (2,500 ticks even at a
+/// 25 MHz bus clock, 0.04 % per tick: ample for a watchdog and millisecond timers).
+const APIC_MEASURE_MIN_US: u64 = 100;
 
-/// Measures the local APIC timer (divide by 1) against the TSC over 100 µs (2,500
-/// ticks even at a 25 MHz bus clock, 0.04 % per tick: ample for a watchdog and
-/// millisecond timers). All cores share the bus clock it counts, so one measurement
-/// serves every core.
-fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
-    const WINDOW_US: u32 = 100;
+/// Enables the bootstrap core's local APIC and starts its timer (divide by 1, masked)
+/// counting down from the top, so that [`init`] measures it against the TSC over the
+/// boot's work in between instead of waiting for a window of its own.
+pub fn start_apic_timer_measurement() {
+    let apic = LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
     apic.start_one_shot(u32::MAX, None);
-    crate::time::delay_us(u64::from(WINDOW_US));
-    let ticks = (u32::MAX - apic.timer_remaining()).saturating_mul(1000 / WINDOW_US);
+    APIC_MEASURE_START_TSC.store(ingot_arch::msr::read_tsc(), Ordering::Release);
+}
+
+/// Measures the local APIC timer against the TSC: over the interval since
+/// [`start_apic_timer_measurement`], waiting only for what is missing of
+/// [`APIC_MEASURE_MIN_US`], or over a fresh window of that length if the timer was not
+/// started or has run out. All cores share the bus clock it counts, so one
+/// measurement serves every core.
+fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
+    let least = APIC_MEASURE_MIN_US * crate::time::tsc_hz() / 1_000_000;
+    let mut start = APIC_MEASURE_START_TSC.load(Ordering::Acquire);
+    if start == 0 || apic.timer_remaining() == 0 {
+        apic.start_one_shot(u32::MAX, None);
+        start = ingot_arch::msr::read_tsc();
+    }
+    while ingot_arch::msr::read_tsc().wrapping_sub(start) < least {
+        core::hint::spin_loop();
+    }
+    let remaining = apic.timer_remaining();
+    let cycles = ingot_arch::msr::read_tsc().wrapping_sub(start).max(1);
     apic.start_one_shot(0, None);
-    APIC_TICKS_PER_MS.store(ticks, Ordering::Release);
-    println!("ingot: smp apic timer {} kHz", ticks);
+    let ticks = u64::from(u32::MAX - remaining);
+    let per_ms =
+        u128::from(ticks) * u128::from(crate::time::tsc_hz()) / (u128::from(cycles) * 1000);
+    let per_ms = u32::try_from(per_ms).unwrap_or(u32::MAX);
+    APIC_TICKS_PER_MS.store(per_ms, Ordering::Release);
+    println!("ingot: smp apic timer {per_ms} kHz");
 }
 
 /// Arms the calling core's one-shot timer to interrupt after `ms` milliseconds (0 stops
