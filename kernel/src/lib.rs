@@ -104,6 +104,7 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
     }
     power::init(acpi.as_ref());
     memory::init(&boot);
+    smp::start_apic_timer_measurement();
     // The module is checked through the kernel's identity map, before any of it is used.
     let refusal = named_module.and_then(program::refuse_module);
     let module = named_module.filter(|_| refusal.is_none());
@@ -118,8 +119,11 @@ pub fn start(boot: Result<BootInfo, ParseError>, api_table: u64) -> ! {
         acpi.as_ref().and_then(|acpi| acpi.fadt.as_ref()).is_none_or(|fadt| fadt.has_8042()),
     );
     let trampoline = memory::with_kernel_memory(|memory| memory.trampoline_page).flatten();
-    let cores = match timer_ports {
-        Some(_) => smp::init(acpi.as_ref(), trampoline),
+    let cores = match timer_ports.as_mut() {
+        Some(ports) => {
+            time::refine(ports);
+            smp::init(acpi.as_ref(), trampoline)
+        }
         None => 1,
     };
     input::enable_interrupts();

@@ -105,8 +105,13 @@ static int run_one(void) {
     return 1;
 }
 
+/* As Ingot's SDK: on a full queue, run up to HELP_BATCH queued tasks before retrying. */
+#define HELP_BATCH 32
+
 static void submit_or_help(task_fn entry, uint64_t argument, struct group *group) {
-    while (submit(entry, argument, group)) run_one();
+    while (submit(entry, argument, group))
+        for (int i = 0; i < HELP_BATCH && run_one(); i++) {
+        }
 }
 
 static void group_wait(struct group *group) {

@@ -106,6 +106,35 @@ pub fn find_rsdp<M: PhysicalMemory + ?Sized>(memory: &M, hint: Option<u64>) -> O
     scan(memory, BIOS_AREA)
 }
 
+/// Bytes read at once while scanning (a multiple of 16, small enough for a boot stack).
+const SCAN_CHUNK: usize = 512;
+
+/// The first valid RSDP on a 16-byte boundary in `range`. The memory is read a chunk at
+/// a time and only addresses whose first 8 bytes are the signature are read in full:
+/// one call per candidate instead of one per paragraph of the 128 KiB BIOS area.
 fn scan<M: PhysicalMemory + ?Sized>(memory: &M, range: core::ops::Range<u64>) -> Option<u64> {
-    range.step_by(16).find(|&address| Rsdp::read(memory, address).is_ok())
+    let mut chunk = [0u8; SCAN_CHUNK];
+    let mut start = range.start;
+    while start < range.end {
+        let len = (range.end - start).min(SCAN_CHUNK as u64) as usize;
+        let readable = memory.read(start, &mut chunk[..len]);
+        // An unreadable chunk (the range ends where readable memory does) is tried
+        // paragraph by paragraph, as `Rsdp::read` checks each.
+        let found = (0..len)
+            .step_by(16)
+            .filter(|&offset| !readable || signature_at(&chunk[..len], offset))
+            .map(|offset| start + offset as u64)
+            .find(|&address| Rsdp::read(memory, address).is_ok());
+        if found.is_some() {
+            return found;
+        }
+        start += len as u64;
+    }
+    None
+}
+
+/// Whether `bytes` holds the signature at `offset` (one 8-byte compare, not `memcmp`).
+fn signature_at(bytes: &[u8], offset: usize) -> bool {
+    let word = bytes.get(offset..offset + 8).and_then(|word| <[u8; 8]>::try_from(word).ok());
+    word.map(u64::from_ne_bytes) == Some(u64::from_ne_bytes(*SIGNATURE))
 }

@@ -30,14 +30,23 @@ impl CoreBlock {
     }
 }
 
+/// Set by the first [`install`] (the bootstrap core's). From then on every running
+/// core has a block (each other core installs its own before running anything else),
+/// so [`core_index`] reads `gs:[0]` without first reading the GS base MSR (an `rdmsr`
+/// costs tens to hundreds of cycles, and the work loop asks for the index per task).
+static BLOCKS_INSTALLED: AtomicBool = AtomicBool::new(false);
+
 /// Points this core's GS base at `block`.
 ///
 /// # Safety
 /// `block` must stay valid (and not move) for as long as the core runs, and nothing
-/// else may use it as a `CoreBlock` of another core.
+/// else may use it as a `CoreBlock` of another core. The bootstrap core installs its
+/// block before any other core starts, and every other core installs its own before
+/// it runs any code that may ask for its index (the start-up path does so first).
 pub unsafe fn install(block: *mut CoreBlock) {
     // SAFETY: per the contract the block outlives the core; GS is not otherwise used.
     unsafe { crate::msr::write(crate::msr::GS_BASE, block as u64) }
+    BLOCKS_INSTALLED.store(true, Ordering::Release);
 }
 
 /// The block of the one core that reaches [`ensure_installed`] without a block of its
@@ -61,20 +70,31 @@ pub fn ensure_installed() -> bool {
 }
 
 /// This core's index, or `None` before [`install`] ran on it.
+#[inline(always)]
 pub fn core_index() -> Option<u64> {
+    if BLOCKS_INSTALLED.load(Ordering::Acquire) {
+        return Some(read_index());
+    }
     // SAFETY: reading the GS base MSR has no side effects and the MSR always exists
     // in long mode.
     let base = unsafe { crate::msr::read(crate::msr::GS_BASE) };
     if base == 0 {
         return None;
     }
+    Some(read_index())
+}
+
+/// `gs:[0]`; only called once this core's GS base points at its block (checked by
+/// the caller, or guaranteed by [`install`]'s contract once any block is installed).
+#[inline(always)]
+fn read_index() -> u64 {
     let index: u64;
-    // SAFETY: GS points at a live `CoreBlock` (installed above), whose first field is
-    // the index.
+    // SAFETY: GS points at a live `CoreBlock` (see above), whose first field is the
+    // index.
     unsafe {
         core::arch::asm!("mov {}, gs:[0]", out(reg) index, options(readonly, nostack, preserves_flags))
     }
-    Some(index)
+    index
 }
 
 /// The `u64` at byte `offset` of this core's block, or `None` before [`install`].

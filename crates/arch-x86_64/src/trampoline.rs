@@ -3,9 +3,12 @@
 //! An AP starts in 16-bit real mode at the page named by the start-up IPI. This code
 //! is copied to such a page below 1 MiB, its parameter block is filled in, and it
 //! then: loads a small GDT, enters protected mode, enables PAE and long mode with the
-//! kernel's page tables, jumps to 64-bit code, takes its stack and calls the kernel's
-//! entry with one argument. Everything is addressed relative to the page (EBX holds
-//! its physical address), so the code works wherever it is copied.
+//! kernel's page tables, jumps to 64-bit code, takes the next free slot of the slot
+//! table (a `lock xadd` on a counter, so many cores can start at once, each with its
+//! own slot), loads that slot's stack, counts itself started and calls the kernel's
+//! entry with the slot's argument. A core that finds no slot left halts. Everything is
+//! addressed relative to the page (EBX holds its physical address), so the code works
+//! wherever it is copied.
 
 unsafe extern "C" {
     static ap_trampoline_start: u8;
@@ -14,11 +17,15 @@ unsafe extern "C" {
     static ap_trampoline_far32: u8;
     static ap_trampoline_far64: u8;
     static ap_trampoline_cr3: u8;
-    static ap_trampoline_stack: u8;
+    static ap_trampoline_slots: u8;
+    static ap_trampoline_slot_count: u8;
+    static ap_trampoline_next_slot: u8;
     static ap_trampoline_entry: u8;
-    static ap_trampoline_argument: u8;
     static ap_trampoline_started: u8;
 }
+
+/// Bytes per slot of the slot table: stack top, argument.
+pub const SLOT_BYTES: usize = 16;
 
 /// Offsets of the patched fields from the start of the code.
 #[allow(missing_docs)] // fields are named after the values they locate
@@ -29,10 +36,16 @@ pub struct Layout {
     pub far32: usize,
     pub far64: usize,
     pub cr3: usize,
-    pub stack: usize,
+    /// Physical address of the slot table: [`SLOT_BYTES`] per core, its stack top
+    /// then the argument its entry gets.
+    pub slots: usize,
+    /// Slots in the table (a 64-bit word; cores beyond it halt).
+    pub slot_count: usize,
+    /// The next slot to take (a 64-bit word, set to 0 before the start-up IPIs).
+    pub next_slot: usize,
     pub entry: usize,
-    pub argument: usize,
-    /// Word the AP sets to 1 once it runs 64-bit code (so the starter knows it arrived).
+    /// Word each AP increments once it runs 64-bit code with its slot taken (so the
+    /// starter knows how many arrived).
     pub started: usize,
     /// Offset of the 32-bit entry (target of `far32`).
     pub protected_entry: usize,
@@ -65,9 +78,10 @@ pub fn layout() -> Layout {
         far32: offset(core::ptr::addr_of!(ap_trampoline_far32)),
         far64: offset(core::ptr::addr_of!(ap_trampoline_far64)),
         cr3: offset(core::ptr::addr_of!(ap_trampoline_cr3)),
-        stack: offset(core::ptr::addr_of!(ap_trampoline_stack)),
+        slots: offset(core::ptr::addr_of!(ap_trampoline_slots)),
+        slot_count: offset(core::ptr::addr_of!(ap_trampoline_slot_count)),
+        next_slot: offset(core::ptr::addr_of!(ap_trampoline_next_slot)),
         entry: offset(core::ptr::addr_of!(ap_trampoline_entry)),
-        argument: offset(core::ptr::addr_of!(ap_trampoline_argument)),
         started: offset(core::ptr::addr_of!(ap_trampoline_started)),
         protected_entry: offset(core::ptr::addr_of!(ap_trampoline_protected)),
         long_entry: offset(core::ptr::addr_of!(ap_trampoline_long)),
@@ -117,10 +131,16 @@ ap_trampoline_protected:
 .global ap_trampoline_long
 ap_trampoline_long:
     movl %ebx, %ebx
-    movq (ap_trampoline_stack - ap_trampoline_start)(%rbx), %rsp
-    movq (ap_trampoline_argument - ap_trampoline_start)(%rbx), %rdi
+    movl $1, %eax
+    lock xaddq %rax, (ap_trampoline_next_slot - ap_trampoline_start)(%rbx)
+    cmpq (ap_trampoline_slot_count - ap_trampoline_start)(%rbx), %rax
+    jae ap_trampoline_halt
+    shlq $4, %rax
+    addq (ap_trampoline_slots - ap_trampoline_start)(%rbx), %rax
+    movq (%rax), %rsp
+    movq 8(%rax), %rdi
     movq (ap_trampoline_entry - ap_trampoline_start)(%rbx), %rax
-    movq $1, (ap_trampoline_started - ap_trampoline_start)(%rbx)
+    lock incq (ap_trampoline_started - ap_trampoline_start)(%rbx)
     callq *%rax
 ap_trampoline_halt:
     cli
@@ -149,14 +169,17 @@ ap_trampoline_far64:
 .global ap_trampoline_cr3
 ap_trampoline_cr3:
     .quad 0
-.global ap_trampoline_stack
-ap_trampoline_stack:
+.global ap_trampoline_slots
+ap_trampoline_slots:
+    .quad 0
+.global ap_trampoline_slot_count
+ap_trampoline_slot_count:
+    .quad 0
+.global ap_trampoline_next_slot
+ap_trampoline_next_slot:
     .quad 0
 .global ap_trampoline_entry
 ap_trampoline_entry:
-    .quad 0
-.global ap_trampoline_argument
-ap_trampoline_argument:
     .quad 0
 .global ap_trampoline_started
 ap_trampoline_started:

@@ -264,6 +264,10 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
         apply: bool,
     ) -> Result<(), MemError> {
         let mut offset = 0;
+        // The table that took the last page: (table, its level, which span of that
+        // level's 512 entries it covers). The next page in the same span starts there
+        // instead of walking down from the root again.
+        let mut last: Option<(u64, u32, u64)> = None;
         while offset < len {
             let (v, p, rest) = (virt + offset, phys + offset, len - offset);
             let fits = |size: PageSize| is_aligned(v | p, size.bytes()) && rest >= size.bytes();
@@ -274,26 +278,41 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
             } else {
                 PageSize::Size4K
             };
-            let req = PageRequest { virt: v, phys: p, level: size.level(), leaf_flags, apply };
-            self.map_page(self.root, 4, req)?;
+            let level = size.level();
+            let req = PageRequest { virt: v, phys: p, level, leaf_flags, apply };
+            let span = v / (size.bytes() * ENTRIES);
+            let table = match last {
+                Some((table, at, of)) if at == level && of == span => {
+                    self.map_page(table, level, req)?
+                }
+                _ => self.map_page(self.root, 4, req)?,
+            };
+            last = table.map(|table| (table, level, span));
             offset += size.bytes();
         }
         Ok(())
     }
 
-    /// Carries out `req` in the table at `level` (4 = PML4).
-    fn map_page(&mut self, table: u64, level: u32, req: PageRequest) -> Result<(), MemError> {
+    /// Carries out `req` in the table at `level` (4 = PML4). Returns the table at the
+    /// request's own level, when one was reached.
+    fn map_page(
+        &mut self,
+        table: u64,
+        level: u32,
+        req: PageRequest,
+    ) -> Result<Option<u64>, MemError> {
         let idx = index(req.virt, level);
         let entry = self.memory.read_entry(table, idx);
         let huge = if level > 1 { HUGE_BIT } else { 0 };
+        let reached = (level == req.level).then_some(table);
         if entry & PageFlags::PRESENT.bits() == 0 {
             if !req.apply {
                 // Nothing below this entry can conflict.
-                return Ok(());
+                return Ok(reached);
             }
             if level == req.level {
                 self.memory.write_entry(table, idx, req.phys | req.leaf_flags | huge);
-                return Ok(());
+                return Ok(reached);
             }
             let child = self.allocate_table()?;
             self.memory.write_entry(table, idx, child | TABLE_ENTRY_FLAGS);
@@ -305,7 +324,11 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
             let offset = req.virt & (level_bytes(level) - 1);
             let same_target = (entry & mask) + offset == req.phys;
             let same_flags = entry & !mask & !ACCESSED_DIRTY == req.leaf_flags | huge;
-            return if same_target && same_flags { Ok(()) } else { Err(MemError::AlreadyMapped) };
+            return if same_target && same_flags {
+                Ok(reached)
+            } else {
+                Err(MemError::AlreadyMapped)
+            };
         }
         let child = entry & ADDR_MASK;
         if level > req.level {
@@ -322,7 +345,7 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
             };
             self.map_page(child, level - 1, sub)?;
         }
-        Ok(())
+        Ok(reached)
     }
 }
 

@@ -1,15 +1,16 @@
 //! Starting application processors and giving every core its own tables.
 //!
 //! The bootstrap core copies the AP trampoline (`ingot_arch::trampoline`) to a page
-//! below 1 MiB and starts cores one at a time: INIT to all of them once (and one wait
-//! when the CPU needs it), then per core
-//! a start-up IPI, waiting until the core reports it runs 64-bit code before the
-//! parameter block is reused. Each core gets a stack and a block holding its
-//! descriptor tables and per-core data, all taken from [`PhysicalFrames`].
+//! below 1 MiB and starts all cores at once: INIT to all of them (and one wait when
+//! the CPU needs it), then a start-up IPI to each, back to back; each core takes its
+//! own slot of the trampoline's slot table, so none waits for another. Each core gets
+//! a stack and a block holding its descriptor tables and per-core data, all taken
+//! from [`PhysicalFrames`].
 
 use ingot_arch::apic::{Ipi, LocalApic};
 use ingot_arch::descriptors::{CORE_TABLES_BYTES, CoreTables};
 use ingot_arch::percpu::CoreBlock;
+use ingot_arch::trampoline::SLOT_BYTES;
 use ingot_mem::{MemError, PAGE_SIZE};
 
 use crate::address_space::AddressSpace;
@@ -113,71 +114,120 @@ impl CoreStarter {
         }
     }
 
-    /// Starts the core with APIC ID `apic_id` (already reset by [`Self::reset_all`]) as
-    /// core `index`; it runs `main(index)` on its own stack, with an unmapped guard page
-    /// below it, and its own tables loaded.
+    /// Starts the cores with APIC IDs `apic_ids` (already reset by [`Self::reset_all`])
+    /// all at once: gives each a stack (an unmapped guard page below it) and a block
+    /// with its own tables, fills one slot of the trampoline's slot table per core,
+    /// sends every core its start-up IPI back to back and waits until all have taken a
+    /// slot: 10 ms, then a second start-up IPI to all and up to 200 ms more, as the
+    /// multiprocessor specification asks (the second is ignored by a core already
+    /// running). Slots are taken in arrival order: the core in slot `k` runs
+    /// `main(first_index + k)` and learns its own APIC ID. Returns how many cores
+    /// arrived; the caller waits for each to report in and uses only those that do.
+    /// Fewer cores are prepared if memory runs out (an error only if none is).
     #[allow(clippy::too_many_arguments)] // each is a distinct thing the start needs
-    pub fn start(
+    pub fn start_all(
         &self,
         space: &mut AddressSpace,
         frames: &mut PhysicalFrames,
         apic: &LocalApic,
-        apic_id: u32,
-        index: u64,
+        apic_ids: &[u32],
+        first_index: u64,
         main: fn(u64) -> !,
         delay_us: &dyn Fn(u64),
-    ) -> Result<(), StartError> {
-        let stack_pages = CORE_STACK_BYTES / PAGE_SIZE + 1;
-        let guard = frames.allocate(stack_pages, PAGE_SIZE).map_err(StartError::Memory)?;
-        let stack = guard + PAGE_SIZE;
-        let block_pages = launch_block_pages();
-        let block = match frames.allocate(block_pages, PAGE_SIZE) {
-            Ok(block) => block,
-            Err(error) => {
-                let _ = frames.free(guard, stack_pages);
-                return Err(StartError::Memory(error));
+    ) -> Result<u64, StartError> {
+        let table = frames.allocate(1, PAGE_SIZE).map_err(StartError::Memory)?;
+        let most = apic_ids.len().min(PAGE_SIZE as usize / SLOT_BYTES);
+        let mut prepared = 0;
+        let mut last_error = None;
+        for slot in 0..most {
+            match prepare_core(space, frames, first_index + slot as u64, main) {
+                Ok((stack_top, block)) => {
+                    let entry = (table + (slot * SLOT_BYTES) as u64) as *mut u64;
+                    // SAFETY: `table` is a fresh identity-mapped frame holding
+                    // `PAGE_SIZE / SLOT_BYTES` slots; no core reads it before the IPIs.
+                    unsafe {
+                        entry.write_volatile(stack_top);
+                        entry.add(1).write_volatile(block);
+                    }
+                    prepared += 1;
+                }
+                Err(error) => {
+                    last_error = Some(error);
+                    break;
+                }
             }
-        };
-        // The guard frame is given up for good: once unmapped it is never freed.
-        if let Err(error) = space.unmap_guard_page(frames, guard) {
-            let _ = frames.free(guard, stack_pages);
-            let _ = frames.free(block, block_pages);
-            return Err(StartError::Memory(error));
         }
-        let launch = block as *mut LaunchBlock;
-        // SAFETY: `block` is a fresh allocation of enough whole frames for a
-        // LaunchBlock, identity-mapped and page-aligned; the core it is for has not
-        // started, so nothing else reads it yet.
-        unsafe {
-            core::ptr::addr_of_mut!((*launch).core)
-                .write(CoreBlock::new(index, u64::from(apic_id)));
-            core::ptr::addr_of_mut!((*launch).main).write(main);
+        if prepared == 0 {
+            let _ = frames.free(table, 1);
+            return Err(last_error.unwrap_or(StartError::NoResponse));
         }
         let page = self.page;
         // SAFETY: the parameter fields lie in the trampoline page owned by this
-        // starter; the previous core has reported in, so nobody reads them now.
+        // starter; no core runs the trampoline before the start-up IPIs below.
         unsafe {
-            field(page, self.layout.stack).write_volatile(stack + CORE_STACK_BYTES);
-            field(page, self.layout.entry).write_volatile(core_entry as *const () as u64);
-            field(page, self.layout.argument).write_volatile(block);
+            field(page, self.layout.slots).write_volatile(table);
+            field(page, self.layout.slot_count).write_volatile(prepared as u64);
+            field(page, self.layout.next_slot).write_volatile(0);
             field(page, self.layout.started).write_volatile(0);
+            field(page, self.layout.entry).write_volatile(core_entry as *const () as u64);
         }
-        let started = || {
-            // SAFETY: reading the flag the AP sets; the page stays ours.
-            unsafe { field(page, self.layout.started).read_volatile() == 1 }
+        let arrived = || {
+            // SAFETY: reading the counter the APs increment; the page stays ours.
+            unsafe { field(page, self.layout.started).read_volatile() }
         };
-        for attempt in 0..2 {
-            apic.send(apic_id, Ipi::Startup { page: (page / PAGE_SIZE) as u8 });
-            let wait_us = if attempt == 0 { 10_000 } else { 200_000 };
+        let targets = &apic_ids[..prepared];
+        for wait_us in [10_000, 200_000] {
+            for &apic_id in targets {
+                apic.send(apic_id, Ipi::Startup { page: (page / PAGE_SIZE) as u8 });
+            }
             for _ in 0..wait_us / 10 {
-                if started() {
-                    return Ok(());
+                if arrived() >= prepared as u64 {
+                    // Each core read its slot before counting itself: the table is free.
+                    let _ = frames.free(table, 1);
+                    return Ok(prepared as u64);
                 }
                 delay_us(10);
             }
         }
-        Err(StartError::NoResponse)
+        // The table stays: a core that arrives late still reads its slot.
+        Ok(arrived().min(prepared as u64))
     }
+}
+
+/// Takes the memory core `index` needs (guard page, stack, launch block) and fills
+/// its launch block; returns its stack top and the block's address.
+fn prepare_core(
+    space: &mut AddressSpace,
+    frames: &mut PhysicalFrames,
+    index: u64,
+    main: fn(u64) -> !,
+) -> Result<(u64, u64), StartError> {
+    let stack_pages = CORE_STACK_BYTES / PAGE_SIZE + 1;
+    let guard = frames.allocate(stack_pages, PAGE_SIZE).map_err(StartError::Memory)?;
+    let stack = guard + PAGE_SIZE;
+    let block_pages = launch_block_pages();
+    let block = match frames.allocate(block_pages, PAGE_SIZE) {
+        Ok(block) => block,
+        Err(error) => {
+            let _ = frames.free(guard, stack_pages);
+            return Err(StartError::Memory(error));
+        }
+    };
+    // The guard frame is given up for good: once unmapped it is never freed.
+    if let Err(error) = space.unmap_guard_page(frames, guard) {
+        let _ = frames.free(guard, stack_pages);
+        let _ = frames.free(block, block_pages);
+        return Err(StartError::Memory(error));
+    }
+    let launch = block as *mut LaunchBlock;
+    // SAFETY: `block` is a fresh allocation of enough whole frames for a LaunchBlock,
+    // identity-mapped and page-aligned; the core it is for has not started, so
+    // nothing else reads it yet. The APIC ID is filled in by the core itself.
+    unsafe {
+        core::ptr::addr_of_mut!((*launch).core).write(CoreBlock::new(index, 0));
+        core::ptr::addr_of_mut!((*launch).main).write(main);
+    }
+    Ok((stack + CORE_STACK_BYTES, block))
 }
 
 /// Entered on the new core from the trampoline with its launch block.
@@ -187,11 +237,24 @@ extern "sysv64" fn core_entry(block: u64) -> ! {
     // the tables are loaded once, here, before anything can fault on this core.
     unsafe {
         ingot_arch::descriptors::load_for_core(core::ptr::addr_of_mut!((*launch).tables));
+        core::ptr::addr_of_mut!((*launch).core.apic_id).write(u64::from(own_apic_id()));
         ingot_arch::percpu::install(core::ptr::addr_of_mut!((*launch).core));
     }
     // SAFETY: written by the starter before the start-up IPI.
     let (main, index) = unsafe { ((*launch).main, (*launch).core.index) };
     main(index)
+}
+
+/// The calling core's APIC ID from CPUID: the x2APIC ID of the topology leaf where
+/// there is one, else the initial (8-bit) APIC ID.
+fn own_apic_id() -> u32 {
+    let cpuid = raw_cpuid::CpuId::new();
+    cpuid
+        .get_extended_topology_info()
+        .and_then(|mut levels| levels.next())
+        .map(|level| level.x2apic_id())
+        .or_else(|| cpuid.get_feature_info().map(|info| u32::from(info.initial_local_apic_id())))
+        .unwrap_or(0)
 }
 
 const _: () = assert!(CORE_TABLES_BYTES < 64 * 1024);

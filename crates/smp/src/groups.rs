@@ -79,17 +79,18 @@ impl Groups {
 
     /// Counts one task of the group as finished; returns the tasks still unfinished
     /// (0: the group just completed, and its waiters are to be woken).
+    /// One read-modify-write that cannot fail and retry under contention (unlike a
+    /// compare-and-swap loop); a count found at 0, which only a completion without its
+    /// task can cause, is put back and refused.
     pub fn complete(&self, group: GroupId) -> Result<u64, GroupError> {
         let index = self.live(group)?;
         let counter = &self.pending[index];
-        let mut pending = counter.load(Ordering::Acquire);
-        loop {
-            let fewer = pending.checked_sub(1).ok_or(GroupError::NoSuchGroup)?;
-            match counter.compare_exchange_weak(pending, fewer, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return Ok(fewer),
-                Err(now) => pending = now,
+        match counter.fetch_sub(1, Ordering::AcqRel) {
+            0 => {
+                counter.fetch_add(1, Ordering::AcqRel);
+                Err(GroupError::NoSuchGroup)
             }
+            before => Ok(before - 1),
         }
     }
 

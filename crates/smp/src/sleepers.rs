@@ -12,6 +12,18 @@
 //! comes later, synchronises with the waker's, and its re-check sees the work. Every
 //! announce is undone exactly once, by whoever clears the reason (the sleeper or a
 //! waker that claims it), so the count never drifts.
+//!
+//! Before announcing, an idle core spins briefly between [`Sleepers::start_spinning`]
+//! and [`Sleepers::stop_spinning`]. A waker that sees a spinning core wakes nobody:
+//! the spinner will find the work, so a stream of small tasks is not answered with one
+//! IPI (and one halt and wake-up) per task. This is safe because the count, the
+//! spinners and the queue's own indices are all accessed sequentially consistently:
+//! if the waker's read of the spinners comes before a spinner's decrement in that one
+//! total order, the spinner's later re-check (after its announce) comes after the
+//! waker's push and sees the work; if it comes after, the waker sees no spinner and
+//! takes the announce path above. A core that leaves the spinning state with work in
+//! hand calls [`Sleepers::claim_to_share`] so that, when more work is waiting and
+//! nobody else spins, one more core is woken to share it.
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -31,6 +43,14 @@ const AWAKE: u32 = 0;
 const WORK: u32 = 1;
 
 impl WaitReason {
+    /// Whether a core waiting for this takes any queued task it sees (and so may spin
+    /// in [`Sleepers::start_spinning`]: wakers count on spinners to take new work).
+    pub fn takes_queued_work(self) -> bool {
+        match self {
+            WaitReason::Work | WaitReason::Group(_) => true,
+        }
+    }
+
     fn code(self) -> u32 {
         match self {
             WaitReason::Work => WORK,
@@ -49,6 +69,8 @@ pub struct Sleepers {
     /// (a claim can land between a reason's store and the increment); any non-zero
     /// value only means "scan".
     count: Count,
+    /// Cores spinning before they announce (see the module docs).
+    spinning: Count,
     /// Where the next scan for any sleeper starts, so all cores get their turn.
     cursor: AtomicUsize,
     /// Packed, not one cache line each: they are touched only on the way to sleep and
@@ -62,6 +84,7 @@ impl Sleepers {
     pub const fn new() -> Self {
         Self {
             count: Count(AtomicUsize::new(0)),
+            spinning: Count(AtomicUsize::new(0)),
             cursor: AtomicUsize::new(0),
             reasons: [const { AtomicU32::new(AWAKE) }; MAX_CORES],
         }
@@ -71,8 +94,8 @@ impl Sleepers {
     /// for after this call, halt only if it is still missing, then [`Self::withdraw`].
     pub fn announce(&self, core: usize, reason: WaitReason) {
         if let Some(slot) = self.reasons.get(core) {
-            slot.store(reason.code(), Ordering::Release);
-            self.count.0.fetch_add(1, Ordering::AcqRel);
+            slot.store(reason.code(), Ordering::SeqCst);
+            self.count.0.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -90,13 +113,52 @@ impl Sleepers {
         self.reasons.get(core).is_some_and(|slot| slot.load(Ordering::Acquire) != AWAKE)
     }
 
+    /// The calling core is idle and spins before it announces; wakers leave the work
+    /// to it meanwhile. Always followed by [`Self::stop_spinning`].
+    pub fn start_spinning(&self) {
+        self.spinning.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The calling core stops spinning: it found work (then it calls
+    /// [`Self::claim_to_share`]) or it goes on to [`Self::announce`].
+    pub fn stop_spinning(&self) {
+        self.spinning.0.fetch_sub(1, Ordering::SeqCst);
+    }
+
     /// After queuing work: claims one sleeping core among the first `cores`, other
     /// than `except`, for the caller to wake. `None` (after one read-modify-write and
-    /// nothing else) when nobody sleeps.
+    /// one load, nothing else) when nobody sleeps or a core spins and will find the
+    /// work itself.
     pub fn claim_any(&self, except: usize, cores: usize) -> Option<usize> {
-        if self.count.0.fetch_add(0, Ordering::AcqRel) == 0 {
+        if self.count.0.fetch_add(0, Ordering::SeqCst) == 0
+            || self.spinning.0.load(Ordering::SeqCst) != 0
+        {
             return None;
         }
+        self.claim_scan(except, cores)
+    }
+
+    /// A core that stopped spinning because it found work, while `more_waiting` says
+    /// still more is queued: claims one sleeping core to share it, unless another core
+    /// spins (it will take the rest) or nobody sleeps. Only plain loads when there is
+    /// nobody to wake: this is a hint for parallelism; [`Self::claim_any`] alone
+    /// guarantees that queued work is never left with every core asleep.
+    pub fn claim_to_share(
+        &self,
+        except: usize,
+        cores: usize,
+        more_waiting: impl FnOnce() -> bool,
+    ) -> Option<usize> {
+        if self.count.0.load(Ordering::Relaxed) == 0
+            || self.spinning.0.load(Ordering::Relaxed) != 0
+            || !more_waiting()
+        {
+            return None;
+        }
+        self.claim_scan(except, cores)
+    }
+
+    fn claim_scan(&self, except: usize, cores: usize) -> Option<usize> {
         let cores = cores.min(MAX_CORES);
         let start = self.cursor.fetch_add(1, Ordering::Relaxed);
         (0..cores)
@@ -137,5 +199,7 @@ impl Default for Sleepers {
     }
 }
 
+#[cfg(test)]
+mod interleavings;
 #[cfg(test)]
 mod tests;

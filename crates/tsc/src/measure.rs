@@ -97,6 +97,58 @@ pub fn measure(
     u64::try_from(hz).ok()
 }
 
+/// Both clocks read at one moment: the reference between two TSC reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Midpoint of the two TSC reads.
+    pub tsc: u64,
+    /// TSC ticks between the two reads (how uncertain the moment is).
+    pub width: u64,
+    /// The reference's count (low `bits` bits).
+    pub reference: u64,
+}
+
+/// Takes a [`Sample`].
+pub fn sample(reference: &mut impl ReferenceCounter, tsc: &mut impl CycleCounter) -> Sample {
+    let mask = if reference.bits() >= 64 { u64::MAX } else { (1u64 << reference.bits()) - 1 };
+    let (tsc, width, reference) = bracketed(reference, tsc, mask);
+    Sample { tsc, width, reference }
+}
+
+/// The TSC frequency over the long interval from `start` to `end` (two samples
+/// against a reference of `reference_hz` and `bits` bits), to refine `quick_hz` from a
+/// short calibration at no cost in waiting: the interval is time the machine spent on
+/// other work. `None`, keeping the quick value, unless the interval is at least
+/// `min_counts` reference counts, under half the reference's wrap period (so no wrap
+/// went unseen), its ends are known within [`MAX_BRACKET_PERMILLE`], and the result is
+/// plausible and agrees with `quick_hz`.
+pub fn refine(
+    quick_hz: u64,
+    start: Sample,
+    end: Sample,
+    reference_hz: u64,
+    bits: u32,
+    min_counts: u64,
+) -> Option<u64> {
+    let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let counts = end.reference.wrapping_sub(start.reference) & mask;
+    let cycles = end.tsc.checked_sub(start.tsc).filter(|&cycles| cycles > 0)?;
+    // Half a wrap period in TSC ticks, by the quick frequency: a longer interval may
+    // hide a wrap even though the counts look fine.
+    let half_wrap_cycles = u128::from(mask / 2) * u128::from(quick_hz) / u128::from(reference_hz);
+    if counts < min_counts || counts > mask / 2 || u128::from(cycles) > half_wrap_cycles {
+        return None;
+    }
+    if u128::from(start.width + end.width) * 1000
+        > u128::from(cycles) * u128::from(MAX_BRACKET_PERMILLE)
+    {
+        return None;
+    }
+    let hz =
+        u64::try_from(u128::from(cycles) * u128::from(reference_hz) / u128::from(counts)).ok()?;
+    (plausible(hz) && agree(hz, quick_hz)).then_some(hz)
+}
+
 /// Reads the reference between two TSC reads: (TSC midpoint, TSC span, reference).
 fn bracketed(
     reference: &mut impl ReferenceCounter,
@@ -123,20 +175,40 @@ pub fn calibrate(
     window: u64,
     attempts: u32,
 ) -> Result<Calibration, CalibrationError> {
+    calibrate_growing(reference, tsc, window, window, attempts)
+}
+
+/// [`calibrate`] starting with windows of `first_window` reference counts and doubling
+/// the window, up to `most_window`, after every measurement that is refused or does
+/// not agree with the one before. An undisturbed machine pays for two short windows; a
+/// busy emulator host, whose slow reference reads spoil short windows' brackets, soon
+/// gets windows long enough for its reads.
+pub fn calibrate_growing(
+    reference: &mut impl ReferenceCounter,
+    tsc: &mut impl CycleCounter,
+    first_window: u64,
+    most_window: u64,
+    attempts: u32,
+) -> Result<Calibration, CalibrationError> {
     let mut previous: Option<u64> = None;
     let mut before_previous: Option<u64> = None;
     let mut any_reading = false;
+    let mut window = first_window;
     for taken in 1..=attempts {
         let reading = measure(reference, tsc, window);
         any_reading |= reading.is_some();
         let current = reading.filter(|&hz| plausible(hz));
-        if let (Some(a), Some(b)) = (previous, current)
-            && agree(a, b)
-        {
-            return Ok(Calibration {
-                hz: a / 2 + b / 2 + (a % 2 + b % 2) / 2,
-                discarded: taken - 2,
-            });
+        match (previous, current) {
+            (Some(a), Some(b)) if agree(a, b) => {
+                return Ok(Calibration {
+                    hz: a / 2 + b / 2 + (a % 2 + b % 2) / 2,
+                    discarded: taken - 2,
+                });
+            }
+            (_, None) | (Some(_), Some(_)) => {
+                window = window.saturating_mul(2).min(most_window.max(first_window));
+            }
+            (None, Some(_)) => {}
         }
         before_previous = previous.or(before_previous);
         previous = current;
@@ -304,6 +376,62 @@ mod tests {
         }
         let outcome = calibrate(&mut pit, &mut tsc, PIT_HZ / 100, 3);
         assert!(matches!(outcome, Err(CalibrationError::Disagreement { .. })), "{outcome:?}");
+    }
+
+    #[test]
+    fn a_long_interval_refines_a_quick_calibration() {
+        let machine = Machine::new(700);
+        let mut timer = Counter { machine: &machine, hz: PM_TIMER_HZ, bits: 24, dead: false };
+        let mut tsc = machine.tsc(2_600_000_000);
+        // The quick value is 0.3 % off, as a 250 µs window may be.
+        let quick = 2_607_800_000;
+        let start = sample(&mut timer, &mut tsc);
+        machine.now_ns.set(machine.now_ns.get() + 20_000_000); // 20 ms of other work
+        let end = sample(&mut timer, &mut tsc);
+        let refined = refine(quick, start, end, PM_TIMER_HZ, 24, PM_TIMER_HZ / 1000).unwrap();
+        assert!(within(refined, 2_600_000_000, 1), "{refined}");
+    }
+
+    #[test]
+    fn refining_refuses_short_wrapped_stalled_or_disagreeing_intervals() {
+        let machine = Machine::new(700);
+        let mut timer = Counter { machine: &machine, hz: PM_TIMER_HZ, bits: 24, dead: false };
+        let mut tsc = machine.tsc(2_600_000_000);
+        let quick = 2_600_000_000;
+        let min = PM_TIMER_HZ / 1000;
+        let mut after = |ns: u128| {
+            let start = sample(&mut timer, &mut tsc);
+            machine.now_ns.set(machine.now_ns.get() + ns);
+            (start, sample(&mut timer, &mut tsc))
+        };
+        let (start, end) = after(100_000);
+        assert_eq!(refine(quick, start, end, PM_TIMER_HZ, 24, min), None, "under 1 ms");
+        // 5 s: the 24-bit timer wrapped (4.7 s); its counts alone look like 0.3 s.
+        let (start, end) = after(5_000_000_000);
+        assert_eq!(refine(quick, start, end, PM_TIMER_HZ, 24, min), None, "wrapped");
+        let (start, mut end) = after(10_000_000);
+        end.width = 1_000_000; // the guest stalled between the end's reads
+        assert_eq!(refine(quick, start, end, PM_TIMER_HZ, 24, min), None, "stalled");
+        let (start, end) = after(10_000_000);
+        assert_eq!(refine(2_000_000_000, start, end, PM_TIMER_HZ, 24, min), None, "disagrees");
+    }
+
+    #[test]
+    fn windows_grow_until_slow_reads_no_longer_spoil_them() {
+        // Every read takes 1 µs: the two brackets of a measurement span 4 µs, over the
+        // 0.5 % that windows up to 400 µs allow, inside what 800 µs and 1 ms allow.
+        let machine = Machine::new(1_000);
+        let mut timer = Counter { machine: &machine, hz: PM_TIMER_HZ, bits: 24, dead: false };
+        let mut tsc = machine.tsc(2_600_000_000);
+        let short = PM_TIMER_HZ / 10_000;
+        assert_eq!(
+            calibrate(&mut timer, &mut tsc, short, 8),
+            Err(CalibrationError::NoReading),
+            "fixed 100 µs windows never give a usable reading"
+        );
+        let grown = calibrate_growing(&mut timer, &mut tsc, short, short * 10, 8).unwrap();
+        assert!(within(grown.hz, 2_600_000_000, 5), "{grown:?}");
+        assert_eq!(grown.discarded, 3, "100, 200 and 400 µs refused; 800 µs and 1 ms agree");
     }
 
     #[test]

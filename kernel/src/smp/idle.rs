@@ -26,11 +26,8 @@ pub fn sleepers() -> &'static Sleepers {
 /// Returns once `ready()` holds, or after an IPI or the watchdog woke the halted core
 /// (the caller re-checks and calls again if it still has to wait).
 pub fn wait(core: usize, reason: WaitReason, ready: impl Fn() -> bool) {
-    for _ in 0..SPIN_ROUNDS {
-        if ready() {
-            return;
-        }
-        core::hint::spin_loop();
+    if spin(reason, &ready) {
+        return;
     }
     SLEEPERS.announce(core, reason);
     if !ready() {
@@ -39,4 +36,26 @@ pub fn wait(core: usize, reason: WaitReason, ready: impl Fn() -> bool) {
         super::arm_timer(0);
     }
     SLEEPERS.withdraw(core);
+}
+
+/// Spins up to [`SPIN_ROUNDS`] for `ready()`; whether it came. A core that takes queued
+/// work counts as spinning meanwhile, so that submitters leave new work to it rather
+/// than waking a halted core with an IPI.
+fn spin(reason: WaitReason, ready: &impl Fn() -> bool) -> bool {
+    let counted = reason.takes_queued_work();
+    if counted {
+        SLEEPERS.start_spinning();
+    }
+    let mut came = false;
+    for _ in 0..SPIN_ROUNDS {
+        if ready() {
+            came = true;
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    if counted {
+        SLEEPERS.stop_spinning();
+    }
+    came
 }

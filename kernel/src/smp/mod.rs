@@ -1,8 +1,9 @@
 //! All cores: bring-up of the application processors and the shared work loop.
 //!
 //! The bootstrap core enables its local APIC (x2APIC when the CPU has it), masks the
-//! legacy PICs, then starts every enabled core the MADT lists, one after another,
-//! through `ingot_platform::cores` (one INIT wait for all, none where not needed). Each started core loads its own tables, enables its
+//! legacy PICs, then starts every enabled core the MADT lists, all at once, through
+//! `ingot_platform::cores` (one INIT wait for all, none where not needed; cores are
+//! numbered in the order they arrive). Each started core loads its own tables, enables its
 //! APIC and enters [`worker::run_forever`]: take work, run it to completion, sleep in
 //! `hlt` until a wake-up IPI. Without a usable MADT the machine runs on one core.
 
@@ -10,7 +11,7 @@ mod idle;
 pub mod worker;
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use ingot_acpi::Acpi;
 use ingot_hal::PortIo;
@@ -34,6 +35,7 @@ pub fn apic_id_of(index: usize) -> Option<u32> {
 }
 
 /// The calling core's index (0 before SMP is up).
+#[inline(always)]
 pub fn current_core() -> usize {
     ingot_arch::percpu::core_index().unwrap_or(0) as usize
 }
@@ -54,6 +56,9 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     crate::memory::with_kernel_memory(|memory| {
         ingot_platform::cores::install_bootstrap_block(&mut memory.frames, bootstrap_id)
     });
+    // Without frames for its block the bootstrap core takes the static one: it must
+    // have a block before any other core installs its own.
+    ingot_arch::percpu::ensure_installed();
     worker::init();
     let candidates: Vec<u32> = acpi
         .and_then(|acpi| acpi.madt.as_ref())
@@ -82,29 +87,35 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     worker::mark_online(0);
     if let Some(starter) = starter {
         starter.reset_all(&apic, &candidates, init_wait_us(), &crate::time::delay_us);
-        for apic_id in candidates {
-            let index = ids.len() as u64;
-            let started = crate::memory::with_kernel_memory(|memory| {
-                starter.start(
-                    &mut memory.space,
-                    &mut memory.frames,
-                    &apic,
-                    apic_id,
-                    index,
-                    application_core_main,
-                    &crate::time::delay_us,
-                )
-            })
-            .unwrap_or(Err(StartError::NoResponse));
-            match started {
-                Ok(()) => {
-                    ids.push(apic_id);
-                    worker::wait_until_online(index as usize);
+        let arrived = crate::memory::with_kernel_memory(|memory| {
+            starter.start_all(
+                &mut memory.space,
+                &mut memory.frames,
+                &apic,
+                &candidates[..candidates.len().min(ingot_smp::MAX_CORES - 1)],
+                1,
+                application_core_main,
+                &crate::time::delay_us,
+            )
+        })
+        .unwrap_or(Err(StartError::NoResponse));
+        match arrived {
+            Ok(arrived) => {
+                // Cores are numbered in arrival order; the table stays dense, so only
+                // the first run of cores that report in counts (one that took its
+                // slot but never reports parks itself, and so do those after it).
+                let reported = AP_APIC_IDS.iter().enumerate().skip(1).take(arrived as usize);
+                for (index, apic_id) in reported {
+                    if !worker::wait_until_online(index) {
+                        break;
+                    }
+                    ids.push(apic_id.load(Ordering::Acquire));
                 }
-                Err(error) => {
-                    println!("ingot: smp: core with APIC ID {apic_id} did not start: {error:?}")
+                if ids.len() < candidates.len() + 1 {
+                    println!("ingot: smp: {} of {} cores started", ids.len() - 1, candidates.len());
                 }
             }
+            Err(error) => println!("ingot: smp: no core started: {error:?}"),
         }
     }
     let count = ids.len();
@@ -131,18 +142,45 @@ fn init_wait_us() -> u64 {
 
 /// Local APIC timer ticks per millisecond (0 = not calibrated: no timer use).
 static APIC_TICKS_PER_MS: AtomicU32 = AtomicU32::new(0);
+/// The TSC when [`start_apic_timer_measurement`] started the timer (0: not started).
+static APIC_MEASURE_START_TSC: AtomicU64 = AtomicU64::new(0);
+/// The least interval the APIC timer is measured over: 100 µs (2,500 ticks even at a
+/// 25 MHz bus clock, 0.04 % per tick: ample for a watchdog and millisecond timers).
+const APIC_MEASURE_MIN_US: u64 = 100;
 
-/// Measures the local APIC timer (divide by 1) against the TSC over a quarter of a
-/// millisecond (thousands of ticks even at a 25 MHz bus clock: ample for a watchdog).
-/// All cores share the bus clock it counts, so one measurement serves every core.
-fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
-    const WINDOW_US: u32 = 250;
+/// Enables the bootstrap core's local APIC and starts its timer (divide by 1, masked)
+/// counting down from the top, so that [`init`] measures it against the TSC over the
+/// boot's work in between instead of waiting for a window of its own.
+pub fn start_apic_timer_measurement() {
+    let apic = LOCAL_APIC.call_once(|| ingot_platform::apic::enable_local_apic(true));
     apic.start_one_shot(u32::MAX, None);
-    crate::time::delay_us(u64::from(WINDOW_US));
-    let ticks = (u32::MAX - apic.timer_remaining()).saturating_mul(1000 / WINDOW_US);
+    APIC_MEASURE_START_TSC.store(ingot_arch::msr::read_tsc(), Ordering::Release);
+}
+
+/// Measures the local APIC timer against the TSC: over the interval since
+/// [`start_apic_timer_measurement`], waiting only for what is missing of
+/// [`APIC_MEASURE_MIN_US`], or over a fresh window of that length if the timer was not
+/// started or has run out. All cores share the bus clock it counts, so one
+/// measurement serves every core.
+fn calibrate_apic_timer(apic: &ingot_arch::apic::LocalApic) {
+    let least = APIC_MEASURE_MIN_US * crate::time::tsc_hz() / 1_000_000;
+    let mut start = APIC_MEASURE_START_TSC.load(Ordering::Acquire);
+    if start == 0 || apic.timer_remaining() == 0 {
+        apic.start_one_shot(u32::MAX, None);
+        start = ingot_arch::msr::read_tsc();
+    }
+    while ingot_arch::msr::read_tsc().wrapping_sub(start) < least {
+        core::hint::spin_loop();
+    }
+    let remaining = apic.timer_remaining();
+    let cycles = ingot_arch::msr::read_tsc().wrapping_sub(start).max(1);
     apic.start_one_shot(0, None);
-    APIC_TICKS_PER_MS.store(ticks, Ordering::Release);
-    println!("ingot: smp apic timer {} kHz", ticks);
+    let ticks = u64::from(u32::MAX - remaining);
+    let per_ms =
+        u128::from(ticks) * u128::from(crate::time::tsc_hz()) / (u128::from(cycles) * 1000);
+    let per_ms = u32::try_from(per_ms).unwrap_or(u32::MAX);
+    APIC_TICKS_PER_MS.store(per_ms, Ordering::Release);
+    println!("ingot: smp apic timer {per_ms} kHz");
 }
 
 /// Local APIC timer ticks per millisecond (0 before calibration).
@@ -203,9 +241,17 @@ fn mask_legacy_pics() {
     }
 }
 
+/// APIC IDs the application cores report for themselves, by core index.
+static AP_APIC_IDS: [AtomicU32; ingot_smp::MAX_CORES] =
+    [const { AtomicU32::new(0) }; ingot_smp::MAX_CORES];
+
 /// First Rust code on an application core, with its own stack and tables loaded.
 fn application_core_main(index: u64) -> ! {
-    ingot_platform::apic::enable_local_apic(true);
-    worker::mark_online(index as usize);
-    worker::run_forever(index as usize)
+    let index = index as usize;
+    let apic = ingot_platform::apic::enable_local_apic(true);
+    if let Some(slot) = AP_APIC_IDS.get(index) {
+        slot.store(apic.id(), Ordering::Release);
+        worker::mark_online(index);
+    }
+    worker::run_forever(index)
 }

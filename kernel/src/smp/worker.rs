@@ -27,7 +27,17 @@ struct Shared {
 }
 
 impl Shared {
+    #[inline(always)]
     fn queue(&self) -> &WorkQueue {
+        // `get` inlines to one load; `call_once` is an out-of-line call per use.
+        match self.queue.get() {
+            Some(queue) => queue,
+            None => self.create_queue(),
+        }
+    }
+
+    #[cold]
+    fn create_queue(&self) -> &WorkQueue {
         self.queue.call_once(|| WorkQueue::new(queue_capacity()))
     }
 }
@@ -61,12 +71,17 @@ pub fn mark_online(index: usize) {
     shared().slots.set_online(index);
 }
 
-/// Spins until core `index` has reported online (it does so right after start-up).
-pub fn wait_until_online(index: usize) {
+/// Spins until core `index` has reported online (it does so right after start-up);
+/// false if it has not within a second.
+pub fn wait_until_online(index: usize) -> bool {
     let start = crate::time::now_ns();
-    while !shared().slots.is_online(index) && crate::time::now_ns() - start < 1_000_000_000 {
+    while !shared().slots.is_online(index) {
+        if crate::time::now_ns() - start > 1_000_000_000 {
+            return false;
+        }
         core::hint::spin_loop();
     }
+    true
 }
 
 /// Lets the started cores begin taking work.
@@ -120,7 +135,23 @@ fn wake(index: usize) {
 
 /// Runs one queued task on the calling core, if there is one. Returns whether it did.
 pub fn run_one() -> bool {
-    let Some(task) = shared().queue().take() else { return false };
+    run_next(None)
+}
+
+/// Takes and runs one queued task. `idle_core` is the calling core when it comes back
+/// from idling: when it got a task and more are queued while other cores sleep and
+/// none spins, it first wakes one to share them (submitters leave work to spinning
+/// cores, so a burst would otherwise wait for this one). One function for both, so
+/// that the take and the run stay inlined in it.
+fn run_next(idle_core: Option<usize>) -> bool {
+    let shared = shared();
+    let Some(task) = shared.queue().take() else { return false };
+    if let Some(core) = idle_core
+        && let Some(other) = idle::sleepers()
+            .claim_to_share(core, super::core_count(), || !shared.queue().is_empty())
+    {
+        wake(other);
+    }
     run_task(task);
     true
 }
@@ -149,11 +180,14 @@ fn run_task(task: Task) {
 pub fn wait(group: GroupId) -> Result<(), GroupError> {
     let core = super::current_core();
     let shared = shared();
+    let mut was_idle = false;
     loop {
         if shared.groups.pending(group)? == 0 {
             return Ok(());
         }
-        if !run_one() {
+        let ran = run_next(was_idle.then_some(core));
+        was_idle = !ran;
+        if !ran {
             idle::wait(core, WaitReason::Group(group), || {
                 // A group released meanwhile ends the wait too (the loop reports it).
                 !matches!(shared.groups.pending(group), Ok(pending) if pending != 0)
@@ -168,7 +202,14 @@ pub fn run_forever(index: usize) -> ! {
     while !CORES_RELEASED.load(Ordering::Acquire) {
         core::hint::spin_loop();
     }
+    if index >= super::core_count() {
+        // Reported in too late to be counted: park, halted, for good.
+        loop {
+            ingot_arch::interrupts::sleep_until_interrupt();
+        }
+    }
     let shared = shared();
+    let mut was_idle = false;
     loop {
         if let Some((entry, argument)) = shared.slots.take(index) {
             let start = ingot_arch::msr::read_tsc();
@@ -177,7 +218,9 @@ pub fn run_forever(index: usize) -> ! {
             shared.slots.finish(index);
             continue;
         }
-        if run_one() {
+        let ran = run_next(was_idle.then_some(index));
+        was_idle = !ran;
+        if ran {
             continue;
         }
         crate::compat::poll_callbacks();

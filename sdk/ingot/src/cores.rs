@@ -75,6 +75,9 @@ pub fn delay_us(microseconds: u64) -> Result<(), Error> {
     decode((api().delay_us)(microseconds)).map(|_| ())
 }
 
+/// Queued tasks [`Group::submit_or_help`] runs on a full queue before it tries again.
+const HELP_BATCH: usize = 32;
+
 /// A completion group: submit tasks into it, then wait for all of them.
 ///
 /// # Example
@@ -185,7 +188,13 @@ impl Group {
         loop {
             match self.submit(entry, argument) {
                 Err(Error::WouldBlock) => {
-                    run_one();
+                    // Run a batch before trying again: a full queue stays full after
+                    // one task, and each refused submit is a kernel call for nothing.
+                    for _ in 0..HELP_BATCH {
+                        if !run_one() {
+                            break;
+                        }
+                    }
                 }
                 other => return other,
             }

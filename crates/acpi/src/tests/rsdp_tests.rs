@@ -97,3 +97,18 @@ fn missing_rsdp_is_none_not_a_panic() {
     memory.put(0x1000, b"NOT PTR nothing to see here");
     assert_eq!(Rsdp::read(&memory, 0x1000), Err(AcpiError::RsdpBadSignature));
 }
+
+#[test]
+fn found_at_the_last_paragraph_of_a_scanned_chunk_and_in_partly_readable_memory() {
+    // 0xE01F0 is the last paragraph of the first 512-byte chunk; its body runs into
+    // the next chunk.
+    let mut memory = bios_memory(0);
+    memory.patch(0xE_01F0, &rsdp(2, 0x10, 0x7000_0000));
+    assert_eq!(find_rsdp(&memory, None), Some(0xE_01F0));
+    // Only part of the BIOS area is readable, and the chunk holding the RSDP only in
+    // part: the scan still finds it.
+    let mut partial = FakeMemory::default();
+    partial.put(0xE_0000, &[0; 0x300]);
+    partial.patch(0xE_0280, &rsdp(0, 0x20, 0));
+    assert_eq!(find_rsdp(&partial, None), Some(0xE_0280));
+}

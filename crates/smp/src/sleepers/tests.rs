@@ -37,6 +37,23 @@ fn claims_skip_the_caller_and_keep_the_count_exact() {
 }
 
 #[test]
+fn a_spinning_core_takes_new_work_so_nobody_is_woken() {
+    let sleepers = Sleepers::new();
+    sleepers.announce(2, WaitReason::Work);
+    sleepers.start_spinning();
+    assert_eq!(sleepers.claim_any(0, 4), None, "core 1 spins and will take the task");
+    assert!(sleepers.is_asleep(2));
+    assert_eq!(sleepers.claim_to_share(1, 4, || true), None, "another core spins");
+    sleepers.stop_spinning();
+    assert_eq!(sleepers.claim_to_share(1, 4, || false), None, "nothing more is queued");
+    assert_eq!(sleepers.claim_to_share(1, 4, || true), Some(2));
+    assert_eq!(sleepers.claim_any(0, 4), None, "core 2 was claimed already");
+    sleepers.announce(3, WaitReason::Work);
+    assert_eq!(sleepers.claim_any(0, 4), Some(3), "nobody spins: the submitter wakes");
+    assert_eq!(sleepers.count.0.load(Ordering::Relaxed), 0);
+}
+
+#[test]
 fn claims_rotate_over_sleepers() {
     let sleepers = Sleepers::new();
     let mut claimed = Vec::new();
@@ -112,6 +129,8 @@ const TASKS: usize = 20_000;
 /// A halt this long with its work waiting means a wake-up was lost (the kernel's
 /// watchdog timer would have hidden it; the model has none).
 const HALT_LIMIT: Duration = Duration::from_secs(2);
+/// Checks before announcing, as the kernel's idle wait makes.
+const SPIN_ROUNDS: usize = 16;
 
 impl Machine {
     fn submit(&self, me: usize, task: Task) {
@@ -125,6 +144,11 @@ impl Machine {
 
     fn run_one(&self, me: usize) -> bool {
         let Some(task) = self.queue.take() else { return false };
+        self.run_task(me, task);
+        true
+    }
+
+    fn run_task(&self, me: usize, task: Task) {
         self.runs[task.entry as usize].fetch_add(1, Ordering::Relaxed);
         if let Some(group) = task.group
             && self.groups.complete(group) == Ok(0)
@@ -135,23 +159,52 @@ impl Machine {
                 }
             });
         }
-        true
     }
 
-    /// The kernel's idle step: announce, re-check, halt, withdraw. A halt that ends by
-    /// time-out with its work waiting is a lost wake-up: counted, and the run stops.
-    fn idle(&self, me: usize, reason: WaitReason, ready: impl Fn() -> bool) {
+    /// The kernel's idle step: spin (counted, so submitters leave the work to this
+    /// core), announce, re-check, halt, withdraw. Returns whether the spin found its
+    /// work. A halt that ends by time-out with its work waiting is a lost wake-up:
+    /// counted, and the run stops.
+    fn idle(&self, me: usize, reason: WaitReason, ready: impl Fn() -> bool) -> bool {
+        self.sleepers.start_spinning();
+        let mut came = false;
+        for _ in 0..SPIN_ROUNDS {
+            if ready() {
+                came = true;
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        self.sleepers.stop_spinning();
+        if came {
+            return true;
+        }
         self.sleepers.announce(me, reason);
         if !ready() && !self.halts[me].halt(HALT_LIMIT) && ready() {
             self.lost_wakeups.fetch_add(1, Ordering::Relaxed);
             self.stop.store(true, Ordering::Release);
         }
         self.sleepers.withdraw(me);
+        false
+    }
+
+    /// The kernel's `run_one_after_idle`: a core back from idling that got a task
+    /// wakes one more to share what is left.
+    fn run_one_after_idle(&self, me: usize) -> bool {
+        let Some(task) = self.queue.take() else { return false };
+        if let Some(core) = self.sleepers.claim_to_share(me, CORES, || !self.queue.is_empty()) {
+            self.halts[core].ipi();
+        }
+        self.run_task(me, task);
+        true
     }
 
     fn worker(&self, me: usize) {
+        let mut was_idle = false;
         while !self.stop.load(Ordering::Acquire) {
-            if !self.run_one(me) {
+            let ran = if was_idle { self.run_one_after_idle(me) } else { self.run_one(me) };
+            was_idle = !ran;
+            if !ran {
                 self.idle(me, WaitReason::Work, || {
                     !self.queue.is_empty() || self.stop.load(Ordering::Acquire)
                 });

@@ -8,7 +8,9 @@
 //! order (floor, Ingot, Linux PVH, Linux bzImage, floor, …), so host noise hits all
 //! alike; reported as min/median/max, the median of the per-round ratios and the ratio
 //! of the mins. Instructions: each guest twice under `-icount` at one core with the
-//! counting plugin; the floor's count (firmware + QEMU's loaders) is subtracted.
+//! counting plugin; the floor's count (firmware + QEMU's loaders) is subtracted. On pc
+//! and q35 the floor and Ingot also boot with four cores (wall and count), for the
+//! multi-core target.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -56,6 +58,33 @@ fn microvm_devices(config: QemuConfig) -> QemuConfig {
 const MICROVM_ENTRIES: &str =
     "virtio_mmio.device=512@0xfeb02e00:47 virtio_mmio.device=512@0xfeb02c00:46";
 const ICOUNT_RUNS: usize = 2;
+/// Cores of the multi-core rows (floor and Ingot only, on pc and q35).
+const MANY_CORES: u32 = 4;
+
+/// The floor and Ingot again at [`MANY_CORES`] cores (keys `floor_4`, `ingot_4`), for
+/// the multi-core targets: Ingot starts its other cores before ready.
+fn many_core_guests(machine: Machine, one_core: &[Guest]) -> Vec<Guest> {
+    if machine == Machine::Microvm {
+        return Vec::new();
+    }
+    one_core
+        .iter()
+        .filter_map(|g| {
+            let (key, label) = match g.key {
+                "floor" => ("floor_4", "floor, 4 cores"),
+                "ingot" => ("ingot_4", "Ingot, 4 cores"),
+                _ => return None,
+            };
+            let config = g.config.clone().cores(MANY_CORES);
+            Some(Guest { key, label, config, marker: g.marker, timeout: g.timeout })
+        })
+        .collect()
+}
+
+/// The floor row a guest's count is taken above: the floor with as many cores.
+fn floor_of(key: &str) -> &'static str {
+    if key.ends_with("_4") { "floor_4" } else { "floor" }
+}
 
 /// One guest to boot: a key for JSON, a label for humans, its config and ready marker.
 pub struct Guest {
@@ -145,7 +174,7 @@ impl MachineResult {
         let first = |k: &str| {
             self.rows.iter().find(|r| r.guest.key == k).and_then(|r| r.counts.first().copied())
         };
-        match (first(key), first("floor")) {
+        match (first(key), first(floor_of(key))) {
             (Some(n), Some(f)) => n.saturating_sub(f) as f64,
             _ => f64::NAN,
         }
@@ -167,7 +196,8 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
     let started = unix_now();
     let mut results = Vec::new();
     for machine in MACHINES {
-        let wall_guests = guests(machine, &artifacts, &peer, None);
+        let mut wall_guests = guests(machine, &artifacts, &peer, None);
+        wall_guests.extend(many_core_guests(machine, &wall_guests));
         eprintln!("bench boot: {machine}: warm-up round, then {} timed rounds", options.runs);
         for g in &wall_guests {
             time_to_marker(&g.config, g.marker, g.timeout)
@@ -184,10 +214,13 @@ pub fn bench_boot(options: &Options) -> Result<(), String> {
         }
         // Counting runs: Ingot ends QEMU after ready with `exit=qemu`; the floor and the
         // peer (peer=boot) always do.
-        let counted_guests = guests(machine, &artifacts, &peer, Some("exit=qemu"));
+        let mut counted_guests = guests(machine, &artifacts, &peer, Some("exit=qemu"));
+        counted_guests.extend(many_core_guests(machine, &counted_guests));
         let mut rows = Vec::new();
         for ((guest, samples), g) in wall_guests.into_iter().zip(samples).zip(&counted_guests) {
-            let config = counted(&g.config, &plugin);
+            // `counted` runs one core; the many-core rows keep theirs (icount runs the
+            // vCPUs in turn on one thread, so the count stays exact).
+            let config = counted(&g.config, &plugin).cores(g.config.cores);
             let mut counts = Vec::new();
             for _ in 0..ICOUNT_RUNS {
                 eprintln!("bench boot: {machine}: counting {}", g.key);
@@ -276,14 +309,14 @@ fn report(
         for Row { guest: g, counts, .. } in &r.rows {
             let runs: Vec<String> = counts.iter().map(|&c| thousands(c)).collect();
             let above = r.above_floor(g.key);
-            let ratio = if g.key == "floor" {
+            let is_floor = g.key.starts_with("floor");
+            let ratio = if is_floor {
                 "— | —".to_string()
             } else {
                 let ingot = r.above_floor("ingot");
                 format!("{} | {:.0}×", stats::ratio(ingot / above), above / ingot)
             };
-            let above_text =
-                if g.key == "floor" { "—".to_string() } else { thousands(above as u64) };
+            let above_text = if is_floor { "—".to_string() } else { thousands(above as u64) };
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {above_text} | {ratio} |",
@@ -291,7 +324,7 @@ fn report(
                 g.label,
                 runs.join(" / ")
             );
-            if g.key != "floor" {
+            if !is_floor {
                 insn_bars.push(Bar {
                     group: r.machine.name().to_string(),
                     series: g.label.to_string(),
@@ -300,6 +333,7 @@ fn report(
             }
         }
     }
+    md.push_str(&targets(results));
     chart::bars(
         "boot-wall.png",
         "Boot wall time to ready (median, log scale)",
@@ -324,6 +358,24 @@ fn report(
     }
     md.push_str("```\n");
     Ok(md)
+}
+
+/// Ingot against its floor at 1 and [`MANY_CORES`] cores: the boot targets' figures.
+fn targets(results: &[MachineResult]) -> String {
+    let mut md = String::from(
+        "\n### Ingot against the floor (targets: wall ≤ 1.05× on one core, ≤ 1.10× on four; \
+         ≤ 2 M instructions above the floor)\n\n\
+         | machine | cores | wall, median of paired ratios Ingot ÷ floor | instructions above the floor |\n\
+         |---|---|---|---|\n",
+    );
+    for r in results.iter().filter(|r| r.rows.iter().any(|row| row.guest.key == "ingot_4")) {
+        for (cores, ingot, floor) in [(1, "ingot", "floor"), (MANY_CORES, "ingot_4", "floor_4")] {
+            let ratio = median(&stats::ratios(&r.times(ingot), &r.times(floor)));
+            let above = thousands(r.above_floor(ingot) as u64);
+            let _ = writeln!(md, "| {} | {cores} | {ratio:.3}× | {above} |", r.machine);
+        }
+    }
+    md
 }
 
 fn to_json(results: &[MachineResult], started: f64, finished: f64, peer: &Peer) -> String {

@@ -10,8 +10,11 @@
 //! Rounds interleave the guests (Ingot 1, Linux 1, Ingot 2, …) so host noise hits
 //! both alike; each number is the median over rounds, each round records the host's
 //! 1-minute load. Ratios: Linux latency / Ingot latency and Ingot throughput / Linux
-//! throughput, so above 1 means Ingot is better. Output: `smp.json`, `smp.png` (the
-//! scaling curves) and the `smp` section of `report.md`.
+//! throughput, so above 1 means Ingot is better. Then each guest runs once more on one
+//! core under `-icount shift=0` (one TSC cycle per guest instruction): its cycle
+//! figures become exact instruction counts per task, independent of the host's load.
+//! Output: `smp.json`, `smp.png` (the scaling curves) and the `smp` section of
+//! `report.md`.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -19,9 +22,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::chart::{self, Curve, Panel};
-use super::peer;
 use super::stats::{load1, median, unix_now, utc_string};
 use super::{Options, write_output, write_report_section};
+use super::{measure, peer};
 use crate::build::build_all;
 use crate::harness::{Event, Running};
 use crate::qemu::{Machine, QemuConfig};
@@ -43,6 +46,11 @@ pub struct RunResult {
     pub empty_per_s: f64,
     /// Tasks per second, 10 µs tasks.
     pub busy_per_s: f64,
+    /// TSC cycles the empty tasks took, all together (under `-icount shift=0` one
+    /// cycle is one guest instruction).
+    pub empty_cycles: f64,
+    /// How many empty tasks that was.
+    pub empty_tasks: f64,
 }
 
 /// The `key=value` words of a line.
@@ -74,7 +82,11 @@ pub fn parse_line(line: &str, result: &mut RunResult) -> Result<bool, String> {
         }
         let per_s = tasks / (ns / 1e9);
         match fields(rest).find(|(k, _)| *k == "kind").map(|(_, v)| v) {
-            Some("empty") => result.empty_per_s = per_s,
+            Some("empty") => {
+                result.empty_per_s = per_s;
+                result.empty_cycles = field(rest, "cycles")?;
+                result.empty_tasks = tasks;
+            }
             Some("10us") => result.busy_per_s = per_s,
             _ => return Err(format!("unknown throughput kind in `{line}`")),
         }
@@ -141,6 +153,8 @@ fn medians(samples: &[Sample]) -> RunResult {
         latency_p99: of(|r| r.latency_p99),
         empty_per_s: of(|r| r.empty_per_s),
         busy_per_s: of(|r| r.busy_per_s),
+        empty_cycles: of(|r| r.empty_cycles),
+        empty_tasks: of(|r| r.empty_tasks),
     }
 }
 
@@ -195,16 +209,69 @@ pub fn bench_smp(options: &Options) -> Result<(), String> {
             }
         }
     }
+    let exact = count_per_task(&config)?;
     let summary: Vec<(u32, RunResult, RunResult)> =
         CORES.iter().zip(&samples).map(|(&n, [i, l])| (n, medians(i), medians(l))).collect();
     let ingot_args = config(1, "ingot").args();
     let linux_args = config(1, "linux").args();
-    let json = to_json(rounds, &samples, &summary, &ingot_args, &linux_args, &peer.release);
+    let json = to_json(rounds, &samples, &summary, &exact, &ingot_args, &linux_args, &peer.release);
     let path = write_output("smp.json", json.as_bytes())?;
     draw(&summary)?;
-    write_report_section("smp", &report(rounds, &summary, &samples, &ingot_args, &linux_args))?;
+    let mut md = report(rounds, &summary, &samples, &ingot_args, &linux_args);
+    md.push_str(&exact_report(&exact));
+    write_report_section("smp", &md)?;
     println!("wrote {} and smp.png", path.display());
     Ok(())
+}
+
+/// One core under `-icount shift=0` (one TSC cycle per guest instruction), per guest:
+/// the run's results, whose cycle figures are exact instruction counts.
+struct Exact {
+    key: &'static str,
+    label: &'static str,
+    result: RunResult,
+    args: Vec<String>,
+}
+
+impl Exact {
+    /// Guest instructions per empty task (the program's submit loop and wait included).
+    fn per_task(&self) -> f64 {
+        self.result.empty_cycles / self.result.empty_tasks
+    }
+}
+
+/// Runs each guest once on one core under the deterministic flags.
+fn count_per_task(config: &dyn Fn(u32, &str) -> QemuConfig) -> Result<Vec<Exact>, String> {
+    GUESTS
+        .iter()
+        .map(|&(key, label)| {
+            let counted = config(1, key).extra_args(measure::ICOUNT_ARGS);
+            eprintln!("  {label}: 1 core under -icount");
+            let result = run_guest(&counted).map_err(|e| format!("{label} under -icount: {e}"))?;
+            Ok(Exact { key, label, result, args: counted.args() })
+        })
+        .collect()
+}
+
+fn exact_report(exact: &[Exact]) -> String {
+    let mut md = String::from(
+        "\n### Exact, one core (`-icount shift=0,align=off,sleep=off`: one TSC cycle per guest \
+         instruction)\n\n\
+         | guest | instructions per empty task (submit loop and wait included) | submit + take, latency sample (instructions) |\n\
+         |---|---|---|\n",
+    );
+    for e in exact {
+        let _ =
+            writeln!(md, "| {} | {:.1} | {:.0} |", e.label, e.per_task(), e.result.latency_median);
+    }
+    if let [ingot, linux] = exact {
+        let _ = writeln!(
+            md,
+            "\nLinux ÷ Ingot, instructions per empty task: {:.2} (above 1: Ingot needs fewer).",
+            linux.per_task() / ingot.per_task()
+        );
+    }
+    md
 }
 
 /// Tasks per second for labels: 944107 → "944k", 2368000 → "2.37M".
@@ -229,6 +296,7 @@ fn to_json(
     rounds: usize,
     samples: &[[Vec<Sample>; 2]],
     summary: &[(u32, RunResult, RunResult)],
+    exact: &[Exact],
     ingot_args: &[String],
     linux_args: &[String],
     release: &str,
@@ -266,6 +334,12 @@ fn to_json(
         "qemu_args_linux_1_core": linux_args,
         "ratio_meaning": "above 1 = Ingot better (latency: linux/ingot; throughput: ingot/linux)",
         "configs": configs,
+        "exact_one_core": exact.iter().map(|e| json!({
+            "guest": e.key,
+            "instructions_per_empty_task": e.per_task(),
+            "latency_median_instructions": e.result.latency_median,
+            "qemu_args": e.args,
+        })).collect::<Vec<_>>(),
     }))
 }
 
@@ -356,7 +430,7 @@ mod tests {
             RunResult { cores: 2, latency_median: 300.0, empty_per_s: 8e5, ..Default::default() };
         let sample = |result, load1| Sample { round: 0, result, load1, unix_time: 1.0 };
         let samples = [[vec![sample(ingot, 1.5)], vec![sample(linux, f64::NAN)]]];
-        let text = to_json(5, &samples, &[(2, ingot, linux)], &["-M".into()], &[], "6.1");
+        let text = to_json(5, &samples, &[(2, ingot, linux)], &[], &["-M".into()], &[], "6.1");
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let config = &json["configs"][0];
         assert_eq!(config["cores"], 2);
@@ -385,6 +459,7 @@ mod tests {
         assert_eq!(r.cores, 2);
         assert_eq!((r.latency_median, r.latency_p99), (38544.0, 107020.0));
         assert_eq!(r.empty_per_s, 10_000_000.0);
+        assert_eq!((r.empty_cycles, r.empty_tasks), (5_192_000.0, 20_000.0));
         assert_eq!(r.busy_per_s, 50_000.0);
         let linux = RunResult { latency_median: 77088.0, busy_per_s: 25_000.0, ..r };
         assert_eq!(ratios(&r, &linux), [2.0, 1.0, 1.0, 2.0]);
