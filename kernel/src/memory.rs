@@ -133,7 +133,8 @@ pub fn init(boot: &BootInfo) {
         println!("ingot: no guard page below the boot stack: {error}");
     }
     space.activate();
-    *KERNEL_MEMORY.lock() = Some(Box::new(KernelMemory { trampoline_page, frames, space, fixed_image }));
+    *KERNEL_MEMORY.lock() =
+        Some(Box::new(KernelMemory { trampoline_page, frames, space, fixed_image }));
 }
 
 /// A boot module that is a fixed-address executable linked below the program window

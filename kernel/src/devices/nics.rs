@@ -143,7 +143,7 @@ pub fn start_rtl8139(
         KernelClock,
         ingot_platform::physical::IdentityMemory,
     )
-        .map_err(describe)?;
+    .map_err(describe)?;
     let event = ingot_abi::events::net(found.nics.len() as u64);
     if event != 0 && intx_on_pc(config, function, event).is_some() {
         nic.enable_receive_interrupt();

@@ -98,18 +98,37 @@ pub fn site_disk(name: &str, config: &str) -> Result<(PathBuf, Site), String> {
     Ok((write_site_disk(name, &files)?, site))
 }
 
-/// `count` distinct free ports on 127.0.0.1 (TCP and UDP both free), held together
-/// while choosing so they differ from each other.
+/// Where [`free_ports`] starts: below Linux's ephemeral range (32768–60999), so no
+/// client connection of the tests (curl, ab, std sockets) can be holding a chosen port
+/// as its local end when QEMU binds it.
+const FIRST_TEST_PORT: u16 = 20_000;
+/// How many ports [`free_ports`] cycles through.
+const TEST_PORTS: u16 = 12_000;
+/// The next candidate, shared by every scenario of this process, so two scenarios
+/// running at once never choose the same port (a port the OS hands out for `:0` is
+/// released before QEMU binds it, so two choices could otherwise meet).
+static NEXT_TEST_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
+/// `count` distinct free ports on 127.0.0.1 (TCP and UDP both free at the time of the
+/// check), each used once per run of xtask; the start depends on the process id so two
+/// xtask processes on one machine begin far apart.
 pub fn free_ports(count: usize) -> Vec<u16> {
-    let mut held = Vec::new();
-    while held.len() < count {
-        let Ok(tcp) = TcpListener::bind("127.0.0.1:0") else { break };
-        let Ok(port) = tcp.local_addr().map(|a| a.port()) else { break };
-        if let Ok(udp) = UdpSocket::bind(("127.0.0.1", port)) {
-            held.push((tcp, udp, port));
+    use std::sync::atomic::Ordering;
+    let offset = (std::process::id() % u32::from(TEST_PORTS / 100)) as u16 * 100;
+    let mut ports = Vec::new();
+    for _ in 0..TEST_PORTS {
+        if ports.len() == count {
+            break;
+        }
+        let step = NEXT_TEST_PORT.fetch_add(1, Ordering::Relaxed) % TEST_PORTS;
+        let port = FIRST_TEST_PORT + (offset + step) % TEST_PORTS;
+        let free = TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if free {
+            ports.push(port);
         }
     }
-    held.into_iter().map(|(_, _, port)| port).collect()
+    ports
 }
 
 fn httpd_qemu(artifacts: &Artifacts, disk: &Path) -> QemuConfig {

@@ -381,6 +381,8 @@ fn submitted_requests_of_a_silent_device_time_out() {
     // A failed device refuses new requests before touching the queue.
     let one = segments_of(&targets[..1]);
     assert_eq!(disk.submit(false, 0, &mut SegmentCursor::new(&one), 0), Err(BlockError::Timeout));
+}
+
 #[test]
 fn completions_signal_through_the_msix_entry_asked_for() {
     let memory = HostMemory::new(4 << 20);
