@@ -113,11 +113,15 @@ enum Next {
 impl Server {
     /// Listens on the configured ports of `net`.
     pub fn start<F: FrameIo>(net: &mut Net<F>, config: Config) -> Result<Self, NetError> {
+        // The stack resets a connection silent for its socket timeout; that must come
+        // after the request timeout, or a slow client gets a reset instead of its 408.
+        let defaults = TcpOptions::default();
         let options = TcpOptions {
             sockets: config.sockets,
             max_sockets: config.max_sockets,
             tx_buffer: SEND_BUFFER,
-            ..TcpOptions::default()
+            timeout_ms: defaults.timeout_ms.max(config.request_timeout_ms.saturating_add(5_000)),
+            ..defaults
         };
         let listener = net.listen_with(config.port, options)?;
         let echo = match config.echo_port {

@@ -310,7 +310,7 @@ fn load_exec_and_history(qemu: QemuConfig) -> Scenario {
         r"^  nic 0: virtio-net ",
         r"^> cls$",
         r"> info$",
-        r"^cores: 2  #0 tasks=\d+ busy=\d+us  #1 tasks=\d+ busy=\d+us$",
+        r"^cores: 2  #0 tasks=\d+ busy=\d+us halted=\d+ms  #1 tasks=\d+ busy=\d+us halted=\d+ms$",
         r"^state: core 0 runs the monitor; the others are idle$",
         r"^  nic 0: virtio-net ",
         r"^> exit$",
