@@ -231,6 +231,24 @@ fn halted_time_adds_per_core() {
 }
 
 #[test]
+fn a_reading_includes_the_halt_under_way() {
+    let halted = HaltedTime::new();
+    halted.add(2, 100);
+    halted.begin(2, 1_000);
+    // Still halted: the reading grows with the clock; ended halts alone stay 100.
+    assert_eq!(halted.ticks_at(2, 1_400), 500);
+    assert_eq!(halted.ticks_at(2, 1_900), 1_000);
+    assert_eq!(halted.ticks(2), 100);
+    halted.end(2, 2_000);
+    assert_eq!((halted.ticks_at(2, 5_000), halted.ticks(2)), (1_100, 1_100));
+    // An end without a begin adds nothing; cores out of range read 0.
+    halted.end(2, 9_000);
+    assert_eq!(halted.ticks_at(2, 9_000), 1_100);
+    halted.begin(MAX_CORES, 1);
+    assert_eq!(halted.ticks_at(MAX_CORES, 10), 0);
+}
+
+#[test]
 fn take_returns_only_the_asked_for_events_and_clears_them() {
     let events = Events::new();
     events.publish(A | B);

@@ -158,9 +158,9 @@ fn unmask_level_lines(events: u64) {
 
 /// Halts the calling core until an interrupt, counting the time halted.
 pub fn halt(core: usize) {
-    let start = ingot_arch::msr::read_tsc();
+    HALTED.begin(core, ingot_arch::msr::read_tsc());
     ingot_arch::interrupts::sleep_until_interrupt();
-    HALTED.add(core, ingot_arch::msr::read_tsc().wrapping_sub(start));
+    HALTED.end(core, ingot_arch::msr::read_tsc());
 }
 
 /// Programs MSI-X table entry 0 of `function` with a new vector raising `events`

@@ -184,7 +184,7 @@ pub extern "sysv64" fn interrupt_events() -> Status {
 pub extern "sysv64" fn core_halted_ns(core: u64) -> Status {
     match usize::try_from(core) {
         Ok(index) if index < crate::smp::core_count() => {
-            crate::time::ticks_to_ns(HALTED.ticks(index)) as Status
+            crate::time::ticks_to_ns(HALTED.ticks_at(index, ingot_arch::msr::read_tsc())) as Status
         }
         _ => Error::NotFound.status(),
     }

@@ -13,8 +13,10 @@ use ingot_smp::{Sleepers, WaitReason};
 const SPIN_ROUNDS: u32 = 16;
 /// Longest a halted core stays halted without a wake-up. The handshake in
 /// `ingot_smp::Sleepers` loses no wake-up, so this only bounds the damage should an
-/// IPI itself be lost.
-const WATCHDOG_MS: u32 = 10;
+/// IPI itself be lost; it is long so that an idle core has no tick to speak of (one
+/// wake-up a second costs the host nothing measurable; every 10 ms, as before, was a
+/// hundred).
+const WATCHDOG_MS: u32 = 1000;
 
 static SLEEPERS: Sleepers = Sleepers::new();
 
