@@ -251,10 +251,11 @@ static void program_run(void) {
     ingot_printf("the program returned %ld\n", (long)status);
     // doc end
     // doc: program_run_args
-    /* `mov rax, rdi; ret`: a flat program that returns its argument count (argc), in
-     * the same memory as above, given three words (the first is its name). */
+    /* `mov rax, rsi; ret`: a flat program that returns its argument count (argc, its
+     * second argument), in the same memory as above, given three words (the first is
+     * its name). */
     static const char args[] = "count \"two words\" three";
-    memcpy(image, "\x48\x89\xF8\xC3", 4);
+    memcpy(image, "\x48\x89\xF0\xC3", 4);
     int64_t counted = ingot_api->program_run_args(image, 4, keep, args, sizeof args - 1);
     ingot_printf("it counted %ld arguments\n", (long)counted);
     // doc end

@@ -73,10 +73,10 @@ pub fn run_image(image: &[u8]) -> Result<Ended, Error> {
 /// # Example
 ///
 /// ```ignore
-/// // `mov rax, rdi; ret`: a flat program that returns its argument count (argc), in
-/// // `free`, the memory `ingot_sdk::scratch::take()` gave.
+/// // `mov rax, rsi; ret`: a flat program that returns its argument count (argc, its
+/// // second argument), in `free`, the memory `ingot_sdk::scratch::take()` gave.
 /// let image = &mut free[..4];
-/// image.copy_from_slice(&[0x48, 0x89, 0xF8, 0xC3]);
+/// image.copy_from_slice(&[0x48, 0x89, 0xF0, 0xC3]);
 /// let ended = ingot_sdk::run::run_image_with_args(image, "count \"two words\" three")?;
 /// ingot_sdk::println!("it counted its arguments: {ended:?}");
 /// ```
