@@ -20,7 +20,7 @@ ingot_sdk::entry!(main);
 type Example = fn() -> Result<(), Error>;
 
 fn main() -> u64 {
-    let examples: [(&str, Example); 16] = [
+    let examples: [(&str, Example); 17] = [
         ("console", console),
         ("memory_info", memory_info),
         ("time", time),
@@ -37,6 +37,7 @@ fn main() -> u64 {
         ("net_io", net_io),
         ("net_batch", net_batch),
         ("program_run", program_run),
+        ("pci", pci),
     ];
     let mut failed = 0;
     for (name, example) in examples {
@@ -270,6 +271,34 @@ fn program_run() -> Result<(), Error> {
     image.copy_from_slice(&[0xB8, 7, 0, 0, 0, 0xC3]);
     let ended = ingot_sdk::run::run_image(image)?;
     ingot_sdk::println!("the program ended: {ended:?}");
+    // doc end
+    // doc: program_run_args
+    // `mov rax, rsi; ret`: a flat program that returns its argument count (argc, its
+    // second argument), in `free`, the memory `ingot_sdk::scratch::take()` gave.
+    let image = &mut free[..4];
+    image.copy_from_slice(&[0x48, 0x89, 0xF0, 0xC3]);
+    let ended = ingot_sdk::run::run_image_with_args(image, "count \"two words\" three")?;
+    ingot_sdk::println!("it counted its arguments: {ended:?}");
+    // doc end
+    Ok(())
+}
+
+fn pci() -> Result<(), Error> {
+    // doc: pci_info
+    for index in 0..ingot_sdk::pci::count() {
+        let info = ingot_sdk::pci::info(index)?;
+        ingot_sdk::println!(
+            "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}{:02x} driver {:?}",
+            info.bus,
+            info.slot,
+            info.function,
+            info.vendor_id,
+            info.device_id,
+            info.base_class,
+            info.subclass,
+            ingot_sdk::pci::driver_name(&info)
+        );
+    }
     // doc end
     Ok(())
 }

@@ -152,6 +152,26 @@ static void disks(void) {
     }
     // doc end
     check("disk", result);
+    // doc: disk_submit
+    /* Four one-sector reads in flight at once (buffers with room for 4 KiB sectors):
+     * the first polled while the others run, the rest waited for. */
+    static uint8_t blocks[4][4096];
+    int64_t tickets[4];
+    for (int i = 0; i < 4; i++) {
+        tickets[i] = ingot_api->disk_submit(0, INGOT_DISK_READ, 8 + (uint64_t)i, 1, blocks[i]);
+    }
+    int64_t first;
+    do {
+        first = ingot_api->disk_poll((uint64_t)tickets[0]); /* other work could go here */
+    } while (first == INGOT_E_WOULD_BLOCK);
+    int done = first == 1;
+    for (int i = 1; i < 4; i++) {
+        done += ingot_api->disk_wait((uint64_t)tickets[i]) == 1;
+    }
+    ingot_printf("%d of 4 reads done, sector 8 holds Ingot: %d\n", done,
+                 memcmp(blocks[0], "Ingot", 5) == 0);
+    // doc end
+    check("disk_submit", tickets[0]);
 }
 
 static void nics(void) {
@@ -230,6 +250,34 @@ static void program_run(void) {
     int64_t status = ingot_api->program_run(image, 6, keep);
     ingot_printf("the program returned %ld\n", (long)status);
     // doc end
+    // doc: program_run_args
+    /* `mov rax, rsi; ret`: a flat program that returns its argument count (argc, its
+     * second argument), in the same memory as above, given three words (the first is
+     * its name). */
+    static const char args[] = "count \"two words\" three";
+    memcpy(image, "\x48\x89\xF0\xC3", 4);
+    int64_t counted = ingot_api->program_run_args(image, 4, keep, args, sizeof args - 1);
+    ingot_printf("it counted %ld arguments\n", (long)counted);
+    // doc end
+    check("program_run_args", counted);
+}
+
+static void pci(void) {
+    // doc: pci_info
+    int64_t functions = ingot_api->pci_count();
+    for (int64_t index = 0; index < functions; index++) {
+        struct ingot_pci_info info;
+        if (ingot_api->pci_info((uint64_t)index, &info) < 0) {
+            continue;
+        }
+        char driver[17] = {0}; /* NUL-padded, not NUL-terminated when 16 bytes long */
+        memcpy(driver, info.driver, 16);
+        ingot_printf("pci %x:%x.%u %x:%x class %x.%x driver \"%s\"\n", info.bus, info.slot,
+                     info.function, info.vendor_id, info.device_id, info.base_class,
+                     info.subclass, driver);
+    }
+    // doc end
+    check("pci_count", functions);
 }
 
 int main(int argc, char **argv) {
@@ -246,6 +294,7 @@ int main(int argc, char **argv) {
     disks();
     nics();
     program_run();
+    pci();
     ingot_printf("api-examples-c: done, %d failed\n", failed);
     return failed;
 }

@@ -24,7 +24,7 @@ ingot_sdk::entry!(main);
 type Example = fn() -> Result<(), Error>;
 
 fn main() -> u64 {
-    let examples: [(&str, Example); 10] = [
+    let examples: [(&str, Example); 11] = [
         ("args", args),
         ("console", console),
         ("calls", calls),
@@ -33,6 +33,7 @@ fn main() -> u64 {
         ("disk", disk),
         ("net", net),
         ("heap", heap),
+        ("disk_queue", disk_queue),
         ("baremetal", baremetal),
         ("run", run),
     ];
@@ -171,6 +172,49 @@ fn heap() -> Result<(), Error> {
     let numbers: alloc::vec::Vec<u64> = (1..=10).collect();
     let text = alloc::format!("sum {}", numbers.iter().sum::<u64>());
     ingot_sdk::println!("{text}");
+    // doc end
+    Ok(())
+}
+
+fn disk_queue() -> Result<(), Error> {
+    if ingot_sdk::disk::count() == 0 {
+        return Ok(());
+    }
+    // doc: disk_queue
+    // Four sectors written in one request, then read back by four requests in flight at
+    // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    let mut data = alloc::vec![0u8; 4 * size];
+    for (index, byte) in data.iter_mut().enumerate() {
+        *byte = b'a' + (index / size) as u8;
+    }
+    let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    written?;
+    let mut reads = alloc::vec::Vec::new();
+    for sector in 0..4 {
+        let buffer = alloc::vec![0u8; size];
+        reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    }
+    ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    let mut same = 0;
+    for (sector, mut request) in reads.into_iter().enumerate() {
+        let (buffer, outcome) = loop {
+            match request.poll() {
+                Ok(finished) => break finished,
+                Err(running) => request = running, // other work could go here
+            }
+        };
+        outcome?;
+        same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    }
+    ingot_sdk::println!("4 sectors written, {same} read back the same");
+    // doc end
+    // doc: disk_queue::submit_raw
+    // Any address and ticket: how a program tests the kernel's checks.
+    let refused = ingot_sdk::disk_queue::submit_raw(0, ingot_sdk::abi::DISK_READ, 0, 1, 0x10_0000);
+    let unknown = ingot_sdk::disk_queue::poll_raw(u64::MAX);
+    ingot_sdk::println!("raw queue calls refused: {refused:?} {unknown:?}");
     // doc end
     Ok(())
 }

@@ -68,6 +68,39 @@ impl DiskBuffer for &'static mut [u8] {
 }
 
 /// A request in flight; it owns its buffer until it finished.
+///
+/// # Example
+///
+/// ```ignore
+/// // Four sectors written in one request, then read back by four requests in flight at
+/// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+/// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+/// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+/// let mut data = alloc::vec![0u8; 4 * size];
+/// for (index, byte) in data.iter_mut().enumerate() {
+///     *byte = b'a' + (index / size) as u8;
+/// }
+/// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+/// written?;
+/// let mut reads = alloc::vec::Vec::new();
+/// for sector in 0..4 {
+///     let buffer = alloc::vec![0u8; size];
+///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+/// }
+/// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+/// let mut same = 0;
+/// for (sector, mut request) in reads.into_iter().enumerate() {
+///     let (buffer, outcome) = loop {
+///         match request.poll() {
+///             Ok(finished) => break finished,
+///             Err(running) => request = running, // other work could go here
+///         }
+///     };
+///     outcome?;
+///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+/// }
+/// ingot_sdk::println!("4 sectors written, {same} read back the same");
+/// ```
 pub struct Pending<B: DiskBuffer> {
     ticket: u64,
     /// `None` only after the outcome was taken.
@@ -76,6 +109,39 @@ pub struct Pending<B: DiskBuffer> {
 
 /// Starts reading `buffer.len() / sector_size` sectors at `lba` of `disk` into
 /// `buffer`. On a refused request the buffer comes back with the error.
+///
+/// # Example
+///
+/// ```ignore
+/// // Four sectors written in one request, then read back by four requests in flight at
+/// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+/// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+/// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+/// let mut data = alloc::vec![0u8; 4 * size];
+/// for (index, byte) in data.iter_mut().enumerate() {
+///     *byte = b'a' + (index / size) as u8;
+/// }
+/// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+/// written?;
+/// let mut reads = alloc::vec::Vec::new();
+/// for sector in 0..4 {
+///     let buffer = alloc::vec![0u8; size];
+///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+/// }
+/// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+/// let mut same = 0;
+/// for (sector, mut request) in reads.into_iter().enumerate() {
+///     let (buffer, outcome) = loop {
+///         match request.poll() {
+///             Ok(finished) => break finished,
+///             Err(running) => request = running, // other work could go here
+///         }
+///     };
+///     outcome?;
+///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+/// }
+/// ingot_sdk::println!("4 sectors written, {same} read back the same");
+/// ```
 pub fn read<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
     match Disk::new(disk) {
         Ok(disk) => disk.read(lba, buffer),
@@ -84,6 +150,39 @@ pub fn read<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>,
 }
 
 /// Starts writing `buffer` at `lba` of `disk`.
+///
+/// # Example
+///
+/// ```ignore
+/// // Four sectors written in one request, then read back by four requests in flight at
+/// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+/// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+/// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+/// let mut data = alloc::vec![0u8; 4 * size];
+/// for (index, byte) in data.iter_mut().enumerate() {
+///     *byte = b'a' + (index / size) as u8;
+/// }
+/// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+/// written?;
+/// let mut reads = alloc::vec::Vec::new();
+/// for sector in 0..4 {
+///     let buffer = alloc::vec![0u8; size];
+///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+/// }
+/// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+/// let mut same = 0;
+/// for (sector, mut request) in reads.into_iter().enumerate() {
+///     let (buffer, outcome) = loop {
+///         match request.poll() {
+///             Ok(finished) => break finished,
+///             Err(running) => request = running, // other work could go here
+///         }
+///     };
+///     outcome?;
+///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+/// }
+/// ingot_sdk::println!("4 sectors written, {same} read back the same");
+/// ```
 pub fn write<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
     match Disk::new(disk) {
         Ok(disk) => disk.write(lba, buffer),
@@ -92,6 +191,39 @@ pub fn write<B: DiskBuffer>(disk: u64, lba: u64, buffer: B) -> Result<Pending<B>
 }
 
 /// A disk with its sector size looked up once, for many requests.
+///
+/// # Example
+///
+/// ```ignore
+/// // Four sectors written in one request, then read back by four requests in flight at
+/// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+/// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+/// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+/// let mut data = alloc::vec![0u8; 4 * size];
+/// for (index, byte) in data.iter_mut().enumerate() {
+///     *byte = b'a' + (index / size) as u8;
+/// }
+/// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+/// written?;
+/// let mut reads = alloc::vec::Vec::new();
+/// for sector in 0..4 {
+///     let buffer = alloc::vec![0u8; size];
+///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+/// }
+/// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+/// let mut same = 0;
+/// for (sector, mut request) in reads.into_iter().enumerate() {
+///     let (buffer, outcome) = loop {
+///         match request.poll() {
+///             Ok(finished) => break finished,
+///             Err(running) => request = running, // other work could go here
+///         }
+///     };
+///     outcome?;
+///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+/// }
+/// ingot_sdk::println!("4 sectors written, {same} read back the same");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Disk {
     number: u64,
@@ -100,17 +232,116 @@ pub struct Disk {
 
 impl Disk {
     /// Disk `number`, or `NotFound`.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn new(number: u64) -> Result<Self, Error> {
         let sector_size = u64::from(crate::disk::info(number)?.sector_size);
         Ok(Self { number, sector_size })
     }
 
     /// Starts reading `buffer.len() / sector_size` sectors at `lba` into `buffer`.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn read<B: DiskBuffer>(&self, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
         self.submit(DISK_READ, lba, buffer)
     }
 
     /// Starts writing `buffer` at `lba`.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn write<B: DiskBuffer>(&self, lba: u64, buffer: B) -> Result<Pending<B>, (B, Error)> {
         self.submit(DISK_WRITE, lba, buffer)
     }
@@ -137,12 +368,78 @@ impl Disk {
 
 impl<B: DiskBuffer> Pending<B> {
     /// The kernel's ticket (for `disk_poll`/`disk_wait` from other code).
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn ticket(&self) -> u64 {
         self.ticket
     }
 
     /// Moves the disk's work on; the buffer and the outcome once the request
     /// finished, else the request back.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn poll(mut self) -> Result<(B, Result<(), Error>), Self> {
         match decode((api().disk_poll)(self.ticket)) {
             Err(Error::WouldBlock) => Err(self),
@@ -151,6 +448,39 @@ impl<B: DiskBuffer> Pending<B> {
     }
 
     /// Waits until the request finished; the buffer and the outcome.
+    ///
+    /// # Example
+    ///
+    /// ```ignore
+    /// // Four sectors written in one request, then read back by four requests in flight at
+    /// // once; each buffer (here a `Vec`, from the heap) is the request's until it is back.
+    /// let disk = ingot_sdk::disk_queue::Disk::new(0)?;
+    /// let size = ingot_sdk::disk::info(0)?.sector_size as usize;
+    /// let mut data = alloc::vec![0u8; 4 * size];
+    /// for (index, byte) in data.iter_mut().enumerate() {
+    ///     *byte = b'a' + (index / size) as u8;
+    /// }
+    /// let (data, written) = disk.write(16, data).map_err(|(_, error)| error)?.wait();
+    /// written?;
+    /// let mut reads = alloc::vec::Vec::new();
+    /// for sector in 0..4 {
+    ///     let buffer = alloc::vec![0u8; size];
+    ///     reads.push(ingot_sdk::disk_queue::read(0, 16 + sector, buffer).map_err(|(_, e)| e)?);
+    /// }
+    /// ingot_sdk::println!("4 reads in flight, the first has ticket {}", reads[0].ticket());
+    /// let mut same = 0;
+    /// for (sector, mut request) in reads.into_iter().enumerate() {
+    ///     let (buffer, outcome) = loop {
+    ///         match request.poll() {
+    ///             Ok(finished) => break finished,
+    ///             Err(running) => request = running, // other work could go here
+    ///         }
+    ///     };
+    ///     outcome?;
+    ///     same += usize::from(buffer[..] == data[sector * size..(sector + 1) * size]);
+    /// }
+    /// ingot_sdk::println!("4 sectors written, {same} read back the same");
+    /// ```
     pub fn wait(mut self) -> (B, Result<(), Error>) {
         let outcome = decode((api().disk_wait)(self.ticket)).map(|_| ());
         self.finish(outcome)
@@ -175,6 +505,15 @@ impl<B: DiskBuffer> Drop for Pending<B> {
 }
 
 /// Raw `disk_submit`, for tests of the kernel's checks: any arguments.
+///
+/// # Example
+///
+/// ```ignore
+/// // Any address and ticket: how a program tests the kernel's checks.
+/// let refused = ingot_sdk::disk_queue::submit_raw(0, ingot_sdk::abi::DISK_READ, 0, 1, 0x10_0000);
+/// let unknown = ingot_sdk::disk_queue::poll_raw(u64::MAX);
+/// ingot_sdk::println!("raw queue calls refused: {refused:?} {unknown:?}");
+/// ```
 pub fn submit_raw(
     disk: u64,
     direction: u64,
@@ -186,6 +525,15 @@ pub fn submit_raw(
 }
 
 /// Raw `disk_poll` of any ticket, for tests of the kernel's checks.
+///
+/// # Example
+///
+/// ```ignore
+/// // Any address and ticket: how a program tests the kernel's checks.
+/// let refused = ingot_sdk::disk_queue::submit_raw(0, ingot_sdk::abi::DISK_READ, 0, 1, 0x10_0000);
+/// let unknown = ingot_sdk::disk_queue::poll_raw(u64::MAX);
+/// ingot_sdk::println!("raw queue calls refused: {refused:?} {unknown:?}");
+/// ```
 pub fn poll_raw(ticket: u64) -> Result<u64, Error> {
     decode((api().disk_poll)(ticket))
 }

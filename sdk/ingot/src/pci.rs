@@ -11,6 +11,25 @@ fn present() -> bool {
 }
 
 /// Number of PCI functions (0 on a kernel without the calls).
+///
+/// # Example
+///
+/// ```ignore
+/// for index in 0..ingot_sdk::pci::count() {
+///     let info = ingot_sdk::pci::info(index)?;
+///     ingot_sdk::println!(
+///         "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}{:02x} driver {:?}",
+///         info.bus,
+///         info.slot,
+///         info.function,
+///         info.vendor_id,
+///         info.device_id,
+///         info.base_class,
+///         info.subclass,
+///         ingot_sdk::pci::driver_name(&info)
+///     );
+/// }
+/// ```
 pub fn count() -> u64 {
     if !present() {
         return 0;
@@ -19,6 +38,25 @@ pub fn count() -> u64 {
 }
 
 /// Function `index`, in the kernel's enumeration order.
+///
+/// # Example
+///
+/// ```ignore
+/// for index in 0..ingot_sdk::pci::count() {
+///     let info = ingot_sdk::pci::info(index)?;
+///     ingot_sdk::println!(
+///         "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}{:02x} driver {:?}",
+///         info.bus,
+///         info.slot,
+///         info.function,
+///         info.vendor_id,
+///         info.device_id,
+///         info.base_class,
+///         info.subclass,
+///         ingot_sdk::pci::driver_name(&info)
+///     );
+/// }
+/// ```
 pub fn info(index: u64) -> Result<PciInfo, Error> {
     if !present() {
         return Err(Error::NotFound);
@@ -29,6 +67,25 @@ pub fn info(index: u64) -> Result<PciInfo, Error> {
 }
 
 /// The driver name of a `PciInfo` (empty: no driver claimed it).
+///
+/// # Example
+///
+/// ```ignore
+/// for index in 0..ingot_sdk::pci::count() {
+///     let info = ingot_sdk::pci::info(index)?;
+///     ingot_sdk::println!(
+///         "pci {:02x}:{:02x}.{} {:04x}:{:04x} class {:02x}{:02x} driver {:?}",
+///         info.bus,
+///         info.slot,
+///         info.function,
+///         info.vendor_id,
+///         info.device_id,
+///         info.base_class,
+///         info.subclass,
+///         ingot_sdk::pci::driver_name(&info)
+///     );
+/// }
+/// ```
 pub fn driver_name(info: &PciInfo) -> &str {
     let end = info.driver.iter().position(|&b| b == 0).unwrap_or(info.driver.len());
     core::str::from_utf8(&info.driver[..end]).unwrap_or("?")

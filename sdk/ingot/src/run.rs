@@ -69,6 +69,17 @@ pub fn run_image(image: &[u8]) -> Result<Ended, Error> {
 /// As [`run_image`], the program getting the words of `args` as its arguments (the
 /// first is its name; blank-separated, `"two words"` is one), through `program_run_args`
 /// (API 1.4; an older kernel gives `NotFound`).
+///
+/// # Example
+///
+/// ```ignore
+/// // `mov rax, rsi; ret`: a flat program that returns its argument count (argc, its
+/// // second argument), in `free`, the memory `ingot_sdk::scratch::take()` gave.
+/// let image = &mut free[..4];
+/// image.copy_from_slice(&[0x48, 0x89, 0xF0, 0xC3]);
+/// let ended = ingot_sdk::run::run_image_with_args(image, "count \"two words\" three")?;
+/// ingot_sdk::println!("it counted its arguments: {ended:?}");
+/// ```
 pub fn run_image_with_args(image: &[u8], args: &str) -> Result<Ended, Error> {
     let table = api();
     if (table.size as usize) < core::mem::offset_of!(ingot_abi::ApiTable, program_run_args) + 8 {
