@@ -20,7 +20,7 @@ ingot_sdk::entry!(main);
 type Example = fn() -> Result<(), Error>;
 
 fn main() -> u64 {
-    let examples: [(&str, Example); 17] = [
+    let examples: [(&str, Example); 18] = [
         ("console", console),
         ("memory_info", memory_info),
         ("time", time),
@@ -38,6 +38,7 @@ fn main() -> u64 {
         ("net_batch", net_batch),
         ("program_run", program_run),
         ("pci", pci),
+        ("wait_events", wait_events),
     ];
     let mut failed = 0;
     for (name, example) in examples {
@@ -298,6 +299,26 @@ fn pci() -> Result<(), Error> {
             info.subclass,
             ingot_sdk::pci::driver_name(&info)
         );
+    }
+    // doc end
+    Ok(())
+}
+
+fn wait_events() -> Result<(), Error> {
+    // doc: wait_events
+    // Halt until NIC 0 receives frames or 20 ms have passed, whichever comes first.
+    let nic = ingot_sdk::events::net(0);
+    let woke = ingot_sdk::events::wait(nic, ingot_sdk::cores::time_ns() + 20_000_000)?;
+    let why = if woke & nic != 0 { "frames on nic 0" } else { "the deadline" };
+    let interrupts = ingot_sdk::events::interrupt_events() & nic != 0;
+    ingot_sdk::println!("woke for {why}; nic 0 interrupts: {interrupts}");
+    // doc end
+    // doc: core_halted_ns
+    let halted_ns = ingot_sdk::events::core_halted_ns(0)?;
+    ingot_sdk::println!("core 0 halted {} ms so far", halted_ns / 1_000_000);
+    match ingot_sdk::events::core_halted_ns(99) {
+        Err(ingot_sdk::abi::Error::NotFound) => ingot_sdk::println!("no core 99"),
+        other => ingot_sdk::println!("core 99: {other:?}"),
     }
     // doc end
     Ok(())

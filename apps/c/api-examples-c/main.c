@@ -280,6 +280,31 @@ static void pci(void) {
     check("pci_count", functions);
 }
 
+static void wait_events(void) {
+    // doc: wait_events
+    /* Halt until NIC 0 receives frames or 20 ms have passed, whichever comes first. */
+    uint64_t deadline = (uint64_t)ingot_api->time_ns() + 20000000u;
+    int64_t woke = ingot_api->wait_events(INGOT_EVENT_NET(0), deadline);
+    int interrupts = (ingot_api->interrupt_events() & (int64_t)INGOT_EVENT_NET(0)) != 0;
+    if (woke >= 0) {
+        ingot_printf("woke for %s; nic 0 interrupts: %d\n",
+                     (woke & (int64_t)INGOT_EVENT_NET(0)) ? "frames on nic 0" : "the deadline",
+                     interrupts);
+    }
+    // doc end
+    check("wait_events", woke);
+    // doc: core_halted_ns
+    int64_t halted_ns = ingot_api->core_halted_ns(0);
+    if (halted_ns >= 0) {
+        ingot_printf("core 0 halted %ld ms so far\n", (long)(halted_ns / 1000000));
+    }
+    if (ingot_api->core_halted_ns(99) == INGOT_E_NOT_FOUND) {
+        ingot_puts("no core 99");
+    }
+    // doc end
+    check("core_halted_ns", halted_ns);
+}
+
 int main(int argc, char **argv) {
     console();
     memory();
@@ -295,6 +320,7 @@ int main(int argc, char **argv) {
     nics();
     program_run();
     pci();
+    wait_events();
     ingot_printf("api-examples-c: done, %d failed\n", failed);
     return failed;
 }

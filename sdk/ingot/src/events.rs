@@ -33,6 +33,17 @@ fn has_wait_calls() -> bool {
 /// deadline came first). Device events only on core 0; `InvalidArgument` for unknown
 /// bits, for device events on another core, and for no events with no deadline.
 /// On a kernel older than API 1.4 it returns `NotFound`.
+///
+/// # Example
+///
+/// ```ignore
+/// // Halt until NIC 0 receives frames or 20 ms have passed, whichever comes first.
+/// let nic = ingot_sdk::events::net(0);
+/// let woke = ingot_sdk::events::wait(nic, ingot_sdk::cores::time_ns() + 20_000_000)?;
+/// let why = if woke & nic != 0 { "frames on nic 0" } else { "the deadline" };
+/// let interrupts = ingot_sdk::events::interrupt_events() & nic != 0;
+/// ingot_sdk::println!("woke for {why}; nic 0 interrupts: {interrupts}");
+/// ```
 pub fn wait(events: u64, deadline_ns: u64) -> Result<u64, Error> {
     if !has_wait_calls() {
         return Err(Error::NotFound);
@@ -42,6 +53,17 @@ pub fn wait(events: u64, deadline_ns: u64) -> Result<u64, Error> {
 
 /// The event bits whose source interrupts; [`wait`] polls the others every
 /// millisecond (0 on a kernel older than API 1.4).
+///
+/// # Example
+///
+/// ```ignore
+/// // Halt until NIC 0 receives frames or 20 ms have passed, whichever comes first.
+/// let nic = ingot_sdk::events::net(0);
+/// let woke = ingot_sdk::events::wait(nic, ingot_sdk::cores::time_ns() + 20_000_000)?;
+/// let why = if woke & nic != 0 { "frames on nic 0" } else { "the deadline" };
+/// let interrupts = ingot_sdk::events::interrupt_events() & nic != 0;
+/// ingot_sdk::println!("woke for {why}; nic 0 interrupts: {interrupts}");
+/// ```
 pub fn interrupt_events() -> u64 {
     if !has_wait_calls() {
         return 0;
@@ -49,7 +71,19 @@ pub fn interrupt_events() -> u64 {
     (api().interrupt_events)() as u64
 }
 
-/// Nanoseconds core `core` has spent halted since boot.
+/// Nanoseconds core `core` has spent halted since boot, the halt under way included
+/// (`NotFound` for a core that does not exist).
+///
+/// # Example
+///
+/// ```ignore
+/// let halted_ns = ingot_sdk::events::core_halted_ns(0)?;
+/// ingot_sdk::println!("core 0 halted {} ms so far", halted_ns / 1_000_000);
+/// match ingot_sdk::events::core_halted_ns(99) {
+///     Err(ingot_sdk::abi::Error::NotFound) => ingot_sdk::println!("no core 99"),
+///     other => ingot_sdk::println!("core 99: {other:?}"),
+/// }
+/// ```
 pub fn core_halted_ns(core: u64) -> Result<u64, Error> {
     if !has_wait_calls() {
         return Err(Error::NotFound);

@@ -34,6 +34,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         r#"^pci 00:00\.0 8086:29c0 class 0600 driver ""$"#,
         r#"^pci 00:0[0-9a-f]\.0 1af4:10(01|42) class 0100 driver "virtio-blk"$"#,
         r#"^pci 00:0[0-9a-f]\.0 1af4:10(00|41) class 0200 driver "virtio-net"$"#,
+        "^woke for (frames on nic 0|the deadline); nic 0 interrupts: true$",
+        r"^core 0 halted \d+ ms so far$",
+        "^no core 99$",
         "^api-examples: done, 0 failed$",
         "^ingot: program exited status=0$",
     ];
@@ -53,6 +56,9 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         r#"^pci 0:0\.0 8086:29c0 class 6\.0 driver ""$"#,
         r#"^pci 0:[0-9a-f]\.0 1af4:10(01|42) class 1\.0 driver "virtio-blk"$"#,
         r#"^pci 0:[0-9a-f]\.0 1af4:10(00|41) class 2\.0 driver "virtio-net"$"#,
+        "^woke for (frames on nic 0|the deadline); nic 0 interrupts: 1$",
+        r"^core 0 halted \d+ ms so far$",
+        "^no core 99$",
         "^api-examples-c: done, 0 failed$",
         "^ingot: program exited status=0$",
     ];
