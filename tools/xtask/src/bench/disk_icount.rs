@@ -49,13 +49,6 @@ impl PerRead {
 
 /// Measures every controller of [`MEASURED`], Ingot then Linux, on a fresh image each.
 pub fn measure(artifacts: &Artifacts, peer: &Peer, image: &Path) -> Result<Vec<PerRead>, String> {
-    let plugin = measure::plugin()?;
-    let counting = [
-        "-plugin".to_string(),
-        plugin.display().to_string(),
-        "-d".to_string(),
-        "plugin".to_string(),
-    ];
     let mut measured = Vec::new();
     for (controller, machine, devices) in CONTROLLERS {
         if !MEASURED.contains(&controller) {
@@ -63,7 +56,7 @@ pub fn measure(artifacts: &Artifacts, peer: &Peer, image: &Path) -> Result<Vec<P
         }
         let [ingot, linux] = configs(machine, devices, image, artifacts, peer);
         for (guest, config) in [("Ingot", ingot), ("Linux", linux)] {
-            let config = config.cores(1).extra_args(ICOUNT_SLEEPING).extra_args(counting.clone());
+            let config = config.cores(1).extra_args(ICOUNT_SLEEPING);
             let mut totals = [0; 2];
             for (total, reads) in totals.iter_mut().zip([LOW, HIGH]) {
                 let append = if guest == "Ingot" {
@@ -71,8 +64,10 @@ pub fn measure(artifacts: &Artifacts, peer: &Peer, image: &Path) -> Result<Vec<P
                 } else {
                     format!("{LINUX_APPEND} peerreads={reads}")
                 };
+                let label = format!("disk-{controller}-{}-{reads}", guest.to_lowercase());
+                let config = config.clone().append(append).extra_args(measure::counting_args(&label)?);
                 fresh_image(image)?;
-                *total = count_instructions(&config.clone().append(append), DONE, TIMEOUT)
+                *total = count_instructions(&config, DONE, TIMEOUT)
                     .map_err(|e| format!("{guest} on {controller}, {reads} reads: {e}"))?;
                 eprintln!("bench disk: {controller} {guest} icount {reads} reads: {total}");
             }
