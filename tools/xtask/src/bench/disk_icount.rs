@@ -65,7 +65,8 @@ pub fn measure(artifacts: &Artifacts, peer: &Peer, image: &Path) -> Result<Vec<P
                     format!("{LINUX_APPEND} peerreads={reads}")
                 };
                 let label = format!("disk-{controller}-{}-{reads}", guest.to_lowercase());
-                let config = config.clone().append(append).extra_args(measure::counting_args(&label)?);
+                let config =
+                    config.clone().append(append).extra_args(measure::counting_args(&label)?);
                 fresh_image(image)?;
                 *total = count_instructions(&config, DONE, TIMEOUT)
                     .map_err(|e| format!("{guest} on {controller}, {reads} reads: {e}"))?;
