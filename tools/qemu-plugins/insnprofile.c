@@ -3,12 +3,12 @@
  * translated-block start address, for finding where a benchmark's instructions go.
  *
  * `-plugin libinsnprofile.so,out=PATH`: at QEMU exit it prints `insncount: total=N`
- * to QEMU's log like insncount and writes PATH, one line `<hex address> <instructions>`
- * per block start address (blocks translated more than once are summed). xtask uses it
- * instead of insncount when INGOT_INSN_PROFILE names a directory (bench net and disk
- * `--instructions-only`); the addresses are mapped to functions with the kernel's
- * linker map and the program's symbols. Declarations as in insncount.c (plugin API
- * version 1, QEMU 7.2).
+ * to QEMU's log like insncount and writes PATH, one line `<hex address> <instructions>
+ * <executions>` per translation of a block (a block translated again gets another
+ * line). xtask uses it instead of insncount when INGOT_INSN_PROFILE names a directory
+ * (bench net and disk `--instructions-only`); the addresses are mapped to functions
+ * with the kernel's linker map and the program's symbols. Declarations as in
+ * insncount.c (plugin API version 1, QEMU 7.2).
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -43,6 +43,7 @@ PLUGIN_EXPORT int qemu_plugin_version = 1;
 /* One record per translation; the inline op adds the block's length to `executed`. */
 struct block {
     uint64_t vaddr;
+    uint64_t length;
     uint64_t executed;
     struct block *next;
 };
@@ -57,10 +58,11 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     if (block == NULL)
         abort();
     block->vaddr = qemu_plugin_tb_vaddr(tb);
+    block->length = qemu_plugin_tb_n_insns(tb);
     block->next = blocks;
     blocks = block;
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &block->executed,
-                                             qemu_plugin_tb_n_insns(tb));
+                                             block->length);
 }
 
 static void write_profile(qemu_plugin_id_t id, void *userdata)
@@ -72,7 +74,8 @@ static void write_profile(qemu_plugin_id_t id, void *userdata)
     for (struct block *b = blocks; b != NULL; b = b->next) {
         total += b->executed;
         if (out != NULL && b->executed != 0)
-            fprintf(out, "%" PRIx64 " %" PRIu64 "\n", b->vaddr, b->executed);
+            fprintf(out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr, b->executed,
+                    b->executed / b->length);
     }
     if (out == NULL || fclose(out) != 0)
         fprintf(stderr, "insnprofile: cannot write %s\n", out_path);

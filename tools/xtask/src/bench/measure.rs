@@ -69,7 +69,7 @@ const PROFILE_SOURCE: &str = "tools/qemu-plugins/insnprofile.c";
 
 /// QEMU flags that load the counting plugin. With `INGOT_INSN_PROFILE=DIR` in the
 /// environment it is `insnprofile` instead, which prints the same total and also writes
-/// `DIR/<label>.txt`: executed instructions per translated-block address.
+/// `DIR/<label>.txt`: executed instructions and executions per translated block.
 pub fn counting_args(label: &str) -> Result<[String; 4], String> {
     let plugin = match std::env::var_os(PROFILE_VARIABLE) {
         Some(dir) => {
