@@ -16,7 +16,8 @@
  * first 32 MiB in 1 MiB O_DIRECT requests, all at once (`par-read`). It prints the same
  * `disk-bench: <phase> start|done` lines, which the host times for both guests alike;
  * each done line also carries the guest's own CLOCK_MONOTONIC duration (`ns=`), for
- * reference only. Exit status: 0, or the step that failed (messages on stderr).
+ * reference only. `disk-bench --random N DEV` runs only the first N random reads, one at
+ * a time (`bench disk --instructions-only` counts instructions for two values of N). Exit status: 0, or the step that failed (messages on stderr).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -180,16 +181,46 @@ static int parallel(int count, char **devices)
     return failures == 0 ? 0 : 34;
 }
 
+/* `reads` 4 KiB reads one at a time at the first of the random offsets. */
+static int random_reads(int fd, uint64_t blocks, long reads)
+{
+    unsigned char *buffer;
+    errno = posix_memalign((void **)&buffer, BLOCK, BLOCK);
+    if (errno != 0)
+        return fail(13, "posix_memalign");
+    uint64_t state = 0x2545F4914F6CDD1DULL;
+    printf("disk-bench: rand-read start ops=%ld\n", reads);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < reads; i++) {
+        if (transfer(fd, 0, buffer, BLOCK, (off_t)next_offset(&state, blocks)) != 0)
+            return fail(17, "random read");
+    }
+    printf("disk-bench: rand-read done ns=%llu\n", (unsigned long long)(now_ns() - t0));
+    free(buffer);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && strcmp(argv[1], "--parallel") == 0)
         return parallel(argc - 2, argv + 2);
+    long random_only = -1;
+    if (argc == 4 && strcmp(argv[1], "--random") == 0) {
+        char *end;
+        random_only = strtol(argv[2], &end, 10);
+        if (*end != '\0' || random_only < 0) {
+            fprintf(stderr, "disk-bench: --random needs a number of reads\n");
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: disk-bench /dev/<block device> | --parallel DEV...\n");
+        fprintf(stderr, "usage: disk-bench /dev/<block device> | --random N DEV | --parallel DEV...\n");
         return 2;
     }
-    int fd = open(argv[1], O_RDWR | O_DIRECT);
+    int fd = open(argv[1], random_only >= 0 ? O_RDONLY | O_DIRECT : O_RDWR | O_DIRECT);
     if (fd < 0)
         return fail(10, argv[1]);
     uint64_t disk_bytes = 0;
@@ -198,6 +229,8 @@ int main(int argc, char **argv)
         disk_bytes = (uint64_t)st.st_size; /* a plain file: for trying it on the host */
     else if (ioctl(fd, BLKGETSIZE64, &disk_bytes) != 0)
         return fail(11, "BLKGETSIZE64");
+    if (random_only >= 0)
+        return random_reads(fd, disk_bytes / BLOCK, random_only);
     if (disk_bytes < SEQUENTIAL_BYTES) {
         fprintf(stderr, "disk-bench: disk too small (%llu bytes)\n",
                 (unsigned long long)disk_bytes);
@@ -227,14 +260,9 @@ int main(int argc, char **argv)
     printf("disk-bench: seq-read done ns=%llu\n", (unsigned long long)(now_ns() - t0));
 
     uint64_t blocks = disk_bytes / BLOCK;
-    uint64_t state = 0x2545F4914F6CDD1DULL;
-    printf("disk-bench: rand-read start ops=%d\n", RANDOM_READS);
-    t0 = now_ns();
-    for (int i = 0; i < RANDOM_READS; i++) {
-        if (transfer(fd, 0, buffer, BLOCK, (off_t)next_offset(&state, blocks)) != 0)
-            return fail(17, "random read");
-    }
-    printf("disk-bench: rand-read done ns=%llu\n", (unsigned long long)(now_ns() - t0));
+    int random = random_reads(fd, blocks, RANDOM_READS);
+    if (random != 0)
+        return random;
 
     printf("disk-bench: rand-read-qd32 start ops=%d\n", RANDOM_READS);
     t0 = now_ns();

@@ -10,6 +10,10 @@
 //! has no clock of its own), so console output is kept out of the timed parts. The
 //! last line carries the disk's bounce count (`bounced=`, 0 when every transfer went
 //! by DMA straight to this program's buffer).
+//!
+//! `disk-bench --random N` (`init=disk-bench --random N`) runs only the first N random
+//! reads, one at a time: `bench disk --instructions-only` counts the guest's
+//! instructions for two values of N and takes the slope.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -62,6 +66,18 @@ fn main() -> u64 {
     };
     let sector = info.sector_size as usize;
     let disk_bytes = info.sectors as usize * sector;
+    if let Some(reads) = random_only() {
+        let Some(reads) = reads else {
+            println!("disk-bench: --random needs a number of reads");
+            return 23;
+        };
+        if disk_bytes < 4096 || memory.len() < 4096 || sector == 0 {
+            println!("disk-bench: disk or memory too small");
+            return 12;
+        }
+        return random_reads(&mut memory[..4096], (disk_bytes / 4096) as u64, sector, reads)
+            .map_or_else(|code| code, |()| 0);
+    }
     if disk_bytes < SEQUENTIAL_BYTES || memory.len() < 2 * MIB || sector == 0 {
         println!("disk-bench: disk or memory too small");
         return 12;
@@ -89,13 +105,9 @@ fn main() -> u64 {
     }
     println!("disk-bench: seq-read done");
     let blocks = (disk_bytes / 4096) as u64;
-    println!("disk-bench: rand-read start ops={RANDOM_READS}");
-    for offset in offsets(blocks).take(RANDOM_READS) {
-        if disk::read(0, offset / sector as u64, &mut buffer[..4096]).is_err() {
-            return 16;
-        }
+    if let Err(code) = random_reads(&mut buffer[..4096], blocks, sector, RANDOM_READS) {
+        return code;
     }
-    println!("disk-bench: rand-read done");
     let (_, rest) = memory.split_at_mut(MIB);
     if let Err(code) = queued_reads(rest, blocks, sector as u64) {
         return code;
@@ -105,6 +117,25 @@ fn main() -> u64 {
     let bounced = disk::info(0).map_or(u32::MAX, |info| info.bounced);
     println!("disk-bench: rand-read-qd32 done bounced={bounced}");
     0
+}
+
+/// `Some(Some(N))` for `--random N`, `Some(None)` for `--random` without a number.
+fn random_only() -> Option<Option<usize>> {
+    let mut words = ingot_sdk::args::args().skip(1);
+    if words.next()? != "--random" {
+        return None;
+    }
+    Some(words.next().and_then(|n| n.parse().ok()))
+}
+
+/// `reads` 4 KiB reads one at a time at the first of [`offsets`], into `buffer`.
+fn random_reads(buffer: &mut [u8], blocks: u64, sector: usize, reads: usize) -> Result<(), u64> {
+    println!("disk-bench: rand-read start ops={reads}");
+    for offset in offsets(blocks).take(reads) {
+        disk::read(0, offset / sector as u64, buffer).map_err(|_| 16u64)?;
+    }
+    println!("disk-bench: rand-read done");
+    Ok(())
 }
 
 /// The random reads again, [`QUEUE_DEPTH`] in flight: each 4 KiB buffer of `memory`

@@ -163,6 +163,9 @@ pub struct BenchArgs {
     /// Paired rounds per measurement: at least 5, so a median and its spread mean something.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = rounds)]
     pub runs: usize,
+    /// net and disk: only the exact guest instruction counts, without the wall-clock rounds.
+    #[arg(long)]
+    pub instructions_only: bool,
 }
 
 /// The benchmarks `bench` runs.
@@ -388,7 +391,15 @@ mod tests {
         let virtio = parse_run(&["--machine", "microvm", "--drivers", "virtio"]).unwrap();
         assert_eq!(virtio.drivers, Some(DriverSet::virtio_only()));
         let bench = parse("bench smp --runs 7").unwrap();
-        assert!(matches!(bench.command, Command::Bench(BenchArgs { which: Bench::Smp, runs: 7 })));
+        assert!(matches!(
+            bench.command,
+            Command::Bench(BenchArgs { which: Bench::Smp, runs: 7, instructions_only: false })
+        ));
+        let counted = parse("bench net --instructions-only").unwrap();
+        assert!(matches!(
+            counted.command,
+            Command::Bench(BenchArgs { which: Bench::Net, runs: 5, instructions_only: true })
+        ));
         let test = parse("test ready").unwrap();
         assert!(matches!(test.command, Command::Test(TestArgs { filter }) if filter == "ready"));
     }

@@ -20,6 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::disk_icount;
 use super::disk_parallel::{self, PARALLEL, ParallelRun};
 use super::disk_report::{self, Run};
 use super::peer::{self, Peer};
@@ -215,6 +216,13 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
     let peer = peer::prepare()?;
     let disks_dir: PathBuf = output_dir().join("disks");
     fs::create_dir_all(&disks_dir).map_err(|e| format!("{}: {e}", disks_dir.display()))?;
+    if options.instructions_only {
+        let image = disks_dir.join("bench-icount.img");
+        let load_before = load1();
+        let measured = disk_icount::measure(&artifacts, &peer, &image);
+        let _ = fs::remove_file(&image);
+        return disk_report::instructions_only(&measured?, load_before, load1());
+    }
     let started = unix_now();
     let mut runs = Vec::new();
     let mut parallel = Vec::new();

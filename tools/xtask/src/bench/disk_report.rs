@@ -269,3 +269,29 @@ fn to_json(
             .collect::<Vec<Value>>(),
     }))
 }
+
+/// `bench disk --instructions-only`: the instructions per read alone, in their own
+/// report section (`disk-instructions`) and `disk-instructions.json`, leaving the last
+/// full run's `disk` section and `disk.json` as they were.
+pub fn instructions_only(
+    measured: &[super::disk_icount::PerRead],
+    load_before: f64,
+    load_after: f64,
+) -> Result<(), String> {
+    let mut md = String::from(
+        "## Disk: instructions per 4 KiB read (`cargo xtask bench disk --instructions-only`)\n",
+    );
+    md.push_str(&super::disk_icount::markdown(measured));
+    let _ = writeln!(
+        md,
+        "\nInstruction counts are exact (host load (1 min) {load_before:.2} before, {load_after:.2} after, which does not change them)."
+    );
+    let json = format!(
+        "{{\"bench\":\"disk-instructions\",\"load_before\":{load_before},\"load_after\":{load_after},\"instructions_per_read\":{}}}\n",
+        super::disk_icount::json(measured)
+    );
+    write_output("disk-instructions.json", json.as_bytes())?;
+    write_report_section("disk-instructions", &md)?;
+    println!("{md}");
+    Ok(())
+}

@@ -60,10 +60,34 @@ pub fn time_to_marker(config: &QemuConfig, marker: &str, timeout: Duration) -> R
 /// Builds the counting plugin with gcc (when missing or older than its source) and
 /// returns the path of the shared object.
 pub fn plugin() -> Result<PathBuf, String> {
-    let source = crate::build::workspace_root().join(PLUGIN_SOURCE);
+    build_plugin(PLUGIN_SOURCE, "libinsncount.so")
+}
+
+/// The environment variable that makes [`counting_args`] profile: a directory.
+const PROFILE_VARIABLE: &str = "INGOT_INSN_PROFILE";
+const PROFILE_SOURCE: &str = "tools/qemu-plugins/insnprofile.c";
+
+/// QEMU flags that load the counting plugin. With `INGOT_INSN_PROFILE=DIR` in the
+/// environment it is `insnprofile` instead, which prints the same total and also writes
+/// `DIR/<label>.txt`: executed instructions and executions per translated block.
+pub fn counting_args(label: &str) -> Result<[String; 4], String> {
+    let plugin = match std::env::var_os(PROFILE_VARIABLE) {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let plugin = build_plugin(PROFILE_SOURCE, "libinsnprofile.so")?;
+            format!("{},out={}", plugin.display(), dir.join(format!("{label}.txt")).display())
+        }
+        None => plugin()?.display().to_string(),
+    };
+    Ok(["-plugin".to_string(), plugin, "-d".to_string(), "plugin".to_string()])
+}
+
+fn build_plugin(source: &str, name: &str) -> Result<PathBuf, String> {
+    let source = crate::build::workspace_root().join(source);
     let out_dir = crate::build::output_dir().join("qemu-plugins");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let out = out_dir.join("libinsncount.so");
+    let out = out_dir.join(name);
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     if modified(&out).is_some() && modified(&out) >= modified(&source) {
         return Ok(out);

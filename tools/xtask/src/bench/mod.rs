@@ -14,6 +14,7 @@ mod boot;
 mod chart;
 mod cpio;
 mod disk;
+mod disk_icount;
 mod disk_images;
 mod disk_parallel;
 mod disk_report;
@@ -61,6 +62,8 @@ const REPORT_HEADER: &str = "# Ingot benchmark report\n\n\
 pub struct Options {
     /// Paired wall-clock rounds (at least 5).
     pub runs: usize,
+    /// net and disk: only the exact instruction counts (`--instructions-only`).
+    pub instructions_only: bool,
 }
 
 /// Entry point: `bench [boot|size|disk|smp|all|peer] [--runs N]`.
@@ -68,7 +71,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), String> {
     if args.which == Bench::Peer {
         return peer_check::peer_check();
     }
-    let options = Options { runs: args.runs };
+    let options = Options { runs: args.runs, instructions_only: args.instructions_only };
     let chosen =
         BENCHES.iter().filter(|(which, _)| args.which == Bench::All || *which == args.which);
     for (which, run) in chosen {

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::net_icount::{Quit, measure_guest};
-use super::net_report::{Results, report};
+use super::net_report::{self, Results, report};
 use super::stats::load1;
 use super::{Options, peer};
 use crate::build::{build_all, output_dir};
@@ -293,7 +293,7 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
         .append(format!("console=ttyS0 quiet nokaslr panic=-1 peer=net {peer_ip}"));
 
     let load_before = load1();
-    let rounds = options.runs;
+    let rounds = if options.instructions_only { 0 } else { options.runs };
     // results[side][case] = one Measured per round.
     let mut results = vec![vec![Vec::new(); CASES.len()]; 2];
     let mut udp: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
@@ -348,6 +348,9 @@ pub fn bench_net(options: &Options) -> Result<(), String> {
     };
     if let Err(error) = &instructions {
         eprintln!("bench net: instructions per request not measured: {error}");
+    }
+    if options.instructions_only {
+        return net_report::instructions_only(&instructions?, load_before, load_after);
     }
     let all = Results { results: &results, udp: &udp, instructions: &instructions };
     report(&all, &path, rounds, load_before, load_after, &ingot, &linux_config)

@@ -137,18 +137,14 @@ pub fn measure_guest(
     route: &Route,
     quit: &Quit,
 ) -> Result<PerRequest, String> {
-    let plugin = measure::plugin()?;
-    let config = config.clone().cores(1).extra_args(ICOUNT_SLEEPING).extra_args([
-        "-plugin".to_string(),
-        plugin.display().to_string(),
-        "-d".to_string(),
-        "plugin".to_string(),
-    ]);
+    let config = config.clone().cores(1).extra_args(ICOUNT_SLEEPING);
     let mut totals = [0; 3];
     let mut seconds = [0.0; 3];
     for (index, (requests, pause)) in
         [(LOW, Duration::ZERO), (HIGH, Duration::ZERO), (LOW, PAUSE)].into_iter().enumerate()
     {
+        let label = format!("net-{}-{requests}{}", guest.to_lowercase(), ["", "-idle"][index / 2]);
+        let config = config.clone().extra_args(measure::counting_args(&label)?);
         let (total, ab_seconds) = counted_run(&config, marker, route, quit, requests, pause)
             .map_err(|e| format!("{guest} icount, {requests} requests: {e}"))?;
         eprintln!("bench net: {guest} icount {requests} requests (+{pause:?} idle): {total}");

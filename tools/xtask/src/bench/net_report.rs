@@ -181,3 +181,29 @@ fn number(value: f64, digits: usize) -> String {
 fn megabytes(value: f64) -> String {
     format!("{value:.1}")
 }
+
+/// `bench net --instructions-only`: the instruction counts alone, in their own report
+/// section (`net-instructions`) and `net-instructions.json`, leaving the last full
+/// run's `net` section and `net.json` as they were.
+pub(super) fn instructions_only(
+    measured: &[PerRequest],
+    load_before: f64,
+    load_after: f64,
+) -> Result<(), String> {
+    let mut md = String::from(
+        "## Network: instructions per request (`cargo xtask bench net --instructions-only`)\n",
+    );
+    md.push_str(&net_icount::markdown(measured));
+    let _ = writeln!(
+        md,
+        "\nInstruction counts are exact; the idle rate and waiting share use wall seconds (host load (1 min) {load_before:.2} before, {load_after:.2} after)."
+    );
+    let json = format!(
+        "{{\"bench\":\"net-instructions\",\"load_before\":{load_before},\"load_after\":{load_after},\"instructions_per_request\":{}}}\n",
+        net_icount::json(measured)
+    );
+    write_output("net-instructions.json", json.as_bytes())?;
+    write_report_section("net-instructions", &md)?;
+    println!("{md}");
+    Ok(())
+}

@@ -90,7 +90,8 @@ if [ "$peer" = disk ]; then
     done
     if [ -n "$disk" ]; then
         echo "ingot-peer: disk $disk"
-        /bin/disk-bench "$disk"
+        # peerreads=N (bench disk --instructions-only): only N random reads.
+        /bin/disk-bench ${peerreads:+--random "$peerreads"} "$disk"
         echo "ingot-peer: disk-bench exit $?"
     else
         echo "ingot-peer: no disk"
