@@ -130,26 +130,21 @@ impl ingot_hal::Clock for InterruptClock {
     }
 
     fn idle(&self, until_ns: u64) {
-        let events = self.events.load(Ordering::Acquire);
-        let core = crate::smp::current_core();
-        if events == 0
-            || core != 0
-            || super::interrupt_events() & events != events
-            || crate::smp::local_apic().is_none()
-        {
-            core::hint::spin_loop();
-            return;
-        }
-        wait(core, events, until_ns.min(crate::time::now_ns().saturating_add(DRIVER_HALT_NS)));
+        pause_for_events(self.events.load(Ordering::Acquire), until_ns);
     }
 }
 
-/// Between two polls of disk `disk`'s completions: halts core 0 until the disk's
-/// completion interrupt (at most [`DRIVER_HALT_NS`], as a driver's clock) when the
-/// disk interrupts, else spins once. An interrupt that came before the halt left its
-/// event pending, so the halt then ends at once and the caller polls again.
+/// Between two polls of disk `disk`'s completions, as a driver's clock does (an
+/// interrupt that came before the halt left its event pending, so the halt then ends
+/// at once and the caller polls again).
 pub fn pause_for_disk(disk: u64) {
-    let events = ingot_abi::events::disk(disk);
+    pause_for_events(ingot_abi::events::disk(disk), u64::MAX);
+}
+
+/// One pause of a driver-level wait for `events`: halts core 0 until one of them, or
+/// `until_ns`, or [`DRIVER_HALT_NS`] from now, when they all interrupt; otherwise (no
+/// events, another core, a source that is polled, no local APIC yet) spins once.
+fn pause_for_events(events: u64, until_ns: u64) {
     let core = crate::smp::current_core();
     if events == 0
         || core != 0
@@ -159,7 +154,7 @@ pub fn pause_for_disk(disk: u64) {
         core::hint::spin_loop();
         return;
     }
-    wait(core, events, crate::time::now_ns().saturating_add(DRIVER_HALT_NS));
+    wait(core, events, until_ns.min(crate::time::now_ns().saturating_add(DRIVER_HALT_NS)));
 }
 
 /// `ApiTable::wait_events`.
