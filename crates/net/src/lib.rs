@@ -11,6 +11,10 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+pub mod rings;
+
 use core::fmt;
 
 use ingot_hal::{DmaError, TimedOut};

@@ -4,18 +4,15 @@
 //!
 //! Transmit descriptors point straight at the caller's physical segments (one
 //! descriptor per segment, so nothing is copied) and every descriptor asks for
-//! status write-back (RS), so a slot is free again once its DD bit is set. The
-//! ring keeps one slot empty so a full ring (tail one behind head) is never
-//! mistaken for an empty one.
-
-use alloc::vec;
-use alloc::vec::Vec;
+//! status write-back (RS); a frame is done once its last descriptor's DD bit is
+//! set. The ring bookkeeping is `ingot_net::rings` (shared with the 82599's
+//! advanced rings); this module is the legacy format's bytes.
 
 use ingot_hal::{DmaAllocator, DmaBuffer};
+use ingot_net::rings::{ReceiveRing, TransmitRing};
 use ingot_net::{NetError, Segment};
 
-/// Bytes per legacy descriptor.
-pub const DESCRIPTOR_BYTES: usize = 16;
+pub use ingot_net::rings::DESCRIPTOR_BYTES;
 /// Receive descriptors (the ring length must be a multiple of 128 bytes).
 pub const RX_SLOTS: usize = 128;
 /// Transmit descriptors.
@@ -57,12 +54,7 @@ pub mod rx_status {
 pub const RX_FRAME_ERRORS: u8 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 4) | (1 << 7);
 
 /// The receive ring: descriptors and the buffers they point at.
-pub struct RxRing<B> {
-    descriptors: B,
-    buffers: B,
-    /// The next slot the device fills.
-    next: usize,
-}
+pub struct RxRing<B>(ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>);
 
 /// What the device wrote back into one receive descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,80 +72,54 @@ pub struct RxCompletion {
 impl<B: DmaBuffer> RxRing<B> {
     /// Allocates the ring and its buffers and posts every buffer.
     pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        let descriptors = dma.allocate(RX_SLOTS * DESCRIPTOR_BYTES)?;
-        let buffers = dma.allocate(RX_SLOTS * RX_BUFFER_BYTES)?;
-        let ring = Self { descriptors, buffers, next: 0 };
-        for slot in 0..RX_SLOTS {
-            ring.post(slot);
-        }
-        Ok(ring)
+        ReceiveRing::new(dma).map(Self)
     }
 
     /// Physical address of descriptor 0.
     pub fn physical(&self) -> u64 {
-        self.descriptors.physical()
+        self.0.physical()
     }
 
     /// Ring length in bytes, for RDLEN.
     pub fn bytes(&self) -> u32 {
-        (RX_SLOTS * DESCRIPTOR_BYTES) as u32
+        self.0.bytes()
     }
 
     /// The tail value that hands every slot but one to the device.
     pub fn initial_tail(&self) -> u32 {
-        (RX_SLOTS - 1) as u32
+        self.0.initial_tail()
     }
 
-    /// (Re)writes `slot`'s descriptor: buffer address, status cleared.
-    fn post(&self, slot: usize) {
-        let at = slot * DESCRIPTOR_BYTES;
-        let buffer = self.buffers.physical() + (slot * RX_BUFFER_BYTES) as u64;
-        self.descriptors.write_u64(at, buffer);
-        self.descriptors.write_u64(at + 8, 0);
-    }
-
-    /// The next slot the device has finished, if any.
+    /// The next slot the device has finished, if any (status at byte 12, errors at
+    /// byte 13, length at byte 8).
     pub fn completed(&self) -> Option<RxCompletion> {
-        let at = self.next * DESCRIPTOR_BYTES;
-        let status = self.descriptors.read_u8(at + 12);
+        let (slot, descriptors, at) = self.0.next_descriptor();
+        let status = descriptors.read_u8(at + 12);
         if status & rx_status::DD == 0 {
             return None;
         }
         Some(RxCompletion {
-            slot: self.next,
-            len: usize::from(self.descriptors.read_u16(at + 8)),
+            slot,
+            len: usize::from(descriptors.read_u16(at + 8)),
             status,
-            errors: self.descriptors.read_u8(at + 13),
+            errors: descriptors.read_u8(at + 13),
         })
     }
 
     /// Copies `out.len()` bytes from `offset` of `slot`'s buffer.
     pub fn read(&self, slot: usize, offset: usize, out: &mut [u8]) {
-        let end = offset.saturating_add(out.len()).min(RX_BUFFER_BYTES);
-        let n = end.saturating_sub(offset);
-        self.buffers.read_bytes(slot * RX_BUFFER_BYTES + offset, &mut out[..n]);
+        self.0.read(slot, offset, out);
     }
 
     /// Gives the oldest completed slot back to the device; returns the new tail
     /// (the recycled slot) to write to RDT.
     pub fn recycle(&mut self) -> u32 {
-        let slot = self.next;
-        self.post(slot);
-        self.next = (slot + 1) % RX_SLOTS;
-        slot as u32
+        self.0.recycle()
     }
 }
 
 /// The transmit ring.
-pub struct TxRing<B> {
-    descriptors: B,
-    /// The next slot software fills (the value written to TDT).
-    tail: usize,
-    /// The oldest slot not yet seen done.
-    clean: usize,
-    /// Frame length recorded at each frame's last slot (0 elsewhere).
-    frame_bytes: Vec<usize>,
-}
+pub struct TxRing<B>(TransmitRing<B, TX_SLOTS>);
 
 /// A frame the device finished with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,73 +130,58 @@ pub struct TxDone {
     pub status: u8,
 }
 
+/// The status byte of the descriptor at `at`, once DD is set in it.
+fn written_back<B: DmaBuffer>(descriptors: &B, at: usize) -> Option<u8> {
+    let status = descriptors.read_u8(at + 12);
+    (status & tx_status::DD != 0).then_some(status)
+}
+
 impl<B: DmaBuffer> TxRing<B> {
     /// Allocates an empty ring.
     pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        let descriptors = dma.allocate(TX_SLOTS * DESCRIPTOR_BYTES)?;
-        Ok(Self { descriptors, tail: 0, clean: 0, frame_bytes: vec![0; TX_SLOTS] })
+        TransmitRing::new(dma).map(Self)
     }
 
     /// Physical address of descriptor 0.
     pub fn physical(&self) -> u64 {
-        self.descriptors.physical()
+        self.0.physical()
     }
 
     /// Ring length in bytes, for TDLEN.
     pub fn bytes(&self) -> u32 {
-        (TX_SLOTS * DESCRIPTOR_BYTES) as u32
+        self.0.bytes()
     }
 
     /// Slots free for new descriptors.
     pub fn free(&self) -> usize {
-        TX_SLOTS - 1 - (self.tail + TX_SLOTS - self.clean) % TX_SLOTS
+        self.0.free()
     }
 
     /// Whether every queued frame is done.
     pub fn is_idle(&self) -> bool {
-        self.tail == self.clean
+        self.0.is_idle()
     }
 
     /// Writes one descriptor per segment; returns the frame's last slot and the new
     /// tail for TDT. [`NetError::Busy`] (nothing written) if the ring lacks room.
     pub fn queue(&mut self, segments: &[Segment], len: usize) -> Result<(usize, u32), NetError> {
-        if self.free() < segments.len() {
-            return Err(NetError::Busy);
-        }
-        let mut last = self.tail;
-        for (i, segment) in segments.iter().enumerate() {
-            let at = self.tail * DESCRIPTOR_BYTES;
-            let end = i + 1 == segments.len();
+        self.0.queue(segments, len, |descriptors, at, _, segment, end| {
             let cmd = tx_cmd::IFCS | tx_cmd::RS | if end { tx_cmd::EOP } else { 0 };
-            self.descriptors.write_u64(at, segment.physical);
+            descriptors.write_u64(at, segment.physical);
             // Length, CSO 0, CMD, then STA/CSS/special cleared.
-            self.descriptors.write_u32(at + 8, segment.len as u32 | (u32::from(cmd) << 24));
-            self.descriptors.write_u32(at + 12, 0);
-            self.frame_bytes[self.tail] = if end { len } else { 0 };
-            last = self.tail;
-            self.tail = (self.tail + 1) % TX_SLOTS;
-        }
-        Ok((last, self.tail as u32))
+            descriptors.write_u32(at + 8, segment.len as u32 | (u32::from(cmd) << 24));
+            descriptors.write_u32(at + 12, 0);
+        })
     }
 
-    /// Status byte of `slot`.
-    pub fn status(&self, slot: usize) -> u8 {
-        self.descriptors.read_u8(slot * DESCRIPTOR_BYTES + 12)
+    /// The status byte of `slot` once the device wrote DD into it.
+    pub fn done(&self, slot: usize) -> Option<u8> {
+        self.0.written_back(slot, written_back)
     }
 
-    /// Frees every slot the device has finished, oldest first, and calls `done`
-    /// for each frame that ends in one of them.
+    /// Frees every frame the device finished, oldest first, and calls `done` for
+    /// each.
     pub fn reclaim(&mut self, mut done: impl FnMut(TxDone)) {
-        while self.clean != self.tail {
-            let status = self.status(self.clean);
-            if status & tx_status::DD == 0 {
-                break;
-            }
-            let len = self.frame_bytes[self.clean];
-            if len != 0 {
-                done(TxDone { len, status });
-            }
-            self.clean = (self.clean + 1) % TX_SLOTS;
-        }
+        self.0.reclaim(written_back, |len, status| done(TxDone { len, status }));
     }
 }

@@ -16,8 +16,6 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-extern crate alloc;
-
 pub mod legacy;
 mod nic;
 pub mod regs;

@@ -5,6 +5,7 @@
 use core::cell::Cell;
 
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
+use ingot_net::rings::{Discarding, Received, deliver};
 use ingot_net::{
     ETHERNET_HEADER, FrameSink, MacAddress, NetCounters, NetDevice, NetError, STANDARD_MTU,
     Segment, check_frame,
@@ -66,7 +67,7 @@ pub struct Nic<M, B, C> {
     /// clears on read, summed here).
     missed: Cell<u64>,
     /// Set while discarding the tail descriptors of a frame too big for one buffer.
-    discarding: bool,
+    discarding: Discarding,
     failed: bool,
     /// Receive interrupts are on: every receive first clears the cause register.
     interrupts: bool,
@@ -128,7 +129,7 @@ pub fn start_family<M: Mmio, D: DmaAllocator, C: Clock>(
         tx,
         counters: NetCounters::default(),
         missed: Cell::new(0),
-        discarding: false,
+        discarding: Discarding(false),
         failed: false,
         interrupts: false,
     })
@@ -324,10 +325,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         let last = self.queue(segments)?;
         let deadline = Deadline::after_ms(&self.clock, TRANSMIT_TIMEOUT_MS);
         let tx = &self.tx;
-        let Ok(status) = deadline.wait(&self.clock, || {
-            let status = tx.status(last);
-            (status & tx_status::DD != 0).then_some(status)
-        }) else {
+        let Ok(status) = deadline.wait(&self.clock, || tx.done(last)) else {
             self.fail();
             return Err(NetError::Timeout);
         };
@@ -348,36 +346,24 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         }
         let longest = self.mtu() + ETHERNET_HEADER;
         while let Some(done) = self.rx.completed() {
-            let end = done.status & rx_status::EOP != 0;
-            if self.discarding || !end {
-                // Part of a frame longer than one buffer: drop it whole, counted once.
-                if !self.discarding {
-                    self.counters.rx_dropped += 1;
-                }
-                self.discarding = !end;
-                self.recycle();
-                continue;
-            }
-            if done.errors & RX_FRAME_ERRORS != 0 {
-                self.counters.rx_errors += 1;
-                self.recycle();
-                continue;
-            }
-            if done.len > longest || done.len > RX_BUFFER_BYTES || done.len < ETHERNET_HEADER {
-                self.counters.rx_dropped += 1;
-                self.recycle();
-                continue;
-            }
+            let received = Received {
+                slot: done.slot,
+                len: done.len,
+                end: done.status & rx_status::EOP != 0,
+                error: done.errors & RX_FRAME_ERRORS != 0,
+            };
             let rx = &self.rx;
-            let taken = sink.accept(done.len, &mut |offset, out| rx.read(done.slot, offset, out));
+            let taken = deliver(
+                received,
+                longest.min(RX_BUFFER_BYTES),
+                &mut self.discarding,
+                &mut self.counters,
+                sink,
+                &|slot, offset, out| rx.read(slot, offset, out),
+            );
             self.recycle();
-            match taken {
-                Some(bytes) => {
-                    self.counters.rx_frames += 1;
-                    self.counters.rx_bytes += done.len as u64;
-                    return Ok(bytes);
-                }
-                None => self.counters.rx_dropped += 1,
+            if let Some(bytes) = taken {
+                return Ok(bytes);
             }
         }
         Err(NetError::WouldBlock)

@@ -16,8 +16,6 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
-extern crate alloc;
-
 mod nic;
 pub mod regs;
 pub mod rings;

@@ -5,6 +5,7 @@
 use core::cell::Cell;
 
 use ingot_hal::{Clock, Deadline, DmaAllocator, DmaBuffer, Mmio};
+use ingot_net::rings::{Discarding, Received, deliver};
 use ingot_net::{
     ETHERNET_HEADER, FrameSink, MacAddress, NetCounters, NetDevice, NetError, STANDARD_MTU,
     Segment, check_frame,
@@ -30,7 +31,7 @@ pub struct Nic<M, B, C> {
     /// Frames queue 0 dropped for want of a free receive buffer (QPRDC, which
     /// clears on read, summed here).
     missed: Cell<u64>,
-    discarding: bool,
+    discarding: Discarding,
     failed: bool,
 }
 
@@ -129,7 +130,7 @@ pub fn start<M: Mmio, D: DmaAllocator, C: Clock>(
         tx,
         counters: NetCounters::default(),
         missed: Cell::new(0),
-        discarding: false,
+        discarding: Discarding(false),
         failed: false,
     })
 }
@@ -240,35 +241,24 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         }
         let longest = self.mtu() + ETHERNET_HEADER;
         while let Some(done) = self.rx.completed() {
-            let end = done.status & RX_EOP != 0;
-            if self.discarding || !end {
-                if !self.discarding {
-                    self.counters.rx_dropped += 1;
-                }
-                self.discarding = !end;
-                self.recycle();
-                continue;
-            }
-            if done.status & RX_ERROR_RXE != 0 {
-                self.counters.rx_errors += 1;
-                self.recycle();
-                continue;
-            }
-            if done.len > longest || done.len < ETHERNET_HEADER {
-                self.counters.rx_dropped += 1;
-                self.recycle();
-                continue;
-            }
+            let received = Received {
+                slot: done.slot,
+                len: done.len,
+                end: done.status & RX_EOP != 0,
+                error: done.status & RX_ERROR_RXE != 0,
+            };
             let rx = &self.rx;
-            let taken = sink.accept(done.len, &mut |offset, out| rx.read(done.slot, offset, out));
+            let taken = deliver(
+                received,
+                longest,
+                &mut self.discarding,
+                &mut self.counters,
+                sink,
+                &|slot, offset, out| rx.read(slot, offset, out),
+            );
             self.recycle();
-            match taken {
-                Some(bytes) => {
-                    self.counters.rx_frames += 1;
-                    self.counters.rx_bytes += done.len as u64;
-                    return Ok(bytes);
-                }
-                None => self.counters.rx_dropped += 1,
+            if let Some(bytes) = taken {
+                return Ok(bytes);
             }
         }
         Err(NetError::WouldBlock)

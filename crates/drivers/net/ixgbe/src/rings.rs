@@ -6,17 +6,15 @@
 //! (status/error dword at byte 8, length at byte 12). Transmit: one data
 //! descriptor per caller segment, the frame's length in PAYLEN of its first
 //! descriptor, RS on its last one only; the device writes DD into the status
-//! field of that last descriptor, which frees the whole frame. One slot is always
-//! left empty so a full ring is never mistaken for an empty one.
-
-use alloc::vec;
-use alloc::vec::Vec;
+//! field of that last descriptor, which frees the whole frame. The ring
+//! bookkeeping is `ingot_net::rings` (shared with the 8254x legacy rings); this
+//! module is the advanced format's bytes.
 
 use ingot_hal::{DmaAllocator, DmaBuffer};
+use ingot_net::rings::{ReceiveRing, TransmitRing};
 use ingot_net::{NetError, Segment};
 
-/// Bytes per descriptor.
-pub const DESCRIPTOR_BYTES: usize = 16;
+pub use ingot_net::rings::DESCRIPTOR_BYTES;
 /// Receive descriptors (the ring length must be a multiple of 128 bytes).
 pub const RX_SLOTS: usize = 128;
 /// Transmit descriptors.
@@ -46,11 +44,7 @@ const TX_PAYLEN_SHIFT: u32 = 14;
 pub const TX_DD: u32 = 1 << 0;
 
 /// The receive ring: descriptors and the buffers they point at.
-pub struct RxRing<B> {
-    descriptors: B,
-    buffers: B,
-    next: usize,
-}
+pub struct RxRing<B>(ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>);
 
 /// What the device wrote back into one receive descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,141 +58,104 @@ pub struct RxCompletion {
 }
 
 impl<B: DmaBuffer> RxRing<B> {
-    /// Allocates the ring and its buffers and posts every buffer.
+    /// Allocates the ring and its buffers and posts every buffer (read format:
+    /// packet buffer address, header address 0).
     pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        let descriptors = dma.allocate(RX_SLOTS * DESCRIPTOR_BYTES)?;
-        let buffers = dma.allocate(RX_SLOTS * RX_BUFFER_BYTES)?;
-        let ring = Self { descriptors, buffers, next: 0 };
-        for slot in 0..RX_SLOTS {
-            ring.post(slot);
-        }
-        Ok(ring)
+        ReceiveRing::new(dma).map(Self)
     }
 
     /// Physical address of descriptor 0.
     pub fn physical(&self) -> u64 {
-        self.descriptors.physical()
+        self.0.physical()
     }
 
     /// Ring length in bytes, for RDLEN.
     pub fn bytes(&self) -> u32 {
-        (RX_SLOTS * DESCRIPTOR_BYTES) as u32
+        self.0.bytes()
     }
 
     /// The tail value that hands every slot but one to the device.
     pub fn initial_tail(&self) -> u32 {
-        (RX_SLOTS - 1) as u32
+        self.0.initial_tail()
     }
 
-    /// Writes `slot`'s read-format descriptor (which also clears DD).
-    fn post(&self, slot: usize) {
-        let at = slot * DESCRIPTOR_BYTES;
-        let buffer = self.buffers.physical() + (slot * RX_BUFFER_BYTES) as u64;
-        self.descriptors.write_u64(at, buffer);
-        self.descriptors.write_u64(at + 8, 0);
-    }
-
-    /// The next slot the device has finished, if any.
+    /// The next slot the device has finished, if any (write-back format: status
+    /// and errors at byte 8, length at byte 12).
     pub fn completed(&self) -> Option<RxCompletion> {
-        let at = self.next * DESCRIPTOR_BYTES;
-        let status = self.descriptors.read_u32(at + 8);
+        let (slot, descriptors, at) = self.0.next_descriptor();
+        let status = descriptors.read_u32(at + 8);
         if status & RX_DD == 0 {
             return None;
         }
-        let len = usize::from(self.descriptors.read_u16(at + 12));
-        Some(RxCompletion { slot: self.next, len, status })
+        let len = usize::from(descriptors.read_u16(at + 12));
+        Some(RxCompletion { slot, len, status })
     }
 
     /// Copies `out.len()` bytes from `offset` of `slot`'s buffer.
     pub fn read(&self, slot: usize, offset: usize, out: &mut [u8]) {
-        let end = offset.saturating_add(out.len()).min(RX_BUFFER_BYTES);
-        let n = end.saturating_sub(offset);
-        self.buffers.read_bytes(slot * RX_BUFFER_BYTES + offset, &mut out[..n]);
+        self.0.read(slot, offset, out);
     }
 
     /// Gives the oldest completed slot back; returns the new tail for RDT.
     pub fn recycle(&mut self) -> u32 {
-        let slot = self.next;
-        self.post(slot);
-        self.next = (slot + 1) % RX_SLOTS;
-        slot as u32
+        self.0.recycle()
     }
 }
 
 /// The transmit ring.
-pub struct TxRing<B> {
-    descriptors: B,
-    tail: usize,
-    clean: usize,
-    /// For the first slot of each queued frame: its last slot and its length.
-    frames: Vec<(usize, usize)>,
+pub struct TxRing<B>(TransmitRing<B, TX_SLOTS>);
+
+/// `Some` once the device wrote DD into the descriptor at `at`.
+fn written_back<B: DmaBuffer>(descriptors: &B, at: usize) -> Option<()> {
+    (descriptors.read_u32(at + 12) & TX_DD != 0).then_some(())
 }
 
 impl<B: DmaBuffer> TxRing<B> {
     /// Allocates an empty ring.
     pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        let descriptors = dma.allocate(TX_SLOTS * DESCRIPTOR_BYTES)?;
-        Ok(Self { descriptors, tail: 0, clean: 0, frames: vec![(0, 0); TX_SLOTS] })
+        TransmitRing::new(dma).map(Self)
     }
 
     /// Physical address of descriptor 0.
     pub fn physical(&self) -> u64 {
-        self.descriptors.physical()
+        self.0.physical()
     }
 
     /// Ring length in bytes, for TDLEN.
     pub fn bytes(&self) -> u32 {
-        (TX_SLOTS * DESCRIPTOR_BYTES) as u32
+        self.0.bytes()
     }
 
     /// Slots free for new descriptors.
     pub fn free(&self) -> usize {
-        TX_SLOTS - 1 - (self.tail + TX_SLOTS - self.clean) % TX_SLOTS
+        self.0.free()
     }
 
     /// Whether every queued frame is done.
     pub fn is_idle(&self) -> bool {
-        self.tail == self.clean
+        self.0.is_idle()
     }
 
     /// Writes one data descriptor per segment; returns the frame's last slot and
     /// the new tail for TDT. [`NetError::Busy`] (nothing written) without room.
     pub fn queue(&mut self, segments: &[Segment], len: usize) -> Result<(usize, u32), NetError> {
-        if self.free() < segments.len() {
-            return Err(NetError::Busy);
-        }
-        let first = self.tail;
-        let mut last = first;
-        for (i, segment) in segments.iter().enumerate() {
-            let at = self.tail * DESCRIPTOR_BYTES;
-            let end = i + 1 == segments.len();
+        self.0.queue(segments, len, |descriptors, at, index, segment, end| {
             let command = TX_DTYP_DATA | TX_DEXT | TX_IFCS | if end { TX_EOP | TX_RS } else { 0 };
-            let payload = if i == 0 { (len as u32) << TX_PAYLEN_SHIFT } else { 0 };
-            self.descriptors.write_u64(at, segment.physical);
-            self.descriptors.write_u32(at + 8, segment.len as u32 | command);
-            self.descriptors.write_u32(at + 12, payload);
-            last = self.tail;
-            self.tail = (self.tail + 1) % TX_SLOTS;
-        }
-        self.frames[first] = (last, len);
-        Ok((last, self.tail as u32))
+            let payload = if index == 0 { (len as u32) << TX_PAYLEN_SHIFT } else { 0 };
+            descriptors.write_u64(at, segment.physical);
+            descriptors.write_u32(at + 8, segment.len as u32 | command);
+            descriptors.write_u32(at + 12, payload);
+        })
     }
 
     /// Whether the device wrote DD into `slot`.
     pub fn done(&self, slot: usize) -> bool {
-        self.descriptors.read_u32(slot * DESCRIPTOR_BYTES + 12) & TX_DD != 0
+        self.0.written_back(slot, written_back).is_some()
     }
 
     /// Frees every frame the device finished, oldest first; returns the bytes of
     /// each to `done`.
     pub fn reclaim(&mut self, mut done: impl FnMut(usize)) {
-        while self.clean != self.tail {
-            let (last, len) = self.frames[self.clean];
-            if !self.done(last) {
-                break;
-            }
-            done(len);
-            self.clean = (last + 1) % TX_SLOTS;
-        }
+        self.0.reclaim(written_back, |len, ()| done(len));
     }
 }
