@@ -8,7 +8,7 @@
 //! set. The ring bookkeeping is `ingot_net::rings` (shared with the 82599's
 //! advanced rings); this module is the legacy format's bytes.
 
-use ingot_hal::{DmaAllocator, DmaBuffer};
+use ingot_hal::DmaBuffer;
 use ingot_net::rings::{ReceiveRing, TransmitRing};
 use ingot_net::{NetError, Segment};
 
@@ -54,7 +54,10 @@ pub mod rx_status {
 pub const RX_FRAME_ERRORS: u8 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 4) | (1 << 7);
 
 /// The receive ring: descriptors and the buffers they point at.
-pub struct RxRing<B>(ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>);
+pub type RxRing<B> = ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>;
+
+/// The transmit ring.
+pub type TxRing<B> = TransmitRing<B, TX_SLOTS>;
 
 /// What the device wrote back into one receive descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,58 +71,6 @@ pub struct RxCompletion {
     /// Error byte.
     pub errors: u8,
 }
-
-impl<B: DmaBuffer> RxRing<B> {
-    /// Allocates the ring and its buffers and posts every buffer.
-    pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        ReceiveRing::new(dma).map(Self)
-    }
-
-    /// Physical address of descriptor 0.
-    pub fn physical(&self) -> u64 {
-        self.0.physical()
-    }
-
-    /// Ring length in bytes, for RDLEN.
-    pub fn bytes(&self) -> u32 {
-        self.0.bytes()
-    }
-
-    /// The tail value that hands every slot but one to the device.
-    pub fn initial_tail(&self) -> u32 {
-        self.0.initial_tail()
-    }
-
-    /// The next slot the device has finished, if any (status at byte 12, errors at
-    /// byte 13, length at byte 8).
-    pub fn completed(&self) -> Option<RxCompletion> {
-        let (slot, descriptors, at) = self.0.next_descriptor();
-        let status = descriptors.read_u8(at + 12);
-        if status & rx_status::DD == 0 {
-            return None;
-        }
-        Some(RxCompletion {
-            slot,
-            len: usize::from(descriptors.read_u16(at + 8)),
-            status,
-            errors: descriptors.read_u8(at + 13),
-        })
-    }
-
-    /// Copies `out.len()` bytes from `offset` of `slot`'s buffer.
-    pub fn read(&self, slot: usize, offset: usize, out: &mut [u8]) {
-        self.0.read(slot, offset, out);
-    }
-
-    /// Gives the oldest completed slot back to the device; returns the new tail
-    /// (the recycled slot) to write to RDT.
-    pub fn recycle(&mut self) -> u32 {
-        self.0.recycle()
-    }
-}
-
-/// The transmit ring.
-pub struct TxRing<B>(TransmitRing<B, TX_SLOTS>);
 
 /// A frame the device finished with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,52 +87,44 @@ fn written_back<B: DmaBuffer>(descriptors: &B, at: usize) -> Option<u8> {
     (status & tx_status::DD != 0).then_some(status)
 }
 
-impl<B: DmaBuffer> TxRing<B> {
-    /// Allocates an empty ring.
-    pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        TransmitRing::new(dma).map(Self)
+/// The next slot the device has finished in `rx`, if any (status at byte 12, errors at byte 13, length at byte 8).
+pub fn completed<B: DmaBuffer>(rx: &RxRing<B>) -> Option<RxCompletion> {
+    let (slot, descriptors, at) = rx.next_descriptor();
+    let status = descriptors.read_u8(at + 12);
+    if status & rx_status::DD == 0 {
+        return None;
     }
+    Some(RxCompletion {
+        slot,
+        len: usize::from(descriptors.read_u16(at + 8)),
+        status,
+        errors: descriptors.read_u8(at + 13),
+    })
+}
 
-    /// Physical address of descriptor 0.
-    pub fn physical(&self) -> u64 {
-        self.0.physical()
-    }
+/// Writes one descriptor per segment of a frame of `len` bytes; returns the
+/// frame's last slot and the new tail for TDT. [`NetError::Busy`] (nothing
+/// written) if the ring lacks room.
+pub fn queue<B: DmaBuffer>(
+    tx: &mut TxRing<B>,
+    segments: &[Segment],
+    len: usize,
+) -> Result<(usize, u32), NetError> {
+    tx.queue(segments, len, |descriptors, at, _, segment, end| {
+        let cmd = tx_cmd::IFCS | tx_cmd::RS | if end { tx_cmd::EOP } else { 0 };
+        descriptors.write_u64(at, segment.physical);
+        // Length, CSO 0, CMD, then STA/CSS/special cleared.
+        descriptors.write_u32(at + 8, segment.len as u32 | (u32::from(cmd) << 24));
+        descriptors.write_u32(at + 12, 0);
+    })
+}
 
-    /// Ring length in bytes, for TDLEN.
-    pub fn bytes(&self) -> u32 {
-        self.0.bytes()
-    }
+/// The status byte of `slot` once the device wrote DD into it.
+pub fn done<B: DmaBuffer>(tx: &TxRing<B>, slot: usize) -> Option<u8> {
+    tx.written_back(slot, written_back)
+}
 
-    /// Slots free for new descriptors.
-    pub fn free(&self) -> usize {
-        self.0.free()
-    }
-
-    /// Whether every queued frame is done.
-    pub fn is_idle(&self) -> bool {
-        self.0.is_idle()
-    }
-
-    /// Writes one descriptor per segment; returns the frame's last slot and the new
-    /// tail for TDT. [`NetError::Busy`] (nothing written) if the ring lacks room.
-    pub fn queue(&mut self, segments: &[Segment], len: usize) -> Result<(usize, u32), NetError> {
-        self.0.queue(segments, len, |descriptors, at, _, segment, end| {
-            let cmd = tx_cmd::IFCS | tx_cmd::RS | if end { tx_cmd::EOP } else { 0 };
-            descriptors.write_u64(at, segment.physical);
-            // Length, CSO 0, CMD, then STA/CSS/special cleared.
-            descriptors.write_u32(at + 8, segment.len as u32 | (u32::from(cmd) << 24));
-            descriptors.write_u32(at + 12, 0);
-        })
-    }
-
-    /// The status byte of `slot` once the device wrote DD into it.
-    pub fn done(&self, slot: usize) -> Option<u8> {
-        self.0.written_back(slot, written_back)
-    }
-
-    /// Frees every frame the device finished, oldest first, and calls `done` for
-    /// each.
-    pub fn reclaim(&mut self, mut done: impl FnMut(TxDone)) {
-        self.0.reclaim(written_back, |len, status| done(TxDone { len, status }));
-    }
+/// Frees every frame the device finished, oldest first, and calls `done` for each.
+pub fn reclaim<B: DmaBuffer>(tx: &mut TxRing<B>, mut done: impl FnMut(TxDone)) {
+    tx.reclaim(written_back, |len, status| done(TxDone { len, status }));
 }

@@ -11,7 +11,7 @@ use ingot_net::{
     Segment, check_frame,
 };
 
-use crate::legacy::{RX_BUFFER_BYTES, RX_FRAME_ERRORS, RxRing, TxRing, rx_status, tx_status};
+use crate::legacy::{self, RX_BUFFER_BYTES, RX_FRAME_ERRORS, RxRing, TxRing, rx_status, tx_status};
 use crate::regs;
 
 /// How long a reset, the EEPROM auto-read or bus-master quiescing may take.
@@ -262,8 +262,8 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
         }
         let len = check_frame(self.mtu(), segments)?;
         let counters = &mut self.counters;
-        self.tx.reclaim(|done| Self::count_done(counters, done));
-        let (last, tail) = self.tx.queue(segments, len)?;
+        legacy::reclaim(&mut self.tx, |done| Self::count_done(counters, done));
+        let (last, tail) = legacy::queue(&mut self.tx, segments, len)?;
         self.registers.write_u32(regs::TDT, tail);
         Ok(last)
     }
@@ -278,7 +278,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
         let tx = &mut self.tx;
         let counters = &mut self.counters;
         let finished = deadline.wait(&self.clock, || {
-            tx.reclaim(|done| Self::count_done(counters, done));
+            legacy::reclaim(tx, |done| Self::count_done(counters, done));
             tx.is_idle().then_some(())
         });
         if finished.is_err() {
@@ -325,12 +325,12 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         let last = self.queue(segments)?;
         let deadline = Deadline::after_ms(&self.clock, TRANSMIT_TIMEOUT_MS);
         let tx = &self.tx;
-        let Ok(status) = deadline.wait(&self.clock, || tx.done(last)) else {
+        let Ok(status) = deadline.wait(&self.clock, || legacy::done(tx, last)) else {
             self.fail();
             return Err(NetError::Timeout);
         };
         let counters = &mut self.counters;
-        self.tx.reclaim(|done| Self::count_done(counters, done));
+        legacy::reclaim(&mut self.tx, |done| Self::count_done(counters, done));
         if status & (tx_status::EC | tx_status::LC) != 0 {
             return Err(NetError::Device(u32::from(status)));
         }
@@ -345,7 +345,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
             self.registers.read_u32(regs::ICR);
         }
         let longest = self.mtu() + ETHERNET_HEADER;
-        while let Some(done) = self.rx.completed() {
+        while let Some(done) = legacy::completed(&self.rx) {
             let received = Received {
                 slot: done.slot,
                 len: done.len,

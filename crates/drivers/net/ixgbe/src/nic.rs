@@ -12,7 +12,7 @@ use ingot_net::{
 };
 
 use crate::regs;
-use crate::rings::{RX_EOP, RX_ERROR_RXE, RxRing, TxRing};
+use crate::rings::{self, RX_EOP, RX_ERROR_RXE, RxRing, TxRing};
 
 /// How long the master disable, the reset, the EEPROM auto-read, DMA
 /// initialisation or a queue enable may take.
@@ -151,7 +151,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
 
     fn reclaim(&mut self) {
         let counters = &mut self.counters;
-        self.tx.reclaim(|len| {
+        rings::reclaim(&mut self.tx, |len| {
             counters.tx_frames += 1;
             counters.tx_bytes += len as u64;
         });
@@ -165,7 +165,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
         }
         let len = check_frame(self.mtu(), segments)?;
         self.reclaim();
-        let (last, tail) = self.tx.queue(segments, len)?;
+        let (last, tail) = rings::queue(&mut self.tx, segments, len)?;
         self.registers.write_u32(regs::TDT, tail);
         Ok(last)
     }
@@ -179,7 +179,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Nic<M, B, C> {
         let deadline = Deadline::after_ms(&self.clock, TRANSMIT_TIMEOUT_MS);
         let (tx, counters) = (&mut self.tx, &mut self.counters);
         let finished = deadline.wait(&self.clock, || {
-            tx.reclaim(|len| {
+            rings::reclaim(tx, |len| {
                 counters.tx_frames += 1;
                 counters.tx_bytes += len as u64;
             });
@@ -227,7 +227,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
         let last = self.queue(segments)?;
         let deadline = Deadline::after_ms(&self.clock, TRANSMIT_TIMEOUT_MS);
         let tx = &self.tx;
-        if deadline.wait(&self.clock, || tx.done(last).then_some(())).is_err() {
+        if deadline.wait(&self.clock, || rings::done(tx, last).then_some(())).is_err() {
             self.fail();
             return Err(NetError::Timeout);
         }
@@ -240,7 +240,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> NetDevice for Nic<M, B, C> {
             return Err(NetError::Failed);
         }
         let longest = self.mtu() + ETHERNET_HEADER;
-        while let Some(done) = self.rx.completed() {
+        while let Some(done) = rings::completed(&self.rx) {
             let received = Received {
                 slot: done.slot,
                 len: done.len,

@@ -10,7 +10,7 @@
 //! bookkeeping is `ingot_net::rings` (shared with the 8254x legacy rings); this
 //! module is the advanced format's bytes.
 
-use ingot_hal::{DmaAllocator, DmaBuffer};
+use ingot_hal::DmaBuffer;
 use ingot_net::rings::{ReceiveRing, TransmitRing};
 use ingot_net::{NetError, Segment};
 
@@ -44,7 +44,10 @@ const TX_PAYLEN_SHIFT: u32 = 14;
 pub const TX_DD: u32 = 1 << 0;
 
 /// The receive ring: descriptors and the buffers they point at.
-pub struct RxRing<B>(ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>);
+pub type RxRing<B> = ReceiveRing<B, RX_SLOTS, RX_BUFFER_BYTES>;
+
+/// The transmit ring.
+pub type TxRing<B> = TransmitRing<B, TX_SLOTS>;
 
 /// What the device wrote back into one receive descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,105 +60,45 @@ pub struct RxCompletion {
     pub status: u32,
 }
 
-impl<B: DmaBuffer> RxRing<B> {
-    /// Allocates the ring and its buffers and posts every buffer (read format:
-    /// packet buffer address, header address 0).
-    pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        ReceiveRing::new(dma).map(Self)
-    }
-
-    /// Physical address of descriptor 0.
-    pub fn physical(&self) -> u64 {
-        self.0.physical()
-    }
-
-    /// Ring length in bytes, for RDLEN.
-    pub fn bytes(&self) -> u32 {
-        self.0.bytes()
-    }
-
-    /// The tail value that hands every slot but one to the device.
-    pub fn initial_tail(&self) -> u32 {
-        self.0.initial_tail()
-    }
-
-    /// The next slot the device has finished, if any (write-back format: status
-    /// and errors at byte 8, length at byte 12).
-    pub fn completed(&self) -> Option<RxCompletion> {
-        let (slot, descriptors, at) = self.0.next_descriptor();
-        let status = descriptors.read_u32(at + 8);
-        if status & RX_DD == 0 {
-            return None;
-        }
-        let len = usize::from(descriptors.read_u16(at + 12));
-        Some(RxCompletion { slot, len, status })
-    }
-
-    /// Copies `out.len()` bytes from `offset` of `slot`'s buffer.
-    pub fn read(&self, slot: usize, offset: usize, out: &mut [u8]) {
-        self.0.read(slot, offset, out);
-    }
-
-    /// Gives the oldest completed slot back; returns the new tail for RDT.
-    pub fn recycle(&mut self) -> u32 {
-        self.0.recycle()
-    }
-}
-
-/// The transmit ring.
-pub struct TxRing<B>(TransmitRing<B, TX_SLOTS>);
-
 /// `Some` once the device wrote DD into the descriptor at `at`.
 fn written_back<B: DmaBuffer>(descriptors: &B, at: usize) -> Option<()> {
     (descriptors.read_u32(at + 12) & TX_DD != 0).then_some(())
 }
 
-impl<B: DmaBuffer> TxRing<B> {
-    /// Allocates an empty ring.
-    pub fn new<D: DmaAllocator<Buffer = B>>(dma: &mut D) -> Result<Self, NetError> {
-        TransmitRing::new(dma).map(Self)
+/// The next slot the device has finished in `rx`, if any (write-back format: status and errors at byte 8, length at byte 12).
+pub fn completed<B: DmaBuffer>(rx: &RxRing<B>) -> Option<RxCompletion> {
+    let (slot, descriptors, at) = rx.next_descriptor();
+    let status = descriptors.read_u32(at + 8);
+    if status & RX_DD == 0 {
+        return None;
     }
+    let len = usize::from(descriptors.read_u16(at + 12));
+    Some(RxCompletion { slot, len, status })
+}
 
-    /// Physical address of descriptor 0.
-    pub fn physical(&self) -> u64 {
-        self.0.physical()
-    }
+/// Writes one descriptor per segment of a frame of `len` bytes; returns the
+/// frame's last slot and the new tail for TDT. [`NetError::Busy`] (nothing
+/// written) if the ring lacks room.
+pub fn queue<B: DmaBuffer>(
+    tx: &mut TxRing<B>,
+    segments: &[Segment],
+    len: usize,
+) -> Result<(usize, u32), NetError> {
+    tx.queue(segments, len, |descriptors, at, index, segment, end| {
+        let command = TX_DTYP_DATA | TX_DEXT | TX_IFCS | if end { TX_EOP | TX_RS } else { 0 };
+        let payload = if index == 0 { (len as u32) << TX_PAYLEN_SHIFT } else { 0 };
+        descriptors.write_u64(at, segment.physical);
+        descriptors.write_u32(at + 8, segment.len as u32 | command);
+        descriptors.write_u32(at + 12, payload);
+    })
+}
 
-    /// Ring length in bytes, for TDLEN.
-    pub fn bytes(&self) -> u32 {
-        self.0.bytes()
-    }
+/// Whether the device wrote DD into `slot`.
+pub fn done<B: DmaBuffer>(tx: &TxRing<B>, slot: usize) -> bool {
+    tx.written_back(slot, written_back).is_some()
+}
 
-    /// Slots free for new descriptors.
-    pub fn free(&self) -> usize {
-        self.0.free()
-    }
-
-    /// Whether every queued frame is done.
-    pub fn is_idle(&self) -> bool {
-        self.0.is_idle()
-    }
-
-    /// Writes one data descriptor per segment; returns the frame's last slot and
-    /// the new tail for TDT. [`NetError::Busy`] (nothing written) without room.
-    pub fn queue(&mut self, segments: &[Segment], len: usize) -> Result<(usize, u32), NetError> {
-        self.0.queue(segments, len, |descriptors, at, index, segment, end| {
-            let command = TX_DTYP_DATA | TX_DEXT | TX_IFCS | if end { TX_EOP | TX_RS } else { 0 };
-            let payload = if index == 0 { (len as u32) << TX_PAYLEN_SHIFT } else { 0 };
-            descriptors.write_u64(at, segment.physical);
-            descriptors.write_u32(at + 8, segment.len as u32 | command);
-            descriptors.write_u32(at + 12, payload);
-        })
-    }
-
-    /// Whether the device wrote DD into `slot`.
-    pub fn done(&self, slot: usize) -> bool {
-        self.0.written_back(slot, written_back).is_some()
-    }
-
-    /// Frees every frame the device finished, oldest first; returns the bytes of
-    /// each to `done`.
-    pub fn reclaim(&mut self, mut done: impl FnMut(usize)) {
-        self.0.reclaim(written_back, |len, ()| done(len));
-    }
+/// Frees every frame the device finished, oldest first; gives `done` each one's bytes.
+pub fn reclaim<B: DmaBuffer>(tx: &mut TxRing<B>, mut done: impl FnMut(usize)) {
+    tx.reclaim(written_back, |len, ()| done(len));
 }
