@@ -59,7 +59,7 @@ pub extern "sysv64" fn core_count() -> Status {
 pub extern "sysv64" fn task_submit(entry: TaskEntry, argument: u64, group: u64) -> Status {
     status((|| {
         let entry = entry as usize as u64;
-        window()?.check_range(entry, 1)?;
+        window()?.check_entry(entry)?;
         let group = if group == 0 { None } else { Some(group_id(group)?) };
         let task = Task { entry, argument, group, program: program::current_program() };
         worker::submit(task).map_err(|error| match error {

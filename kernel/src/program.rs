@@ -64,8 +64,8 @@ pub fn resume_program(previous: u32) {
 /// changes under it when another program starts (`program_run`) or it ends, both of
 /// which change the current tag; so the tag comparison is what stands in for a second
 /// full check here (the call itself still makes sure it lands in program memory).
-#[inline]
-pub fn run_queued_task(entry: u64, argument: u64, program: u32) {
+#[inline(always)]
+pub fn run_queued_task(core: usize, entry: u64, argument: u64, program: u32) {
     if program != current_program() {
         if DROPPED_PROGRAM.swap(program, Ordering::Relaxed) != program {
             println!("ingot: tasks of a program that is no longer running are dropped");
@@ -73,7 +73,7 @@ pub fn run_queued_task(entry: u64, argument: u64, program: u32) {
         return;
     }
     let Some(window) = window() else { return };
-    let bootstrap = crate::smp::current_core() == 0;
+    let bootstrap = core == 0;
     if bootstrap {
         NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }

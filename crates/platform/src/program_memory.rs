@@ -359,7 +359,7 @@ impl ProgramMemory {
     /// fast path, only makes sure the call lands in memory that belongs to programs
     /// (the mapped window clear of its guard page, or the fixed-address image), which
     /// is all its safety needs, with two or three comparisons.
-    #[inline]
+    #[inline(always)]
     pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
         let in_window = entry.wrapping_sub(PROGRAM_BASE) < self.bytes
             && entry.wrapping_sub(self.guard_start()) >= STACK_GUARD_BYTES;
@@ -436,6 +436,18 @@ impl ProgramMemory {
     }
 
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
+        self.check_inline(address, len)
+    }
+
+    /// [`Self::check_range`] of one byte, inlined: for the work queue's submit, which
+    /// checks a task's entry on every call.
+    #[inline]
+    pub fn check_entry(&self, entry: u64) -> Result<(), Error> {
+        self.check_inline(entry, 1)
+    }
+
+    #[inline(always)]
+    fn check_inline(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
         let nested = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) != 0;
         if let Some((start, fixed_end)) = self.fixed.filter(|_| !nested)

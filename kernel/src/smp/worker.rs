@@ -107,7 +107,7 @@ pub fn slots() -> &'static CoreSlots {
 }
 
 /// Counters of core `index`.
-#[inline]
+#[inline(always)]
 pub fn stats(index: usize) -> Option<&'static CoreStats> {
     shared().stats.get()?.get(index)
 }
@@ -187,7 +187,7 @@ fn run_next(idle_core: Option<usize>) -> bool {
 fn run_task(task: Task) {
     let core = super::current_core();
     let start = task_clock();
-    crate::program::run_queued_task(task.entry, task.argument, task.program);
+    crate::program::run_queued_task(core, task.entry, task.argument, task.program);
     count_task(core, start);
     if let Some(group) = task.group
         && shared().groups.complete(group) == Ok(0)
