@@ -367,7 +367,9 @@ impl ProgramMemory {
         if !(in_window || in_fixed) {
             return Err(Error::BadAddress);
         }
-        if !ingot_arch::percpu::ensure_installed() {
+        // Tasks run only on cores with a block (every started core installs its own
+        // first; the bootstrap core has one before it enters the program).
+        if ingot_arch::percpu::core_index().is_none() {
             return Err(Error::NotFound);
         }
         // SAFETY: `entry` lies in mapped program memory (checked: the window, whose

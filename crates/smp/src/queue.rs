@@ -105,22 +105,20 @@ impl WorkQueue {
     }
 
     /// Queues `task`, first counting it in its group so a waiter cannot see the group
-    /// empty between the publication and the count. A group that does not exist is
-    /// refused first; a full queue is refused before the group is counted (a
-    /// submitter that helps while the queue is full tries often).
+    /// empty between the publication and the count. A full queue is refused before
+    /// the group is counted (a submitter that helps while the queue is full tries
+    /// often), naming a group that does not exist all the same.
     pub fn submit(&self, task: Task, groups: &Groups) -> Result<(), SubmitError> {
-        if let Some(group) = task.group
-            && groups.pending(group).is_err()
-        {
-            return Err(SubmitError::NoSuchGroup);
-        }
-        let position = self.reserve().ok_or(SubmitError::QueueFull)?;
-        let slot = &self.slots[position & self.mask];
+        let Some((position, slot)) = self.reserve() else {
+            return match task.group.map(|group| groups.pending(group)) {
+                Some(Err(_)) => Err(SubmitError::NoSuchGroup),
+                _ => Err(SubmitError::QueueFull),
+            };
+        };
         if let Some(group) = task.group
             && groups.add(group).is_err()
         {
-            // Released since the check above (a program's race with itself).
-            self.give_up(position);
+            self.give_up(position, slot);
             return Err(SubmitError::NoSuchGroup);
         }
         slot.entry.store(task.entry, Ordering::Relaxed);
@@ -130,12 +128,14 @@ impl WorkQueue {
         Ok(())
     }
 
-    /// Claims the next free position for the caller to fill; `None` when full.
+    /// Claims the next free position and its slot for the caller to fill; `None` when
+    /// full.
     #[inline(always)]
-    fn reserve(&self) -> Option<usize> {
+    fn reserve(&self) -> Option<(usize, &Slot)> {
         let mut position = self.tail.0.load(Ordering::Relaxed);
         loop {
-            let sequence = self.slots[position & self.mask].sequence.load(Ordering::Acquire);
+            let slot = &self.slots[position & self.mask];
+            let sequence = slot.sequence.load(Ordering::Acquire);
             match sequence.wrapping_sub(position) as isize {
                 0 => match self.tail.0.compare_exchange_weak(
                     position,
@@ -143,7 +143,7 @@ impl WorkQueue {
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 ) {
-                    Ok(_) => return Some(position),
+                    Ok(_) => return Some((position, slot)),
                     Err(now) => position = now,
                 },
                 // The slot still holds the task of the previous lap: full.
@@ -154,11 +154,11 @@ impl WorkQueue {
         }
     }
 
-    /// Hands over a reserved `position` without a task: consumers wait for each
-    /// position in turn, so it is published marked as given up, and `take` passes
-    /// over it.
-    fn give_up(&self, position: usize) {
-        let slot = &self.slots[position & self.mask];
+    /// Hands over a reserved `position` without a task (its group does not exist: a
+    /// program's mistake, or its race with itself): consumers wait for each position
+    /// in turn, so it is published marked as given up, and `take` passes over it.
+    #[cold]
+    fn give_up(&self, position: usize, slot: &Slot) {
         slot.meta.store(GIVEN_UP, Ordering::Relaxed);
         slot.sequence.store(position.wrapping_add(1), Ordering::Release);
     }

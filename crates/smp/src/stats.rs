@@ -34,11 +34,14 @@ impl CoreStats {
 
     /// Records one finished task that ran for `ticks`. Only the owning core calls
     /// this, so plain loads and stores suffice (no locked instructions).
+    #[inline]
     pub fn record(&self, ticks: u64) {
         let tasks = self.tasks_run.load(Ordering::Relaxed);
         self.tasks_run.store(tasks.wrapping_add(1), Ordering::Relaxed);
-        let busy = self.busy_ticks.load(Ordering::Relaxed);
-        self.busy_ticks.store(busy.wrapping_add(ticks), Ordering::Relaxed);
+        if ticks != 0 {
+            let busy = self.busy_ticks.load(Ordering::Relaxed);
+            self.busy_ticks.store(busy.wrapping_add(ticks), Ordering::Relaxed);
+        }
     }
 
     /// The counters now.

@@ -31,6 +31,7 @@ fn unknown_group_is_refused() {
     let stale = groups.create().unwrap();
     groups.release(stale).unwrap();
     assert_eq!(queue.submit(task(1, Some(stale)), &groups), Err(SubmitError::NoSuchGroup));
+    assert_eq!(queue.take(), None, "nothing of the refused task is queued");
     assert!(queue.is_empty());
     assert_eq!(GroupId::from_raw(0), None);
     assert_eq!(GroupId::from_raw(10_000), None);
@@ -237,8 +238,8 @@ fn a_given_up_position_is_passed_over() {
     let queue = WorkQueue::new(4);
     let groups = Groups::new();
     queue.submit(task(1, None), &groups).unwrap();
-    let position = queue.reserve().unwrap();
-    queue.give_up(position);
+    let (position, slot) = queue.reserve().unwrap();
+    queue.give_up(position, slot);
     queue.submit(task(2, None), &groups).unwrap();
     assert_eq!(queue.take(), Some(task(1, None)));
     assert_eq!(queue.take(), Some(task(2, None)), "the given-up position is skipped");
