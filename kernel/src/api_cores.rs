@@ -75,6 +75,11 @@ pub extern "sysv64" fn task_run_one() -> Status {
     Status::from(worker::run_one())
 }
 
+/// Runs up to `max` queued tasks here; how many ran.
+pub extern "sysv64" fn task_run_some(max: u64) -> Status {
+    worker::run_some(max) as Status
+}
+
 /// Creates a completion group.
 pub extern "sysv64" fn group_create() -> Status {
     status(worker::groups().create().map(|id| id.raw() as Status).map_err(group_error))

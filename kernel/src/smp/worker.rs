@@ -166,6 +166,16 @@ pub fn run_one() -> bool {
     run_next(None)
 }
 
+/// Runs queued tasks on the calling core until `max` ran or the queue is empty; how
+/// many ran. One kernel call for a batch (a submitter helping while the queue is full).
+pub fn run_some(max: u64) -> u64 {
+    let mut ran = 0;
+    while ran < max && run_next(None) {
+        ran += 1;
+    }
+    ran
+}
+
 /// Takes and runs one queued task. `idle_core` is the calling core when it comes back
 /// from idling: when it got a task and more are queued while other cores sleep and
 /// none spins, it first wakes one to share them (submitters leave work to spinning
