@@ -321,6 +321,9 @@ impl Group {
 /// ```ignore
 /// ingot_sdk::cores::submit(add, 5)?;
 /// while ingot_sdk::cores::run_one() {}
+/// ingot_sdk::cores::submit(add, 6)?;
+/// let ran = ingot_sdk::cores::run_some(32);
+/// ingot_sdk::println!("ran {ran} here (another core may have taken it)");
 /// ```
 pub fn submit(entry: TaskEntry, argument: u64) -> Result<(), Error> {
     decode((api().task_submit)(entry, argument, 0)).map(|_| ())
@@ -333,6 +336,9 @@ pub fn submit(entry: TaskEntry, argument: u64) -> Result<(), Error> {
 /// ```ignore
 /// ingot_sdk::cores::submit(add, 5)?;
 /// while ingot_sdk::cores::run_one() {}
+/// ingot_sdk::cores::submit(add, 6)?;
+/// let ran = ingot_sdk::cores::run_some(32);
+/// ingot_sdk::println!("ran {ran} here (another core may have taken it)");
 /// ```
 pub fn run_one() -> bool {
     (api().task_run_one)() == 1
