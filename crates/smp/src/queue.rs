@@ -108,6 +108,7 @@ impl WorkQueue {
     /// empty between the publication and the count. A full queue is refused before
     /// the group is counted (a submitter that helps while the queue is full tries
     /// often), naming a group that does not exist all the same.
+    #[inline]
     pub fn submit(&self, task: Task, groups: &Groups) -> Result<(), SubmitError> {
         let Some((position, slot)) = self.reserve() else {
             return match task.group.map(|group| groups.pending(group)) {
@@ -164,6 +165,7 @@ impl WorkQueue {
     }
 
     /// Takes the oldest waiting task.
+    #[inline(always)]
     pub fn take(&self) -> Option<Task> {
         let mut position = self.head.0.load(Ordering::Relaxed);
         loop {

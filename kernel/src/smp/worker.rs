@@ -167,10 +167,27 @@ pub fn run_one() -> bool {
 }
 
 /// Runs queued tasks on the calling core until `max` ran or the queue is empty; how
-/// many ran. One kernel call for a batch (a submitter helping while the queue is full).
+/// many ran. One kernel call for a batch (a submitter helping while the queue is
+/// full), with what stays the same from task to task (the queue, the core, its
+/// counters) looked up once.
 pub fn run_some(max: u64) -> u64 {
+    let shared = shared();
+    let queue = shared.queue();
+    let core = super::current_core();
+    let stats = stats(core);
     let mut ran = 0;
-    while ran < max && run_next(None) {
+    while ran < max {
+        let Some(task) = queue.take() else { break };
+        let start = task_clock();
+        crate::program::run_queued_task(core, task.entry, task.argument, task.program);
+        if let Some(stats) = stats {
+            stats.record(if start != 0 {
+                ingot_arch::msr::read_tsc().wrapping_sub(start)
+            } else {
+                0
+            });
+        }
+        complete(core, task.group);
         ran += 1;
     }
     ran
@@ -199,7 +216,14 @@ fn run_task(task: Task) {
     let start = task_clock();
     crate::program::run_queued_task(core, task.entry, task.argument, task.program);
     count_task(core, start);
-    if let Some(group) = task.group
+    complete(core, task.group);
+}
+
+/// Counts a task of `group` as finished on `core`; the group's last wakes the cores
+/// halted waiting for it.
+#[inline(always)]
+fn complete(core: usize, group: Option<GroupId>) {
+    if let Some(group) = group
         && shared().groups.complete(group) == Ok(0)
     {
         idle::sleepers().claim_group_waiters(group, super::core_count(), |waiter| {
