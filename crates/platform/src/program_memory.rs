@@ -363,8 +363,7 @@ impl ProgramMemory {
     pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
         let in_window = entry.wrapping_sub(PROGRAM_BASE) < self.bytes
             && entry.wrapping_sub(self.guard_start()) >= STACK_GUARD_BYTES;
-        let in_fixed = self.fixed.is_some_and(|(start, end)| (start..end).contains(&entry));
-        if !(in_window || in_fixed) {
+        if !in_window && !self.fixed.is_some_and(|(start, end)| (start..end).contains(&entry)) {
             return Err(Error::BadAddress);
         }
         // Tasks run only on cores with a block (every started core installs its own
