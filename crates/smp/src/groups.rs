@@ -84,7 +84,7 @@ impl Groups {
     /// One read-modify-write that cannot fail and retry under contention (unlike a
     /// compare-and-swap loop); a count found at 0, which only a completion without its
     /// task can cause, is put back and refused.
-    #[inline]
+    #[inline(always)]
     pub fn complete(&self, group: GroupId) -> Result<u64, GroupError> {
         let index = self.live(group)?;
         let counter = &self.pending[index];
