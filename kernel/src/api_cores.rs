@@ -53,13 +53,16 @@ pub extern "sysv64" fn core_count() -> Status {
     smp::core_count() as Status
 }
 
-/// Queues a task. The entry must be program code.
+/// Queues a task. The entry must be program code: checked here, the one place it
+/// comes from the program (the task carries the program's tag instead of a second
+/// check when it runs, see `program::run_queued_task`).
 pub extern "sysv64" fn task_submit(entry: TaskEntry, argument: u64, group: u64) -> Status {
     status((|| {
         let entry = entry as usize as u64;
-        window()?.check_range(entry, 1)?;
+        window()?.check_entry(entry)?;
         let group = if group == 0 { None } else { Some(group_id(group)?) };
-        worker::submit(Task { entry, argument, group }).map_err(|error| match error {
+        let task = Task { entry, argument, group, program: program::current_program() };
+        worker::submit(task).map_err(|error| match error {
             SubmitError::QueueFull => Error::WouldBlock,
             SubmitError::NoSuchGroup => Error::NotFound,
         })?;
@@ -70,6 +73,11 @@ pub extern "sysv64" fn task_submit(entry: TaskEntry, argument: u64, group: u64) 
 /// Runs one queued task here.
 pub extern "sysv64" fn task_run_one() -> Status {
     Status::from(worker::run_one())
+}
+
+/// Runs up to `max` queued tasks here; how many ran.
+pub extern "sysv64" fn task_run_some(max: u64) -> Status {
+    worker::run_some(max) as Status
 }
 
 /// Creates a completion group.
@@ -97,6 +105,7 @@ pub extern "sysv64" fn core_stats(core: u64, stats: *mut CoreStats) -> Status {
         if core as usize >= smp::core_count() {
             return Err(Error::NotFound);
         }
+        worker::enable_timing();
         let snapshot = worker::stats(core as usize).ok_or(Error::NotFound)?.snapshot();
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&snapshot.tasks_run.to_le_bytes());

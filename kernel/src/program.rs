@@ -24,15 +24,73 @@ pub const FAULT_STATUS: u64 = 255;
 /// Set when the running program was ended by a fault.
 static FAULTED: AtomicBool = AtomicBool::new(false);
 /// Program tasks the bootstrap core is running inside a kernel call (`group_wait`,
-/// `task_run_one`): a fault in one of them cannot end the program cleanly.
+/// `task_run_one`): a fault in one of them cannot end the program cleanly. Only the
+/// bootstrap core changes and reads it (its fault handler included), so plain loads
+/// and stores suffice.
 static NESTED_TASKS: AtomicU32 = AtomicU32::new(0);
 
-/// Runs a program task (queue task or per-core assignment, native or BareMetal's
-/// `SMP_SET`, see `compat`) on the calling core.
+/// The tag of the program that is running (0: none). Every work-queue task carries the
+/// tag of the program that submitted it, and runs only while that program is the
+/// current one: a program started with `program_run` gets a new tag until it returns
+/// (its caller's image is parked meanwhile, so the caller's code is not where its
+/// tasks point), and when the boot program returns nothing is current.
+static CURRENT_PROGRAM: AtomicU32 = AtomicU32::new(0);
+/// The tag the next program gets.
+static NEXT_PROGRAM: AtomicU32 = AtomicU32::new(1);
+/// The tag of the program whose tasks were last dropped, so that is said once.
+static DROPPED_PROGRAM: AtomicU32 = AtomicU32::new(0);
+
+/// The running program's tag, for the tasks it submits.
+#[inline]
+pub fn current_program() -> u32 {
+    CURRENT_PROGRAM.load(Ordering::Acquire)
+}
+
+/// A new program starts running: gives it a tag of its own and returns the tag of
+/// the one it interrupts, for [`resume_program`] when it returns.
+pub fn begin_program() -> u32 {
+    let tag = NEXT_PROGRAM.fetch_add(1, Ordering::Relaxed);
+    CURRENT_PROGRAM.swap(tag, Ordering::AcqRel)
+}
+
+/// The program that `begin_program` interrupted (tag `previous`) runs again.
+pub fn resume_program(previous: u32) {
+    CURRENT_PROGRAM.store(previous, Ordering::Release);
+}
+
+/// Runs a work-queue task of program `program` on the calling core, if that program
+/// is still the current one. Its entry was checked against the program's memory when
+/// it was submitted (`api_cores::task_submit`), and the program's memory only
+/// changes under it when another program starts (`program_run`) or it ends, both of
+/// which change the current tag; so the tag comparison is what stands in for a second
+/// full check here (the call itself still makes sure it lands in program memory).
+#[inline(always)]
+pub fn run_queued_task(core: usize, entry: u64, argument: u64, program: u32) {
+    if program != current_program() {
+        if DROPPED_PROGRAM.swap(program, Ordering::Relaxed) != program {
+            println!("ingot: tasks of a program that is no longer running are dropped");
+        }
+        return;
+    }
+    let Some(window) = window() else { return };
+    let bootstrap = core == 0;
+    if bootstrap {
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+    if window.run_task(entry, argument).is_err() {
+        println!("ingot: task entry {entry:#x} is outside the program; not run");
+    }
+    if bootstrap {
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+    }
+}
+
+/// Runs a per-core assignment (native or BareMetal's `SMP_SET`, see `compat`) on the
+/// calling core.
 pub fn run_task(entry: u64, argument: u64) {
     let bootstrap = crate::smp::current_core() == 0;
     if bootstrap {
-        NESTED_TASKS.fetch_add(1, Ordering::Relaxed);
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
     match window() {
         Some(window) => {
@@ -47,7 +105,7 @@ pub fn run_task(entry: u64, argument: u64) {
         None => println!("ingot: task without a program; not run"),
     }
     if bootstrap {
-        NESTED_TASKS.fetch_sub(1, Ordering::Relaxed);
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
     }
 }
 
@@ -103,6 +161,7 @@ pub fn run(
         Err(error) => not_run(exit, format_args!("{error}")),
     };
     let start = prepared.start;
+    begin_program();
     let status = match window.run(
         api_table,
         prepared.entry,
@@ -113,8 +172,9 @@ pub fn run(
         Ok(status) => status,
         Err(error) => not_run(exit, format_args!("cannot enter it: {error:?}")),
     };
-    // Idle cores must not call into a program that has returned.
+    // Idle cores must not call into a program that has returned, nor run its tasks.
     crate::compat::clear_callbacks();
+    resume_program(0);
     // Nor may a disk go on moving data into its memory.
     crate::storage::settle(window);
     crate::storage::report();

@@ -89,10 +89,15 @@ fn run(image: *const u8, len: u64, keep_bytes: u64, args: Option<Vec<&str>>) -> 
     // callee's finish before the caller's memory comes back over the callee's, and
     // the callee's uncollected tickets are dropped.
     crate::storage::settle(window);
+    // The callee's tasks and the caller's are told apart (`program::run_queued_task`):
+    // neither runs while the other's image is in place, nor while the images move.
+    let caller = program::begin_program();
     let outcome = window.run_nested(image as u64, len, keep_bytes, api_table, start, || {
+        program::resume_program(0);
         crate::storage::settle(window);
         crate::storage::forget_nested();
     });
+    program::resume_program(caller);
     RUNNING.store(false, Ordering::Release);
     match outcome {
         Ok(Outcome::Returned(status)) => (status & ((1 << 62) - 1)) as Status,

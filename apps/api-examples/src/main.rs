@@ -119,6 +119,9 @@ fn task_run_one() -> Result<(), Error> {
     // doc: task_run_one
     ingot_sdk::cores::submit(add, 5)?;
     while ingot_sdk::cores::run_one() {}
+    ingot_sdk::cores::submit(add, 6)?;
+    let ran = ingot_sdk::cores::run_some(32);
+    ingot_sdk::println!("ran {ran} here (another core may have taken it)");
     // doc end
     Ok(())
 }

@@ -83,8 +83,12 @@ static void task_run_one(void) {
     int64_t result = ingot_api->task_submit(add, 5, 0);
     while (ingot_api->task_run_one() == 1) {
     }
+    int64_t more = ingot_api->task_submit(add, 6, 0);
+    int64_t ran = ingot_api->task_run_some(32);
+    ingot_printf("ran %ld here (another core may have taken it)\n", (long)ran);
     // doc end
     check("task_submit", result);
+    check("task_submit", more);
 }
 
 static void core_stats(void) {

@@ -61,6 +61,7 @@ static API_TABLE: ApiTable = ApiTable {
     wait_events: irq::wait::wait_events,
     interrupt_events: irq::wait::interrupt_events,
     core_halted_ns: irq::wait::core_halted_ns,
+    task_run_some: api_cores::task_run_some,
 };
 
 /// Called by the stub in long mode on the boot stack. `extra` is the Multiboot

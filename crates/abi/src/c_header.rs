@@ -97,6 +97,7 @@ fn structs() -> Vec<CStruct> {
             wait_events: "int64_t (*)(uint64_t events, uint64_t deadline_ns)",
             interrupt_events: "int64_t (*)(void)",
             core_halted_ns: "int64_t (*)(uint64_t core)",
+            task_run_some: "int64_t (*)(uint64_t max)",
         }),
     ]
 }

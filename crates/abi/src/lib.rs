@@ -28,7 +28,7 @@ pub const API_MAGIC: u64 = u64::from_le_bytes(*b"INGOTAPI");
 /// Major version: bumped when a call changes or disappears.
 pub const API_VERSION_MAJOR: u16 = 1;
 /// Minor version: bumped when calls are added at the end of the table.
-pub const API_VERSION_MINOR: u16 = 4;
+pub const API_VERSION_MINOR: u16 = 5;
 /// `ApiTable::version` for this build: major in the high 16 bits, minor in the low.
 pub const API_VERSION: u32 = ((API_VERSION_MAJOR as u32) << 16) | API_VERSION_MINOR as u32;
 
@@ -143,6 +143,8 @@ pub type Query = extern "sysv64" fn() -> Status;
 pub type DelayCall = extern "sysv64" fn(microseconds: u64) -> Status;
 /// Queues `entry(argument)`, counted in `group` (0 = no group).
 pub type TaskSubmit = extern "sysv64" fn(entry: TaskEntry, argument: u64, group: u64) -> Status;
+/// Runs up to `max` queued tasks on the calling core; returns how many ran.
+pub type TaskRunSome = extern "sysv64" fn(max: u64) -> Status;
 /// Operates on a completion group.
 pub type GroupCall = extern "sysv64" fn(group: u64) -> Status;
 /// Fills `*stats` for core `core`.
@@ -399,6 +401,8 @@ pub struct ApiTable {
     pub interrupt_events: Query,
     /// Nanoseconds core `core` has spent halted since boot, or `NotFound` (since 1.4).
     pub core_halted_ns: CoreQuery,
+    /// Runs up to `max` queued tasks on the calling core; how many ran (since 1.5).
+    pub task_run_some: TaskRunSome,
 }
 
 /// What [`ApiTable::wait_events`] waits for: one bit per event source. A bit
@@ -464,7 +468,8 @@ mod tests {
         assert_eq!(core::mem::offset_of!(ApiTable, pci_info), 304);
         assert_eq!(core::mem::offset_of!(ApiTable, wait_events), 312);
         assert_eq!(core::mem::offset_of!(ApiTable, core_halted_ns), 328);
-        assert_eq!(API_TABLE_BYTES, 336);
+        assert_eq!(core::mem::offset_of!(ApiTable, task_run_some), 336);
+        assert_eq!(API_TABLE_BYTES, 344);
         assert_eq!(core::mem::size_of::<PciInfo>(), 32);
         assert_eq!(core::mem::offset_of!(PciInfo, vendor_id), 8);
         assert_eq!(core::mem::offset_of!(PciInfo, driver), 16);

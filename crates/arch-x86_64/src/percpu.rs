@@ -56,10 +56,13 @@ static FALLBACK_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Makes sure this core has a block: true if one was installed already or the static
 /// fallback block could be given to it (only one core can ever get that one).
+#[inline]
 pub fn ensure_installed() -> bool {
-    if core_index().is_some() {
-        return true;
-    }
+    core_index().is_some() || install_fallback()
+}
+
+#[cold]
+fn install_fallback() -> bool {
     if FALLBACK_TAKEN.swap(true, Ordering::AcqRel) {
         return false;
     }

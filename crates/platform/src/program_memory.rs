@@ -352,16 +352,31 @@ impl ProgramMemory {
 
     /// Runs the program function at `entry` with `argument` on the calling core's
     /// stack (a task or a per-core assignment), restoring the kernel's registers
-    /// afterwards as [`Self::run`] does. `entry` must lie in the window.
+    /// afterwards as [`Self::run`] does. `entry` must lie in the program's memory.
+    ///
+    /// The kernel checks an entry with [`Self::check_range`] when the program hands it
+    /// over (submit, assignment); this call, made once per task on the work queue's
+    /// fast path, only makes sure the call lands in memory that belongs to programs
+    /// (the mapped window clear of its guard page, or the fixed-address image), which
+    /// is all its safety needs, with two or three comparisons.
+    #[inline(always)]
     pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
-        self.check(entry, 1)?;
-        if !ingot_arch::percpu::ensure_installed() {
+        let in_window = entry.wrapping_sub(PROGRAM_BASE) < self.bytes
+            && entry.wrapping_sub(self.guard_start()) >= STACK_GUARD_BYTES;
+        if !in_window && !self.fixed.is_some_and(|(start, end)| (start..end).contains(&entry)) {
+            return Err(Error::BadAddress);
+        }
+        // Tasks run only on cores with a block (every started core installs its own
+        // first; the bootstrap core has one before it enters the program).
+        if ingot_arch::percpu::core_index().is_none() {
             return Err(Error::NotFound);
         }
-        // SAFETY: `entry` lies inside the program's code window (checked) and the
-        // program passed it as a `TaskEntry` (System V, one argument); program code is
-        // trusted to return as kernel code is in this single address space; this core
-        // has its block (checked above).
+        // SAFETY: `entry` lies in mapped program memory (checked: the window, whose
+        // pages stay mapped for as long as the kernel runs, or the fixed image's RAM)
+        // and the program passed it as a `TaskEntry` (System V, one argument); program
+        // code is trusted to return as kernel code is in this single address space; a
+        // fault in it is the program's, handled as any; this core has its block
+        // (checked above).
         unsafe { ingot_arch::program::call_task(entry, argument) };
         Ok(())
     }
@@ -422,6 +437,18 @@ impl ProgramMemory {
     }
 
     fn check(&self, address: u64, len: u64) -> Result<(), Error> {
+        self.check_inline(address, len)
+    }
+
+    /// [`Self::check_range`] of one byte, inlined: for the work queue's submit, which
+    /// checks a task's entry on every call.
+    #[inline]
+    pub fn check_entry(&self, entry: u64) -> Result<(), Error> {
+        self.check_inline(entry, 1)
+    }
+
+    #[inline(always)]
+    fn check_inline(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
         let nested = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) != 0;
         if let Some((start, fixed_end)) = self.fixed.filter(|_| !nested)

@@ -62,6 +62,7 @@ impl Groups {
         Err(GroupError::Exhausted)
     }
 
+    #[inline]
     fn live(&self, group: GroupId) -> Result<usize, GroupError> {
         let index = group.index();
         match self.in_use.get(index) {
@@ -71,6 +72,7 @@ impl Groups {
     }
 
     /// Counts one more task in the group.
+    #[inline]
     pub fn add(&self, group: GroupId) -> Result<(), GroupError> {
         let index = self.live(group)?;
         self.pending[index].fetch_add(1, Ordering::AcqRel);
@@ -82,6 +84,7 @@ impl Groups {
     /// One read-modify-write that cannot fail and retry under contention (unlike a
     /// compare-and-swap loop); a count found at 0, which only a completion without its
     /// task can cause, is put back and refused.
+    #[inline(always)]
     pub fn complete(&self, group: GroupId) -> Result<u64, GroupError> {
         let index = self.live(group)?;
         let counter = &self.pending[index];
@@ -95,6 +98,7 @@ impl Groups {
     }
 
     /// Unfinished tasks in the group.
+    #[inline]
     pub fn pending(&self, group: GroupId) -> Result<u64, GroupError> {
         Ok(self.pending[self.live(group)?].load(Ordering::Acquire))
     }

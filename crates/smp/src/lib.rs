@@ -12,6 +12,8 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 mod groups;
 mod queue;
 mod sleepers;

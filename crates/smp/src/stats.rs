@@ -1,15 +1,17 @@
 //! Per-core counters: tasks run and time spent running them.
 //!
 //! Time is kept in the clock's raw ticks (the TSC), so the per-task cost is two clock
-//! reads and a subtraction; whoever reads the counters converts to nanoseconds.
+//! reads and a subtraction (the kernel reads the clock only once a program asked for
+//! the counters); whoever reads the counters converts to nanoseconds.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Counters of one core, updated by that core only, read by anyone. Not padded to a
-/// cache line: four cores share one, which costs a line transfer per task on a busy
-/// machine, but 256 padded entries would add 12 KiB to the image's zeroed data, more
-/// than the BIOS loader's 320 KiB window has left to spare.
+/// Counters of one core, updated by that core only, read by anyone. A cache line each,
+/// so that cores counting their tasks never share one (the kernel keeps them on the
+/// heap, one per running core: 256 in the image's zeroed data would not fit the BIOS
+/// loader's window).
 #[derive(Default)]
+#[repr(align(64))]
 pub struct CoreStats {
     tasks_run: AtomicU64,
     busy_ticks: AtomicU64,
@@ -32,11 +34,14 @@ impl CoreStats {
 
     /// Records one finished task that ran for `ticks`. Only the owning core calls
     /// this, so plain loads and stores suffice (no locked instructions).
+    #[inline]
     pub fn record(&self, ticks: u64) {
         let tasks = self.tasks_run.load(Ordering::Relaxed);
         self.tasks_run.store(tasks.wrapping_add(1), Ordering::Relaxed);
-        let busy = self.busy_ticks.load(Ordering::Relaxed);
-        self.busy_ticks.store(busy.wrapping_add(ticks), Ordering::Relaxed);
+        if ticks != 0 {
+            let busy = self.busy_ticks.load(Ordering::Relaxed);
+            self.busy_ticks.store(busy.wrapping_add(ticks), Ordering::Relaxed);
+        }
     }
 
     /// The counters now.

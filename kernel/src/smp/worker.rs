@@ -1,5 +1,6 @@
 //! The per-core work loop, submitting work, waking sleeping cores, waiting for groups.
 
+use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use ingot_arch::apic::Ipi;
@@ -17,13 +18,15 @@ use super::idle;
 pub const MAX_QUEUE_CAPACITY: usize = 4096;
 const MIN_QUEUE_CAPACITY: usize = 64;
 
-/// Everything but the queue is a constant-initialised static: built at run time, these
-/// tables (about 14 KiB) were assembled on the boot stack and overflowed it.
+/// Everything but the queue and the counters is a constant-initialised static: built
+/// at run time, these tables (about 14 KiB) were assembled on the boot stack and
+/// overflowed it. The counters, a cache line per core so that cores counting their
+/// tasks never share a line, come from the heap once the number of cores is known.
 struct Shared {
     queue: Once<WorkQueue>,
     groups: Groups,
     slots: CoreSlots,
-    stats: [CoreStats; MAX_CORES],
+    stats: Once<Box<[CoreStats]>>,
 }
 
 impl Shared {
@@ -46,8 +49,10 @@ static SHARED: Shared = Shared {
     queue: Once::new(),
     groups: Groups::new(),
     slots: CoreSlots::new(),
-    stats: [const { CoreStats::new() }; MAX_CORES],
+    stats: Once::new(),
 };
+/// Whether tasks are timed (two clock reads each): from the first `core_stats` call on.
+static TIMING: AtomicBool = AtomicBool::new(false);
 /// Set once the bootstrap core has recorded every core: until then started cores
 /// only wait, so no core runs work before the core table is complete.
 static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
@@ -84,8 +89,10 @@ pub fn wait_until_online(index: usize) -> bool {
     true
 }
 
-/// Lets the started cores begin taking work.
+/// Lets the started cores begin taking work (the core table is complete).
 pub fn release_cores() {
+    let cores = super::core_count().min(MAX_CORES);
+    shared().stats.call_once(|| (0..cores).map(|_| CoreStats::new()).collect());
     CORES_RELEASED.store(true, Ordering::Release);
 }
 
@@ -100,8 +107,29 @@ pub fn slots() -> &'static CoreSlots {
 }
 
 /// Counters of core `index`.
+#[inline(always)]
 pub fn stats(index: usize) -> Option<&'static CoreStats> {
-    shared().stats.get(index)
+    shared().stats.get()?.get(index)
+}
+
+/// Starts timing tasks for the cores' busy time (a program asked for the counters).
+pub fn enable_timing() {
+    TIMING.store(true, Ordering::Relaxed);
+}
+
+/// The clock now if tasks are timed, else 0.
+#[inline(always)]
+fn task_clock() -> u64 {
+    if TIMING.load(Ordering::Relaxed) { ingot_arch::msr::read_tsc() } else { 0 }
+}
+
+/// Counts a finished task of core `core` that started at `task_clock()` `start`.
+#[inline(always)]
+fn count_task(core: usize, start: u64) {
+    if let Some(stats) = stats(core) {
+        let ticks = if start != 0 { ingot_arch::msr::read_tsc().wrapping_sub(start) } else { 0 };
+        stats.record(ticks);
+    }
 }
 
 /// Queues a task and wakes one sleeping core for it. With no core asleep this is the
@@ -138,6 +166,33 @@ pub fn run_one() -> bool {
     run_next(None)
 }
 
+/// Runs queued tasks on the calling core until `max` ran or the queue is empty; how
+/// many ran. One kernel call for a batch (a submitter helping while the queue is
+/// full), with what stays the same from task to task (the queue, the core, its
+/// counters) looked up once.
+pub fn run_some(max: u64) -> u64 {
+    let shared = shared();
+    let queue = shared.queue();
+    let core = super::current_core();
+    let stats = stats(core);
+    let mut ran = 0;
+    while ran < max {
+        let Some(task) = queue.take() else { break };
+        let start = task_clock();
+        crate::program::run_queued_task(core, task.entry, task.argument, task.program);
+        if let Some(stats) = stats {
+            stats.record(if start != 0 {
+                ingot_arch::msr::read_tsc().wrapping_sub(start)
+            } else {
+                0
+            });
+        }
+        complete(core, task.group);
+        ran += 1;
+    }
+    ran
+}
+
 /// Takes and runs one queued task. `idle_core` is the calling core when it comes back
 /// from idling: when it got a task and more are queued while other cores sleep and
 /// none spins, it first wakes one to share them (submitters leave work to spinning
@@ -158,12 +213,17 @@ fn run_next(idle_core: Option<usize>) -> bool {
 
 fn run_task(task: Task) {
     let core = super::current_core();
-    let start = ingot_arch::msr::read_tsc();
-    crate::program::run_task(task.entry, task.argument);
-    if let Some(stats) = stats(core) {
-        stats.record(ingot_arch::msr::read_tsc().wrapping_sub(start));
-    }
-    if let Some(group) = task.group
+    let start = task_clock();
+    crate::program::run_queued_task(core, task.entry, task.argument, task.program);
+    count_task(core, start);
+    complete(core, task.group);
+}
+
+/// Counts a task of `group` as finished on `core`; the group's last wakes the cores
+/// halted waiting for it.
+#[inline(always)]
+fn complete(core: usize, group: Option<GroupId>) {
+    if let Some(group) = group
         && shared().groups.complete(group) == Ok(0)
     {
         idle::sleepers().claim_group_waiters(group, super::core_count(), |waiter| {
@@ -212,9 +272,9 @@ pub fn run_forever(index: usize) -> ! {
     let mut was_idle = false;
     loop {
         if let Some((entry, argument)) = shared.slots.take(index) {
-            let start = ingot_arch::msr::read_tsc();
+            let start = task_clock();
             crate::program::run_task(entry, argument);
-            shared.stats[index].record(ingot_arch::msr::read_tsc().wrapping_sub(start));
+            count_task(index, start);
             shared.slots.finish(index);
             continue;
         }

@@ -1,4 +1,4 @@
-/* ingot.h: the Ingot program API for C and C++ (API version 1.4).
+/* ingot.h: the Ingot program API for C and C++ (API version 1.5).
  * GENERATED from crates/abi by its c_header test; do not edit by hand:
  * INGOT_BLESS=1 cargo test -p ingot-abi rewrites it. Every offset below is
  * Rust's; the static asserts fail if a compiler lays a struct out otherwise.
@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define INGOT_API_MAGIC 0x495041544F474E49ULL
-#define INGOT_API_VERSION 0x00010004u
+#define INGOT_API_VERSION 0x00010005u
 #define INGOT_API_TABLE_ADDRESS 0x100080ULL
 #define INGOT_PROGRAM_BASE 0xFFFF800000000000ULL
 #define INGOT_NET_BATCH_MAX 32u
@@ -187,8 +187,9 @@ struct ingot_api_table {
     int64_t (*wait_events)(uint64_t events, uint64_t deadline_ns);
     int64_t (*interrupt_events)(void);
     int64_t (*core_halted_ns)(uint64_t core);
+    int64_t (*task_run_some)(uint64_t max);
 };
-INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 336, "struct ingot_api_table size");
+INGOT_STATIC_ASSERT(sizeof(struct ingot_api_table) == 344, "struct ingot_api_table size");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, magic) == 0, "ingot_api_table.magic");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, version) == 8, "ingot_api_table.version");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, size) == 12, "ingot_api_table.size");
@@ -232,6 +233,7 @@ INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, pci_info) == 304, "ingot_ap
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, wait_events) == 312, "ingot_api_table.wait_events");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, interrupt_events) == 320, "ingot_api_table.interrupt_events");
 INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, core_halted_ns) == 328, "ingot_api_table.core_halted_ns");
+INGOT_STATIC_ASSERT(offsetof(struct ingot_api_table, task_run_some) == 336, "ingot_api_table.task_run_some");
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,7 @@ pub fn write_raw(address: u64, len: u64) -> Result<usize, Error> {
     decode((api().console_write)(address as *const u8, len)).map(|count| count as usize)
 }
 
+#[inline(always)]
 pub(crate) fn decode(status: i64) -> Result<u64, Error> {
     if status >= 0 {
         Ok(status as u64)

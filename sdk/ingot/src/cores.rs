@@ -2,7 +2,7 @@
 
 use core::sync::atomic::AtomicU64;
 
-use ingot_abi::{CoreStats, Error, TaskEntry};
+use ingot_abi::{ApiTable, CoreStats, Error, TaskEntry};
 
 use crate::calls::decode;
 use crate::start::api;
@@ -76,7 +76,7 @@ pub fn delay_us(microseconds: u64) -> Result<(), Error> {
 }
 
 /// Queued tasks [`Group::submit_or_help`] runs on a full queue before it tries again.
-const HELP_BATCH: usize = 32;
+const HELP_BATCH: u64 = 32;
 
 /// A completion group: submit tasks into it, then wait for all of them.
 ///
@@ -190,11 +190,7 @@ impl Group {
                 Err(Error::WouldBlock) => {
                     // Run a batch before trying again: a full queue stays full after
                     // one task, and each refused submit is a kernel call for nothing.
-                    for _ in 0..HELP_BATCH {
-                        if !run_one() {
-                            break;
-                        }
-                    }
+                    run_some(HELP_BATCH);
                 }
                 other => return other,
             }
@@ -325,6 +321,9 @@ impl Group {
 /// ```ignore
 /// ingot_sdk::cores::submit(add, 5)?;
 /// while ingot_sdk::cores::run_one() {}
+/// ingot_sdk::cores::submit(add, 6)?;
+/// let ran = ingot_sdk::cores::run_some(32);
+/// ingot_sdk::println!("ran {ran} here (another core may have taken it)");
 /// ```
 pub fn submit(entry: TaskEntry, argument: u64) -> Result<(), Error> {
     decode((api().task_submit)(entry, argument, 0)).map(|_| ())
@@ -337,9 +336,37 @@ pub fn submit(entry: TaskEntry, argument: u64) -> Result<(), Error> {
 /// ```ignore
 /// ingot_sdk::cores::submit(add, 5)?;
 /// while ingot_sdk::cores::run_one() {}
+/// ingot_sdk::cores::submit(add, 6)?;
+/// let ran = ingot_sdk::cores::run_some(32);
+/// ingot_sdk::println!("ran {ran} here (another core may have taken it)");
 /// ```
 pub fn run_one() -> bool {
     (api().task_run_one)() == 1
+}
+
+/// Runs up to `max` queued tasks on this core, in one kernel call; how many ran (fewer
+/// when the queue ran empty). On a kernel older than API 1.5 it calls [`run_one`]
+/// in a loop.
+///
+/// # Example
+///
+/// ```ignore
+/// ingot_sdk::cores::submit(add, 5)?;
+/// while ingot_sdk::cores::run_one() {}
+/// ingot_sdk::cores::submit(add, 6)?;
+/// let ran = ingot_sdk::cores::run_some(32);
+/// ingot_sdk::println!("ran {ran} here (another core may have taken it)");
+/// ```
+pub fn run_some(max: u64) -> u64 {
+    let table = api();
+    if table.size as usize > core::mem::offset_of!(ApiTable, task_run_some) {
+        return (table.task_run_some)(max).max(0) as u64;
+    }
+    let mut ran = 0;
+    while ran < max && run_one() {
+        ran += 1;
+    }
+    ran
 }
 
 /// Counters of core `core`.

@@ -16,12 +16,24 @@ unsafe extern "C" {
     static mut __bss_end: u8;
 }
 
-/// The kernel's table, checked for the magic number on first use.
+/// The kernel's table. `_start` keeps the address the kernel passed if its magic
+/// number is right, so a call costs one load here; otherwise the documented fixed
+/// address is checked on every use.
+#[inline(always)]
 pub(crate) fn api() -> &'static ApiTable {
-    let mut address = API_TABLE.load(Ordering::Relaxed);
+    let address = API_TABLE.load(Ordering::Relaxed);
     if address == 0 {
-        address = API_TABLE_ADDRESS;
+        return checked_api(API_TABLE_ADDRESS);
     }
+    // SAFETY: `_start` stored the address of the kernel's table after checking its
+    // magic number; the table lives as long as the kernel, i.e. for the whole program.
+    unsafe { &*(address as *const ApiTable) }
+}
+
+/// The table at `address`, checked for the magic number.
+#[cold]
+#[inline(never)]
+fn checked_api(address: u64) -> &'static ApiTable {
     // SAFETY: the kernel passes the address of its table (or it is at the documented
     // fixed address); it lives as long as the kernel, i.e. for the whole program.
     let table = unsafe { &*(address as *const ApiTable) };
@@ -49,7 +61,10 @@ extern "sysv64" fn _start(api_table: u64, argc: u64, argv: u64) -> u64 {
     // SAFETY: the linker script brackets `.bss` with these symbols; nothing has used
     // `.bss` yet, and zeroing it gives statics their initial values.
     unsafe { core::ptr::write_bytes(start, 0, end as usize - start as usize) }
-    API_TABLE.store(api_table, Ordering::Relaxed);
+    // SAFETY: the kernel passes the address of its table in the first argument.
+    if api_table != 0 && unsafe { (*(api_table as *const ApiTable)).magic } == API_MAGIC {
+        API_TABLE.store(api_table, Ordering::Relaxed);
+    }
     crate::args::set(argc, argv);
     // SAFETY: `entry!` defines this function with exactly this signature.
     unsafe { ingot_program_main() }

@@ -8,7 +8,7 @@ use std::thread;
 use crate::{CoreSlots, GroupError, GroupId, Groups, SlotError, SubmitError, Task, WorkQueue};
 
 fn task(entry: u64, group: Option<GroupId>) -> Task {
-    Task { entry, argument: entry * 2, group }
+    Task { entry, argument: entry * 2, group, program: 7 }
 }
 
 #[test]
@@ -31,6 +31,7 @@ fn unknown_group_is_refused() {
     let stale = groups.create().unwrap();
     groups.release(stale).unwrap();
     assert_eq!(queue.submit(task(1, Some(stale)), &groups), Err(SubmitError::NoSuchGroup));
+    assert_eq!(queue.take(), None, "nothing of the refused task is queued");
     assert!(queue.is_empty());
     assert_eq!(GroupId::from_raw(0), None);
     assert_eq!(GroupId::from_raw(10_000), None);
@@ -200,14 +201,48 @@ fn stress_slot_assignment_has_one_winner() {
 
 #[test]
 fn full_queue_still_names_an_unknown_group() {
-    let queue = WorkQueue::new(1);
+    let queue = WorkQueue::new(2);
     let groups = Groups::new();
     let live = groups.create().unwrap();
     let stale = groups.create().unwrap();
     groups.release(stale).unwrap();
     queue.submit(task(1, Some(live)), &groups).unwrap();
+    queue.submit(task(5, None), &groups).unwrap();
     assert_eq!(queue.submit(task(2, Some(stale)), &groups), Err(SubmitError::NoSuchGroup));
     assert_eq!(queue.submit(task(3, Some(live)), &groups), Err(SubmitError::QueueFull));
     assert_eq!(queue.submit(task(4, None), &groups), Err(SubmitError::QueueFull));
     assert_eq!(groups.pending(live), Ok(1), "a refused task is not counted");
+}
+
+#[test]
+fn capacity_is_a_power_of_two_and_positions_wrap_around() {
+    assert_eq!(WorkQueue::new(0).capacity(), 2);
+    assert_eq!(WorkQueue::new(1080).capacity(), 1024);
+    let queue = WorkQueue::new(4);
+    let groups = Groups::new();
+    for lap in 0..10u64 {
+        for index in 0..4 {
+            queue.submit(task(lap * 4 + index, None), &groups).unwrap();
+        }
+        assert_eq!(queue.submit(task(99, None), &groups), Err(SubmitError::QueueFull));
+        assert_eq!(queue.len(), 4);
+        for index in 0..4 {
+            assert_eq!(queue.take(), Some(task(lap * 4 + index, None)));
+        }
+        assert_eq!(queue.take(), None);
+    }
+}
+
+#[test]
+fn a_given_up_position_is_passed_over() {
+    let queue = WorkQueue::new(4);
+    let groups = Groups::new();
+    queue.submit(task(1, None), &groups).unwrap();
+    let (position, slot) = queue.reserve().unwrap();
+    queue.give_up(position, slot);
+    queue.submit(task(2, None), &groups).unwrap();
+    assert_eq!(queue.take(), Some(task(1, None)));
+    assert_eq!(queue.take(), Some(task(2, None)), "the given-up position is skipped");
+    assert_eq!(queue.take(), None);
+    assert!(queue.is_empty());
 }

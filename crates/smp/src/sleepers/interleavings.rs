@@ -59,7 +59,7 @@ impl World {
             match self.submit_step {
                 0 => self
                     .queue
-                    .submit(Task { entry: 1, argument: 0, group: None }, &self.groups)
+                    .submit(Task { entry: 1, argument: 0, group: None, program: 0 }, &self.groups)
                     .unwrap(),
                 _ => {
                     if let Some(core) = self.sleepers.claim_any(0, CORES) {

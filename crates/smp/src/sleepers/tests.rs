@@ -237,7 +237,10 @@ fn stress_submit_take_and_sleep_lose_no_wakeup() {
     while next < TASKS && !machine.stop.load(Ordering::Acquire) {
         let group = machine.groups.create().unwrap();
         for entry in next..(next + burst).min(TASKS) {
-            machine.submit(0, Task { entry: entry as u64, argument: 0, group: Some(group) });
+            machine.submit(
+                0,
+                Task { entry: entry as u64, argument: 0, group: Some(group), program: 0 },
+            );
         }
         next = (next + burst).min(TASKS);
         // Odd bursts: core 0 helps, as `group_wait` does. Even bursts: it only halts, so
