@@ -99,6 +99,12 @@ pub fn identity(number: u64) -> Option<DiskIdentity> {
     Some(slot(number)?.identity)
 }
 
+/// What disk `number` is, without copying its model and serial text (the request
+/// checks need only its size).
+pub fn identity_ref(number: u64) -> Option<&'static DiskIdentity> {
+    Some(&slot(number)?.identity)
+}
+
 /// How many requests of disk `number` went through a bounce buffer.
 pub fn bounced(number: u64) -> Option<u64> {
     Some(slot(number)?.bounced.load(Ordering::Relaxed))

@@ -5,7 +5,10 @@
 //! Each disk keeps a table of [`TICKETS`] requests under its own lock. Every poll
 //! first collects the commands the device finished, then hands the device the
 //! next commands of the oldest unfinished requests until its slots are full, so a
-//! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. A
+//! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. The
+//! requests still wanting commands wait in submission order in a ring beside the
+//! table, and the disk counts its commands in flight, so a pass costs the requests
+//! it moves, not a walk over every entry (a read at depth 1 makes four passes). A
 //! request's buffer is translated to physical pieces one span at a time and each
 //! command is DMA straight into program memory; where the controller cannot address
 //! the memory (`Unsupported`), the commands in flight are drained and the rest of
@@ -69,11 +72,63 @@ impl Request {
     }
 }
 
+/// The sequences of the requests that may still want commands, oldest first. An
+/// entry whose request no longer wants any (finished, failed, collected) is dropped
+/// when it reaches the front.
+struct Waiting {
+    sequences: [u64; TICKETS],
+    head: usize,
+    len: usize,
+}
+
+impl Waiting {
+    const fn new() -> Self {
+        Self { sequences: [0; TICKETS], head: 0, len: 0 }
+    }
+
+    fn front(&self) -> Option<u64> {
+        (self.len > 0).then(|| self.sequences[self.head])
+    }
+
+    fn pop(&mut self) {
+        self.head = (self.head + 1) % TICKETS;
+        self.len -= 1;
+    }
+
+    /// Appends `sequence`; when the ring is full, first keeps only the entries
+    /// `still_wanted` says are live (there are at most [`TICKETS`] live requests,
+    /// one of them the new one, so room is always made).
+    fn push(&mut self, sequence: u64, still_wanted: impl Fn(u64) -> bool) {
+        if self.len == TICKETS {
+            let mut kept = [0u64; TICKETS];
+            let mut count = 0;
+            for i in 0..self.len {
+                let entry = self.sequences[(self.head + i) % TICKETS];
+                if still_wanted(entry) {
+                    kept[count] = entry;
+                    count += 1;
+                }
+            }
+            self.sequences = kept;
+            self.head = 0;
+            self.len = count;
+        }
+        self.sequences[(self.head + self.len) % TICKETS] = sequence;
+        self.len += 1;
+    }
+}
+
 /// A disk and its requests, under the disk's lock.
 pub struct DiskState {
     /// The driver.
     pub device: Disk,
     requests: [Request; TICKETS],
+    waiting: Waiting,
+    /// The device's sector size and queue depth, read once.
+    sector: u64,
+    depth: usize,
+    /// Commands submitted and not yet collected.
+    in_flight: usize,
     next_sequence: u64,
     /// Commands submitted to the device since boot.
     commands: u64,
@@ -83,22 +138,38 @@ pub struct DiskState {
 
 impl DiskState {
     pub(super) fn new(device: Disk) -> Self {
-        Self { device, requests: [FREE; TICKETS], next_sequence: 1, commands: 0, most_in_flight: 0 }
+        let sector = u64::from(device.identity().sector_size);
+        let depth = device.queue_depth();
+        Self {
+            device,
+            requests: [FREE; TICKETS],
+            waiting: Waiting::new(),
+            sector,
+            depth,
+            in_flight: 0,
+            next_sequence: 1,
+            commands: 0,
+            most_in_flight: 0,
+        }
     }
 
     /// Waits, under the lock, until the device has no command in flight (the
     /// blocking driver calls need that); finished commands are recorded.
     pub fn drain(&mut self, disk: u64) {
-        while self.device.in_flight() > 0 {
+        while self.in_flight > 0 {
             self.collect();
-            if self.device.in_flight() > 0 {
+            if self.in_flight > 0 {
                 pause_for_completion(disk);
             }
         }
     }
 
     fn collect(&mut self) {
+        if self.in_flight == 0 {
+            return;
+        }
         while let Some(completion) = self.device.poll() {
+            self.in_flight = self.in_flight.saturating_sub(1);
             let Some(request) = self.requests.get_mut(completion.tag as usize) else { continue };
             request.outstanding = request.outstanding.saturating_sub(1);
             if let Err(error) = completion.result {
@@ -116,8 +187,7 @@ impl DiskState {
             self.collect();
         }
         while let Some(index) = self.oldest_wanting() {
-            if self.device.queue_depth() > 0 && self.device.in_flight() >= self.device.queue_depth()
-            {
+            if self.depth > 0 && self.in_flight >= self.depth {
                 return;
             }
             if !self.submit_next(disk, index, window) {
@@ -126,18 +196,26 @@ impl DiskState {
         }
     }
 
-    fn oldest_wanting(&self) -> Option<usize> {
-        (0..TICKETS)
-            .filter(|&i| self.requests[i].wants_commands())
-            .min_by_key(|&i| self.requests[i].sequence)
+    /// The oldest request that wants commands; entries ahead of it that no longer
+    /// want any leave the ring.
+    fn oldest_wanting(&mut self) -> Option<usize> {
+        while let Some(sequence) = self.waiting.front() {
+            let index = (sequence % TICKETS as u64) as usize;
+            let request = &self.requests[index];
+            if request.sequence == sequence && request.wants_commands() {
+                return Some(index);
+            }
+            self.waiting.pop();
+        }
+        None
     }
 
     /// Hands the device the next command(s) of request `index` from one span of
     /// its buffer; false when the device is full.
     fn submit_next(&mut self, disk: u64, index: usize, window: &ProgramMemory) -> bool {
-        let sector = u64::from(self.device.identity().sector_size);
+        let sector = self.sector;
         let request = self.requests[index];
-        if self.device.queue_depth() == 0 {
+        if self.depth == 0 {
             self.run_blocking(disk, index, window);
             return true;
         }
@@ -165,7 +243,8 @@ impl DiskState {
                     taken += bytes;
                     self.requests[index].outstanding += 1;
                     self.commands += 1;
-                    self.most_in_flight = self.most_in_flight.max(self.device.in_flight());
+                    self.in_flight += 1;
+                    self.most_in_flight = self.most_in_flight.max(self.in_flight);
                 }
                 Err(BlockError::Busy) => {
                     self.requests[index].submitted += taken;
@@ -193,7 +272,7 @@ impl DiskState {
         self.drain(disk);
         count_bounce(disk);
         let request = self.requests[index];
-        let sector = u64::from(self.device.identity().sector_size);
+        let sector = self.sector;
         let done = request.submitted;
         let outcome = bounce(
             &mut self.device,
@@ -258,6 +337,11 @@ pub fn submit(
     state.next_sequence = sequence % SEQUENCE_MASK + 1;
     let nested = crate::program_run::callee_running();
     state.requests[index] = Request { sequence, direction, lba, buffer, bytes, nested, ..FREE };
+    let DiskState { waiting, requests, .. } = &mut *state;
+    waiting.push(sequence, |entry| {
+        let request = &requests[(entry % TICKETS as u64) as usize];
+        request.sequence == entry && request.wants_commands()
+    });
     state.advance(disk, window, false);
     Ok(disk << DISK_SHIFT | sequence)
 }
@@ -332,8 +416,8 @@ pub fn report() {
 }
 
 /// The identity of the disk a ticket names.
-pub fn ticket_identity(ticket: u64) -> Option<ingot_block::DiskIdentity> {
-    super::identity(ticket >> DISK_SHIFT)
+pub fn ticket_identity(ticket: u64) -> Option<&'static ingot_block::DiskIdentity> {
+    super::identity_ref(ticket >> DISK_SHIFT)
 }
 
 /// Runs every disk's requests to their end, leaving their outcomes to collect: a
