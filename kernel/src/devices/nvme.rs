@@ -5,7 +5,11 @@ use crate::irq::wait::InterruptClock;
 use ingot_pci::PciFunction;
 use ingot_platform::pci_config::ConfigAccess;
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
 use super::{Found, KernelDma, add_disks, map_memory_bar};
+use crate::storage::Disk;
 
 /// Whether `function` is an NVMe controller.
 pub fn matches(function: &PciFunction) -> bool {
@@ -37,7 +41,22 @@ pub fn start(
         clock.set_events(events);
         crate::println!("ingot: nvme {} irq=msix vector={vector:#x}", function.address);
     }
-    add_disks(found, namespaces);
+    // Each namespace is a disk of one lane per queue pair (lane 0 the namespace
+    // itself, pinned to pair 0), so cores on different pairs never share a lock.
+    let first = found.disks.len();
+    for (index, namespace) in namespaces.iter().enumerate() {
+        let lanes: Vec<Disk> = (1..namespace.queue_pairs())
+            .filter_map(|pair| namespace.lane(pair))
+            .map(|lane| Box::new(lane) as Disk)
+            .collect();
+        if !lanes.is_empty() {
+            found.extra_lanes.push((first + index, lanes));
+        }
+    }
+    add_disks(
+        found,
+        namespaces.into_iter().map(|namespace| namespace.lane(0).unwrap_or(namespace)),
+    );
     Ok(())
 }
 

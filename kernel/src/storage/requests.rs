@@ -16,8 +16,10 @@
 //! Drivers without a submission path (IDE) run a request to its end when it is
 //! submitted. Every wait for a device goes through `pause_for_completion`.
 //!
-//! A ticket is `disk << 48 | sequence`; a sequence is never reused while its
-//! ticket is unfinished or uncollected, so a stale or forged ticket is `NotFound`.
+//! A disk of several lanes (`storage`) keeps one table per lane; a request runs
+//! on the lane of the core that submitted it. A ticket is `disk << 48 | lane << 40
+//! | sequence`; a sequence is never reused on its lane while its ticket is
+//! unfinished or uncollected, so a stale or forged ticket is `NotFound`.
 
 use ingot_abi::Error;
 use ingot_block::{BlockError, Segment, SegmentCursor};
@@ -29,7 +31,9 @@ use super::{Disk, api_error, count_bounce, slot};
 /// Requests a disk keeps at once (in flight or finished and not yet collected).
 pub const TICKETS: usize = 64;
 const DISK_SHIFT: u32 = 48;
-const SEQUENCE_MASK: u64 = (1 << DISK_SHIFT) - 1;
+const LANE_SHIFT: u32 = 40;
+const LANE_MASK: u64 = (1 << (DISK_SHIFT - LANE_SHIFT)) - 1;
+const SEQUENCE_MASK: u64 = (1 << LANE_SHIFT) - 1;
 
 /// One request.
 #[derive(Clone, Copy)]
@@ -321,7 +325,8 @@ pub fn submit(
     window: &ProgramMemory,
 ) -> Result<u64, Error> {
     let slot = slot(disk).ok_or(Error::NotFound)?;
-    let mut state = slot.state.lock();
+    let lane = if slot.lanes.len() > 1 { crate::smp::current_core() % slot.lanes.len() } else { 0 };
+    let mut state = slot.lanes[lane].lock();
     // The sequence picks the entry; skip sequences whose entry is taken.
     let mut sequence = state.next_sequence;
     let index = loop {
@@ -343,7 +348,7 @@ pub fn submit(
         request.sequence == entry && request.wants_commands()
     });
     state.advance(disk, window, false);
-    Ok(disk << DISK_SHIFT | sequence)
+    Ok(disk << DISK_SHIFT | (lane as u64) << LANE_SHIFT | sequence)
 }
 
 /// Moves disk work on, then the outcome of `ticket` if it finished (the ticket is
@@ -351,9 +356,10 @@ pub fn submit(
 /// while it is in flight; `NotFound` for a ticket that is not (or no longer) one.
 pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
     let disk = ticket >> DISK_SHIFT;
+    let lane = ((ticket >> LANE_SHIFT) & LANE_MASK) as usize;
     let sequence = ticket & SEQUENCE_MASK;
     let slot = slot(disk).ok_or(Error::NotFound)?;
-    let mut state = slot.state.lock();
+    let mut state = slot.lanes.get(lane).ok_or(Error::NotFound)?.lock();
     let index = (sequence % TICKETS as u64) as usize;
     if sequence == 0 || state.requests[index].sequence != sequence {
         return Err(Error::NotFound);
@@ -392,24 +398,29 @@ fn pause_for_completion(disk: u64) {
 pub fn forget_nested() {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let mut state = slot.state.lock();
-        for request in state.requests.iter_mut().filter(|r| r.nested && r.finished()) {
-            *request = FREE;
+        for lane in &slot.lanes {
+            let mut state = lane.lock();
+            for request in state.requests.iter_mut().filter(|r| r.nested && r.finished()) {
+                *request = FREE;
+            }
         }
     }
 }
 
 /// Prints, for every disk that ran submitted commands, how many and the most in
-/// flight at once: `ingot: disk <n> commands=<c> most-in-flight=<m>`.
+/// flight at once on one lane: `ingot: disk <n> commands=<c> most-in-flight=<m>`.
 pub fn report() {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let state = slot.state.lock();
-        if state.commands > 0 {
+        let (mut commands, mut most_in_flight) = (0, 0);
+        for lane in &slot.lanes {
+            let state = lane.lock();
+            commands += state.commands;
+            most_in_flight = most_in_flight.max(state.most_in_flight);
+        }
+        if commands > 0 {
             crate::println!(
-                "ingot: disk {disk} commands={} most-in-flight={}",
-                state.commands,
-                state.most_in_flight
+                "ingot: disk {disk} commands={commands} most-in-flight={most_in_flight}"
             );
         }
     }
@@ -426,10 +437,12 @@ pub fn ticket_identity(ticket: u64) -> Option<&'static ingot_block::DiskIdentity
 pub fn settle(window: &ProgramMemory) {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let mut state = slot.state.lock();
-        while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
-            state.advance(disk, window, true);
-            pause_for_completion(disk);
+        for lane in &slot.lanes {
+            let mut state = lane.lock();
+            while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
+                state.advance(disk, window, true);
+                pause_for_completion(disk);
+            }
         }
     }
 }

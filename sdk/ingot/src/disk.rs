@@ -40,6 +40,9 @@ pub fn count() -> u64 {
 pub fn info(disk: u64) -> Result<DiskInfo, Error> {
     let mut info = DiskInfo::default();
     decode((api().disk_info)(disk, &mut info))?;
+    if let Some(remembered) = usize::try_from(disk).ok().and_then(|i| SECTOR_SIZES.get(i)) {
+        remembered.store(info.sector_size, Ordering::Relaxed);
+    }
     Ok(info)
 }
 
@@ -133,21 +136,19 @@ pub fn read_raw(disk: u64, lba: u64, count: u64, address: u64) -> Result<u64, Er
 /// Disks whose sector size [`sector_size`] remembers.
 const REMEMBERED_DISKS: usize = 16;
 /// Sector sizes of the first disks once asked (0: not yet): a disk's sector size
-/// never changes, so `read` and `write` ask the kernel once, not on every call.
+/// never changes, so `read` and `write` ask the kernel once, not on every call (and
+/// a task on another core, whose stack the kernel cannot fill a `DiskInfo` on, can
+/// use them once the program's core asked).
 static SECTOR_SIZES: [AtomicU32; REMEMBERED_DISKS] =
     [const { AtomicU32::new(0) }; REMEMBERED_DISKS];
 
 /// Disk `disk`'s sector size.
-fn sector_size(disk: u64) -> Result<u32, Error> {
+pub(crate) fn sector_size(disk: u64) -> Result<u32, Error> {
     let remembered = usize::try_from(disk).ok().and_then(|index| SECTOR_SIZES.get(index));
-    if let Some(size) = remembered.map(|size| size.load(Ordering::Relaxed)).filter(|&s| s != 0) {
-        return Ok(size);
+    match remembered.map(|size| size.load(Ordering::Relaxed)).filter(|&s| s != 0) {
+        Some(size) => Ok(size),
+        None => Ok(info(disk)?.sector_size),
     }
-    let size = info(disk)?.sector_size;
-    if let Some(remembered) = remembered {
-        remembered.store(size, Ordering::Relaxed);
-    }
-    Ok(size)
 }
 
 fn sectors_in(disk: u64, bytes: usize) -> Result<u64, Error> {
