@@ -6,7 +6,8 @@
 //! (round, core) pair writes its own contiguous [`CORE_BYTES`] at
 //! [`region_offset`], printed as a `wrote` line for the host to check in the image.
 //! On a disk of several lanes (NVMe, a queue pair per core) each core's tickets name
-//! its own lane, which the program prints.
+//! its own lane, which the program prints, with whether the core halted while it
+//! waited (a disk wait halts until the completion interrupt on every core).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,6 +33,9 @@ static MEMORY: spin::Mutex<[Option<&'static mut [u8]>; CORES]> = spin::Mutex::ne
 static VERIFIED: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 static FAILURES: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 static LANE: [AtomicU64; CORES] = [const { AtomicU64::new(u64::MAX) }; CORES];
+/// Per core: nanoseconds it spent halted while it ran its rounds (its disk waits
+/// halt until the completion interrupt instead of spinning).
+static HALTED_NS: [AtomicU64; CORES] = [const { AtomicU64::new(0) }; CORES];
 /// Disk 0's sector size, which core 0 looks up for both.
 static SECTOR: AtomicU64 = AtomicU64::new(0);
 
@@ -69,8 +73,10 @@ pub fn run(memory: &'static mut [u8]) -> u64 {
         let verified = VERIFIED[core].load(Ordering::Acquire);
         let failures = FAILURES[core].load(Ordering::Acquire);
         let lane = LANE[core].load(Ordering::Acquire);
+        let halted = HALTED_NS[core].load(Ordering::Acquire) > 0;
         println!(
-            "disk-queue: lanes core {core} lane={lane} verified bytes={verified} failures={failures}"
+            "disk-queue: lanes core {core} lane={lane} verified bytes={verified} \
+             failures={failures} halted={halted}"
         );
         if failures != 0 || verified != ROUNDS * CORE_BYTES {
             status = 44;
@@ -98,6 +104,15 @@ extern "sysv64" fn core_task(core: u64) {
         return;
     };
     let sector = SECTOR.load(Ordering::Acquire);
+    let halted_before = ingot_sdk::events::core_halted_ns(core).unwrap_or(0);
+    rounds(index, &disk, sector, memory);
+    let halted_after = ingot_sdk::events::core_halted_ns(core).unwrap_or(0);
+    HALTED_NS[index].store(halted_after.saturating_sub(halted_before), Ordering::Release);
+}
+
+/// Core `index`'s [`ROUNDS`] of writes and reads through `memory`.
+fn rounds(index: usize, disk: &disk_queue::Disk, sector: u64, memory: &'static mut [u8]) {
+    let core = index as u64;
     let mut buffers: [Option<&'static mut [u8]>; BUFFERS] = core::array::from_fn(|_| None);
     for (slot, chunk) in buffers.iter_mut().zip(memory.chunks_mut(BUFFER_BYTES as usize)) {
         *slot = Some(chunk);

@@ -26,17 +26,38 @@ pub fn start(
     let pairs = ingot_nvme::MOST_QUEUES;
     let core = crate::smp::current_core;
     let clock = InterruptClock::new();
-    let namespaces = ingot_nvme::start_with_queues(registers, &mut KernelDma, clock, pairs, core)
-        .map_err(describe)?;
-    // One vector (MSI-X entry 0, which every I/O completion queue uses) raises the
-    // events of all the controller's namespaces.
+    // With MSI-X entries and vectors for all, each pair's completion queue gets a
+    // vector of its own (entry k + 1), aimed at the core of lane k once the cores
+    // are up; else every queue interrupts on entry 0, aimed at the bootstrap core.
+    // The controller accepts a queue's vector other than 0 only while MSI-X is on,
+    // so the per-lane entries are programmed first (raising nothing until the
+    // namespaces, and so the events, are known).
+    let entries = 1 + pairs as u16;
+    let per_lane = function.msix.is_some_and(|msix| msix.table_size >= entries)
+        && crate::irq::lanes::vectors_left() >= usize::from(entries);
+    let lane_vectors = per_lane
+        .then(|| crate::irq::lanes::enable_msix_per_lane(config, function, 0, entries))
+        .flatten();
+    let namespaces = if lane_vectors.is_some() {
+        ingot_nvme::start_with_queue_vectors(registers, &mut KernelDma, clock, pairs, core)
+    } else {
+        ingot_nvme::start_with_queues(registers, &mut KernelDma, clock, pairs, core)
+    }
+    .map_err(describe)?;
+    // The vectors raise the events of all the controller's namespaces.
     let first = found.disks.len() as u64;
     let events = (first..first + namespaces.len() as u64)
         .map(ingot_abi::events::disk)
         .fold(0, |all, bit| all | bit);
-    if events != 0
-        && let Some(vector) = crate::irq::enable_msix(config, function, events)
-    {
+    let vector = match (events, lane_vectors) {
+        (0, _) => None,
+        (_, Some(first_vector)) => {
+            crate::irq::lanes::set_events(first_vector, entries, events);
+            Some(first_vector)
+        }
+        (_, None) => crate::irq::enable_msix(config, function, events),
+    };
+    if let Some(vector) = vector {
         crate::irq::mark_interrupting(events);
         clock.set_events(events);
         crate::println!("ingot: nvme {} irq=msix vector={vector:#x}", function.address);

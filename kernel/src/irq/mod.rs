@@ -7,12 +7,14 @@
 //! MSI-X with [`message`], or asks for an I/O APIC line with [`route_isa`] or
 //! [`route_pci_intx`] (applied by [`init`] once the I/O APICs are up). Every device
 //! vector enters [`dispatch`] on the bootstrap core, whose APIC ID is the destination
-//! of every message and line: it runs the service routine, masks a level-triggered
+//! of every message and line (except the per-lane vectors of [`lanes`], aimed at
+//! their lane's core once the cores are up): it runs the service routine, masks a level-triggered
 //! line (the device keeps it asserted until the program has polled it; the next wait
 //! unmasks it), and raises the event through `ingot_events::Events`, which sends a
 //! wake-up IPI to any other core waiting for it. The kernel runs with interrupts off
 //! except while a core halts, so a handler never interrupts kernel code holding a lock.
 
+pub mod lanes;
 mod routing;
 pub mod wait;
 
@@ -115,6 +117,7 @@ pub fn message(vector: u8) -> Option<MsiMessage> {
 /// the I/O APICs.
 pub fn init(acpi: Option<&ingot_acpi::Acpi>) {
     routing::apply(acpi);
+    lanes::aim_at_cores();
 }
 
 fn index_of(vector: u8) -> Option<usize> {

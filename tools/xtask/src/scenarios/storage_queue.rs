@@ -7,8 +7,9 @@
 //!
 //! `storage-nvme-lanes`: on two cores, `disk-queue --lanes` has core 0 and core 1
 //! each keep 8 writes, then 8 reads, of 64 KiB in flight on one NVMe namespace at
-//! the same time, each core on its own lane (queue pair); the program compares
-//! what it read and the host checks every written byte in the image.
+//! the same time, each core on its own lane (queue pair, its completions
+//! interrupting that core); the program compares what it read, both cores report
+//! that they halted in their waits, and the host checks every written byte.
 
 use super::storage::{check_images, disk_line, fresh_image};
 use super::{BANNER, exit_status_for, ready, scenario};
@@ -91,8 +92,12 @@ fn nvme_lanes(artifacts: &Artifacts) -> Scenario {
         r"^ingot: disk 0 lanes=4$".to_string(),
         ready("multiboot"),
         "^disk-queue: lanes start cores=2$".to_string(),
-        format!("^disk-queue: lanes core 0 lane=0 verified bytes={verified} failures=0$"),
-        format!("^disk-queue: lanes core 1 lane=1 verified bytes={verified} failures=0$"),
+        format!(
+            "^disk-queue: lanes core 0 lane=0 verified bytes={verified} failures=0 halted=true$"
+        ),
+        format!(
+            "^disk-queue: lanes core 1 lane=1 verified bytes={verified} failures=0 halted=true$"
+        ),
         r"^ingot: disk 0 commands=\d+ most-in-flight=8$".to_string(),
         "^ingot: program exited status=0$".to_string(),
     ];

@@ -185,6 +185,30 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
     queues: usize,
     core: fn() -> usize,
 ) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
+    start_controller(registers, dma, clock, queues, core, false)
+}
+
+/// As [`start_with_queues`], but pair `k`'s completion queue interrupts on MSI-X
+/// vector `k + 1` (the blocking calls' queue keeps vector 0), so the host can aim
+/// each pair's interrupt at the core that submits on it.
+pub fn start_with_queue_vectors<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+    queues: usize,
+    core: fn() -> usize,
+) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
+    start_controller(registers, dma, clock, queues, core, true)
+}
+
+fn start_controller<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+    queues: usize,
+    core: fn() -> usize,
+    vector_per_pair: bool,
+) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
     let cap = registers.read_u64(reg::CAP);
     let timeout_ms = (((cap >> 24) & 0xFF) * 500).clamp(500, 60_000);
     let stride = 4usize << ((cap >> 32) & 0xF);
@@ -275,11 +299,13 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
         let (sq, cq) = pair.addresses();
         let size = u32::from(pair.size() - 1) << 16;
         let id = u32::from(id);
+        let vector = if vector_per_pair { (index as u32 + 1) << 16 } else { 0 };
+        let flags = CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED | vector;
         let created = controller
             .admin_command(Command {
                 opcode: opcode::CREATE_IO_CQ,
                 prp1: cq,
-                cdw: [size | id, CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED, 0, 0, 0, 0],
+                cdw: [size | id, flags, 0, 0, 0, 0],
                 ..Command::default()
             })
             .and_then(|()| {

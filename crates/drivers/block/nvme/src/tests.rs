@@ -408,3 +408,14 @@ fn two_lanes_of_one_namespace_run_their_commands_side_by_side() {
         assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % 251) as u8), "{i}");
     }
 }
+
+#[test]
+fn with_a_vector_per_pair_pair_k_interrupts_on_vector_k_plus_1() {
+    let (model, memory) = controller();
+    start_with_queue_vectors(model.clone(), &mut memory.dma(), StepClock::new(), 3, || 0).unwrap();
+    // The blocking calls' queue (1) keeps vector 0; the three pairs (2, 3, 4) 1, 2, 3.
+    assert_eq!(
+        model.state().completion_interrupts,
+        [(1, true, 0), (2, true, 1), (3, true, 2), (4, true, 3)]
+    );
+}
