@@ -7,7 +7,8 @@
 //! [`region_offset`], printed as a `wrote` line for the host to check in the image.
 //! On a disk of several lanes (NVMe, a queue pair per core) each core's tickets name
 //! its own lane, which the program prints, with whether the core halted while it
-//! waited (a disk wait halts until the completion interrupt on every core).
+//! ran (a disk wait halts until the completion interrupt on every core; a core
+//! whose commands all finished before it waited has no reason to).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

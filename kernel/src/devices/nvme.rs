@@ -34,9 +34,9 @@ pub fn start(
     // namespaces, and so the events, are known).
     let entries = 1 + pairs as u16;
     let per_lane = function.msix.is_some_and(|msix| msix.table_size >= entries)
-        && crate::irq::lanes::vectors_left() >= usize::from(entries);
+        && crate::irq::aim::vectors_left() >= usize::from(entries);
     let lane_vectors = per_lane
-        .then(|| crate::irq::lanes::enable_msix_per_lane(config, function, 0, entries))
+        .then(|| crate::irq::aim::enable_msix_per_lane(config, function, 0, entries))
         .flatten();
     let namespaces = if lane_vectors.is_some() {
         ingot_nvme::start_with_queue_vectors(registers, &mut KernelDma, clock, pairs, core)
@@ -52,7 +52,11 @@ pub fn start(
     let vector = match (events, lane_vectors) {
         (0, _) => None,
         (_, Some(first_vector)) => {
-            crate::irq::lanes::set_events(first_vector, entries, events);
+            let wakes = crate::irq::aim::set_events(first_vector, entries, events);
+            let first = found.disks.len();
+            for index in 0..namespaces.len() {
+                found.lane_events.push((first + index, wakes.clone()));
+            }
             Some(first_vector)
         }
         (_, None) => crate::irq::enable_msix(config, function, events),

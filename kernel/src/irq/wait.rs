@@ -133,30 +133,31 @@ impl ingot_hal::Clock for InterruptClock {
     }
 }
 
-/// Between two polls of disk `disk`'s completions, as a driver's clock does (an
-/// interrupt that came before the halt left its event pending, so the halt then ends
-/// at once and the caller polls again).
-pub fn pause_for_disk(disk: u64) {
-    pause_for_events(ingot_abi::events::disk(disk), u64::MAX);
+/// Between two polls of a disk lane's completions, which raise `events`, as a
+/// driver's clock does (an interrupt that came before the halt left its event
+/// pending, so the halt then ends at once and the caller polls again).
+pub fn pause_for_disk(events: u64) {
+    pause_for_events(events, u64::MAX);
 }
 
 /// One pause of a driver-level wait for `events`, on any core: halts until an
 /// interrupt, `until_ns` or [`DRIVER_HALT_NS`] from now, when all of `events`
-/// interrupt; otherwise (no events, a source that is polled, no local APIC yet)
+/// interrupt and their interrupt reaches this core (`aim::reaches`, which re-aims
+/// a single-queue device's MSI-X entry at the waiting core); otherwise (no events,
+/// a source that is polled or stays on the bootstrap core, no local APIC yet)
 /// spins once. It returns after any wake-up, whether or not this core took the
 /// event: several cores may wait for one disk's event (its lanes), the handler
-/// wakes them all, and each polls its own lane. The interrupt arrives on the core
-/// its vector is aimed at (the bootstrap core, or a lane's own core, `lanes`); the
-/// handler wakes the other waiters with an IPI.
+/// wakes the other waiters with an IPI, and each polls its own lane.
 fn pause_for_events(events: u64, until_ns: u64) {
+    let core = crate::smp::current_core();
     if events == 0
         || super::interrupt_events() & events != events
         || crate::smp::local_apic().is_none()
+        || !super::aim::reaches(events, core)
     {
         core::hint::spin_loop();
         return;
     }
-    let core = crate::smp::current_core();
     EVENTS.begin_wait(core, events);
     if EVENTS.take(events) == 0 {
         let now = crate::time::now_ns();
@@ -185,7 +186,7 @@ pub extern "sysv64" fn wait_events(events: u64, deadline_ns: u64) -> Status {
 
 /// `ApiTable::interrupt_events`.
 pub extern "sysv64" fn interrupt_events() -> Status {
-    super::interrupt_events() as Status
+    (super::interrupt_events() & ALL) as Status
 }
 
 /// `ApiTable::core_halted_ns`.

@@ -42,6 +42,8 @@ struct DiskSlot {
     identity: DiskIdentity,
     /// At least one; lane 0 is the disk as discovery found it.
     lanes: Vec<Mutex<DiskState>>,
+    /// Per lane: the events its completions raise.
+    wake: Vec<u64>,
     /// Requests (or parts of requests) moved through a kernel bounce buffer.
     bounced: AtomicU64,
 }
@@ -67,8 +69,14 @@ pub fn ide_pio_only() -> bool {
 }
 
 /// Keeps the disks device discovery found and prints one line for each;
-/// `extra_lanes` are the further lanes of some of them, by disk number.
-pub fn install(disks: Vec<Disk>, mut extra_lanes: Vec<(usize, Vec<Disk>)>) {
+/// `extra_lanes` are the further lanes of some of them, by disk number, and
+/// `lane_events` the events each lane's completions raise where that is not just
+/// the disk's own event bit.
+pub fn install(
+    disks: Vec<Disk>,
+    mut extra_lanes: Vec<(usize, Vec<Disk>)>,
+    lane_events: Vec<(usize, Vec<u64>)>,
+) {
     for (number, disk) in disks.iter().enumerate() {
         let identity = disk.identity();
         println!(
@@ -83,14 +91,24 @@ pub fn install(disks: Vec<Disk>, mut extra_lanes: Vec<(usize, Vec<Disk>)>) {
         .enumerate()
         .map(|(number, disk)| {
             let identity = disk.identity();
-            let mut lanes = alloc::vec![Mutex::new(DiskState::new(disk))];
+            let mut devices = alloc::vec![disk];
             for (_, more) in extra_lanes.iter_mut().filter(|(owner, _)| *owner == number) {
-                lanes.extend(more.drain(..).map(|lane| Mutex::new(DiskState::new(lane))));
+                devices.append(more);
             }
+            let own = lane_events.iter().find(|(owner, _)| *owner == number).map(|(_, e)| e);
+            let disk_event = ingot_abi::events::disk(number as u64);
+            let wake: Vec<u64> = (0..devices.len())
+                .map(|lane| own.and_then(|events| events.get(lane)).copied().unwrap_or(disk_event))
+                .collect();
+            let lanes: Vec<_> = devices
+                .into_iter()
+                .zip(&wake)
+                .map(|(device, &wake)| Mutex::new(DiskState::new(device, wake)))
+                .collect();
             if lanes.len() > 1 {
                 println!("ingot: disk {number} lanes={}", lanes.len());
             }
-            DiskSlot { identity, lanes, bounced: AtomicU64::new(0) }
+            DiskSlot { identity, lanes, wake, bounced: AtomicU64::new(0) }
         })
         .collect();
     DISKS.call_once(|| slots);
@@ -108,9 +126,16 @@ pub fn with_disk<R>(number: u64, f: impl FnOnce(&mut Disk) -> R) -> Option<R> {
     let slot = slot(number)?;
     let mut held: Vec<_> = slot.lanes.iter().map(Mutex::lock).collect();
     for state in held.iter_mut() {
-        state.drain(number);
+        state.drain();
     }
     Some(f(&mut held[0].device))
+}
+
+/// The events lane `lane` of disk `number` raises when a command finishes.
+fn wake_events(number: u64, lane: usize) -> u64 {
+    slot(number)
+        .and_then(|slot| slot.wake.get(lane).copied())
+        .unwrap_or_else(|| ingot_abi::events::disk(number))
 }
 
 /// What disk `number` is.

@@ -133,6 +133,8 @@ pub struct DiskState {
     depth: usize,
     /// Commands submitted and not yet collected.
     in_flight: usize,
+    /// The events this lane's completions raise (what its waits pause for).
+    wake: u64,
     next_sequence: u64,
     /// Commands submitted to the device since boot.
     commands: u64,
@@ -141,7 +143,7 @@ pub struct DiskState {
 }
 
 impl DiskState {
-    pub(super) fn new(device: Disk) -> Self {
+    pub(super) fn new(device: Disk, wake: u64) -> Self {
         let sector = u64::from(device.identity().sector_size);
         let depth = device.queue_depth();
         Self {
@@ -151,6 +153,7 @@ impl DiskState {
             sector,
             depth,
             in_flight: 0,
+            wake,
             next_sequence: 1,
             commands: 0,
             most_in_flight: 0,
@@ -159,11 +162,11 @@ impl DiskState {
 
     /// Waits, under the lock, until the device has no command in flight (the
     /// blocking driver calls need that); finished commands are recorded.
-    pub fn drain(&mut self, disk: u64) {
+    pub fn drain(&mut self) {
         while self.in_flight > 0 {
             self.collect();
             if self.in_flight > 0 {
-                pause_for_completion(disk);
+                pause_for_completion(self.wake);
             }
         }
     }
@@ -273,7 +276,7 @@ impl DiskState {
 
     /// The rest of request `index` through a kernel buffer, once the device is idle.
     fn bounce_rest(&mut self, disk: u64, index: usize, window: &ProgramMemory) {
-        self.drain(disk);
+        self.drain();
         count_bounce(disk);
         let request = self.requests[index];
         let sector = self.sector;
@@ -378,19 +381,21 @@ pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
 
 /// Waits until `ticket` finished and collects it.
 pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
+    let lane = ((ticket >> LANE_SHIFT) & LANE_MASK) as usize;
+    let wake = super::wake_events(ticket >> DISK_SHIFT, lane);
     loop {
         if let Some(bytes) = poll(ticket, window)? {
             return Ok(bytes);
         }
-        pause_for_completion(ticket >> DISK_SHIFT);
+        pause_for_completion(wake);
     }
 }
 
-/// The one place the kernel waits for disk `disk` to finish a command (every wait
-/// loop above calls it between two polls): a halt until its completion interrupt
-/// where it has one (core 0), else a spin.
-fn pause_for_completion(disk: u64) {
-    crate::irq::wait::pause_for_disk(disk);
+/// The one place the kernel waits for a disk lane to finish a command (every wait
+/// loop above calls it between two polls), given the events its completions raise:
+/// a halt until the completion interrupt where it reaches this core, else a spin.
+fn pause_for_completion(wake: u64) {
+    crate::irq::wait::pause_for_disk(wake);
 }
 
 /// Drops the finished, uncollected requests of a program `program_run` started, once
@@ -441,7 +446,7 @@ pub fn settle(window: &ProgramMemory) {
             let mut state = lane.lock();
             while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
                 state.advance(disk, window, true);
-                pause_for_completion(disk);
+                pause_for_completion(state.wake);
             }
         }
     }
