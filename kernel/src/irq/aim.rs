@@ -136,9 +136,11 @@ pub fn set_events(first: u8, count: u16, events: u64) -> Vec<u64> {
         let mut raised = events;
         if entry > 0 {
             let taken = LANE_EVENTS_TAKEN.fetch_add(1, Ordering::AcqRel);
-            let own = (taken < 64 - FIRST_LANE_EVENT as usize)
-                .then(|| 1u64 << (FIRST_LANE_EVENT as usize + taken))
-                .unwrap_or(0);
+            let own = if taken < 64 - FIRST_LANE_EVENT as usize {
+                1u64 << (FIRST_LANE_EVENT as usize + taken)
+            } else {
+                0
+            };
             raised |= own;
             super::mark_interrupting(own);
             lanes.push(if own != 0 { own } else { events });

@@ -399,11 +399,11 @@ fn two_lanes_of_one_namespace_run_their_commands_side_by_side() {
     write_tags.sort();
     assert_eq!(read_tags, (100..112).collect::<Vec<_>>());
     assert_eq!(write_tags, (0..12).collect::<Vec<_>>());
-    for i in 0..12 {
+    for (i, target) in targets.iter().enumerate() {
         let at = 8 * i * 512;
         assert_eq!(&model.state().namespaces[0].data[at..at + PAGE], &pattern(PAGE, i as u8)[..]);
         let mut back = vec![0; PAGE];
-        targets[i].read_bytes(0, &mut back);
+        target.read_bytes(0, &mut back);
         let start = (4096 + 8 * i) * 512;
         assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % 251) as u8), "{i}");
     }
