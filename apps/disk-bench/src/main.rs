@@ -13,6 +13,9 @@
 //! last line carries the disk's bounce count (`bounced=`, 0 when every transfer went
 //! by DMA straight to this program's buffer).
 //!
+//! The one-at-a-time random phase's done line also says how long the core was
+//! halted in it (`halted-ns=`): the time it waited for the device, not its own.
+//!
 //! `disk-bench --random N` (`init=disk-bench --random N`) runs only the first N random
 //! reads, one at a time: `bench disk --instructions-only` counts the guest's
 //! instructions for two values of N and takes the slope.
@@ -130,13 +133,16 @@ fn random_only() -> Option<Option<usize>> {
     Some(words.next().and_then(|n| n.parse().ok()))
 }
 
-/// `reads` 4 KiB reads one at a time at the first of [`offsets`], into `buffer`.
+/// `reads` 4 KiB reads one at a time at the first of [`offsets`], into `buffer`;
+/// the done line carries the time the core was halted meanwhile.
 fn random_reads(buffer: &mut [u8], blocks: u64, sector: usize, reads: usize) -> Result<(), u64> {
     println!("disk-bench: rand-read start ops={reads}");
+    let halted_before = ingot_sdk::events::core_halted_ns(0).unwrap_or(0);
     for offset in offsets(blocks).take(reads) {
         disk::read(0, offset / sector as u64, buffer).map_err(|_| 16u64)?;
     }
-    println!("disk-bench: rand-read done");
+    let halted_ns = ingot_sdk::events::core_halted_ns(0).unwrap_or(0).saturating_sub(halted_before);
+    println!("disk-bench: rand-read done halted-ns={halted_ns}");
     Ok(())
 }
 
