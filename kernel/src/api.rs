@@ -75,10 +75,10 @@ pub extern "sysv64" fn disk_info(disk: u64, info: *mut DiskInfo) -> Status {
 /// checked before the device is touched, so a refused request changes nothing.
 fn check_disk_request(disk: u64, lba: u64, count: u64, buffer: u64) -> Result<u64, Error> {
     let window = program::window().ok_or(Error::NotFound)?;
-    let identity = storage::identity(disk).ok_or(Error::NotFound)?;
+    let identity = storage::identity_ref(disk).ok_or(Error::NotFound)?;
     let bytes = count.checked_mul(u64::from(identity.sector_size)).ok_or(Error::InvalidArgument)?;
     let bytes_usize = usize::try_from(bytes).map_err(|_| Error::InvalidArgument)?;
-    ingot_block::check_request(&identity, lba, bytes_usize).map_err(storage::api_error)?;
+    ingot_block::check_request(identity, lba, bytes_usize).map_err(storage::api_error)?;
     window.check_range(buffer, bytes)?;
     Ok(bytes)
 }

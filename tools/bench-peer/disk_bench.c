@@ -13,7 +13,8 @@
  * O_DIRECT descriptor; liburing is not in Debian's static set), each slot resubmitted
  * as soon as its completion is reaped. `disk-bench --parallel DEV...` runs only the
  * parallel phase instead: one child process per disk, pinned to CPU k, reads disk k's
- * first 32 MiB in 1 MiB O_DIRECT requests, all at once (`par-read`). It prints the same
+ * first 32 MiB in 1 MiB O_DIRECT requests, all at once (`par-read`); a device named
+ * several times is read by that many children, child k its k-th 32 MiB. It prints the same
  * `disk-bench: <phase> start|done` lines, which the host times for both guests alike;
  * each done line also carries the guest's own CLOCK_MONOTONIC duration (`ns=`), for
  * reference only. `disk-bench --random N DEV` runs only the first N random reads, one at
@@ -138,21 +139,27 @@ static int transfer(int fd, int write_it, void *buffer, size_t length, off_t off
     return 0;
 }
 
-/* Child k of the parallel phase: pinned to CPU k, reads `device` sequentially. */
-static int parallel_child(int k, const char *device)
+/* Child k of the parallel phase: pinned to CPU k, reads `devices[k]` sequentially,
+ * from its first byte, or, when the same device is named before it, from the next
+ * 32 MiB after those earlier readers' (one disk shared by several readers). */
+static int parallel_child(int k, char **devices)
 {
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
     CPU_SET(k, &cpus);
     sched_setaffinity(0, sizeof cpus, &cpus);
-    int fd = open(device, O_RDONLY | O_DIRECT);
+    off_t start = 0;
+    for (int j = 0; j < k; j++)
+        if (strcmp(devices[j], devices[k]) == 0)
+            start += (off_t)SEQUENTIAL_BYTES;
+    int fd = open(devices[k], O_RDONLY | O_DIRECT);
     if (fd < 0)
-        return fail(30, device);
+        return fail(30, devices[k]);
     unsigned char *buffer;
     errno = posix_memalign((void **)&buffer, BLOCK, MIB);
     if (errno != 0)
         return fail(31, "posix_memalign");
-    for (off_t at = 0; at < (off_t)SEQUENTIAL_BYTES; at += MIB)
+    for (off_t at = start; at < start + (off_t)SEQUENTIAL_BYTES; at += MIB)
         if (transfer(fd, 0, buffer, MIB, at) != 0)
             return fail(32, "parallel read");
     return 0;
@@ -168,7 +175,7 @@ static int parallel(int count, char **devices)
         if (child < 0)
             return fail(33, "fork");
         if (child == 0)
-            _exit(parallel_child(k, devices[k]));
+            _exit(parallel_child(k, devices));
     }
     int failures = 0;
     for (int k = 0; k < count; k++) {

@@ -5,11 +5,16 @@
 //! buffer of its own, resubmitted as soon as it is collected). With more than one
 //! disk it runs only the parallel phase instead: disk `k` read sequentially in 1 MiB
 //! requests by core `k` (`run_on_core`; core 0 reads disk 0), all at once, one core
-//! per disk (as many disks as there are cores). It prints a line before and after
+//! per disk (as many disks as there are cores); with one disk and several cores, the
+//! same with every core on that disk, core `k` reading its `k`-th
+//! [`SEQUENTIAL_BYTES`] (on NVMe each core on its own lane). It prints a line before and after
 //! each phase; the host times the phases from when those lines arrive (the program
 //! has no clock of its own), so console output is kept out of the timed parts. The
 //! last line carries the disk's bounce count (`bounced=`, 0 when every transfer went
 //! by DMA straight to this program's buffer).
+//!
+//! The one-at-a-time random phase's done line also says how long the core was
+//! halted in it (`halted-ns=`): the time it waited for the device, not its own.
 //!
 //! `disk-bench --random N` (`init=disk-bench --random N`) runs only the first N random
 //! reads, one at a time: `bench disk --instructions-only` counts the guest's
@@ -18,7 +23,7 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ingot_sdk::disk_queue::{self, Pending};
 use ingot_sdk::{cores, disk, println};
@@ -57,7 +62,7 @@ fn offsets(blocks: u64) -> Offsets {
 fn main() -> u64 {
     let Some(memory) = ingot_sdk::scratch::take() else { return 10 };
     let memory: &'static mut [u8] = memory;
-    if disk::count() > 1 {
+    if disk::count() > 1 || cores::core_count() > 1 {
         return parallel_reads(memory);
     }
     let Ok(info) = disk::info(0) else {
@@ -128,13 +133,16 @@ fn random_only() -> Option<Option<usize>> {
     Some(words.next().and_then(|n| n.parse().ok()))
 }
 
-/// `reads` 4 KiB reads one at a time at the first of [`offsets`], into `buffer`.
+/// `reads` 4 KiB reads one at a time at the first of [`offsets`], into `buffer`;
+/// the done line carries the time the core was halted meanwhile.
 fn random_reads(buffer: &mut [u8], blocks: u64, sector: usize, reads: usize) -> Result<(), u64> {
     println!("disk-bench: rand-read start ops={reads}");
+    let halted_before = ingot_sdk::events::core_halted_ns(0).unwrap_or(0);
     for offset in offsets(blocks).take(reads) {
         disk::read(0, offset / sector as u64, buffer).map_err(|_| 16u64)?;
     }
-    println!("disk-bench: rand-read done");
+    let halted_ns = ingot_sdk::events::core_halted_ns(0).unwrap_or(0).saturating_sub(halted_before);
+    println!("disk-bench: rand-read done halted-ns={halted_ns}");
     Ok(())
 }
 
@@ -184,38 +192,59 @@ const MOST_DISKS: usize = 16;
 /// `DiskInfo` there.
 static SECTOR_SIZES: [AtomicU64; MOST_DISKS] = [const { AtomicU64::new(0) }; MOST_DISKS];
 
-/// Reads [`SEQUENTIAL_BYTES`] of disk `disk` in 1 MiB requests into its buffer.
-extern "sysv64" fn read_disk(disk: u64) {
-    let base = PARALLEL_BASE.load(Ordering::Acquire) + disk * MIB as u64;
+/// Whether the parallel phase's readers share disk 0.
+static SHARED_DISK: AtomicBool = AtomicBool::new(false);
+
+/// Reader `reader`: [`SEQUENTIAL_BYTES`] of disk `reader` (or of disk 0 from its
+/// `reader`-th [`SEQUENTIAL_BYTES`] when they share it) in 1 MiB requests into its
+/// buffer.
+extern "sysv64" fn read_disk(reader: u64) {
+    let base = PARALLEL_BASE.load(Ordering::Acquire) + reader * MIB as u64;
+    let shared = SHARED_DISK.load(Ordering::Acquire);
+    let disk = if shared { 0 } else { reader };
     let sector = SECTOR_SIZES.get(disk as usize).map_or(0, |s| s.load(Ordering::Acquire));
     if sector == 0 {
         PARALLEL_FAILURES.fetch_add(1, Ordering::AcqRel);
         return;
     }
     let per_request = MIB as u64 / sector;
-    for request in 0..(SEQUENTIAL_BYTES / MIB) as u64 {
-        if disk::read_raw(disk, request * per_request, per_request, base).is_err() {
+    let requests = (SEQUENTIAL_BYTES / MIB) as u64;
+    let first = if shared { reader * requests * per_request } else { 0 };
+    for request in 0..requests {
+        let lba = first + request * per_request;
+        if disk::read_raw(disk, lba, per_request, base).is_err() {
             PARALLEL_FAILURES.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
 
-/// The parallel phase: one disk per core, all read at once.
+/// The parallel phase: one disk per core, or one disk shared by every core, all
+/// read at once.
 fn parallel_reads(memory: &'static mut [u8]) -> u64 {
-    let disks = disk::count().min(cores::core_count()).min(MOST_DISKS as u64);
-    if disks < 2 || memory.len() < disks as usize * MIB {
-        println!("disk-bench: parallel phase needs 2 disks and 2 cores");
+    let shared = disk::count() == 1;
+    let cores = cores::core_count().min(MOST_DISKS as u64);
+    let readers = if shared { cores } else { disk::count().min(cores) };
+    let disks = if shared { 1 } else { readers };
+    if readers < 2 || memory.len() < readers as usize * MIB {
+        println!("disk-bench: parallel phase needs 2 cores and 2 disks or one shared disk");
         return 20;
     }
+    SHARED_DISK.store(shared, Ordering::Release);
     PARALLEL_BASE.store(memory.as_ptr() as u64, Ordering::Release);
     for (disk, size) in SECTOR_SIZES.iter().enumerate().take(disks as usize) {
-        let sector = disk::info(disk as u64).map_or(0, |info| u64::from(info.sector_size));
+        let info = disk::info(disk as u64);
+        let sector = info.as_ref().map_or(0, |info| u64::from(info.sector_size));
+        let bytes = info.map_or(0, |info| info.sectors * sector);
+        if shared && bytes < readers * SEQUENTIAL_BYTES as u64 {
+            println!("disk-bench: the shared disk is smaller than 32 MiB per core");
+            return 24;
+        }
         size.store(sector, Ordering::Release);
     }
-    let bytes = disks as usize * SEQUENTIAL_BYTES;
-    println!("disk-bench: par-read start bytes={bytes} disks={disks}");
-    for disk in 1..disks {
-        if cores::run_on_core(disk, read_disk, disk).is_err() {
+    let bytes = readers as usize * SEQUENTIAL_BYTES;
+    println!("disk-bench: par-read start bytes={bytes} disks={disks} cores={readers}");
+    for reader in 1..readers {
+        if cores::run_on_core(reader, read_disk, reader).is_err() {
             return 21;
         }
     }

@@ -11,6 +11,8 @@
 //! wrote lba=<l> count=<c> sector_size=<s>` so the scenario checks the image files
 //! from the host. Then the refusals: a buffer outside the program's memory, a bad
 //! direction and a ticket that is not one. Exit status 0 when every disk checks out.
+//!
+//! `disk-queue --lanes` instead has two cores drive disk 0 at once ([`lanes`]).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -18,6 +20,8 @@
 use ingot_sdk::abi::Error;
 use ingot_sdk::disk_queue::{self, Pending};
 use ingot_sdk::{disk, println};
+
+mod lanes;
 
 ingot_sdk::entry!(main);
 
@@ -54,6 +58,9 @@ fn main() -> u64 {
         println!("disk-queue: no free memory");
         return 10;
     };
+    if ingot_sdk::args::args().nth(1) == Some("--lanes") {
+        return lanes::run(memory);
+    }
     let needed = REQUESTS * REQUEST_BYTES as usize + SPAN_BYTES as usize;
     if memory.len() < needed {
         println!("disk-queue: not enough free memory");

@@ -142,6 +142,22 @@ pub fn enable_msix(
     Ok(())
 }
 
+/// Points MSI-X table entry `index` (programmed and unmasked by [`enable_msix`]) at
+/// a new `message`: the entry is masked while its address and data change, so no
+/// half-written message can go out (one the function raises meanwhile stays pending
+/// and is sent, to the new address, when the entry is unmasked).
+pub fn aim_msix_entry(table: &impl Mmio, index: u16, message: MsiMessage) {
+    let entry = usize::from(index) * MSIX_ENTRY_BYTES;
+    if entry + MSIX_ENTRY_BYTES > table.len() {
+        return;
+    }
+    table.write_u32(entry + 12, MSIX_ENTRY_MASKED);
+    table.write_u32(entry, message.address as u32);
+    table.write_u32(entry + 4, (message.address >> 32) as u32);
+    table.write_u32(entry + 8, message.data);
+    table.write_u32(entry + 12, 0);
+}
+
 /// Turns MSI and MSI-X off again (the function falls back to its INTx line, which
 /// stays disabled until [`enable_intx`]).
 pub fn disable_messages(config: &impl PciConfig, function: &PciFunction) {

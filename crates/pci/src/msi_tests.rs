@@ -98,3 +98,23 @@ fn msix_refuses_bad_entries_and_tables() {
     assert_eq!(msi::enable_msi(&model, &none, message), Err(MsiError::NotSupported));
     assert_eq!(msi::msix_table_location(&none).map(|_| ()), Err(MsiError::NotSupported));
 }
+
+#[test]
+fn an_msix_entry_is_aimed_elsewhere_without_a_half_written_message() {
+    let model = MsiFunctionModel::new(true, 4, 0);
+    let function = found(&model);
+    let entries =
+        [(0, MsiMessage::fixed(0, 0x40).unwrap()), (1, MsiMessage::fixed(0, 0x41).unwrap())];
+    msi::enable_msix(&model, &function, &model.table(), &entries).unwrap();
+    msi::aim_msix_entry(&model.table(), 1, MsiMessage::fixed(3, 0x41).unwrap());
+    assert_eq!(model.signal(1), Signal::Message { address: 0xFEE0_3000, data: 0x41 });
+    assert_eq!(model.signal(0), Signal::Message { address: 0xFEE0_0000, data: 0x40 });
+    // Every message sent went to one of the two whole destinations.
+    assert!(model.sent().iter().all(|signal| match signal {
+        Signal::Message { address, .. } => [0xFEE0_0000, 0xFEE0_3000].contains(address),
+        _ => true,
+    }));
+    // An entry past the table is left alone.
+    msi::aim_msix_entry(&model.table(), 4, MsiMessage::fixed(3, 0x42).unwrap());
+    assert_eq!(model.signal(3), Signal::Pending);
+}

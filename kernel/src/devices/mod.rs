@@ -58,6 +58,10 @@ use crate::storage::Disk;
 pub struct Found {
     /// Disks, in the order found.
     pub disks: Vec<Disk>,
+    /// Further lanes of some of them (`storage`), by their index in `disks`.
+    pub extra_lanes: Vec<(usize, Vec<Disk>)>,
+    /// The events each lane of some of them raises, where not just the disk's bit.
+    pub lane_events: Vec<(usize, Vec<u64>)>,
     /// Network interfaces, in the order found.
     pub nics: Vec<Nic>,
     /// USB keyboards, in the order found.
@@ -131,7 +135,7 @@ pub fn init(ecam: &[EcamRegion], virtio_mmio: &ingot_bootinfo::virtio_mmio::Mmio
     for device in virtio_mmio.iter() {
         families::not_supported("virtio", &format_args!("mmio@{:#x}", device.base));
     }
-    crate::storage::install(found.disks);
+    crate::storage::install(found.disks, found.extra_lanes, found.lane_events);
     crate::net::install(found.nics);
     crate::input::install_usb(found.keyboards);
 }

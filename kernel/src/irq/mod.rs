@@ -7,12 +7,14 @@
 //! MSI-X with [`message`], or asks for an I/O APIC line with [`route_isa`] or
 //! [`route_pci_intx`] (applied by [`init`] once the I/O APICs are up). Every device
 //! vector enters [`dispatch`] on the bootstrap core, whose APIC ID is the destination
-//! of every message and line: it runs the service routine, masks a level-triggered
+//! of every message and line (except the per-lane vectors of [`aim`], aimed at
+//! their lane's core once the cores are up): it runs the service routine, masks a level-triggered
 //! line (the device keeps it asserted until the program has polled it; the next wait
 //! unmasks it), and raises the event through `ingot_events::Events`, which sends a
 //! wake-up IPI to any other core waiting for it. The kernel runs with interrupts off
 //! except while a core halts, so a handler never interrupts kernel code holding a lock.
 
+pub mod aim;
 mod routing;
 pub mod wait;
 
@@ -115,6 +117,7 @@ pub fn message(vector: u8) -> Option<MsiMessage> {
 /// the I/O APICs.
 pub fn init(acpi: Option<&ingot_acpi::Acpi>) {
     routing::apply(acpi);
+    aim::aim_at_cores();
 }
 
 fn index_of(vector: u8) -> Option<usize> {
@@ -165,7 +168,8 @@ pub fn halt(core: usize) {
 
 /// Programs MSI-X table entry 0 of `function` with a new vector raising `events`
 /// (the caller then points the device's source at entry 0); `None` (and a line
-/// saying why) when the function has no usable MSI-X.
+/// saying why) when the function has no usable MSI-X. The entry may later be
+/// re-aimed at a core that waits for it (`aim`).
 pub fn enable_msix(
     config: &ingot_platform::pci_config::ConfigAccess,
     function: &ingot_pci::PciFunction,
@@ -188,7 +192,10 @@ pub fn enable_msix(
         .ok_or(msi::MsiError::BadVector(vector))
         .and_then(|message| msi::enable_msix(config, function, &table, &[(0, message)]));
     match result {
-        Ok(()) => Some(vector),
+        Ok(()) => {
+            aim::movable(vector, table, 0);
+            Some(vector)
+        }
         Err(error) => {
             crate::println!("ingot: irq: {} MSI-X not enabled: {error:?}", function.address);
             None

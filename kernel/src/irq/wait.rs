@@ -95,12 +95,11 @@ pub fn wait(core: usize, wanted: u64, deadline_ns: u64) -> u64 {
 }
 
 /// A driver's clock that halts the core between polls once its device interrupts
-/// ([`InterruptClock::set_events`] after the vector is programmed; until then, and on
-/// cores other than 0, where device interrupts do not arrive, or before the local APIC
-/// is up, it spins like the plain kernel clock). The driver polls its completion again
-/// after every return, so an interrupt that came before the halt (its event still
-/// pending) only ends the halt at once. Copies share the setting (an NVMe controller's
-/// namespaces each hold one).
+/// ([`InterruptClock::set_events`] after the vector is programmed; until then, or
+/// before the local APIC is up, it spins like the plain kernel clock). The driver
+/// polls its completion again after every return, so an interrupt that came before
+/// the halt (its event still pending) only ends the halt at once. Copies share the
+/// setting (an NVMe controller's namespaces each hold one).
 #[derive(Debug, Clone, Copy)]
 pub struct InterruptClock {
     events: &'static AtomicU64,
@@ -134,27 +133,42 @@ impl ingot_hal::Clock for InterruptClock {
     }
 }
 
-/// Between two polls of disk `disk`'s completions, as a driver's clock does (an
-/// interrupt that came before the halt left its event pending, so the halt then ends
-/// at once and the caller polls again).
-pub fn pause_for_disk(disk: u64) {
-    pause_for_events(ingot_abi::events::disk(disk), u64::MAX);
+/// Between two polls of a disk lane's completions, which raise `events`, as a
+/// driver's clock does (an interrupt that came before the halt left its event
+/// pending, so the halt then ends at once and the caller polls again).
+pub fn pause_for_disk(events: u64) {
+    pause_for_events(events, u64::MAX);
 }
 
-/// One pause of a driver-level wait for `events`: halts core 0 until one of them, or
-/// `until_ns`, or [`DRIVER_HALT_NS`] from now, when they all interrupt; otherwise (no
-/// events, another core, a source that is polled, no local APIC yet) spins once.
+/// One pause of a driver-level wait for `events`, on any core: halts until an
+/// interrupt, `until_ns` or [`DRIVER_HALT_NS`] from now, when all of `events`
+/// interrupt and their interrupt reaches this core (`aim::reaches`, which re-aims
+/// a single-queue device's MSI-X entry at the waiting core); otherwise (no events,
+/// a source that is polled or stays on the bootstrap core, no local APIC yet)
+/// spins once. It returns after any wake-up, whether or not this core took the
+/// event: several cores may wait for one disk's event (its lanes), the handler
+/// wakes the other waiters with an IPI, and each polls its own lane.
 fn pause_for_events(events: u64, until_ns: u64) {
     let core = crate::smp::current_core();
     if events == 0
-        || core != 0
         || super::interrupt_events() & events != events
         || crate::smp::local_apic().is_none()
+        || !super::aim::reaches(events, core)
     {
         core::hint::spin_loop();
         return;
     }
-    wait(core, events, until_ns.min(crate::time::now_ns().saturating_add(DRIVER_HALT_NS)));
+    EVENTS.begin_wait(core, events);
+    if EVENTS.take(events) == 0 {
+        let now = crate::time::now_ns();
+        let wake_at = until_ns.min(now.saturating_add(DRIVER_HALT_NS));
+        if now < wake_at {
+            arm(wake_at);
+            super::halt(core);
+            disarm();
+        }
+    }
+    EVENTS.end_wait(core);
 }
 
 /// `ApiTable::wait_events`.
@@ -172,7 +186,7 @@ pub extern "sysv64" fn wait_events(events: u64, deadline_ns: u64) -> Status {
 
 /// `ApiTable::interrupt_events`.
 pub extern "sysv64" fn interrupt_events() -> Status {
-    super::interrupt_events() as Status
+    (super::interrupt_events() & ALL) as Status
 }
 
 /// `ApiTable::core_halted_ns`.

@@ -4,7 +4,13 @@
 //!
 //! The list is fixed once device discovery installs it, so looking a disk up takes
 //! no lock; each disk has a lock of its own (over the driver and its requests), so
-//! two cores drive two disks at the same time. Each disk also counts the requests that had to go through a kernel
+//! two cores drive two disks at the same time. A disk whose controller has a
+//! submission queue per core (NVMe) is made of **lanes**, one per queue pair, each
+//! a driver handle on its own pair with its own request table and lock: a core
+//! submits on lane `core % lanes`, its tickets name the lane, so two cores drive
+//! one namespace at the same time and meet only in the driver's per-pair state
+//! (lane 0's handle also serves the blocking calls, which first drain every lane).
+//! Each disk also counts the requests that had to go through a kernel
 //! bounce buffer because its controller could not reach the program's memory
 //! directly (`transfer` is the zero-copy path).
 //!
@@ -34,7 +40,10 @@ pub type Disk = Box<dyn BlockDevice + Send>;
 struct DiskSlot {
     /// Read once at install: a disk's identity does not change.
     identity: DiskIdentity,
-    state: Mutex<DiskState>,
+    /// At least one; lane 0 is the disk as discovery found it.
+    lanes: Vec<Mutex<DiskState>>,
+    /// Per lane: the events its completions raise.
+    wake: Vec<u64>,
     /// Requests (or parts of requests) moved through a kernel bounce buffer.
     bounced: AtomicU64,
 }
@@ -59,8 +68,15 @@ pub fn ide_pio_only() -> bool {
     IDE_PIO.load(core::sync::atomic::Ordering::Relaxed)
 }
 
-/// Keeps the disks device discovery found and prints one line for each.
-pub fn install(disks: Vec<Disk>) {
+/// Keeps the disks device discovery found and prints one line for each;
+/// `extra_lanes` are the further lanes of some of them, by disk number, and
+/// `lane_events` the events each lane's completions raise where that is not just
+/// the disk's own event bit.
+pub fn install(
+    disks: Vec<Disk>,
+    mut extra_lanes: Vec<(usize, Vec<Disk>)>,
+    lane_events: Vec<(usize, Vec<u64>)>,
+) {
     for (number, disk) in disks.iter().enumerate() {
         let identity = disk.identity();
         println!(
@@ -72,10 +88,27 @@ pub fn install(disks: Vec<Disk>) {
     }
     let slots = disks
         .into_iter()
-        .map(|disk| DiskSlot {
-            identity: disk.identity(),
-            state: Mutex::new(DiskState::new(disk)),
-            bounced: AtomicU64::new(0),
+        .enumerate()
+        .map(|(number, disk)| {
+            let identity = disk.identity();
+            let mut devices = alloc::vec![disk];
+            for (_, more) in extra_lanes.iter_mut().filter(|(owner, _)| *owner == number) {
+                devices.append(more);
+            }
+            let own = lane_events.iter().find(|(owner, _)| *owner == number).map(|(_, e)| e);
+            let disk_event = ingot_abi::events::disk(number as u64);
+            let wake: Vec<u64> = (0..devices.len())
+                .map(|lane| own.and_then(|events| events.get(lane)).copied().unwrap_or(disk_event))
+                .collect();
+            let lanes: Vec<_> = devices
+                .into_iter()
+                .zip(&wake)
+                .map(|(device, &wake)| Mutex::new(DiskState::new(device, wake)))
+                .collect();
+            if lanes.len() > 1 {
+                println!("ingot: disk {number} lanes={}", lanes.len());
+            }
+            DiskSlot { identity, lanes, wake, bounced: AtomicU64::new(0) }
         })
         .collect();
     DISKS.call_once(|| slots);
@@ -86,17 +119,34 @@ pub fn count() -> usize {
     DISKS.get().map_or(0, Vec::len)
 }
 
-/// Runs `f` on disk `number` under that disk's lock once its submitted commands
-/// finished (so `f` may make blocking driver calls); `None` if there is no such disk.
+/// Runs `f` on disk `number` under the locks of all its lanes once their submitted
+/// commands finished (so `f` may make blocking driver calls); `None` if there is no
+/// such disk. The lanes are locked in order, as everywhere that takes several.
 pub fn with_disk<R>(number: u64, f: impl FnOnce(&mut Disk) -> R) -> Option<R> {
-    let mut state = slot(number)?.state.lock();
-    state.drain(number);
-    Some(f(&mut state.device))
+    let slot = slot(number)?;
+    let mut held: Vec<_> = slot.lanes.iter().map(Mutex::lock).collect();
+    for state in held.iter_mut() {
+        state.drain();
+    }
+    Some(f(&mut held[0].device))
+}
+
+/// The events lane `lane` of disk `number` raises when a command finishes.
+fn wake_events(number: u64, lane: usize) -> u64 {
+    slot(number)
+        .and_then(|slot| slot.wake.get(lane).copied())
+        .unwrap_or_else(|| ingot_abi::events::disk(number))
 }
 
 /// What disk `number` is.
 pub fn identity(number: u64) -> Option<DiskIdentity> {
     Some(slot(number)?.identity)
+}
+
+/// What disk `number` is, without copying its model and serial text (the request
+/// checks need only its size).
+pub fn identity_ref(number: u64) -> Option<&'static DiskIdentity> {
+    Some(&slot(number)?.identity)
 }
 
 /// How many requests of disk `number` went through a bounce buffer.

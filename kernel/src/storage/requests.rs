@@ -5,7 +5,10 @@
 //! Each disk keeps a table of [`TICKETS`] requests under its own lock. Every poll
 //! first collects the commands the device finished, then hands the device the
 //! next commands of the oldest unfinished requests until its slots are full, so a
-//! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. A
+//! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. The
+//! requests still wanting commands wait in submission order in a ring beside the
+//! table, and the disk counts its commands in flight, so a pass costs the requests
+//! it moves, not a walk over every entry (a read at depth 1 makes four passes). A
 //! request's buffer is translated to physical pieces one span at a time and each
 //! command is DMA straight into program memory; where the controller cannot address
 //! the memory (`Unsupported`), the commands in flight are drained and the rest of
@@ -13,8 +16,10 @@
 //! Drivers without a submission path (IDE) run a request to its end when it is
 //! submitted. Every wait for a device goes through `pause_for_completion`.
 //!
-//! A ticket is `disk << 48 | sequence`; a sequence is never reused while its
-//! ticket is unfinished or uncollected, so a stale or forged ticket is `NotFound`.
+//! A disk of several lanes (`storage`) keeps one table per lane; a request runs
+//! on the lane of the core that submitted it. A ticket is `disk << 48 | lane << 40
+//! | sequence`; a sequence is never reused on its lane while its ticket is
+//! unfinished or uncollected, so a stale or forged ticket is `NotFound`.
 
 use ingot_abi::Error;
 use ingot_block::{BlockError, Segment, SegmentCursor};
@@ -26,7 +31,9 @@ use super::{Disk, api_error, count_bounce, slot};
 /// Requests a disk keeps at once (in flight or finished and not yet collected).
 pub const TICKETS: usize = 64;
 const DISK_SHIFT: u32 = 48;
-const SEQUENCE_MASK: u64 = (1 << DISK_SHIFT) - 1;
+const LANE_SHIFT: u32 = 40;
+const LANE_MASK: u64 = (1 << (DISK_SHIFT - LANE_SHIFT)) - 1;
+const SEQUENCE_MASK: u64 = (1 << LANE_SHIFT) - 1;
 
 /// One request.
 #[derive(Clone, Copy)]
@@ -69,11 +76,65 @@ impl Request {
     }
 }
 
+/// The sequences of the requests that may still want commands, oldest first. An
+/// entry whose request no longer wants any (finished, failed, collected) is dropped
+/// when it reaches the front.
+struct Waiting {
+    sequences: [u64; TICKETS],
+    head: usize,
+    len: usize,
+}
+
+impl Waiting {
+    const fn new() -> Self {
+        Self { sequences: [0; TICKETS], head: 0, len: 0 }
+    }
+
+    fn front(&self) -> Option<u64> {
+        (self.len > 0).then(|| self.sequences[self.head])
+    }
+
+    fn pop(&mut self) {
+        self.head = (self.head + 1) % TICKETS;
+        self.len -= 1;
+    }
+
+    /// Appends `sequence`; when the ring is full, first keeps only the entries
+    /// `still_wanted` says are live (there are at most [`TICKETS`] live requests,
+    /// one of them the new one, so room is always made).
+    fn push(&mut self, sequence: u64, still_wanted: impl Fn(u64) -> bool) {
+        if self.len == TICKETS {
+            let mut kept = [0u64; TICKETS];
+            let mut count = 0;
+            for i in 0..self.len {
+                let entry = self.sequences[(self.head + i) % TICKETS];
+                if still_wanted(entry) {
+                    kept[count] = entry;
+                    count += 1;
+                }
+            }
+            self.sequences = kept;
+            self.head = 0;
+            self.len = count;
+        }
+        self.sequences[(self.head + self.len) % TICKETS] = sequence;
+        self.len += 1;
+    }
+}
+
 /// A disk and its requests, under the disk's lock.
 pub struct DiskState {
     /// The driver.
     pub device: Disk,
     requests: [Request; TICKETS],
+    waiting: Waiting,
+    /// The device's sector size and queue depth, read once.
+    sector: u64,
+    depth: usize,
+    /// Commands submitted and not yet collected.
+    in_flight: usize,
+    /// The events this lane's completions raise (what its waits pause for).
+    wake: u64,
     next_sequence: u64,
     /// Commands submitted to the device since boot.
     commands: u64,
@@ -82,23 +143,40 @@ pub struct DiskState {
 }
 
 impl DiskState {
-    pub(super) fn new(device: Disk) -> Self {
-        Self { device, requests: [FREE; TICKETS], next_sequence: 1, commands: 0, most_in_flight: 0 }
+    pub(super) fn new(device: Disk, wake: u64) -> Self {
+        let sector = u64::from(device.identity().sector_size);
+        let depth = device.queue_depth();
+        Self {
+            device,
+            requests: [FREE; TICKETS],
+            waiting: Waiting::new(),
+            sector,
+            depth,
+            in_flight: 0,
+            wake,
+            next_sequence: 1,
+            commands: 0,
+            most_in_flight: 0,
+        }
     }
 
     /// Waits, under the lock, until the device has no command in flight (the
     /// blocking driver calls need that); finished commands are recorded.
-    pub fn drain(&mut self, disk: u64) {
-        while self.device.in_flight() > 0 {
+    pub fn drain(&mut self) {
+        while self.in_flight > 0 {
             self.collect();
-            if self.device.in_flight() > 0 {
-                pause_for_completion(disk);
+            if self.in_flight > 0 {
+                pause_for_completion(self.wake);
             }
         }
     }
 
     fn collect(&mut self) {
+        if self.in_flight == 0 {
+            return;
+        }
         while let Some(completion) = self.device.poll() {
+            self.in_flight = self.in_flight.saturating_sub(1);
             let Some(request) = self.requests.get_mut(completion.tag as usize) else { continue };
             request.outstanding = request.outstanding.saturating_sub(1);
             if let Err(error) = completion.result {
@@ -116,8 +194,7 @@ impl DiskState {
             self.collect();
         }
         while let Some(index) = self.oldest_wanting() {
-            if self.device.queue_depth() > 0 && self.device.in_flight() >= self.device.queue_depth()
-            {
+            if self.depth > 0 && self.in_flight >= self.depth {
                 return;
             }
             if !self.submit_next(disk, index, window) {
@@ -126,18 +203,26 @@ impl DiskState {
         }
     }
 
-    fn oldest_wanting(&self) -> Option<usize> {
-        (0..TICKETS)
-            .filter(|&i| self.requests[i].wants_commands())
-            .min_by_key(|&i| self.requests[i].sequence)
+    /// The oldest request that wants commands; entries ahead of it that no longer
+    /// want any leave the ring.
+    fn oldest_wanting(&mut self) -> Option<usize> {
+        while let Some(sequence) = self.waiting.front() {
+            let index = (sequence % TICKETS as u64) as usize;
+            let request = &self.requests[index];
+            if request.sequence == sequence && request.wants_commands() {
+                return Some(index);
+            }
+            self.waiting.pop();
+        }
+        None
     }
 
     /// Hands the device the next command(s) of request `index` from one span of
     /// its buffer; false when the device is full.
     fn submit_next(&mut self, disk: u64, index: usize, window: &ProgramMemory) -> bool {
-        let sector = u64::from(self.device.identity().sector_size);
+        let sector = self.sector;
         let request = self.requests[index];
-        if self.device.queue_depth() == 0 {
+        if self.depth == 0 {
             self.run_blocking(disk, index, window);
             return true;
         }
@@ -165,7 +250,8 @@ impl DiskState {
                     taken += bytes;
                     self.requests[index].outstanding += 1;
                     self.commands += 1;
-                    self.most_in_flight = self.most_in_flight.max(self.device.in_flight());
+                    self.in_flight += 1;
+                    self.most_in_flight = self.most_in_flight.max(self.in_flight);
                 }
                 Err(BlockError::Busy) => {
                     self.requests[index].submitted += taken;
@@ -190,10 +276,10 @@ impl DiskState {
 
     /// The rest of request `index` through a kernel buffer, once the device is idle.
     fn bounce_rest(&mut self, disk: u64, index: usize, window: &ProgramMemory) {
-        self.drain(disk);
+        self.drain();
         count_bounce(disk);
         let request = self.requests[index];
-        let sector = u64::from(self.device.identity().sector_size);
+        let sector = self.sector;
         let done = request.submitted;
         let outcome = bounce(
             &mut self.device,
@@ -242,7 +328,8 @@ pub fn submit(
     window: &ProgramMemory,
 ) -> Result<u64, Error> {
     let slot = slot(disk).ok_or(Error::NotFound)?;
-    let mut state = slot.state.lock();
+    let lane = if slot.lanes.len() > 1 { crate::smp::current_core() % slot.lanes.len() } else { 0 };
+    let mut state = slot.lanes[lane].lock();
     // The sequence picks the entry; skip sequences whose entry is taken.
     let mut sequence = state.next_sequence;
     let index = loop {
@@ -258,8 +345,13 @@ pub fn submit(
     state.next_sequence = sequence % SEQUENCE_MASK + 1;
     let nested = crate::program_run::callee_running();
     state.requests[index] = Request { sequence, direction, lba, buffer, bytes, nested, ..FREE };
+    let DiskState { waiting, requests, .. } = &mut *state;
+    waiting.push(sequence, |entry| {
+        let request = &requests[(entry % TICKETS as u64) as usize];
+        request.sequence == entry && request.wants_commands()
+    });
     state.advance(disk, window, false);
-    Ok(disk << DISK_SHIFT | sequence)
+    Ok(disk << DISK_SHIFT | (lane as u64) << LANE_SHIFT | sequence)
 }
 
 /// Moves disk work on, then the outcome of `ticket` if it finished (the ticket is
@@ -267,9 +359,10 @@ pub fn submit(
 /// while it is in flight; `NotFound` for a ticket that is not (or no longer) one.
 pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
     let disk = ticket >> DISK_SHIFT;
+    let lane = ((ticket >> LANE_SHIFT) & LANE_MASK) as usize;
     let sequence = ticket & SEQUENCE_MASK;
     let slot = slot(disk).ok_or(Error::NotFound)?;
-    let mut state = slot.state.lock();
+    let mut state = slot.lanes.get(lane).ok_or(Error::NotFound)?.lock();
     let index = (sequence % TICKETS as u64) as usize;
     if sequence == 0 || state.requests[index].sequence != sequence {
         return Err(Error::NotFound);
@@ -288,19 +381,21 @@ pub fn poll(ticket: u64, window: &ProgramMemory) -> Result<Option<u64>, Error> {
 
 /// Waits until `ticket` finished and collects it.
 pub fn wait(ticket: u64, window: &ProgramMemory) -> Result<u64, Error> {
+    let lane = ((ticket >> LANE_SHIFT) & LANE_MASK) as usize;
+    let wake = super::wake_events(ticket >> DISK_SHIFT, lane);
     loop {
         if let Some(bytes) = poll(ticket, window)? {
             return Ok(bytes);
         }
-        pause_for_completion(ticket >> DISK_SHIFT);
+        pause_for_completion(wake);
     }
 }
 
-/// The one place the kernel waits for disk `disk` to finish a command (every wait
-/// loop above calls it between two polls): a halt until its completion interrupt
-/// where it has one (core 0), else a spin.
-fn pause_for_completion(disk: u64) {
-    crate::irq::wait::pause_for_disk(disk);
+/// The one place the kernel waits for a disk lane to finish a command (every wait
+/// loop above calls it between two polls), given the events its completions raise:
+/// a halt until the completion interrupt where it reaches this core, else a spin.
+fn pause_for_completion(wake: u64) {
+    crate::irq::wait::pause_for_disk(wake);
 }
 
 /// Drops the finished, uncollected requests of a program `program_run` started, once
@@ -308,32 +403,37 @@ fn pause_for_completion(disk: u64) {
 pub fn forget_nested() {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let mut state = slot.state.lock();
-        for request in state.requests.iter_mut().filter(|r| r.nested && r.finished()) {
-            *request = FREE;
+        for lane in &slot.lanes {
+            let mut state = lane.lock();
+            for request in state.requests.iter_mut().filter(|r| r.nested && r.finished()) {
+                *request = FREE;
+            }
         }
     }
 }
 
 /// Prints, for every disk that ran submitted commands, how many and the most in
-/// flight at once: `ingot: disk <n> commands=<c> most-in-flight=<m>`.
+/// flight at once on one lane: `ingot: disk <n> commands=<c> most-in-flight=<m>`.
 pub fn report() {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let state = slot.state.lock();
-        if state.commands > 0 {
+        let (mut commands, mut most_in_flight) = (0, 0);
+        for lane in &slot.lanes {
+            let state = lane.lock();
+            commands += state.commands;
+            most_in_flight = most_in_flight.max(state.most_in_flight);
+        }
+        if commands > 0 {
             crate::println!(
-                "ingot: disk {disk} commands={} most-in-flight={}",
-                state.commands,
-                state.most_in_flight
+                "ingot: disk {disk} commands={commands} most-in-flight={most_in_flight}"
             );
         }
     }
 }
 
 /// The identity of the disk a ticket names.
-pub fn ticket_identity(ticket: u64) -> Option<ingot_block::DiskIdentity> {
-    super::identity(ticket >> DISK_SHIFT)
+pub fn ticket_identity(ticket: u64) -> Option<&'static ingot_block::DiskIdentity> {
+    super::identity_ref(ticket >> DISK_SHIFT)
 }
 
 /// Runs every disk's requests to their end, leaving their outcomes to collect: a
@@ -342,10 +442,12 @@ pub fn ticket_identity(ticket: u64) -> Option<ingot_block::DiskIdentity> {
 pub fn settle(window: &ProgramMemory) {
     for disk in 0..super::count() as u64 {
         let Some(slot) = slot(disk) else { continue };
-        let mut state = slot.state.lock();
-        while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
-            state.advance(disk, window, true);
-            pause_for_completion(disk);
+        for lane in &slot.lanes {
+            let mut state = lane.lock();
+            while state.requests.iter().any(|r| r.sequence != 0 && !r.finished()) {
+                state.advance(disk, window, true);
+                pause_for_completion(state.wake);
+            }
         }
     }
 }

@@ -4,6 +4,8 @@
 //! call. The kernel refuses bad requests (past the end, empty, missing disk, a
 //! buffer outside the program's memory) with an error and without writing anything.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use ingot_abi::{DiskInfo, Error};
 
 use crate::calls::decode;
@@ -38,6 +40,9 @@ pub fn count() -> u64 {
 pub fn info(disk: u64) -> Result<DiskInfo, Error> {
     let mut info = DiskInfo::default();
     decode((api().disk_info)(disk, &mut info))?;
+    if let Some(remembered) = usize::try_from(disk).ok().and_then(|i| SECTOR_SIZES.get(i)) {
+        remembered.store(info.sector_size, Ordering::Relaxed);
+    }
     Ok(info)
 }
 
@@ -128,8 +133,26 @@ pub fn read_raw(disk: u64, lba: u64, count: u64, address: u64) -> Result<u64, Er
     decode((api().disk_read)(disk, lba, count, address as *mut u8))
 }
 
+/// Disks whose sector size [`sector_size`] remembers.
+const REMEMBERED_DISKS: usize = 16;
+/// Sector sizes of the first disks once asked (0: not yet): a disk's sector size
+/// never changes, so `read` and `write` ask the kernel once, not on every call (and
+/// a task on another core, whose stack the kernel cannot fill a `DiskInfo` on, can
+/// use them once the program's core asked).
+static SECTOR_SIZES: [AtomicU32; REMEMBERED_DISKS] =
+    [const { AtomicU32::new(0) }; REMEMBERED_DISKS];
+
+/// Disk `disk`'s sector size.
+pub(crate) fn sector_size(disk: u64) -> Result<u32, Error> {
+    let remembered = usize::try_from(disk).ok().and_then(|index| SECTOR_SIZES.get(index));
+    match remembered.map(|size| size.load(Ordering::Relaxed)).filter(|&s| s != 0) {
+        Some(size) => Ok(size),
+        None => Ok(info(disk)?.sector_size),
+    }
+}
+
 fn sectors_in(disk: u64, bytes: usize) -> Result<u64, Error> {
-    let size = u64::from(info(disk)?.sector_size);
+    let size = u64::from(sector_size(disk)?);
     let bytes = bytes as u64;
     if size == 0 || !bytes.is_multiple_of(size) {
         return Err(Error::InvalidArgument);

@@ -266,7 +266,7 @@ impl Disk {
     /// ingot_sdk::println!("4 sectors written, {same} read back the same");
     /// ```
     pub fn new(number: u64) -> Result<Self, Error> {
-        let sector_size = u64::from(crate::disk::info(number)?.sector_size);
+        let sector_size = u64::from(crate::disk::sector_size(number)?);
         Ok(Self { number, sector_size })
     }
 

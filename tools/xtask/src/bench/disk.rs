@@ -155,9 +155,14 @@ pub fn configs(
 
 /// A fresh, zero-filled (sparse) image of [`IMAGE_BYTES`] at `path`.
 pub fn fresh_image(path: &Path) -> Result<(), String> {
+    fresh_image_of(path, IMAGE_BYTES)
+}
+
+/// A fresh, zero-filled (sparse) image of `bytes` at `path`.
+pub fn fresh_image_of(path: &Path, bytes: u64) -> Result<(), String> {
     let _ = fs::remove_file(path);
     fs::File::create(path)
-        .and_then(|f| f.set_len(IMAGE_BYTES))
+        .and_then(|f| f.set_len(bytes))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -252,12 +257,12 @@ pub fn bench_disk(options: &super::Options) -> Result<(), String> {
             }
             let _ = fs::remove_file(&image);
         }
-        for (name, disks) in PARALLEL {
-            let images = disk_parallel::images(&disks_dir, disks);
-            let configs = disk_parallel::configs(disks, &images, &artifacts, &peer);
+        for (name, layout, cores) in PARALLEL {
+            let images = disk_parallel::images(&disks_dir, layout, cores);
+            let configs = disk_parallel::configs(layout, cores, &images, &artifacts, &peer);
             for (guest, config) in ["Ingot", "Linux"].into_iter().zip(configs) {
                 let load = load1();
-                let phase = disk_parallel::run(&config, &images, guest)
+                let phase = disk_parallel::run(&config, layout, cores, &images, guest)
                     .map_err(|e| format!("{guest} on {name}: {e}"))?;
                 let run = ParallelRun { round, name, guest, phase, load1: load, config };
                 println!(

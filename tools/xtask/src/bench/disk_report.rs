@@ -175,14 +175,16 @@ fn parallel_series(runs: &[ParallelRun], name: &str, guest: &str) -> Vec<f64> {
 
 fn parallel_markdown(runs: &[ParallelRun]) -> String {
     let mut md = String::from(
-        "\n### Parallel sequential reads: N cores, N disks\n\n\
-         Each core reads its own virtio-blk disk's first 32 MiB in 1 MiB requests, all at \
-         once (Ingot: `run_on_core`, one disk per core; Linux: one O_DIRECT reader process \
-         per disk, pinned to a CPU); MB/s over all disks, host-timed.\n\n\
+        "\n### Parallel sequential reads: N cores\n\n\
+         Each core reads 32 MiB in 1 MiB requests, all at once: on `virtio-blk xN` its own \
+         virtio-blk disk's first 32 MiB, on `nvme 1 disk, N cores` its own 32 MiB of one \
+         NVMe namespace (Ingot: `run_on_core`, each core on its own lane and queue pair; \
+         Linux: one O_DIRECT reader process per core, pinned to a CPU); MB/s over all \
+         readers, host-timed.\n\n\
          | Config | Ingot MB/s (median) | Linux MB/s (median) | Ingot ÷ Linux | range |\n\
          |---|---|---|---|---|\n",
     );
-    for (name, _) in PARALLEL {
+    for (name, _, _) in PARALLEL {
         let ingot = parallel_series(runs, name, "Ingot");
         let linux = parallel_series(runs, name, "Linux");
         let r = ratios(&ingot, &linux);

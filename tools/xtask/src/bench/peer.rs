@@ -100,13 +100,20 @@ if [ "$peer" = disk ]; then
 fi
 if [ "$peer" = disks ]; then
     # `bench disk`'s parallel phase: the first ${peerdisks} disks that appear, then
-    # tools/bench-peer/disk_bench.c --parallel on them (one reader per disk and CPU).
+    # tools/bench-peer/disk_bench.c --parallel on them (one reader per disk and CPU);
+    # with peershared=1 the first disk ${peerdisks} times (reader k reads its k-th
+    # 32 MiB of it).
     want=${peerdisks:-2}
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
         set --
         for d in vda vdb vdc vdd nvme0n1 nvme1n1 nvme2n1 nvme3n1; do
             [ -b "/dev/$d" ] && [ $# -lt "$want" ] && set -- "$@" "/dev/$d"
         done
+        if [ "$peershared" = 1 ] && [ $# -ge 1 ]; then
+            first=$1
+            set --
+            while [ $# -lt "$want" ]; do set -- "$@" "$first"; done
+        fi
         [ $# -ge "$want" ] && break
         sleep 1
     done

@@ -41,12 +41,26 @@ pub(crate) struct Ncq<B> {
     tables: B,
     depth: usize,
     slots: [Option<Queued>; QUEUE_DEPTH],
+    /// Bit `n` set: slot `n` holds a command (counted, never scanned).
+    busy: u32,
+    /// Bit `n` set: slot `n`'s command has its outcome.
+    finished: u32,
     deadline: Option<Deadline>,
 }
 
+// A port's slots are bits of a u32.
+const _: () = assert!(QUEUE_DEPTH <= 32);
+
 impl<B: DmaBuffer> Ncq<B> {
     pub(crate) fn new(tables: B, depth: usize) -> Self {
-        Self { tables, depth: depth.min(QUEUE_DEPTH), slots: [None; QUEUE_DEPTH], deadline: None }
+        Self {
+            tables,
+            depth: depth.min(QUEUE_DEPTH),
+            slots: [None; QUEUE_DEPTH],
+            busy: 0,
+            finished: 0,
+            deadline: None,
+        }
     }
 
     pub(crate) fn depth(&self) -> usize {
@@ -54,7 +68,15 @@ impl<B: DmaBuffer> Ncq<B> {
     }
 
     pub(crate) fn in_flight(&self) -> usize {
-        self.slots.iter().flatten().count()
+        self.busy.count_ones() as usize
+    }
+
+    /// Records the outcome of slot `slot`'s command.
+    fn finish(&mut self, slot: usize, outcome: Result<(), BlockError>) {
+        if let Some(queued) = self.slots[slot].as_mut() {
+            queued.outcome = Some(outcome);
+            self.finished |= 1 << slot;
+        }
     }
 
     /// Writes slot `slot`'s register FIS: `ata_command` over `sectors` at `lba`.
@@ -104,9 +126,10 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         let addresses_64 = self.addresses_64;
         let port = &mut self.ports[index];
         let Some(ncq) = port.ncq.as_mut() else { return Err(BlockError::Unsupported) };
-        let Some(slot) = ncq.slots[..ncq.depth].iter().position(Option::is_none) else {
+        let slot = (!ncq.busy).trailing_zeros() as usize;
+        if slot >= ncq.depth {
             return Err(BlockError::Busy);
-        };
+        }
         let limits = CommandLimits {
             max_bytes: (MAX_COMMAND_BYTES / sector).min(u64::from(u16::MAX)) * sector,
             max_entries: QUEUED_PRDT_ENTRIES,
@@ -141,6 +164,7 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
             ncq.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
         }
         ncq.slots[slot] = Some(Queued { tag, lba, sectors, entries, write, outcome: None });
+        ncq.busy |= 1 << slot;
         let base = self.port_base(index);
         self.registers.write_u32(base + reg::SACT, 1 << slot);
         self.registers.write_u32(base + reg::CI, 1 << slot);
@@ -159,13 +183,14 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
         }
         let active = self.registers.read_u32(base + reg::SACT);
         let error = self.registers.read_u32(base + reg::IS) & reg::IS_TFES != 0;
-        for (slot, queued) in ncq.slots.iter_mut().enumerate() {
-            if let Some(queued) = queued.as_mut().filter(|q| q.outcome.is_none())
-                && active & (1 << slot) == 0
-            {
-                queued.outcome = Some(Ok(()));
-                ncq.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
-            }
+        let mut completed = ncq.busy & !ncq.finished & !active;
+        if completed != 0 {
+            ncq.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
+        }
+        while completed != 0 {
+            let slot = completed.trailing_zeros() as usize;
+            completed &= completed - 1;
+            ncq.finish(slot, Ok(()));
         }
         if error {
             self.retry_aborted(index);
@@ -175,8 +200,10 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
             let _ = self.restart(index);
             self.ports[index].failed = true;
             let ncq = self.ports[index].ncq.as_mut()?;
-            for queued in ncq.slots.iter_mut().flatten() {
-                queued.outcome.get_or_insert(Err(BlockError::Timeout));
+            for slot in 0..QUEUE_DEPTH {
+                if ncq.busy & !ncq.finished & (1 << slot) != 0 {
+                    ncq.finish(slot, Err(BlockError::Timeout));
+                }
             }
         }
         take_finished(self.ports[index].ncq.as_mut()?)
@@ -203,10 +230,8 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Hba<M, B, C> {
             } else {
                 Err(BlockError::Timeout)
             };
-            if let Some(queued) =
-                self.ports[index].ncq.as_mut().and_then(|ncq| ncq.slots[slot].as_mut())
-            {
-                queued.outcome = Some(outcome);
+            if let Some(ncq) = self.ports[index].ncq.as_mut() {
+                ncq.finish(slot, outcome);
             }
         }
     }
@@ -250,12 +275,14 @@ fn write_header<B: DmaBuffer>(memory: &B, slot: usize, table: u64, entries: usiz
 }
 
 fn take_finished_peek<B>(ncq: &Ncq<B>) -> Option<usize> {
-    ncq.slots.iter().position(|q| q.is_some_and(|q| q.outcome.is_some()))
+    (ncq.finished != 0).then(|| ncq.finished.trailing_zeros() as usize)
 }
 
 /// Frees the first slot whose command finished and returns its completion.
 fn take_finished<B>(ncq: &mut Ncq<B>) -> Option<Completion> {
     let slot = take_finished_peek(ncq)?;
+    ncq.busy &= !(1 << slot);
+    ncq.finished &= !(1 << slot);
     let queued = ncq.slots[slot].take()?;
     Some(Completion { tag: queued.tag, result: queued.outcome? })
 }

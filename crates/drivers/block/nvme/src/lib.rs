@@ -108,6 +108,9 @@ pub struct Namespace<M, B, C> {
     controller: Arc<Mutex<Controller<M, B, C>>>,
     /// The pairs for submitted commands, shared by the controller's namespaces.
     queues: Arc<queued::Queues<M, B, C>>,
+    /// The one pair this handle submits on and polls ([`Namespace::lane`]); `None`:
+    /// the calling core's pair for submissions, every pair for polls.
+    lane: Option<usize>,
     nsid: u32,
     identity: DiskIdentity,
 }
@@ -121,6 +124,21 @@ impl<M, B, C> Namespace<M, B, C> {
     /// Queue pairs for submitted commands.
     pub fn queue_pairs(&self) -> usize {
         self.queues.count()
+    }
+
+    /// A second handle on this namespace whose submitted commands all go to queue
+    /// pair `pair`, and whose `poll`/`in_flight` see only that pair's: a lane
+    /// another core drives at the same time as the others, sharing only that pair's
+    /// lock (and the PRP page pool's, for commands that need a list page). Its
+    /// blocking calls are the namespace's own. `None` past the last pair.
+    pub fn lane(&self, pair: usize) -> Option<Self> {
+        (pair < self.queues.count()).then(|| Self {
+            controller: self.controller.clone(),
+            queues: self.queues.clone(),
+            lane: Some(pair),
+            nsid: self.nsid,
+            identity: self.identity,
+        })
     }
 }
 
@@ -166,6 +184,30 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
     clock: C,
     queues: usize,
     core: fn() -> usize,
+) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
+    start_controller(registers, dma, clock, queues, core, false)
+}
+
+/// As [`start_with_queues`], but pair `k`'s completion queue interrupts on MSI-X
+/// vector `k + 1` (the blocking calls' queue keeps vector 0), so the host can aim
+/// each pair's interrupt at the core that submits on it.
+pub fn start_with_queue_vectors<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+    queues: usize,
+    core: fn() -> usize,
+) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
+    start_controller(registers, dma, clock, queues, core, true)
+}
+
+fn start_controller<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
+    registers: M,
+    dma: &mut D,
+    clock: C,
+    queues: usize,
+    core: fn() -> usize,
+    vector_per_pair: bool,
 ) -> Result<Vec<Namespace<M, D::Buffer, C>>, InitError> {
     let cap = registers.read_u64(reg::CAP);
     let timeout_ms = (((cap >> 24) & 0xFF) * 500).clamp(500, 60_000);
@@ -257,11 +299,13 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
         let (sq, cq) = pair.addresses();
         let size = u32::from(pair.size() - 1) << 16;
         let id = u32::from(id);
+        let vector = if vector_per_pair { (index as u32 + 1) << 16 } else { 0 };
+        let flags = CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED | vector;
         let created = controller
             .admin_command(Command {
                 opcode: opcode::CREATE_IO_CQ,
                 prp1: cq,
-                cdw: [size | id, CQ_PHYSICALLY_CONTIGUOUS | CQ_INTERRUPTS_ENABLED, 0, 0, 0, 0],
+                cdw: [size | id, flags, 0, 0, 0, 0],
                 ..Command::default()
             })
             .and_then(|()| {
@@ -313,6 +357,7 @@ pub fn start_with_queues<M: Mmio + Clone, D: DmaAllocator, C: Clock + Clone>(
         .map(|(nsid, identity)| Namespace {
             controller: shared.clone(),
             queues: queues.clone(),
+            lane: None,
             nsid,
             identity,
         })
@@ -615,15 +660,15 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> BlockDevice for Namespace<M, B, C> {
         cursor: &mut SegmentCursor<'_>,
         tag: u64,
     ) -> Result<u64, BlockError> {
-        self.queues.submit(self.nsid, &self.identity, write, lba, cursor, tag)
+        self.queues.submit(self.lane, self.nsid, &self.identity, write, lba, cursor, tag)
     }
 
     fn poll(&mut self) -> Option<BlockCompletion> {
-        self.queues.poll(self.nsid)
+        self.queues.poll(self.lane, self.nsid)
     }
 
     fn in_flight(&self) -> usize {
-        self.queues.in_flight(self.nsid)
+        self.queues.in_flight(self.lane, self.nsid)
     }
 }
 

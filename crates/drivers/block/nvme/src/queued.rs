@@ -25,6 +25,8 @@ use super::{COMMAND_TIMEOUT_MS, PAGE, opcode};
 
 /// Most commands in flight through `submit`, per queue pair.
 pub const QUEUE_DEPTH: usize = 32;
+// A pair's slots are bits of a u32.
+const _: () = assert!(QUEUE_DEPTH <= 32);
 /// Most queue pairs for submitted commands, per controller.
 pub const MOST_QUEUES: usize = 4;
 /// Command identifier of queued slot 0 (the blocking calls use 0..`MAX_IN_FLIGHT`).
@@ -50,6 +52,10 @@ pub(crate) struct IoQueue<M, B, C> {
     clock: C,
     pair: QueuePair<B>,
     slots: [QueuedSlot; QUEUE_DEPTH],
+    /// Bit `n` set: slot `n` holds a command (so nothing scans the slots to count).
+    busy: u32,
+    /// Bit `n` set: slot `n`'s completion came.
+    done: u32,
     depth: usize,
     /// When the controller must have completed another command of this pair.
     deadline: Option<Deadline>,
@@ -59,6 +65,8 @@ pub(crate) struct IoQueue<M, B, C> {
 /// A controller's pairs for submitted commands and their PRP list pages.
 pub(crate) struct Queues<M, B, C> {
     pairs: Vec<Mutex<IoQueue<M, B, C>>>,
+    /// Commands one pair can have in flight.
+    depth: usize,
     prp_pages: Vec<B>,
     /// Bit `n` set: page `n` is free.
     prp_free: Mutex<u64>,
@@ -76,6 +84,8 @@ impl<M, B, C> IoQueue<M, B, C> {
             clock,
             pair,
             slots: [QueuedSlot::default(); QUEUE_DEPTH],
+            busy: 0,
+            done: 0,
             depth,
             deadline: None,
             failed: false,
@@ -83,8 +93,19 @@ impl<M, B, C> IoQueue<M, B, C> {
     }
 
     fn in_flight(&self, nsid: u32) -> usize {
-        self.slots.iter().filter(|slot| slot.nsid == nsid).count()
+        slots_of(self.busy).filter(|&slot| self.slots[slot].nsid == nsid).count()
     }
+}
+
+/// The slot numbers whose bits are set in `mask`, lowest first.
+fn slots_of(mut mask: u32) -> impl Iterator<Item = usize> {
+    core::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let slot = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            slot
+        })
+    })
 }
 
 impl<M, B, C> Queues<M, B, C> {
@@ -96,6 +117,7 @@ impl<M, B, C> Queues<M, B, C> {
     ) -> Self {
         let prp_free = if prp_pages.len() >= 64 { u64::MAX } else { (1 << prp_pages.len()) - 1 };
         Self {
+            depth: pairs.first().map_or(0, |pair| pair.depth),
             pairs: pairs.into_iter().map(Mutex::new).collect(),
             prp_pages,
             prp_free: Mutex::new(prp_free),
@@ -106,12 +128,20 @@ impl<M, B, C> Queues<M, B, C> {
 
     /// Commands one core can have in flight.
     pub(crate) fn depth(&self) -> usize {
-        self.pairs.first().map_or(0, |pair| pair.lock().depth)
+        self.depth
     }
 
-    /// Commands of namespace `nsid` not yet returned by a poll, on every pair.
-    pub(crate) fn in_flight(&self, nsid: u32) -> usize {
-        self.pairs.iter().map(|pair| pair.lock().in_flight(nsid)).sum()
+    /// The pairs a handle on `lane` (one pair, or `None`: all) looks at.
+    fn pairs_of(&self, lane: Option<usize>) -> &[Mutex<IoQueue<M, B, C>>] {
+        match lane {
+            Some(pair) => self.pairs.get(pair..=pair).unwrap_or(&[]),
+            None => &self.pairs,
+        }
+    }
+
+    /// Commands of namespace `nsid` not yet returned by a poll, on `lane`'s pairs.
+    pub(crate) fn in_flight(&self, lane: Option<usize>, nsid: u32) -> usize {
+        self.pairs_of(lane).iter().map(|pair| pair.lock().in_flight(nsid)).sum()
     }
 
     /// Pairs.
@@ -136,11 +166,13 @@ impl<M, B, C> Queues<M, B, C> {
 }
 
 impl<M: Mmio, B: DmaBuffer, C: Clock> Queues<M, B, C> {
-    /// `BlockDevice::submit` for namespace `nsid` on the calling core's pair: one
-    /// command over the next bytes of `cursor`, up to MDTS, described by PRP1/PRP2
-    /// or a PRP list page from the pool.
+    /// `BlockDevice::submit` for namespace `nsid` on pair `lane` (`None`: the
+    /// calling core's pair): one command over the next bytes of `cursor`, up to
+    /// MDTS, described by PRP1/PRP2 or a PRP list page from the pool.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn submit(
         &self,
+        lane: Option<usize>,
         nsid: u32,
         identity: &DiskIdentity,
         write: bool,
@@ -148,17 +180,18 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Queues<M, B, C> {
         cursor: &mut SegmentCursor<'_>,
         tag: u64,
     ) -> Result<u64, BlockError> {
-        let Some(pair) = self.pairs.get((self.core)() % self.pairs.len().max(1)) else {
+        let index = lane.unwrap_or_else(|| (self.core)() % self.pairs.len().max(1));
+        let Some(pair) = self.pairs.get(index) else {
             return Err(BlockError::Unsupported);
         };
         let mut queue = pair.lock();
         if queue.failed {
             return Err(BlockError::Timeout);
         }
-        let depth = queue.depth;
-        let Some(slot) = queue.slots[..depth].iter().position(|slot| slot.nsid == 0) else {
+        let slot = (!queue.busy).trailing_zeros() as usize;
+        if slot >= queue.depth {
             return Err(BlockError::Busy);
-        };
+        }
         let sector = identity.sector_size as usize;
         let limits = CommandLimits {
             max_bytes: (self.max_transfer / sector * sector) as u64,
@@ -218,19 +251,20 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> Queues<M, B, C> {
             prp2,
             cdw: [lba as u32, (lba >> 32) as u32, last, 0, 0, 0],
         };
-        if queue.slots.iter().all(|slot| slot.nsid == 0) {
+        if queue.busy == 0 {
             queue.deadline = Some(Deadline::after_ms(&queue.clock, COMMAND_TIMEOUT_MS));
         }
         queue.slots[slot] = QueuedSlot { nsid, tag, prp_page, status: None };
+        queue.busy |= 1 << slot;
         let queue = &mut *queue;
         queue.pair.submit(&queue.registers, QUEUED_CID + slot as u16, &command);
         Ok(bytes)
     }
 
-    /// `BlockDevice::poll` for namespace `nsid`: the first pair with a finished
-    /// command of it (or a timed-out one) gives it back.
-    pub(crate) fn poll(&self, nsid: u32) -> Option<Completion> {
-        self.pairs.iter().find_map(|pair| {
+    /// `BlockDevice::poll` for namespace `nsid`: the first of `lane`'s pairs with a
+    /// finished command of it (or a timed-out one) gives it back.
+    pub(crate) fn poll(&self, lane: Option<usize>, nsid: u32) -> Option<Completion> {
+        self.pairs_of(lane).iter().find_map(|pair| {
             let (completion, page) = pair.lock().poll(nsid)?;
             self.give_prp_page(page);
             Some(completion)
@@ -242,32 +276,35 @@ impl<M: Mmio, B: DmaBuffer, C: Clock> IoQueue<M, B, C> {
     /// Records every completion the pair holds, then takes one of `nsid`'s finished
     /// commands (with the PRP page it held), or after the deadline a timed-out one.
     fn poll(&mut self, nsid: u32) -> Option<(Completion, Option<usize>)> {
-        if self.in_flight(nsid) == 0 {
+        if self.busy == 0 {
             return None;
         }
         while !self.failed {
             let Some(completion) = self.pair.poll(&self.registers) else { break };
             let index = usize::from(completion.cid.wrapping_sub(QUEUED_CID));
+            let waiting = self.busy & !self.done;
             match self.slots.get_mut(index) {
-                Some(slot) if slot.nsid != 0 && slot.status.is_none() => {
+                Some(slot) if waiting & (1 << index) != 0 => {
                     slot.status = Some(completion.status);
+                    self.done |= 1 << index;
                     self.deadline = Some(Deadline::after_ms(&self.clock, COMMAND_TIMEOUT_MS));
                 }
                 // A completion for no command in flight: the controller is broken.
                 _ => self.failed = true,
             }
         }
-        let finished = self.slots.iter().position(|s| s.nsid == nsid && s.status.is_some());
-        let expired = self.deadline.is_some_and(|d| d.expired(&self.clock));
+        let finished = slots_of(self.done).find(|&slot| self.slots[slot].nsid == nsid);
         let index = match finished {
             Some(index) => index,
-            None if self.failed || expired => {
+            None if self.failed || self.deadline.is_some_and(|d| d.expired(&self.clock)) => {
                 self.failed = true;
-                self.slots.iter().position(|s| s.nsid == nsid)?
+                slots_of(self.busy).find(|&slot| self.slots[slot].nsid == nsid)?
             }
             None => return None,
         };
         let slot = core::mem::take(&mut self.slots[index]);
+        self.busy &= !(1 << index);
+        self.done &= !(1 << index);
         let result = match slot.status {
             Some(0) => Ok(()),
             Some(status) => Err(BlockError::Device(u32::from(status))),

@@ -355,3 +355,67 @@ fn every_io_completion_queue_interrupts_on_vector_0_for_msix_entry_0() {
     // The blocking calls' queue (1) and the pair for submitted commands (2).
     assert_eq!(model.state().completion_interrupts, [(1, true, 0), (2, true, 0)]);
 }
+
+#[test]
+fn two_lanes_of_one_namespace_run_their_commands_side_by_side() {
+    let (model, memory) = controller();
+    // Whatever core this runs on (the pretend core is always 1), a lane submits on
+    // its own pair.
+    let disks =
+        start_with_queues(model.clone(), &mut memory.dma(), StepClock::new(), 2, || 1).unwrap();
+    assert!(disks[0].lane(2).is_none());
+    let mut lanes = [disks[0].lane(0).unwrap(), disks[0].lane(1).unwrap()];
+    model.state().namespaces[0].data.iter_mut().enumerate().for_each(|(i, b)| *b = (i % 251) as u8);
+    model.state().held = true;
+    // Lane 0 writes 12 pages at LBA 0.., lane 1 reads 12 pages at LBA 4096..,
+    // submitted alternately so both pairs hold commands at once.
+    let sources = scattered(&memory, 12, 1);
+    let targets = scattered(&memory, 12, 1);
+    for i in 0..12 {
+        let written = pattern(PAGE, i as u8);
+        sources[i].write_bytes(0, &written);
+        let source = [Segment { physical: sources[i].physical(), len: PAGE as u64 }];
+        let lba = 8 * i as u64;
+        assert_eq!(
+            lanes[0].submit(true, lba, &mut SegmentCursor::new(&source), i as u64),
+            Ok(4096)
+        );
+        let target = [Segment { physical: targets[i].physical(), len: PAGE as u64 }];
+        let lba = 4096 + 8 * i as u64;
+        let tag = 100 + i as u64;
+        assert_eq!(lanes[1].submit(false, lba, &mut SegmentCursor::new(&target), tag), Ok(4096));
+    }
+    assert_eq!((lanes[0].in_flight(), lanes[1].in_flight(), disks[0].in_flight()), (12, 12, 24));
+    assert_eq!(model.state().finish_held(), 24);
+    let per_queue: Vec<(u16, usize)> =
+        model.state().commands_per_queue.iter().map(|(q, n)| (*q, *n)).collect();
+    assert_eq!(per_queue, [(2, 12), (3, 12)]);
+    // Each lane gets back only its own commands, whichever polls first.
+    let mut read_tags: Vec<u64> = collect(&mut lanes[1], 12).iter().map(|c| c.tag).collect();
+    assert_eq!(lanes[1].poll(), None);
+    assert_eq!(lanes[0].in_flight(), 12);
+    let mut write_tags: Vec<u64> = collect(&mut lanes[0], 12).iter().map(|c| c.tag).collect();
+    read_tags.sort();
+    write_tags.sort();
+    assert_eq!(read_tags, (100..112).collect::<Vec<_>>());
+    assert_eq!(write_tags, (0..12).collect::<Vec<_>>());
+    for (i, target) in targets.iter().enumerate() {
+        let at = 8 * i * 512;
+        assert_eq!(&model.state().namespaces[0].data[at..at + PAGE], &pattern(PAGE, i as u8)[..]);
+        let mut back = vec![0; PAGE];
+        target.read_bytes(0, &mut back);
+        let start = (4096 + 8 * i) * 512;
+        assert!(back.iter().enumerate().all(|(k, &b)| b == ((start + k) % 251) as u8), "{i}");
+    }
+}
+
+#[test]
+fn with_a_vector_per_pair_pair_k_interrupts_on_vector_k_plus_1() {
+    let (model, memory) = controller();
+    start_with_queue_vectors(model.clone(), &mut memory.dma(), StepClock::new(), 3, || 0).unwrap();
+    // The blocking calls' queue (1) keeps vector 0; the three pairs (2, 3, 4) 1, 2, 3.
+    assert_eq!(
+        model.state().completion_interrupts,
+        [(1, true, 0), (2, true, 1), (3, true, 2), (4, true, 3)]
+    );
+}
