@@ -311,14 +311,22 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
     }
 
     /// When the walk for `virt` meets an entry that is not present, the bytes from
-    /// `virt` to the end of what that entry would map (nothing there is mapped);
-    /// `None` when a present page maps `virt`.
+    /// `virt` to the end of what that entry and the absent entries after it in the
+    /// same table would map (nothing there is mapped); `None` when a present page
+    /// maps `virt`.
     fn unmapped_bytes(&self, virt: u64) -> Option<u64> {
         let mut table = self.root;
         for level in (1..=4).rev() {
-            let entry = self.memory.read_entry(table, index(virt, level));
+            let idx = index(virt, level);
+            let entry = self.memory.read_entry(table, idx);
             if entry & PageFlags::PRESENT.bits() == 0 {
-                return Some(level_bytes(level) - (virt & (level_bytes(level) - 1)));
+                let absent = (idx + 1..ENTRIES as usize)
+                    .take_while(|&next| {
+                        self.memory.read_entry(table, next) & PageFlags::PRESENT.bits() == 0
+                    })
+                    .count() as u64;
+                let bytes = level_bytes(level);
+                return Some((absent + 1) * bytes - (virt & (bytes - 1)));
             }
             if is_leaf(entry, level) {
                 return None;
