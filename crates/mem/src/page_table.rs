@@ -279,8 +279,25 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
                 PageSize::Size4K
             };
             let level = size.level();
-            let req = PageRequest { virt: v, phys: p, level, leaf_flags, apply };
+            if !apply && let Some(free) = self.unmapped_bytes(v) {
+                // Nothing is mapped under this entry, so nothing in it can conflict.
+                offset += free;
+                last = None;
+                continue;
+            }
             let span = v / (size.bytes() * ENTRIES);
+            if apply
+                && let Some((table, at, of)) = last
+                && at == level
+                && of == span
+            {
+                let run = self.fill_empty_run(table, level, v, p, rest, leaf_flags);
+                if run > 0 {
+                    offset += run;
+                    continue;
+                }
+            }
+            let req = PageRequest { virt: v, phys: p, level, leaf_flags, apply };
             let table = match last {
                 Some((table, at, of)) if at == level && of == span => {
                     self.map_page(table, level, req)?
@@ -291,6 +308,62 @@ impl<'m, M: TableMemory> PageTableBuilder<'m, M> {
             offset += size.bytes();
         }
         Ok(())
+    }
+
+    /// When the walk for `virt` meets an entry that is not present, the bytes from
+    /// `virt` to the end of what that entry and the absent entries after it in the
+    /// same table would map (nothing there is mapped); `None` when a present page
+    /// maps `virt`.
+    fn unmapped_bytes(&self, virt: u64) -> Option<u64> {
+        let mut table = self.root;
+        for level in (1..=4).rev() {
+            let idx = index(virt, level);
+            let entry = self.memory.read_entry(table, idx);
+            if entry & PageFlags::PRESENT.bits() == 0 {
+                let absent = (idx + 1..ENTRIES as usize)
+                    .take_while(|&next| {
+                        self.memory.read_entry(table, next) & PageFlags::PRESENT.bits() == 0
+                    })
+                    .count() as u64;
+                let bytes = level_bytes(level);
+                return Some((absent + 1) * bytes - (virt & (bytes - 1)));
+            }
+            if is_leaf(entry, level) {
+                return None;
+            }
+            table = entry & ADDR_MASK;
+        }
+        None
+    }
+
+    /// Writes leaves of `level` into the consecutive empty entries of `table` from
+    /// `virt`'s entry on, up to the table's end or `rest` bytes, stopping at the first
+    /// present entry (which the caller handles page by page). Returns the bytes
+    /// mapped. The same pages [`map_page`](Self::map_page) would write, without
+    /// walking to each one: the identity map's thousands of 2 MiB pages at boot.
+    fn fill_empty_run(
+        &mut self,
+        table: u64,
+        level: u32,
+        virt: u64,
+        phys: u64,
+        rest: u64,
+        leaf_flags: u64,
+    ) -> u64 {
+        let page = level_bytes(level);
+        let huge = if level > 1 { HUGE_BIT } else { 0 };
+        let first = index(virt, level);
+        let count = (rest / page).min(ENTRIES - first as u64);
+        let mut done = 0;
+        while done < count {
+            let idx = first + done as usize;
+            if self.memory.read_entry(table, idx) & PageFlags::PRESENT.bits() != 0 {
+                break;
+            }
+            self.memory.write_entry(table, idx, (phys + done * page) | leaf_flags | huge);
+            done += 1;
+        }
+        done * page
     }
 
     /// Carries out `req` in the table at `level` (4 = PML4). Returns the table at the

@@ -395,3 +395,47 @@ fn table_allocation_failure_propagates_and_retry_completes() {
 
 mod random;
 mod unmap;
+
+#[test]
+fn runs_of_pages_fill_every_entry_and_stop_at_present_ones() {
+    let mut mem = FakeMemory::new();
+    let mut b = PageTableBuilder::new(&mut mem, false).unwrap();
+    // Pages already mapped in the middle of the later run: one identical, one 4 KiB table.
+    b.map(
+        0x1_0000_0000 + 5 * LARGE_PAGE_SIZE,
+        0x40_0000_0000 + 5 * LARGE_PAGE_SIZE,
+        LARGE_PAGE_SIZE,
+        rw(),
+    )
+    .unwrap();
+    b.map(0x1_0000_0000 + 9 * LARGE_PAGE_SIZE, 0x40_0000_0000 + 9 * LARGE_PAGE_SIZE, 0x1000, rw())
+        .unwrap();
+    b.map(0x1_0000_0000, 0x40_0000_0000, 2 * GIB + 3 * LARGE_PAGE_SIZE, rw()).unwrap();
+    for page in 0..(2 * 512 + 3) {
+        let virt = 0x1_0000_0000 + page * LARGE_PAGE_SIZE + 0x1234;
+        let size = if page == 9 { PageSize::Size4K } else { PageSize::Size2M };
+        assert_eq!(
+            b.translate(virt),
+            Some((virt - 0x1_0000_0000 + 0x40_0000_0000, size)),
+            "{page}"
+        );
+    }
+    assert_eq!(
+        b.translate(0x1_0000_0000 + 9 * LARGE_PAGE_SIZE + 0x1F_F000).map(|t| t.1),
+        Some(PageSize::Size4K)
+    );
+    assert_eq!(b.translate(0x1_0000_0000 + 2 * GIB + 3 * LARGE_PAGE_SIZE), None);
+}
+
+#[test]
+fn conflict_in_the_middle_of_a_run_changes_nothing() {
+    let mut mem = FakeMemory::new();
+    let mut b = PageTableBuilder::new(&mut mem, false).unwrap();
+    b.map(300 * LARGE_PAGE_SIZE, 0x9000_0000, LARGE_PAGE_SIZE, rw()).unwrap();
+    let tables = b.tables_allocated();
+    assert_eq!(b.map(0, 0, GIB, rw()), Err(MemError::AlreadyMapped));
+    assert_eq!(b.tables_allocated(), tables);
+    assert_eq!(b.translate(0), None);
+    assert_eq!(b.translate(299 * LARGE_PAGE_SIZE), None);
+    assert_eq!(b.translate(301 * LARGE_PAGE_SIZE), None);
+}
