@@ -147,7 +147,9 @@ pub fn pause_for_disk(events: u64) {
 /// a source that is polled or stays on the bootstrap core, no local APIC yet)
 /// spins once. It returns after any wake-up, whether or not this core took the
 /// event: several cores may wait for one disk's event (its lanes), the handler
-/// wakes the other waiters with an IPI, and each polls its own lane.
+/// wakes the other waiters with an IPI, and each polls its own lane. Disk
+/// interrupts are MSI or MSI-X messages, never level-triggered lines, so unlike
+/// [`wait`] it has no line to unmask.
 fn pause_for_events(events: u64, until_ns: u64) {
     let core = crate::smp::current_core();
     if events == 0

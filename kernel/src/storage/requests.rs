@@ -2,7 +2,7 @@
 //! buffer) becomes a ticket at once, and the kernel moves it to the device as
 //! commands whenever the disk is polled; the blocking calls are submit-and-wait.
 //!
-//! Each disk keeps a table of [`TICKETS`] requests under its own lock. Every poll
+//! Each disk (each lane of it) keeps a table of [`TICKETS`] requests under its own lock. Every poll
 //! first collects the commands the device finished, then hands the device the
 //! next commands of the oldest unfinished requests until its slots are full, so a
 //! deep queue (virtio-blk's ring, AHCI's NCQ tags, NVMe's queue) stays full. The
@@ -318,7 +318,7 @@ impl DiskState {
 }
 
 /// Starts a request checked by the caller (disk, range, buffer inside the window);
-/// returns its ticket. `Exhausted` when the disk has [`TICKETS`] uncollected requests.
+/// returns its ticket. `Exhausted` when the lane has [`TICKETS`] uncollected requests.
 pub fn submit(
     disk: u64,
     direction: Direction,
