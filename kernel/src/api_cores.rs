@@ -61,7 +61,13 @@ pub extern "sysv64" fn task_submit(entry: TaskEntry, argument: u64, group: u64) 
         let entry = entry as usize as u64;
         window()?.check_entry(entry)?;
         let group = if group == 0 { None } else { Some(group_id(group)?) };
-        let task = Task { entry, argument, group, program: program::current_program() };
+        // No program is current once the boot program has returned (tag 0): a task
+        // of it still running cannot queue more.
+        let program = program::current_program();
+        if program == 0 {
+            return Err(Error::NotFound);
+        }
+        let task = Task { entry, argument, group, program };
         worker::submit(task).map_err(|error| match error {
             SubmitError::QueueFull => Error::WouldBlock,
             SubmitError::NoSuchGroup => Error::NotFound,

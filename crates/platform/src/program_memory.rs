@@ -450,21 +450,22 @@ impl ProgramMemory {
     #[inline(always)]
     fn check_inline(&self, address: u64, len: u64) -> Result<(), Error> {
         let end = address.checked_add(len).ok_or(Error::BadAddress)?;
-        let nested = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire) != 0;
-        if let Some((start, fixed_end)) = self.fixed.filter(|_| !nested)
-            && start <= address
-            && end <= fixed_end
-        {
+        let callee = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire);
+        let visible = if callee == 0 { self.bytes } else { callee };
+        let guard = self.guard_start();
+        // The window first: nearly every pointer a program passes lies there.
+        let in_window = address >= PROGRAM_BASE
+            && end <= PROGRAM_BASE + visible
+            && !(address < guard + STACK_GUARD_BYTES && end > guard);
+        if in_window {
             return Ok(());
         }
-        if address < PROGRAM_BASE || end > PROGRAM_BASE + self.visible_bytes() {
-            return Err(Error::BadAddress);
+        match self.fixed {
+            Some((start, fixed_end)) if callee == 0 && start <= address && end <= fixed_end => {
+                Ok(())
+            }
+            _ => Err(Error::BadAddress),
         }
-        let guard = self.guard_start();
-        if address < guard + STACK_GUARD_BYTES && end > guard {
-            return Err(Error::BadAddress);
-        }
-        Ok(())
     }
 
     /// Whether `[address, address + len)` lies in the program's memory: inside the

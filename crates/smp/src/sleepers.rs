@@ -16,12 +16,13 @@
 //! Before announcing, an idle core spins briefly between [`Sleepers::start_spinning`]
 //! and [`Sleepers::stop_spinning`]. A waker that sees a spinning core wakes nobody:
 //! the spinner will find the work, so a stream of small tasks is not answered with one
-//! IPI (and one halt and wake-up) per task. This is safe because the count, the
-//! spinners and the queue's own indices are all accessed sequentially consistently:
-//! if the waker's read of the spinners comes before a spinner's decrement in that one
-//! total order, the spinner's later re-check (after its announce) comes after the
-//! waker's push and sees the work; if it comes after, the waker sees no spinner and
-//! takes the announce path above. A core that leaves the spinning state with work in
+//! IPI (and one halt and wake-up) per task. This is safe because the count and the
+//! spinners are accessed sequentially consistently and the waker publishes the work
+//! before its read-modify-write of the count: if the waker's read of the spinners
+//! comes before a spinner's decrement in that one total order, so does the waker's
+//! read-modify-write of the count before the spinner's announce, which therefore
+//! synchronises with it, and the spinner's re-check sees the work; if it comes after,
+//! the waker sees no spinner and takes the announce path above. A core that leaves the spinning state with work in
 //! hand calls [`Sleepers::claim_to_share`] so that, when more work is waiting and
 //! nobody else spins, one more core is woken to share it.
 
