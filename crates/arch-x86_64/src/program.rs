@@ -21,16 +21,17 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use crate::percpu::CoreBlock;
 
 unsafe extern "sysv64" {
-    /// `ingot_call_program(entry, argument, stack_top)`: see the assembly below.
-    fn ingot_call_program(entry: u64, argument: u64, stack_top: u64) -> u64;
+    /// `ingot_call_task(entry, argument)`: see the assembly below.
+    fn ingot_call_task(entry: u64, argument: u64);
 }
 
 core::arch::global_asm!(
     r#"
-.section .text.ingot_call_program, "ax"
-.global ingot_call_program
-// rdi = entry, rsi = argument, rdx = stack top (0: stay on this stack). Returns RAX.
-ingot_call_program:
+.section .text.ingot_call_task, "ax"
+.global ingot_call_task
+// rdi = entry, rsi = argument: calls entry(argument) on this stack, the kernel's
+// callee-saved registers and RSP (in this core's block) restored afterwards.
+ingot_call_task:
     push rbp
     push rbx
     push r12
@@ -39,10 +40,6 @@ ingot_call_program:
     push r15
     push qword ptr gs:[{saved_rsp}]
     mov gs:[{saved_rsp}], rsp
-    test rdx, rdx
-    jz 1f
-    mov rsp, rdx
-1:
     and rsp, -16
     mov r11, rdi
     mov rdi, rsi
@@ -189,10 +186,20 @@ pub unsafe fn abandon(status: u64) {
 /// # Safety
 /// As for [`call`], except that the function runs on the kernel's stack, which must be
 /// deep enough for it.
+#[inline(always)]
 pub unsafe fn call_task(entry: u64, argument: u64) {
-    // SAFETY: as for `call`; a zero stack top keeps the current stack.
+    // SAFETY: as for `call`. `ingot_call_task` keeps every callee-saved register (it
+    // saves and restores them itself) and the direction flag clear, so only the
+    // System V caller-saved registers are declared clobbered; called directly, not
+    // through the global offset table.
     unsafe {
-        ingot_call_program(entry, argument, 0);
+        core::arch::asm!(
+            "call {call_task}",
+            call_task = sym ingot_call_task,
+            inout("rdi") entry => _,
+            inout("rsi") argument => _,
+            clobber_abi("sysv64"),
+        );
     }
 }
 

@@ -440,11 +440,25 @@ impl ProgramMemory {
         self.check_inline(address, len)
     }
 
-    /// [`Self::check_range`] of one byte, inlined: for the work queue's submit, which
-    /// checks a task's entry on every call.
-    #[inline]
+    /// [`Self::check_range`] of one byte, for the work queue's submit, which checks a
+    /// task's entry on every call. The program's code lies below the guard page (or in
+    /// the callee's part while [`Self::run_nested`] runs one), which one subtraction and
+    /// one comparison accept; anything else (the stack, the fixed-address image, a bad
+    /// address) goes through the full check out of line.
+    #[inline(always)]
     pub fn check_entry(&self, entry: u64) -> Result<(), Error> {
-        self.check_inline(entry, 1)
+        let callee = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire);
+        let below_guard = if callee == 0 { self.guard_start() - PROGRAM_BASE } else { callee };
+        if entry.wrapping_sub(PROGRAM_BASE) < below_guard {
+            return Ok(());
+        }
+        self.check_entry_elsewhere(entry)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_entry_elsewhere(&self, entry: u64) -> Result<(), Error> {
+        self.check(entry, 1)
     }
 
     #[inline(always)]

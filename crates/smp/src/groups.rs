@@ -4,6 +4,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Groups that can exist at once.
 pub const MAX_GROUPS: usize = 256;
+const _: () = assert!(MAX_GROUPS.is_power_of_two(), "GroupId::index masks with it");
 
 /// Names a group (an index into the table, plus one so 0 is never a valid id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,8 +21,10 @@ impl GroupId {
         (1..=MAX_GROUPS as u64).contains(&raw).then_some(Self(raw as u32))
     }
 
+    /// The table index (the mask only lets the compiler drop its bounds checks: every
+    /// id was range-checked when it was made).
     fn index(self) -> usize {
-        self.0 as usize - 1
+        (self.0 as usize - 1) & (MAX_GROUPS - 1)
     }
 }
 
@@ -83,11 +86,12 @@ impl Groups {
     /// (0: the group just completed, and its waiters are to be woken).
     /// One read-modify-write that cannot fail and retry under contention (unlike a
     /// compare-and-swap loop); a count found at 0, which only a completion without its
-    /// task can cause, is put back and refused.
+    /// task can cause, is put back and refused. The group is not looked up as live:
+    /// the task being completed was counted in it by [`Self::add`], and a group is
+    /// not released while its count is above 0, so it is live unless the count is 0.
     #[inline(always)]
     pub fn complete(&self, group: GroupId) -> Result<u64, GroupError> {
-        let index = self.live(group)?;
-        let counter = &self.pending[index];
+        let counter = &self.pending[group.index()];
         match counter.fetch_sub(1, Ordering::AcqRel) {
             0 => {
                 counter.fetch_add(1, Ordering::AcqRel);

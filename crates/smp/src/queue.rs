@@ -117,10 +117,7 @@ impl WorkQueue {
     #[inline]
     pub fn submit(&self, task: Task, groups: &Groups) -> Result<(), SubmitError> {
         let Some((position, slot)) = self.reserve() else {
-            return match task.group.map(|group| groups.pending(group)) {
-                Some(Err(_)) => Err(SubmitError::NoSuchGroup),
-                _ => Err(SubmitError::QueueFull),
-            };
+            return Err(Self::refusal(task, groups));
         };
         if let Some(group) = task.group
             && groups.add(group).is_err()
@@ -133,6 +130,17 @@ impl WorkQueue {
         slot.meta.store(task.meta(), Ordering::Relaxed);
         slot.sequence.store(position.wrapping_add(1), Ordering::Release);
         Ok(())
+    }
+
+    /// Why a task found the queue full is refused (out of line: the submit's fast path
+    /// keeps fewer registers without it).
+    #[cold]
+    #[inline(never)]
+    fn refusal(task: Task, groups: &Groups) -> SubmitError {
+        match task.group.map(|group| groups.pending(group)) {
+            Some(Err(_)) => SubmitError::NoSuchGroup,
+            _ => SubmitError::QueueFull,
+        }
     }
 
     /// Claims the next free position and its slot for the caller to fill; `None` when

@@ -134,15 +134,24 @@ fn count_task(core: usize, start: u64) {
 
 /// Queues a task and wakes one sleeping core for it. With no core asleep this is the
 /// queue's push, the group count and one read of the sleepers' count.
+#[inline(always)]
 pub fn submit(task: Task) -> Result<(), SubmitError> {
-    shared().queue().submit(task, &shared().groups)?;
+    // `init` made the queue before any program could submit.
+    let Some(queue) = shared().queue.get() else { return Err(SubmitError::QueueFull) };
+    queue.submit(task, &shared().groups)?;
     let cores = super::core_count();
-    if cores > 1
-        && let Some(core) = idle::sleepers().claim_any(super::current_core(), cores)
-    {
-        wake(core);
+    if cores > 1 {
+        wake_for_submit(cores);
     }
     Ok(())
+}
+
+/// The submit's wake decision, out of line so the submit itself keeps few registers.
+#[inline(never)]
+fn wake_for_submit(cores: usize) {
+    if let Some(core) = idle::sleepers().claim_any(super::current_core(), cores) {
+        wake(core);
+    }
 }
 
 /// Gives core `index` code to run once and wakes it (an IPI to a core that is not
