@@ -65,7 +65,7 @@ impl Groups {
         Err(GroupError::Exhausted)
     }
 
-    #[inline]
+    #[inline(always)]
     fn live(&self, group: GroupId) -> Result<usize, GroupError> {
         let index = group.index();
         match self.in_use.get(index) {
@@ -102,7 +102,7 @@ impl Groups {
     }
 
     /// Unfinished tasks in the group.
-    #[inline]
+    #[inline(always)]
     pub fn pending(&self, group: GroupId) -> Result<u64, GroupError> {
         Ok(self.pending[self.live(group)?].load(Ordering::Acquire))
     }

@@ -180,12 +180,19 @@ pub fn run_one() -> bool {
 /// full), with what stays the same from task to task (the queue, the core, its
 /// counters) looked up once.
 pub fn run_some(max: u64) -> u64 {
+    run_batch(max, || true)
+}
+
+/// [`run_some`] that also stops before a task once `keep_going` says so (checked
+/// before each task, as a loop of single runs would).
+#[inline(always)]
+fn run_batch(max: u64, keep_going: impl Fn() -> bool) -> u64 {
     let shared = shared();
     let queue = shared.queue();
     let core = super::current_core();
     let stats = stats(core);
     let mut ran = 0;
-    while ran < max {
+    while ran < max && keep_going() {
         let Some(task) = queue.take() else { break };
         let start = task_clock();
         crate::program::run_queued_task(core, task.entry, task.argument, task.program);
@@ -254,7 +261,16 @@ pub fn wait(group: GroupId) -> Result<(), GroupError> {
         if shared.groups.pending(group)? == 0 {
             return Ok(());
         }
-        let ran = run_next(was_idle.then_some(core));
+        // Back from idling, one task at a time (`run_next` may wake another core to
+        // share); otherwise a batch, the group checked before each task.
+        let ran = if was_idle {
+            run_next(Some(core))
+        } else {
+            run_batch(
+                u64::MAX,
+                || matches!(shared.groups.pending(group), Ok(pending) if pending != 0),
+            ) != 0
+        };
         was_idle = !ran;
         if !ran {
             idle::wait(core, WaitReason::Group(group), || {
