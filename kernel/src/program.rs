@@ -3,6 +3,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use alloc::vec::Vec;
+use ingot_arch::percpu::ThisCore;
 use ingot_bootinfo::cmdline::{ExitMode, program_words};
 use ingot_bootinfo::{Module, PhysicalMemory};
 use ingot_platform::physical::IdentityMemory;
@@ -64,8 +65,11 @@ pub fn resume_program(previous: u32) {
 /// changes under it when another program starts (`program_run`) or it ends, both of
 /// which change the current tag; so the tag comparison is what stands in for a second
 /// full check here (the call itself still makes sure it lands in program memory).
+/// `here` is the calling core (tasks run only on cores with a block: every started
+/// core installs its own first, the bootstrap core has one before it enters the
+/// program).
 #[inline(always)]
-pub fn run_queued_task(core: usize, entry: u64, argument: u64, program: u32) {
+pub fn run_queued_task(here: ThisCore, entry: u64, argument: u64, program: u32) {
     if program != current_program() {
         if DROPPED_PROGRAM.swap(program, Ordering::Relaxed) != program {
             println!("ingot: tasks of a program that is no longer running are dropped");
@@ -73,11 +77,11 @@ pub fn run_queued_task(core: usize, entry: u64, argument: u64, program: u32) {
         return;
     }
     let Some(window) = window() else { return };
-    let bootstrap = core == 0;
+    let bootstrap = here.index() == 0;
     if bootstrap {
         NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
-    if window.run_task(entry, argument).is_err() {
+    if window.run_task(entry, argument, here).is_err() {
         println!("ingot: task entry {entry:#x} is outside the program; not run");
     }
     if bootstrap {
@@ -88,7 +92,11 @@ pub fn run_queued_task(core: usize, entry: u64, argument: u64, program: u32) {
 /// Runs a per-core assignment (native or BareMetal's `SMP_SET`, see `compat`) on the
 /// calling core.
 pub fn run_task(entry: u64, argument: u64) {
-    let bootstrap = crate::smp::current_core() == 0;
+    let Some(here) = ingot_arch::percpu::this_core() else {
+        println!("ingot: task on a core without its block; not run");
+        return;
+    };
+    let bootstrap = here.index() == 0;
     if bootstrap {
         NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
@@ -96,7 +104,7 @@ pub fn run_task(entry: u64, argument: u64) {
         Some(window) => {
             let ran = match crate::compat::decode_task(entry) {
                 Some(address) => crate::compat::run_task(window, address),
-                None => window.run_task(entry, argument).is_ok(),
+                None => window.run_task(entry, argument, here).is_ok(),
             };
             if !ran {
                 println!("ingot: task entry {entry:#x} is outside the program; not run");

@@ -4,6 +4,7 @@
 //! one instruction, without CPUID or APIC reads. The block also holds the kernel's
 //! stack pointer while program code runs on the core (see [`crate::program`]).
 
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The first fields of every core's block (the platform may append more).
@@ -70,6 +71,30 @@ fn install_fallback() -> bool {
     // it to this core alone.
     unsafe { install(&raw mut FALLBACK_BLOCK) };
     true
+}
+
+/// Proof that the calling core has its block, made by [`this_core`], for calls that
+/// use the block (a task call keeps the kernel's stack pointer there). It is neither
+/// `Send` nor `Sync`, so it stays on the core that made it, and a core's block is
+/// never taken away once installed: one check serves a whole batch of tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct ThisCore {
+    index: u64,
+    _on_this_core: PhantomData<*const ()>,
+}
+
+impl ThisCore {
+    /// The core's index.
+    #[inline(always)]
+    pub fn index(self) -> u64 {
+        self.index
+    }
+}
+
+/// This core's block as a [`ThisCore`], or `None` before [`install`] ran on it.
+#[inline(always)]
+pub fn this_core() -> Option<ThisCore> {
+    core_index().map(|index| ThisCore { index, _on_this_core: PhantomData })
 }
 
 /// This core's index, or `None` before [`install`] ran on it.

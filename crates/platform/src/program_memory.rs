@@ -360,25 +360,36 @@ impl ProgramMemory {
     /// (the mapped window clear of its guard page, or the fixed-address image), which
     /// is all its safety needs, with two or three comparisons.
     #[inline(always)]
-    pub fn run_task(&self, entry: u64, argument: u64) -> Result<(), Error> {
-        let in_window = entry.wrapping_sub(PROGRAM_BASE) < self.bytes
-            && entry.wrapping_sub(self.guard_start()) >= STACK_GUARD_BYTES;
-        if !in_window && !self.fixed.is_some_and(|(start, end)| (start..end).contains(&entry)) {
+    pub fn run_task(
+        &self,
+        entry: u64,
+        argument: u64,
+        _here: ingot_arch::percpu::ThisCore,
+    ) -> Result<(), Error> {
+        // Below the guard page first (where code is), then the stack and the fixed image.
+        if entry.wrapping_sub(PROGRAM_BASE) >= self.guard_start() - PROGRAM_BASE
+            && !self.mapped_elsewhere(entry)
+        {
             return Err(Error::BadAddress);
         }
-        // Tasks run only on cores with a block (every started core installs its own
-        // first; the bootstrap core has one before it enters the program).
-        if ingot_arch::percpu::core_index().is_none() {
-            return Err(Error::NotFound);
-        }
-        // SAFETY: `entry` lies in mapped program memory (checked: the window, whose
-        // pages stay mapped for as long as the kernel runs, or the fixed image's RAM)
-        // and the program passed it as a `TaskEntry` (System V, one argument); program
-        // code is trusted to return as kernel code is in this single address space; a
-        // fault in it is the program's, handled as any; this core has its block
-        // (checked above).
+        // SAFETY: `entry` lies in mapped program memory (checked: the window below its
+        // guard page or above it, whose pages stay mapped for as long as the kernel
+        // runs, or the fixed image's RAM) and the program passed it as a `TaskEntry`
+        // (System V, one argument); program code is trusted to return as kernel code
+        // is in this single address space; a fault in it is the program's, handled as
+        // any; this core has its block (`_here` says so).
         unsafe { ingot_arch::program::call_task(entry, argument) };
         Ok(())
+    }
+
+    /// Whether `entry` lies in program memory other than the window below its guard
+    /// page: the stack above the guard page, or the fixed-address image.
+    #[cold]
+    #[inline(never)]
+    fn mapped_elsewhere(&self, entry: u64) -> bool {
+        let in_stack = entry.wrapping_sub(PROGRAM_BASE) < self.bytes
+            && entry.wrapping_sub(self.guard_start()) >= STACK_GUARD_BYTES;
+        in_stack || self.fixed.is_some_and(|(start, end)| (start..end).contains(&entry))
     }
 
     /// Runs BareMetal-style program code at `entry` on the calling core's stack (an

@@ -189,13 +189,18 @@ pub fn run_some(max: u64) -> u64 {
 fn run_batch(max: u64, keep_going: impl Fn() -> bool) -> u64 {
     let shared = shared();
     let queue = shared.queue();
-    let core = super::current_core();
+    let Some(here) = ingot_arch::percpu::this_core() else {
+        // Never after boot (every core installs its block first); `run_task` says so
+        // per task and still completes each.
+        return (0..max).take_while(|_| keep_going() && run_next(None)).count() as u64;
+    };
+    let core = here.index() as usize;
     let stats = stats(core);
     let mut ran = 0;
     while ran < max && keep_going() {
         let Some(task) = queue.take() else { break };
         let start = task_clock();
-        crate::program::run_queued_task(core, task.entry, task.argument, task.program);
+        crate::program::run_queued_task(here, task.entry, task.argument, task.program);
         if let Some(stats) = stats {
             stats.record(if start != 0 {
                 ingot_arch::msr::read_tsc().wrapping_sub(start)
@@ -228,9 +233,15 @@ fn run_next(idle_core: Option<usize>) -> bool {
 }
 
 fn run_task(task: Task) {
-    let core = super::current_core();
+    let here = ingot_arch::percpu::this_core();
+    let core = here.map_or(0, |here| here.index() as usize);
     let start = task_clock();
-    crate::program::run_queued_task(core, task.entry, task.argument, task.program);
+    match here {
+        Some(here) => {
+            crate::program::run_queued_task(here, task.entry, task.argument, task.program)
+        }
+        None => crate::println!("ingot: task on a core without its block; not run"),
+    }
     count_task(core, start);
     complete(core, task.group);
 }
