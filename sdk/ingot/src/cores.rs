@@ -185,14 +185,17 @@ impl Group {
     /// }
     /// ```
     pub fn submit_or_help(&self, entry: TaskEntry, argument: u64) -> Result<(), Error> {
+        // The status is compared as it comes (0: queued) rather than decoded first: this
+        // runs once per task.
         loop {
-            match self.submit(entry, argument) {
-                Err(Error::WouldBlock) => {
+            match (api().task_submit)(entry, argument, self.0) {
+                0 => return Ok(()),
+                status if status == Error::WouldBlock.status() => {
                     // Run a batch before trying again: a full queue stays full after
                     // one task, and each refused submit is a kernel call for nothing.
                     run_some(HELP_BATCH);
                 }
-                other => return other,
+                status => return decode(status).map(|_| ()),
             }
         }
     }
