@@ -23,6 +23,11 @@ impl GroupId {
 
     /// The table index (the mask only lets the compiler drop its bounds checks: every
     /// id was range-checked when it was made).
+    /// An id as [`Self::raw`] gave it, packed by the queue (0: no group).
+    pub(crate) fn from_packed(raw: u32) -> Option<Self> {
+        (raw != 0).then_some(Self(raw))
+    }
+
     fn index(self) -> usize {
         (self.0 as usize - 1) & (MAX_GROUPS - 1)
     }

@@ -46,7 +46,8 @@ impl Task {
         Self {
             entry,
             argument,
-            group: GroupId::from_raw(meta & 0xFFFF_FFFF),
+            // Packed by `meta` from a `GroupId` (or 0 for none): no range check again.
+            group: GroupId::from_packed(meta as u32),
             program: (meta >> 32) as u32,
         }
     }

@@ -196,10 +196,12 @@ fn run_batch(max: u64, keep_going: impl Fn() -> bool) -> u64 {
     };
     let core = here.index() as usize;
     let stats = stats(core);
+    // Timing switched on meanwhile applies from the next batch.
+    let timed = TIMING.load(Ordering::Relaxed);
     let mut ran = 0;
     while ran < max && keep_going() {
         let Some(task) = queue.take() else { break };
-        let start = task_clock();
+        let start = if timed { ingot_arch::msr::read_tsc() } else { 0 };
         crate::program::run_queued_task(here, task.entry, task.argument, task.program);
         if let Some(stats) = stats {
             stats.record(if start != 0 {
