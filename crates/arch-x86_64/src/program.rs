@@ -43,7 +43,6 @@ ingot_call_task:
     and rsp, -16
     mov r11, rdi
     mov rdi, rsi
-    xor eax, eax
     cld
     call r11
     mov rsp, gs:[{saved_rsp}]

@@ -11,7 +11,7 @@ mod idle;
 pub mod worker;
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use ingot_acpi::Acpi;
 use ingot_hal::PortIo;
@@ -24,9 +24,13 @@ use crate::println;
 static CORE_APIC_IDS: Once<Vec<u32>> = Once::new();
 static LOCAL_APIC: Once<ingot_arch::apic::LocalApic> = Once::new();
 
+/// `CORE_APIC_IDS`'s length once it is set, 1 before: one load for the submit path.
+static CORE_COUNT: AtomicUsize = AtomicUsize::new(1);
+
 /// Number of running cores.
+#[inline(always)]
 pub fn core_count() -> usize {
-    CORE_APIC_IDS.get().map_or(1, Vec::len)
+    CORE_COUNT.load(Ordering::Acquire)
 }
 
 /// APIC ID of core `index`.
@@ -125,6 +129,7 @@ pub fn init(acpi: Option<&Acpi>, trampoline_page: Option<u64>) -> usize {
     };
     println!("ingot: smp apic={mode} bootstrap-apic-id={bootstrap_id} cores={count}");
     CORE_APIC_IDS.call_once(|| ids);
+    CORE_COUNT.store(count, Ordering::Release);
     worker::release_cores();
     count
 }
