@@ -67,7 +67,7 @@ pub fn resume_program(previous: u32) {
 /// full check here (the call itself still makes sure it lands in program memory).
 /// `here` is the calling core (tasks run only on cores with a block: every started
 /// core installs its own first, the bootstrap core has one before it enters the
-/// program).
+/// program). Called inside [`as_nested_tasks`] (or through [`run_queued_task_alone`]).
 #[inline(always)]
 pub fn run_queued_task(here: ThisCore, entry: u64, argument: u64, program: u32) {
     if program != current_program() {
@@ -77,16 +77,40 @@ pub fn run_queued_task(here: ThisCore, entry: u64, argument: u64, program: u32) 
         return;
     }
     let Some(window) = window() else { return };
+    if window.run_task(entry, argument, here).is_err() {
+        println!("ingot: task entry {entry:#x} is outside the program; not run");
+    }
+}
+
+/// [`run_queued_task`] of a task run on its own, counted as a nested task itself.
+#[inline(always)]
+pub fn run_queued_task_alone(here: ThisCore, entry: u64, argument: u64, program: u32) {
     let bootstrap = here.index() == 0;
     if bootstrap {
         NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
-    if window.run_task(entry, argument, here).is_err() {
-        println!("ingot: task entry {entry:#x} is outside the program; not run");
-    }
+    run_queued_task(here, entry, argument, program);
     if bootstrap {
         NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
     }
+}
+
+/// Runs `tasks`, queued tasks run by [`run_queued_task`] and the kernel's bookkeeping
+/// between them, counted as nested tasks on the bootstrap core. One count for a batch
+/// says what one per task would: the program code that can fault meanwhile on this
+/// core is only ever one of the tasks (the kernel's code between them is not the
+/// program's).
+#[inline(always)]
+pub fn as_nested_tasks<R>(here: ThisCore, tasks: impl FnOnce() -> R) -> R {
+    let bootstrap = here.index() == 0;
+    if bootstrap {
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+    let result = tasks();
+    if bootstrap {
+        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+    }
+    result
 }
 
 /// Runs a per-core assignment (native or BareMetal's `SMP_SET`, see `compat`) on the

@@ -187,17 +187,26 @@ pub fn run_some(max: u64) -> u64 {
 /// before each task, as a loop of single runs would).
 #[inline(always)]
 fn run_batch(max: u64, keep_going: impl Fn() -> bool) -> u64 {
-    let shared = shared();
-    let queue = shared.queue();
     let Some(here) = ingot_arch::percpu::this_core() else {
         // Never after boot (every core installs its block first); `run_task` says so
         // per task and still completes each.
         return (0..max).take_while(|_| keep_going() && run_next(None)).count() as u64;
     };
-    let core = here.index() as usize;
-    let stats = stats(core);
     // Timing switched on meanwhile applies from the next batch.
     let timed = TIMING.load(Ordering::Relaxed);
+    crate::program::as_nested_tasks(here, || run_batch_here(here, max, keep_going, timed))
+}
+
+#[inline(always)]
+fn run_batch_here(
+    here: ingot_arch::percpu::ThisCore,
+    max: u64,
+    keep_going: impl Fn() -> bool,
+    timed: bool,
+) -> u64 {
+    let queue = shared().queue();
+    let core = here.index() as usize;
+    let stats = stats(core);
     let mut ran = 0;
     while ran < max && keep_going() {
         let Some(task) = queue.take() else { break };
@@ -240,7 +249,7 @@ fn run_task(task: Task) {
     let start = task_clock();
     match here {
         Some(here) => {
-            crate::program::run_queued_task(here, task.entry, task.argument, task.program)
+            crate::program::run_queued_task_alone(here, task.entry, task.argument, task.program)
         }
         None => crate::println!("ingot: task on a core without its block; not run"),
     }
