@@ -455,7 +455,7 @@ impl ProgramMemory {
     /// task's entry on every call. The program's code lies below the guard page (or in
     /// the callee's part while [`Self::run_nested`] runs one), which one subtraction and
     /// one comparison accept; anything else (the stack, the fixed-address image, a bad
-    /// address) goes through the full check out of line.
+    /// address) goes through the full check.
     #[inline(always)]
     pub fn check_entry(&self, entry: u64) -> Result<(), Error> {
         let callee = CALLEE_BYTES.load(core::sync::atomic::Ordering::Acquire);
@@ -463,13 +463,9 @@ impl ProgramMemory {
         if entry.wrapping_sub(PROGRAM_BASE) < below_guard {
             return Ok(());
         }
-        self.check_entry_elsewhere(entry)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn check_entry_elsewhere(&self, entry: u64) -> Result<(), Error> {
-        self.check(entry, 1)
+        // Inlined rather than called: a call here would make the submit keep its
+        // arguments in saved registers.
+        self.check_inline(entry, 1)
     }
 
     #[inline(always)]
