@@ -192,37 +192,38 @@ fn run_batch(max: u64, keep_going: impl Fn() -> bool) -> u64 {
         // per task and still completes each.
         return (0..max).take_while(|_| keep_going() && run_next(None)).count() as u64;
     };
-    // Timing switched on meanwhile applies from the next batch.
-    let timed = TIMING.load(Ordering::Relaxed);
-    crate::program::as_nested_tasks(here, || run_batch_here(here, max, keep_going, timed))
+    // Timing switched on meanwhile applies from the next batch. One loop for each,
+    // so the untimed one carries no clock reads or flag.
+    crate::program::as_nested_tasks(here, || {
+        if TIMING.load(Ordering::Relaxed) {
+            run_batch_here::<true>(here, max, keep_going)
+        } else {
+            run_batch_here::<false>(here, max, keep_going)
+        }
+    })
 }
 
 #[inline(always)]
-fn run_batch_here(
+fn run_batch_here<const TIMED: bool>(
     here: ingot_arch::percpu::ThisCore,
     max: u64,
     keep_going: impl Fn() -> bool,
-    timed: bool,
 ) -> u64 {
     let queue = shared().queue();
     let core = here.index() as usize;
     let stats = stats(core);
-    let mut ran = 0;
-    while ran < max && keep_going() {
+    let mut left = max;
+    while left != 0 && keep_going() {
         let Some(task) = queue.take() else { break };
-        let start = if timed { ingot_arch::msr::read_tsc() } else { 0 };
+        let start = if TIMED { ingot_arch::msr::read_tsc() } else { 0 };
         crate::program::run_queued_task(here, task.entry, task.argument, task.program);
         if let Some(stats) = stats {
-            stats.record(if start != 0 {
-                ingot_arch::msr::read_tsc().wrapping_sub(start)
-            } else {
-                0
-            });
+            stats.record(if TIMED { ingot_arch::msr::read_tsc().wrapping_sub(start) } else { 0 });
         }
         complete(core, task.group);
-        ran += 1;
+        left -= 1;
     }
-    ran
+    max - left
 }
 
 /// Takes and runs one queued task. `idle_core` is the calling core when it comes back
