@@ -220,7 +220,7 @@ fn run_batch_here<const TIMED: bool>(
         if let Some(stats) = stats {
             stats.record(if TIMED { ingot_arch::msr::read_tsc().wrapping_sub(start) } else { 0 });
         }
-        complete(core, task.group);
+        complete(task.group);
         left -= 1;
     }
     max - left
@@ -255,22 +255,25 @@ fn run_task(task: Task) {
         None => crate::println!("ingot: task on a core without its block; not run"),
     }
     count_task(core, start);
-    complete(core, task.group);
+    complete(task.group);
 }
 
-/// Counts a task of `group` as finished on `core`; the group's last wakes the cores
-/// halted waiting for it.
+/// Counts a task of `group` as finished; the group's last wakes the cores halted
+/// waiting for it.
 #[inline(always)]
-fn complete(core: usize, group: Option<GroupId>) {
+fn complete(group: Option<GroupId>) {
     if let Some(group) = group
         && shared().groups.complete(group) == Ok(0)
     {
-        idle::sleepers().claim_group_waiters(group, super::core_count(), |waiter| {
-            if waiter != core {
-                wake(waiter);
-            }
-        });
+        wake_group_waiters(group);
     }
+}
+
+/// Out of line: the run loop keeps fewer values live across the task call without it.
+#[inline(never)]
+fn wake_group_waiters(group: GroupId) {
+    // `wake` leaves the calling core alone.
+    idle::sleepers().claim_group_waiters(group, super::core_count(), wake);
 }
 
 /// Waits until every task of `group` has finished, running queued tasks meanwhile (so
