@@ -25,6 +25,10 @@
 //! the waker sees no spinner and takes the announce path above. A core that leaves the spinning state with work in
 //! hand calls [`Sleepers::claim_to_share`] so that, when more work is waiting and
 //! nobody else spins, one more core is woken to share it.
+//!
+//! Idle cores waiting for any work spin one at a time ([`Sleepers::try_start_spinning`]):
+//! the others announce at once. Skipping the spin is always safe (the announce path
+//! alone loses no wake-up), and one spinner is all a stream of submits needs.
 
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -120,6 +124,15 @@ impl Sleepers {
         self.spinning.0.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Like [`Self::start_spinning`], but only if no other core spins: `false` (and
+    /// nothing changed) when one does. One spinner is enough to take new work without
+    /// an IPI; on a host with fewer cores than vCPUs every further spinner would only
+    /// take host time from the vCPU that submits. A core refused here goes straight to
+    /// [`Self::announce`], which is always safe.
+    pub fn try_start_spinning(&self) -> bool {
+        self.spinning.0.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
     /// The calling core stops spinning: it found work (then it calls
     /// [`Self::claim_to_share`]) or it goes on to [`Self::announce`].
     pub fn stop_spinning(&self) {
@@ -140,8 +153,9 @@ impl Sleepers {
     }
 
     /// A core that stopped spinning because it found work, while `more_waiting` says
-    /// still more is queued: claims one sleeping core to share it, unless another core
-    /// spins (it will take the rest) or nobody sleeps. Only plain loads when there is
+    /// enough more is queued to be worth a second core (the caller's threshold):
+    /// claims one sleeping core to share it, unless another core spins (it will take
+    /// the rest) or nobody sleeps. Only plain loads when there is
     /// nobody to wake: this is a hint for parallelism; [`Self::claim_any`] alone
     /// guarantees that queued work is never left with every core asleep.
     pub fn claim_to_share(

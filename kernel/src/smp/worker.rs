@@ -226,17 +226,23 @@ fn run_batch_here<const TIMED: bool>(
     max - left
 }
 
+/// Queued tasks (beyond the one it took) that make a core back from idling wake
+/// another to share them. A smaller backlog is drained by this core at once; waking
+/// another for it costs an IPI and, on an oversubscribed host, a host thread that
+/// competes with the submitter (4 vCPUs on 2 host cores were slower than 2).
+const SHARE_BACKLOG: usize = 8;
+
 /// Takes and runs one queued task. `idle_core` is the calling core when it comes back
-/// from idling: when it got a task and more are queued while other cores sleep and
-/// none spins, it first wakes one to share them (submitters leave work to spinning
-/// cores, so a burst would otherwise wait for this one). One function for both, so
-/// that the take and the run stay inlined in it.
+/// from idling: when it got a task and at least [`SHARE_BACKLOG`] more are queued
+/// while other cores sleep and none spins, it first wakes one to share them
+/// (submitters leave work to spinning cores, so a burst would otherwise wait for this
+/// one). One function for both, so that the take and the run stay inlined in it.
 fn run_next(idle_core: Option<usize>) -> bool {
     let shared = shared();
     let Some(task) = shared.queue().take() else { return false };
     if let Some(core) = idle_core
         && let Some(other) = idle::sleepers()
-            .claim_to_share(core, super::core_count(), || !shared.queue().is_empty())
+            .claim_to_share(core, super::core_count(), || shared.queue().len() >= SHARE_BACKLOG)
     {
         wake(other);
     }

@@ -1,14 +1,15 @@
 //! Every interleaving, step by step, of one submitter and two idle cores going through
 //! the spin, announce, re-check, halt and withdraw of the kernel's idle wait: in none
 //! may a core stay halted while the task it waits for is queued, and the task runs
-//! exactly once. Each step is one call into [`Sleepers`] or [`WorkQueue`]; schedules
+//! exactly once. As in the kernel, only one of the idle cores may spin: the other,
+//! refused, goes straight to the announce. Each step is one call into [`Sleepers`] or [`WorkQueue`]; schedules
 //! are replayed from a fresh state, so the real code runs in every order.
 
 use super::{Sleepers, WaitReason};
 use crate::{Groups, Task, WorkQueue};
 
-/// Steps of an idle core: spin start, one check, spin end, announce, re-check, halt,
-/// withdraw and take.
+/// Steps of an idle core: spin start (or, refused, straight to the announce), one
+/// check, spin end, announce, re-check, halt, withdraw and take.
 const CORE_STEPS: usize = 7;
 /// Steps of the submitter: push, then claim a core to wake.
 const SUBMIT_STEPS: usize = 2;
@@ -17,6 +18,7 @@ const CORES: usize = 3; // core 0 submits, 1 and 2 idle
 #[derive(Default, Clone, Copy)]
 struct Core {
     step: usize,
+    spun: bool,
     found: bool,
     halted: bool,
     ipi: bool,
@@ -72,7 +74,14 @@ impl World {
         }
         let mut core = self.cores[thread];
         match core.step {
-            0 => self.sleepers.start_spinning(),
+            0 => {
+                core.spun = self.sleepers.try_start_spinning();
+                if !core.spun {
+                    core.step = 3; // straight to the announce
+                    self.cores[thread] = core;
+                    return;
+                }
+            }
             1 => core.found = !self.queue.is_empty(),
             2 => {
                 self.sleepers.stop_spinning();

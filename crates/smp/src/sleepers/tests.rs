@@ -54,6 +54,21 @@ fn a_spinning_core_takes_new_work_so_nobody_is_woken() {
 }
 
 #[test]
+fn only_one_core_spins_for_work_at_a_time() {
+    let sleepers = Sleepers::new();
+    assert!(sleepers.try_start_spinning());
+    assert!(!sleepers.try_start_spinning(), "core 1 spins already");
+    sleepers.announce(2, WaitReason::Work);
+    assert_eq!(sleepers.claim_any(0, 4), None, "the one spinner takes the task");
+    sleepers.stop_spinning();
+    assert_eq!(sleepers.claim_any(0, 4), Some(2), "nobody spins: the submitter wakes");
+    assert!(sleepers.try_start_spinning(), "the spinner stopped: another may spin");
+    sleepers.stop_spinning();
+    assert_eq!(sleepers.spinning.0.load(Ordering::Relaxed), 0);
+    assert_eq!(sleepers.count.0.load(Ordering::Relaxed), 0);
+}
+
+#[test]
 fn claims_rotate_over_sleepers() {
     let sleepers = Sleepers::new();
     let mut claimed = Vec::new();
@@ -131,6 +146,8 @@ const TASKS: usize = 20_000;
 const HALT_LIMIT: Duration = Duration::from_secs(2);
 /// Checks before announcing, as the kernel's idle wait makes.
 const SPIN_ROUNDS: usize = 16;
+/// Backlog that makes a core back from idling wake another (the kernel's `SHARE_BACKLOG`).
+const SHARE_BACKLOG: usize = 8;
 
 impl Machine {
     fn submit(&self, me: usize, task: Task) {
@@ -162,22 +179,30 @@ impl Machine {
     }
 
     /// The kernel's idle step: spin (counted, so submitters leave the work to this
-    /// core), announce, re-check, halt, withdraw. Returns whether the spin found its
-    /// work. A halt that ends by time-out with its work waiting is a lost wake-up:
-    /// counted, and the run stops.
+    /// core; a core waiting for work only if no other spins), announce, re-check,
+    /// halt, withdraw. Returns whether the spin found its work. A halt that ends by
+    /// time-out with its work waiting is a lost wake-up: counted, and the run stops.
     fn idle(&self, me: usize, reason: WaitReason, ready: impl Fn() -> bool) -> bool {
-        self.sleepers.start_spinning();
-        let mut came = false;
-        for _ in 0..SPIN_ROUNDS {
-            if ready() {
-                came = true;
-                break;
+        let spins = match reason {
+            WaitReason::Work => self.sleepers.try_start_spinning(),
+            WaitReason::Group(_) => {
+                self.sleepers.start_spinning();
+                true
             }
-            std::hint::spin_loop();
-        }
-        self.sleepers.stop_spinning();
-        if came {
-            return true;
+        };
+        if spins {
+            let mut came = false;
+            for _ in 0..SPIN_ROUNDS {
+                if ready() {
+                    came = true;
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            self.sleepers.stop_spinning();
+            if came {
+                return true;
+            }
         }
         self.sleepers.announce(me, reason);
         if !ready() && !self.halts[me].halt(HALT_LIMIT) && ready() {
@@ -188,11 +213,13 @@ impl Machine {
         false
     }
 
-    /// The kernel's `run_one_after_idle`: a core back from idling that got a task
-    /// wakes one more to share what is left.
+    /// The kernel's `run_next` back from idling: a core that got a task wakes one
+    /// more when a backlog is left to share.
     fn run_one_after_idle(&self, me: usize) -> bool {
         let Some(task) = self.queue.take() else { return false };
-        if let Some(core) = self.sleepers.claim_to_share(me, CORES, || !self.queue.is_empty()) {
+        if let Some(core) =
+            self.sleepers.claim_to_share(me, CORES, || self.queue.len() >= SHARE_BACKLOG)
+        {
             self.halts[core].ipi();
         }
         self.run_task(me, task);
