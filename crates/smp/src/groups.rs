@@ -1,35 +1,40 @@
 //! Completion groups: count the tasks of a batch and let a submitter wait for it.
 
+use core::num::NonZeroU32;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Groups that can exist at once.
 pub const MAX_GROUPS: usize = 256;
 const _: () = assert!(MAX_GROUPS.is_power_of_two(), "GroupId::index masks with it");
 
-/// Names a group (an index into the table, plus one so 0 is never a valid id).
+/// Names a group (an index into the table, plus one so 0 is never a valid id; that
+/// also makes `Option<GroupId>` one number, 0 for none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GroupId(u32);
+pub struct GroupId(NonZeroU32);
 
 impl GroupId {
     /// The id as a number for the program API (never 0).
     pub fn raw(self) -> u64 {
-        u64::from(self.0)
+        u64::from(self.0.get())
     }
 
     /// The id a program passed back, if it is in range (existence is checked on use).
     pub fn from_raw(raw: u64) -> Option<Self> {
-        (1..=MAX_GROUPS as u64).contains(&raw).then_some(Self(raw as u32))
+        if raw > MAX_GROUPS as u64 {
+            return None;
+        }
+        NonZeroU32::new(raw as u32).map(Self)
+    }
+
+    /// An id as [`Self::raw`] gave it, packed by the queue (0: no group).
+    pub(crate) fn from_packed(raw: u32) -> Option<Self> {
+        NonZeroU32::new(raw).map(Self)
     }
 
     /// The table index (the mask only lets the compiler drop its bounds checks: every
     /// id was range-checked when it was made).
-    /// An id as [`Self::raw`] gave it, packed by the queue (0: no group).
-    pub(crate) fn from_packed(raw: u32) -> Option<Self> {
-        (raw != 0).then_some(Self(raw))
-    }
-
     fn index(self) -> usize {
-        (self.0 as usize - 1) & (MAX_GROUPS - 1)
+        (self.0.get() as usize - 1) & (MAX_GROUPS - 1)
     }
 }
 
@@ -64,7 +69,7 @@ impl Groups {
         for (index, in_use) in self.in_use.iter().enumerate() {
             if in_use.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                 self.pending[index].store(0, Ordering::Release);
-                return Ok(GroupId(index as u32 + 1));
+                return Ok(GroupId(NonZeroU32::MIN.saturating_add(index as u32)));
             }
         }
         Err(GroupError::Exhausted)
