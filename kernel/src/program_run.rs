@@ -81,6 +81,15 @@ fn run(image: *const u8, len: u64, keep_bytes: u64, args: Option<Vec<&str>>) -> 
         argc: start.argc,
         argv: start.argv,
     });
+    if RUNNING.load(Ordering::Acquire) {
+        return Error::Busy.status();
+    }
+    // The caller's tasks finish first, while its image is still in place (as its disk
+    // requests do), rather than being dropped or finding their code moved while it is
+    // parked; per-core work it left running refuses the call.
+    if crate::smp::worker::finish_program_tasks().is_err() {
+        return Error::Busy.status();
+    }
     if RUNNING.swap(true, Ordering::AcqRel) {
         return Error::Busy.status();
     }
@@ -89,12 +98,9 @@ fn run(image: *const u8, len: u64, keep_bytes: u64, args: Option<Vec<&str>>) -> 
     // callee's finish before the caller's memory comes back over the callee's, and
     // the callee's uncollected tickets are dropped.
     crate::storage::settle(window);
-    // The caller's queued tasks run first, here, while its image is still in place (as
-    // its disk requests finish first), rather than being dropped while it is parked.
     // From here on the callee's tasks and the caller's are told apart
     // (`program::run_queued_task`): neither runs while the other's image is in place,
     // nor while the images move.
-    while crate::smp::worker::run_one() {}
     let caller = program::begin_program();
     let outcome = window.run_nested(image as u64, len, keep_bytes, api_table, start, || {
         program::resume_program(0);

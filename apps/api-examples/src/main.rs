@@ -284,7 +284,21 @@ fn program_run() -> Result<(), Error> {
     let ended = ingot_sdk::run::run_image_with_args(image, "count \"two words\" three")?;
     ingot_sdk::println!("it counted its arguments: {ended:?}");
     // doc end
+    // Not an example: the caller's queued tasks all run before the program starts.
+    for value in 1..=20 {
+        ingot_sdk::cores::submit(count_before_run, value)?;
+    }
+    free[..6].copy_from_slice(&[0xB8, 7, 0, 0, 0, 0xC3]);
+    ingot_sdk::run::run_image(&mut free[..6])?;
+    let counted = COUNTED_BEFORE_RUN.load(Ordering::Relaxed);
+    ingot_sdk::println!("queued tasks ran before the program: {counted}");
     Ok(())
+}
+
+static COUNTED_BEFORE_RUN: AtomicU64 = AtomicU64::new(0);
+
+extern "sysv64" fn count_before_run(value: u64) {
+    COUNTED_BEFORE_RUN.fetch_add(value, Ordering::Relaxed);
 }
 
 fn pci() -> Result<(), Error> {

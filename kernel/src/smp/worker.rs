@@ -56,6 +56,11 @@ static TIMING: AtomicBool = AtomicBool::new(false);
 /// Set once the bootstrap core has recorded every core: until then started cores
 /// only wait, so no core runs work before the core table is complete.
 static CORES_RELEASED: AtomicBool = AtomicBool::new(false);
+/// Per core: set while an application core may be running program code from its loop
+/// (a queued task, a per-core assignment, a compatibility callback), from before it
+/// looks for work until it goes back to waiting. Written only when that changes, so a
+/// stream of tasks costs nothing here. `finish_program_tasks` reads it.
+static IN_PROGRAM_CODE: [AtomicBool; MAX_CORES] = [const { AtomicBool::new(false) }; MAX_CORES];
 
 fn shared() -> &'static Shared {
     &SHARED
@@ -167,6 +172,31 @@ fn wake(index: usize) {
         && index != super::current_core()
     {
         apic.send(apic_id, Ipi::Fixed { vector: WAKE_VECTOR });
+    }
+}
+
+/// Before the running program's memory is parked or its tag changes (`program_run`):
+/// runs its queued tasks on the calling core and waits until no other core is running
+/// program code from its loop, so none of its tasks is dropped or finds its code moved.
+/// `Err` at once if a core still holds per-core work (`run_on_core`, `SMP_SET`), which may
+/// never end. The queue is seen empty before the cores are looked at: a core that took
+/// the last task had announced itself before its take, and once the queue is empty with
+/// every other core out of program code, nothing is left that could submit more.
+pub fn finish_program_tasks() -> Result<(), ()> {
+    let here = super::current_core();
+    let cores = super::core_count().min(MAX_CORES);
+    let others = || (0..cores).filter(move |&core| core != here);
+    loop {
+        while run_one() {}
+        if others().any(|core| shared().slots.is_busy(core)) {
+            return Err(());
+        }
+        if shared().queue().is_empty()
+            && others().all(|core| !IN_PROGRAM_CODE[core].load(Ordering::SeqCst))
+        {
+            return Ok(());
+        }
+        core::hint::spin_loop();
     }
 }
 
@@ -327,7 +357,13 @@ pub fn run_forever(index: usize) -> ! {
     }
     let shared = shared();
     let mut was_idle = false;
+    let in_program_code = &IN_PROGRAM_CODE[index.min(MAX_CORES - 1)];
     loop {
+        // Seen by `finish_program_tasks` before this core can take a task (the store is
+        // a full barrier, ahead of the queue's compare-and-swap).
+        if !in_program_code.load(Ordering::Relaxed) {
+            in_program_code.store(true, Ordering::SeqCst);
+        }
         if let Some((entry, argument)) = shared.slots.take(index) {
             let start = task_clock();
             crate::program::run_task(entry, argument);
@@ -341,6 +377,7 @@ pub fn run_forever(index: usize) -> ! {
             continue;
         }
         crate::compat::poll_callbacks();
+        in_program_code.store(false, Ordering::Release);
         idle::wait(index, WaitReason::Work, || {
             !shared.queue().is_empty() || shared.slots.is_busy(index)
         });

@@ -31,6 +31,7 @@ pub fn scenarios(artifacts: &Artifacts) -> Vec<Scenario> {
         r"^nic 0: virtio-net mac \[52, 54, 00, 12, 34, 56\] link 1$",
         r"^the program ended: Returned\(7\)$",
         r"^it counted its arguments: Returned\(3\)$",
+        "^queued tasks ran before the program: 210$",
         r#"^pci 00:00\.0 8086:29c0 class 0600 driver ""$"#,
         r#"^pci 00:0[0-9a-f]\.0 1af4:10(01|42) class 0100 driver "virtio-blk"$"#,
         r#"^pci 00:0[0-9a-f]\.0 1af4:10(00|41) class 0200 driver "virtio-net"$"#,
