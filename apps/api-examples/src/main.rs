@@ -289,7 +289,7 @@ fn program_run() -> Result<(), Error> {
         ingot_sdk::cores::submit(count_before_run, value)?;
     }
     free[..6].copy_from_slice(&[0xB8, 7, 0, 0, 0, 0xC3]);
-    ingot_sdk::run::run_image(&mut free[..6])?;
+    ingot_sdk::run::run_image(&free[..6])?;
     let counted = COUNTED_BEFORE_RUN.load(Ordering::Relaxed);
     ingot_sdk::println!("queued tasks ran before the program: {counted}");
     Ok(())
