@@ -85,14 +85,7 @@ pub fn run_queued_task(here: ThisCore, entry: u64, argument: u64, program: u32) 
 /// [`run_queued_task`] of a task run on its own, counted as a nested task itself.
 #[inline(always)]
 pub fn run_queued_task_alone(here: ThisCore, entry: u64, argument: u64, program: u32) {
-    let bootstrap = here.index() == 0;
-    if bootstrap {
-        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    }
-    run_queued_task(here, entry, argument, program);
-    if bootstrap {
-        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
-    }
+    as_nested_tasks(here, || run_queued_task(here, entry, argument, program));
 }
 
 /// Runs `tasks`, queued tasks run by [`run_queued_task`] and the kernel's bookkeeping
@@ -120,11 +113,7 @@ pub fn run_task(entry: u64, argument: u64) {
         println!("ingot: task on a core without its block; not run");
         return;
     };
-    let bootstrap = here.index() == 0;
-    if bootstrap {
-        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    }
-    match window() {
+    as_nested_tasks(here, || match window() {
         Some(window) => {
             let ran = match crate::compat::decode_task(entry) {
                 Some(address) => crate::compat::run_task(window, address),
@@ -135,10 +124,7 @@ pub fn run_task(entry: u64, argument: u64) {
             }
         }
         None => println!("ingot: task without a program; not run"),
-    }
-    if bootstrap {
-        NESTED_TASKS.store(NESTED_TASKS.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
-    }
+    });
 }
 
 /// Whether a fault at `rip` can end the program and leave the kernel running: the

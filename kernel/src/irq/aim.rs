@@ -60,8 +60,21 @@ pub fn reaches(events: u64, core: usize) -> bool {
     let entries = MOVABLE_ENTRY.lock();
     let Some((table, entry)) = entries[index].as_ref() else { return false };
     let vector = ingot_arch::interrupts::FIRST_DEVICE_VECTOR + index as u8;
+    aim(table, *entry, vector, index, core, apic_id)
+}
+
+/// Points MSI-X entry `entry` of `table` (device vector `vector`, at `index`) at core
+/// `core` (local APIC `apic_id`) and records it; false if no message can say so.
+fn aim(
+    table: &MmioRegion,
+    entry: u16,
+    vector: u8,
+    index: usize,
+    core: usize,
+    apic_id: u32,
+) -> bool {
     let Ok(message) = ingot_pci::msi::MsiMessage::fixed(apic_id, vector) else { return false };
-    ingot_pci::msi::aim_msix_entry(table, *entry, message);
+    ingot_pci::msi::aim_msix_entry(table, entry, message);
     TARGET[index].store(core, Ordering::Release);
     true
 }
@@ -95,11 +108,7 @@ pub fn enable_msix_per_lane(
     if vectors_left() < usize::from(entries) {
         return None;
     }
-    let (bar, offset, len) = msi::msix_table_location(function).ok()?;
-    let table = crate::memory::with_kernel_memory(|memory| {
-        MmioRegion::from_bar(&mut memory.space, &mut memory.frames, &bar, offset, len)
-    })?
-    .ok()?;
+    let table = super::msix_table(function)?;
     let mut programmed = Vec::new();
     let mut vectors = Vec::new();
     for entry in 0..entries {
@@ -157,9 +166,7 @@ pub fn aim_at_cores() {
     for aimed in AIMED.lock().iter() {
         let Some(apic_id) = crate::smp::apic_id_of(aimed.core) else { continue };
         let Some(index) = super::index_of(aimed.vector) else { continue };
-        if let Ok(message) = ingot_pci::msi::MsiMessage::fixed(apic_id, aimed.vector) {
-            ingot_pci::msi::aim_msix_entry(&aimed.table, aimed.entry, message);
-            TARGET[index].store(aimed.core, Ordering::Release);
+        if aim(&aimed.table, aimed.entry, aimed.vector, index, aimed.core, apic_id) {
             crate::println!(
                 "ingot: irq vector={:#x} msix-entry={} aimed at core {}",
                 aimed.vector,

@@ -166,6 +166,21 @@ pub fn halt(core: usize) {
     HALTED.end(core, ingot_arch::msr::read_tsc());
 }
 
+/// Maps `function`'s MSI-X table; `None` without MSI-X or a mappable table.
+fn msix_table(function: &ingot_pci::PciFunction) -> Option<ingot_platform::mmio::MmioRegion> {
+    let (bar, offset, len) = ingot_pci::msi::msix_table_location(function).ok()?;
+    crate::memory::with_kernel_memory(|memory| {
+        ingot_platform::mmio::MmioRegion::from_bar(
+            &mut memory.space,
+            &mut memory.frames,
+            &bar,
+            offset,
+            len,
+        )
+    })?
+    .ok()
+}
+
 /// Programs MSI-X table entry 0 of `function` with a new vector raising `events`
 /// (the caller then points the device's source at entry 0); `None` (and a line
 /// saying why) when the function has no usable MSI-X. The entry may later be
@@ -176,17 +191,7 @@ pub fn enable_msix(
     events: u64,
 ) -> Option<u8> {
     use ingot_pci::msi;
-    let (bar, offset, len) = msi::msix_table_location(function).ok()?;
-    let table = crate::memory::with_kernel_memory(|memory| {
-        ingot_platform::mmio::MmioRegion::from_bar(
-            &mut memory.space,
-            &mut memory.frames,
-            &bar,
-            offset,
-            len,
-        )
-    })?
-    .ok()?;
+    let table = msix_table(function)?;
     let vector = allocate(events, None)?;
     let result = message(vector)
         .ok_or(msi::MsiError::BadVector(vector))
